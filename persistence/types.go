@@ -1,0 +1,294 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// This file is the contract other packages build against: the value types
+// and the Store interface. The lobby consumes accounts, refresh-token
+// families, rosters, ratings and the ledger; the room server hands finished
+// matches to an Outbox, which flushes them to a Store.
+
+// Sentinel errors. Callers compare with errors.Is; the lobby maps them to
+// HTTP status codes and stable error codes.
+var (
+	// ErrNotFound: the row asked for does not exist.
+	ErrNotFound = errors.New("persistence: not found")
+	// ErrIdentityTaken: the (provider, subject) identity is linked to another player.
+	ErrIdentityTaken = errors.New("persistence: identity linked to another player")
+	// ErrRefreshReused: a refresh token that was already rotated was presented
+	// again; the whole family has been revoked as a result.
+	ErrRefreshReused = errors.New("persistence: refresh token reused; family revoked")
+	// ErrRevoked: the refresh-token family was revoked (logout or reuse) or expired.
+	ErrRevoked = errors.New("persistence: refresh token family revoked or expired")
+	// ErrInsufficientFunds: the debit would make a balance negative.
+	ErrInsufficientFunds = errors.New("persistence: insufficient funds")
+	// ErrIdempotencyMismatch: an idempotency key was reused with different parameters.
+	ErrIdempotencyMismatch = errors.New("persistence: idempotency key reused with different parameters")
+	// ErrUnavailable: the database cannot be reached; retry later.
+	ErrUnavailable = errors.New("persistence: database unavailable")
+	// ErrOutboxFull: the durable outbox is at its configured bound.
+	ErrOutboxFull = errors.New("persistence: outbox full")
+)
+
+// Player is one account.
+type Player struct {
+	ID          string    // opaque, stable player id
+	DisplayName string    // shown to other players; may be empty
+	CreatedAt   time.Time // UTC
+}
+
+// Identity is one login identity linked to a player. Provider is "device"
+// for guest logins (Subject is the device id), or a platform such as
+// "discord", "steam", "apple", "google", "gpt", "dev".
+type Identity struct {
+	Provider string
+	Subject  string
+	PlayerID string
+	LinkedAt time.Time
+}
+
+// Accounts stores players and their linked identities.
+type Accounts interface {
+	// LoginIdentity returns the player linked to (provider, subject), creating
+	// the player and the link when none exists (created reports which).
+	LoginIdentity(ctx context.Context, provider, subject, displayName string) (p Player, created bool, err error)
+	// LinkIdentity links (provider, subject) to playerID. Linking an identity
+	// already linked to the same player is a no-op; to another player it
+	// returns ErrIdentityTaken.
+	LinkIdentity(ctx context.Context, playerID, provider, subject string) error
+	// Identities lists a player's linked identities, oldest first.
+	Identities(ctx context.Context, playerID string) ([]Identity, error)
+	// Player returns one player or ErrNotFound.
+	Player(ctx context.Context, playerID string) (Player, error)
+}
+
+// RefreshFamily is one chain of rotating refresh tokens, started by a login.
+// Only a hash of the current token's secret is stored.
+type RefreshFamily struct {
+	ID          string
+	PlayerID    string
+	CurrentHash []byte    // SHA-256 of the current token secret
+	Generation  int       // 0 at login, +1 per rotation
+	ExpiresAt   time.Time // absolute end of the family
+	RevokedAt   time.Time // zero when live
+}
+
+// RefreshTokens stores refresh-token families.
+type RefreshTokens interface {
+	// CreateRefreshFamily stores a new family.
+	CreateRefreshFamily(ctx context.Context, f RefreshFamily) error
+	// RotateRefresh atomically replaces the family's current hash with
+	// newHash when presentedHash equals it and the family is live, and
+	// returns the updated family. A presentedHash that does not match means
+	// an old token was replayed: the family is revoked and ErrRefreshReused
+	// returned. A revoked or expired family gives ErrRevoked.
+	RotateRefresh(ctx context.Context, familyID string, presentedHash, newHash []byte, now time.Time) (RefreshFamily, error)
+	// RevokeFamily revokes one family (logout). Revoking twice is a no-op.
+	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokePlayerFamilies revokes every live family of a player (logout everywhere).
+	RevokePlayerFamilies(ctx context.Context, playerID string, now time.Time) error
+}
+
+// Roster roles.
+const (
+	RoleHost       = "host"
+	RoleFriend     = "friend"
+	RoleDescendant = "descendant"
+)
+
+// Oracle is one oracle a player owns. Archetype, Loadout, Pet, Form and
+// Totem are content ids; the lobby validates them against the content
+// before saving.
+type Oracle struct {
+	ID        string
+	PlayerID  string
+	Name      string
+	Archetype string   // zodiac sign id, e.g. "aries"
+	Role      string   // RoleHost, RoleFriend or RoleDescendant
+	Loadout   []string // ability ids, in slot order
+	Pet       string   // pet id or ""
+	Form      string   // shapeshift form id or ""
+	Totem     string   // warband totem id or ""
+	UpdatedAt time.Time
+}
+
+// Rosters stores players' oracles.
+type Rosters interface {
+	// Oracles lists a player's oracles ordered by ID.
+	Oracles(ctx context.Context, playerID string) ([]Oracle, error)
+	// SaveOracle inserts or updates an oracle owned by o.PlayerID.
+	SaveOracle(ctx context.Context, o Oracle) error
+	// DeleteOracle removes one oracle; ErrNotFound if the player has no such oracle.
+	DeleteOracle(ctx context.Context, playerID, oracleID string) error
+}
+
+// Rating is a player's skill estimate in one mode (OpenSkill-style: Mu is
+// the mean, Sigma the uncertainty). New players start at the rating
+// package's defaults.
+type Rating struct {
+	PlayerID string
+	Mode     string
+	Mu       float64
+	Sigma    float64
+	Matches  int
+}
+
+// Ratings reads ratings; they are written by ApplyMatches.
+type Ratings interface {
+	// Ratings returns the rating of each player in mode; players without a
+	// row get the default rating with Matches == 0.
+	Ratings(ctx context.Context, mode string, playerIDs []string) ([]Rating, error)
+}
+
+// Transfer moves Amount of Currency from one player's wallet to another's
+// as a double-entry ledger pair under IdempotencyKey.
+type Transfer struct {
+	IdempotencyKey string
+	From, To       string // player ids
+	Currency       string
+	Amount         int64 // > 0
+}
+
+// Grant credits (Amount > 0) or debits (Amount < 0) a wallet against the
+// house account under IdempotencyKey (purchases, admin grants).
+type Grant struct {
+	IdempotencyKey string
+	PlayerID       string
+	Currency       string
+	Amount         int64
+	Reason         string
+}
+
+// Wager escrows Amount of a player's Currency for MatchID. It is settled
+// when the match result is applied (the winners share the pot) or refunded
+// when the match is aborted.
+type Wager struct {
+	IdempotencyKey string
+	MatchID        string
+	PlayerID       string
+	Currency       string
+	Amount         int64 // > 0
+}
+
+// LedgerEntry is one signed movement on one wallet.
+type LedgerEntry struct {
+	ID             int64
+	PlayerID       string // the house account is "house", escrow is "escrow:<match id>"
+	Currency       string
+	Amount         int64 // signed
+	IdempotencyKey string
+	Reason         string
+	CreatedAt      time.Time
+}
+
+// Ledger is the economy: wallets, double-entry transfers and wagers. Every
+// call with an idempotency key already used with the same parameters returns
+// the first result and changes nothing; with different parameters it returns
+// ErrIdempotencyMismatch. No balance ever goes negative.
+type Ledger interface {
+	Balance(ctx context.Context, playerID, currency string) (int64, error)
+	Transfer(ctx context.Context, t Transfer) (LedgerEntry, error)
+	Grant(ctx context.Context, g Grant) (LedgerEntry, error)
+	PlaceWager(ctx context.Context, w Wager) (LedgerEntry, error)
+	// RefundWagers returns every unsettled wager of an aborted match.
+	RefundWagers(ctx context.Context, matchID string) error
+	// Entries lists a wallet's ledger entries, oldest first.
+	Entries(ctx context.Context, playerID, currency string) ([]LedgerEntry, error)
+}
+
+// Match outcomes.
+const (
+	OutcomeTeamWin  = "team_win" // a battle won by WinningTeam
+	OutcomeDraw     = "draw"
+	OutcomeRaidWin  = "raid_win"
+	OutcomeWipe     = "wipe"
+	OutcomeTimeout  = "timeout"
+	OutcomeSuccess  = "ritual_success"
+	OutcomeFailure  = "ritual_failure"
+	OutcomeAborted  = "aborted" // closed or crashed room: wagers refunded, no rating change
+	ResultWin       = "win"
+	ResultLoss      = "loss"
+	ResultDraw      = "draw"
+	ResultAbandoned = "abandoned"
+)
+
+// MatchRecord is one finished match as the room server reports it. MatchID is
+// the idempotency key: applying the same record twice changes nothing.
+type MatchRecord struct {
+	MatchID        string
+	RoomID         string
+	ServerID       string
+	Mode           string // "battle_1v1", "battle_3v3", "battle_5v5", "raid", "ritual"
+	Arena          string
+	ContentVersion string
+	Seed           uint64
+	StartedAt      time.Time
+	EndedAt        time.Time
+	Ticks          int
+	Outcome        string // one of the Outcome constants
+	WinningTeam    int    // -1 when no team won
+	FinalHash      uint64 // the sim's state hash at the last tick
+	Participants   []Participant
+	Rewards        []Reward
+	Codex          []CodexEntry
+	Replay         []byte // encoded replay record; opaque here
+}
+
+// Participant is one seat's part in a match.
+type Participant struct {
+	PlayerID    string
+	Seat        int
+	Team        int
+	Result      string // ResultWin, ResultLoss, ResultDraw or ResultAbandoned
+	Kills       int
+	Deaths      int
+	DamageDealt int64
+	DamageTaken int64
+	Healing     int64
+	Score       int64
+}
+
+// Reward is one drop for one player: Currency with Amount > 0 is credited to
+// the player's wallet; ItemID names an item drop.
+type Reward struct {
+	PlayerID string
+	Currency string
+	Amount   int64
+	ItemID   string
+}
+
+// CodexEntry is a notable oracle action recorded from match events.
+type CodexEntry struct {
+	PlayerID string
+	EntryID  string // content id of the codex entry
+	Tick     int
+	Detail   string
+}
+
+// Results applies finished matches.
+type Results interface {
+	// ApplyMatches applies each record exactly once, in one transaction per
+	// record or batch: the match and participant rows, the replay, rating
+	// updates, reward credits, wager settlement and codex entries. Records
+	// whose MatchID is already stored are skipped. It returns how many were
+	// newly applied.
+	ApplyMatches(ctx context.Context, recs []MatchRecord) (applied int, err error)
+	// Match reads one stored match back, or ErrNotFound.
+	Match(ctx context.Context, matchID string) (MatchRecord, error)
+}
+
+// Store is everything a backend (Postgres or embedded) provides.
+type Store interface {
+	Accounts
+	RefreshTokens
+	Rosters
+	Ratings
+	Ledger
+	Results
+	// Ping reports whether the database answers; ErrUnavailable when not.
+	Ping(ctx context.Context) error
+	Close() error
+}
