@@ -1,0 +1,293 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/persistence"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func solo(id string, mu float64, role string, enq time.Time, mode string) Ticket {
+	return Ticket{ID: id, Mode: mode, EnqueuedAt: enq, Members: []Member{{
+		PlayerID: "p_" + id, Mu: mu, Sigma: 8, Oracle: persistence.Oracle{Role: role, Archetype: "aries"},
+	}}}
+}
+
+// genTickets draws a random queue for mode: parties of 1..MaxParty (mostly
+// solo), Mu around 25, roles mostly Host, enqueued up to 150 s before now.
+func genTickets(r *rand.Rand, mode Mode, n int, now time.Time) []Ticket {
+	out := make([]Ticket, n)
+	pid := 0
+	for i := range out {
+		size := 1
+		if mode.MaxParty > 1 && r.IntN(4) == 0 {
+			size = 1 + r.IntN(min(mode.MaxParty, mode.TeamSize))
+		}
+		t := Ticket{ID: fmt.Sprintf("t%05d", i), Mode: mode.ID, EnqueuedAt: now.Add(-time.Duration(r.IntN(150_000)) * time.Millisecond)}
+		for range size {
+			role := persistence.RoleHost
+			if r.IntN(3) == 0 {
+				role = persistence.RoleFriend
+			}
+			t.Members = append(t.Members, Member{PlayerID: fmt.Sprintf("p%06d", pid), Mu: 25 + r.NormFloat64()*8, Sigma: 5, Oracle: persistence.Oracle{Role: role}})
+			pid++
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// checkResult asserts every documented property of a pass result.
+func checkResult(t *testing.T, mode Mode, p Policy, in []Ticket, res Result, now time.Time) {
+	t.Helper()
+	byID := map[string]Ticket{}
+	for _, tk := range in {
+		byID[tk.ID] = tk
+	}
+	seenTicket := map[string]bool{}
+	seenPlayer := map[string]bool{}
+	for _, tk := range res.Expired {
+		if now.Sub(tk.EnqueuedAt) < p.TicketTTL {
+			t.Fatalf("ticket %s expired after %v < TTL %v", tk.ID, now.Sub(tk.EnqueuedAt), p.TicketTTL)
+		}
+		seenTicket[tk.ID] = true
+	}
+	for mi, m := range res.Matches {
+		if len(m.Teams) != mode.Teams {
+			t.Fatalf("match %d: %d teams, mode %s has %d", mi, len(m.Teams), mode.ID, mode.Teams)
+		}
+		anchor, ok := byID[m.Anchor]
+		if !ok {
+			t.Fatalf("match %d: anchor %s not in input", mi, m.Anchor)
+		}
+		if w := p.Window.At(now.Sub(anchor.EnqueuedAt)); m.Window != w {
+			t.Fatalf("match %d: window %v, anchor's window is %v", mi, m.Window, w)
+		}
+		var means []float64
+		total := 0
+		for ti, team := range m.Teams {
+			players, hosts := 0, 0
+			var mu float64
+			for _, tk := range team {
+				orig, ok := byID[tk.ID]
+				if !ok || !reflect.DeepEqual(orig, tk) {
+					t.Fatalf("match %d: ticket %s not copied from input", mi, tk.ID)
+				}
+				if seenTicket[tk.ID] {
+					t.Fatalf("ticket %s in two matches (or matched and expired)", tk.ID)
+				}
+				seenTicket[tk.ID] = true
+				gap := math.Abs(tk.Rating() - anchor.Rating())
+				if gap > m.Window || gap > p.Window.At(now.Sub(tk.EnqueuedAt)) {
+					t.Fatalf("match %d: ticket %s is %.2f from anchor, windows %.2f/%.2f", mi, tk.ID, gap, m.Window, p.Window.At(now.Sub(tk.EnqueuedAt)))
+				}
+				for _, mb := range tk.Members {
+					if seenPlayer[mb.PlayerID] {
+						t.Fatalf("player %s in two matches", mb.PlayerID)
+					}
+					seenPlayer[mb.PlayerID] = true
+					mu += mb.Mu
+					players++
+					if mb.Oracle.Role == persistence.RoleHost {
+						hosts++
+					}
+				}
+			}
+			if hosts < mode.HostsPerTeam {
+				t.Fatalf("match %d team %d: %d hosts, need %d", mi, ti, hosts, mode.HostsPerTeam)
+			}
+			if mode.Teams == 2 && players != mode.TeamSize {
+				t.Fatalf("match %d team %d: %d players, need %d", mi, ti, players, mode.TeamSize)
+			}
+			if mode.Teams == 1 {
+				if players > mode.TeamSize || players < mode.MinPlayers {
+					t.Fatalf("match %d: %d players outside %d..%d", mi, players, mode.MinPlayers, mode.TeamSize)
+				}
+				if players < mode.TeamSize && now.Sub(anchor.EnqueuedAt) < mode.FillWait {
+					t.Fatalf("match %d: partial team of %d formed before the fill wait", mi, players)
+				}
+			}
+			total += players
+			means = append(means, mu/float64(players))
+		}
+		if mode.Teams == 2 && math.Abs(means[0]-means[1]) > m.Window+1e-9 {
+			t.Fatalf("match %d: team means %.2f vs %.2f, window %.2f", mi, means[0], means[1], m.Window)
+		}
+	}
+}
+
+func TestProcessProperties(t *testing.T) {
+	p := DefaultPolicy()
+	for _, mode := range Modes() {
+		t.Run(mode.ID, func(t *testing.T) {
+			matched := 0
+			for seed := range uint64(60) {
+				r := rand.New(rand.NewPCG(seed, 7))
+				in := genTickets(r, mode, 20+r.IntN(300), t0)
+				keep := append([]Ticket(nil), in...)
+				res := Process(mode, p, in, t0)
+				if !reflect.DeepEqual(in, keep) {
+					t.Fatal("Process modified its input")
+				}
+				checkResult(t, mode, p, in, res, t0)
+				if again := Process(mode, p, in, t0); !reflect.DeepEqual(res, again) {
+					t.Fatal("Process is not deterministic")
+				}
+				matched += len(res.Matches)
+			}
+			if matched == 0 {
+				t.Fatalf("no match formed over 60 random queues of %s", mode.ID)
+			}
+		})
+	}
+}
+
+func TestWindowWidensWithWait(t *testing.T) {
+	mode, _ := LookupMode(Battle1v1)
+	p := DefaultPolicy() // base 2, +0.25/s
+	a := solo("a", 25, persistence.RoleHost, t0, Battle1v1)
+	b := solo("b", 30, persistence.RoleHost, t0, Battle1v1)
+	if res := Process(mode, p, []Ticket{a, b}, t0); len(res.Matches) != 0 {
+		t.Fatalf("gap 5 matched with window 2: %+v", res.Matches)
+	}
+	// At 11 s both windows are 4.75: still too narrow.
+	if res := Process(mode, p, []Ticket{a, b}, t0.Add(11*time.Second)); len(res.Matches) != 0 {
+		t.Fatal("gap 5 matched with window 4.75")
+	}
+	// At 12 s both windows are 5.
+	res := Process(mode, p, []Ticket{a, b}, t0.Add(12*time.Second))
+	if len(res.Matches) != 1 || res.Matches[0].Window != 5 {
+		t.Fatalf("gap 5 not matched at window 5: %+v", res)
+	}
+	// The window must hold for both: a newcomer with a narrow window is not
+	// pulled into an old ticket's wide window.
+	c := solo("c", 30, persistence.RoleHost, t0.Add(12*time.Second), Battle1v1)
+	old := solo("a", 25, persistence.RoleHost, t0, Battle1v1)
+	if res := Process(mode, p, []Ticket{old, c}, t0.Add(12*time.Second)); len(res.Matches) != 0 {
+		t.Fatal("a fresh ticket was matched outside its own window")
+	}
+}
+
+func TestWindowCaps(t *testing.T) {
+	w := Window{Base: 2, PerSecond: 1, Max: 10}
+	for _, c := range []struct {
+		wait time.Duration
+		want float64
+	}{{-time.Second, 2}, {0, 2}, {3 * time.Second, 5}, {time.Hour, 10}} {
+		if got := w.At(c.wait); got != c.want {
+			t.Errorf("At(%v) = %v, want %v", c.wait, got, c.want)
+		}
+	}
+}
+
+func TestPartiesStayTogether(t *testing.T) {
+	mode, _ := LookupMode(Battle3v3)
+	p := DefaultPolicy()
+	party := Ticket{ID: "party", Mode: Battle3v3, EnqueuedAt: t0, Members: []Member{
+		{PlayerID: "x1", Mu: 25, Oracle: persistence.Oracle{Role: persistence.RoleHost}},
+		{PlayerID: "x2", Mu: 25, Oracle: persistence.Oracle{Role: persistence.RoleFriend}},
+	}}
+	in := []Ticket{party}
+	for i := range 4 {
+		in = append(in, solo(fmt.Sprint("s", i), 25, persistence.RoleHost, t0, Battle3v3))
+	}
+	res := Process(mode, p, in, t0)
+	if len(res.Matches) != 1 {
+		t.Fatalf("want one 3v3 from a party of 2 and 4 solos, got %+v", res)
+	}
+	checkResult(t, mode, p, in, res, t0)
+	for _, team := range res.Matches[0].Teams {
+		for _, tk := range team {
+			if tk.ID == "party" && len(team) != 2 {
+				t.Fatalf("party's team has %d tickets, want party + 1 solo", len(team))
+			}
+		}
+	}
+}
+
+func TestHostRequired(t *testing.T) {
+	mode, _ := LookupMode(Battle3v3)
+	p := DefaultPolicy()
+	// Six players, one host: no legal 3v3.
+	in := []Ticket{solo("h", 25, persistence.RoleHost, t0, Battle3v3)}
+	for i := range 5 {
+		in = append(in, solo(fmt.Sprint("f", i), 25, persistence.RoleFriend, t0, Battle3v3))
+	}
+	if res := Process(mode, p, in, t0); len(res.Matches) != 0 {
+		t.Fatalf("3v3 formed with one host: %+v", res.Matches)
+	}
+	in = append(in, solo("h2", 25, persistence.RoleHost, t0, Battle3v3))
+	res := Process(mode, p, in, t0)
+	if len(res.Matches) != 1 {
+		t.Fatalf("3v3 with two hosts not formed: %+v", res)
+	}
+	checkResult(t, mode, p, in, res, t0)
+}
+
+func TestOneTeamFillWait(t *testing.T) {
+	mode, _ := LookupMode(Ritual) // 2..6, fill wait 10 s
+	p := DefaultPolicy()
+	in := []Ticket{solo("a", 25, persistence.RoleHost, t0, Ritual), solo("b", 25, persistence.RoleFriend, t0, Ritual), solo("c", 25, persistence.RoleFriend, t0, Ritual)}
+	if res := Process(mode, p, in, t0.Add(5*time.Second)); len(res.Matches) != 0 {
+		t.Fatal("partial ritual formed before the fill wait")
+	}
+	res := Process(mode, p, in, t0.Add(10*time.Second))
+	if len(res.Matches) != 1 || len(res.Matches[0].Teams[0]) != 3 {
+		t.Fatalf("ritual of 3 not formed after the fill wait: %+v", res)
+	}
+	// Six players form at once.
+	for i := range 3 {
+		in = append(in, solo(fmt.Sprint("d", i), 25, persistence.RoleFriend, t0, Ritual))
+	}
+	if res := Process(mode, p, in, t0); len(res.Matches) != 1 {
+		t.Fatalf("full ritual not formed at once: %+v", res)
+	}
+	// No host, no ritual.
+	var friends []Ticket
+	for i := range 6 {
+		friends = append(friends, solo(fmt.Sprint("f", i), 25, persistence.RoleFriend, t0, Ritual))
+	}
+	if res := Process(mode, p, friends, t0.Add(time.Minute)); len(res.Matches) != 0 {
+		t.Fatal("ritual formed without a host")
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	mode, _ := LookupMode(Battle1v1)
+	p := DefaultPolicy()
+	a := solo("a", 25, persistence.RoleHost, t0.Add(-p.TicketTTL), Battle1v1)
+	b := solo("b", 25, persistence.RoleHost, t0, Battle1v1)
+	res := Process(mode, p, []Ticket{a, b}, t0)
+	if len(res.Expired) != 1 || res.Expired[0].ID != "a" || len(res.Matches) != 0 {
+		t.Fatalf("want a expired and no match, got %+v", res)
+	}
+}
+
+func TestCheckTicket(t *testing.T) {
+	mode, _ := LookupMode(Battle1v1)
+	ok := solo("a", 25, persistence.RoleHost, t0, Battle1v1)
+	if err := mode.CheckTicket(ok); err != nil {
+		t.Fatal(err)
+	}
+	desc := solo("a", 25, persistence.RoleDescendant, t0, Battle1v1)
+	party := ok
+	party.Members = append(party.Members, Member{PlayerID: "p2", Oracle: persistence.Oracle{Role: persistence.RoleHost}})
+	friend := solo("a", 25, persistence.RoleFriend, t0, Battle1v1)
+	for name, c := range map[string]struct {
+		t    Ticket
+		want error
+	}{"descendant": {desc, ErrRole}, "friend alone in 1v1": {friend, ErrRole}, "party in 1v1": {party, ErrPartySize}, "wrong mode": {solo("a", 25, persistence.RoleHost, t0, Raid), ErrBadTicket}} {
+		if err := mode.CheckTicket(c.t); !errorsIs(err, c.want) {
+			t.Errorf("%s: got %v, want %v", name, err, c.want)
+		}
+	}
+	if _, err := LookupMode("nope"); !errorsIs(err, ErrUnknownMode) {
+		t.Fatalf("LookupMode(nope) = %v", err)
+	}
+}
