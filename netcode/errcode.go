@@ -1,0 +1,129 @@
+package netcode
+
+import "fmt"
+
+// Code is a stable wire error code. Numbers never change meaning; new codes
+// are added at the end. A client must treat an unknown code like
+// CodeInternal.
+type Code uint16
+
+// Error codes (PROTOCOL.md, "Error codes"). Resumable says which let the
+// client try a resume.
+const (
+	CodeNone            Code = 0  // no error: a normal bye
+	CodeProtocolError   Code = 1  // malformed frame, unknown or unexpected message kind
+	CodeFrameTooLarge   Code = 2  // frame over the direction's cap
+	CodeVersionMismatch Code = 3  // hello.version is not the server's
+	CodeHelloTimeout    Code = 4  // no valid hello within the deadline
+	CodeBadTicket       Code = 5  // ticket signature or shape invalid
+	CodeTicketExpired   Code = 6  // ticket past its expiry
+	CodeWrongRoom       Code = 7  // ticket is for another room or server
+	CodeTicketReused    Code = 8  // ticket already used by a live session
+	CodeRoomFull        Code = 9  // no free seat
+	CodeRoomNotFound    Code = 10 // the ticket's room does not exist here
+	CodeRoomEnded       Code = 11 // the match is over
+	CodeResumeFailed    Code = 12 // unknown or expired resume token, seat released
+	CodeRateLimited     Code = 13 // the client sent too many frames (flood)
+	CodeSlowConsumer    Code = 14 // the client did not keep up with its snapshots
+	CodeServerDraining  Code = 15 // the server is shutting down; reconnect elsewhere
+	CodeInternal        Code = 16 // server fault
+)
+
+var codeNames = [...]string{
+	CodeNone:            "none",
+	CodeProtocolError:   "protocol_error",
+	CodeFrameTooLarge:   "frame_too_large",
+	CodeVersionMismatch: "version_mismatch",
+	CodeHelloTimeout:    "hello_timeout",
+	CodeBadTicket:       "bad_ticket",
+	CodeTicketExpired:   "ticket_expired",
+	CodeWrongRoom:       "wrong_room",
+	CodeTicketReused:    "ticket_reused",
+	CodeRoomFull:        "room_full",
+	CodeRoomNotFound:    "room_not_found",
+	CodeRoomEnded:       "room_ended",
+	CodeResumeFailed:    "resume_failed",
+	CodeRateLimited:     "rate_limited",
+	CodeSlowConsumer:    "slow_consumer",
+	CodeServerDraining:  "server_draining",
+	CodeInternal:        "internal",
+}
+
+// String returns the code's stable name, e.g. "room_full".
+func (c Code) String() string {
+	if int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return fmt.Sprintf("code(%d)", uint16(c))
+}
+
+// Resumable reports whether a client that got c may try to resume its
+// session (on any transport) rather than give up.
+func (c Code) Resumable() bool {
+	return c == CodeSlowConsumer || c == CodeRateLimited
+}
+
+// ErrorFrame is a typed error the server sends before it closes.
+type ErrorFrame struct {
+	Code    Code
+	Message string // human-readable detail, at most MaxErrorMessage bytes
+}
+
+// Error makes ErrorFrame an error: "netcode: room_full: <message>".
+func (e *ErrorFrame) Error() string {
+	if e.Message == "" {
+		return "netcode: " + e.Code.String()
+	}
+	return "netcode: " + e.Code.String() + ": " + e.Message
+}
+
+// AppendError appends [20, code, message]; a longer message is cut to
+// MaxErrorMessage bytes.
+func AppendError(dst []byte, e *ErrorFrame) []byte {
+	msg := e.Message
+	if len(msg) > MaxErrorMessage {
+		msg = msg[:MaxErrorMessage]
+	}
+	dst = append(dst, 0x93, byte(KindError))
+	dst = appendUint(dst, uint64(e.Code))
+	return appendStr(dst, msg)
+}
+
+// DecodeError decodes an error frame into e.
+func DecodeError(frame []byte, e *ErrorFrame) error {
+	r := reader{b: frame}
+	extra, err := header(&r, KindError, 2)
+	if err != nil {
+		return err
+	}
+	c, err := r.intRange(0, 0xffff)
+	if err != nil {
+		return err
+	}
+	e.Code = Code(c)
+	if e.Message, err = r.str(MaxErrorMessage); err != nil {
+		return err
+	}
+	return finish(&r, extra-2)
+}
+
+// AppendBye appends a bye frame [kind, code], where kind is KindClientBye
+// or KindServerBye and code says why (CodeNone for a normal end).
+func AppendBye(dst []byte, kind Kind, code Code) []byte {
+	dst = append(dst, 0x92, byte(kind))
+	return appendUint(dst, uint64(code))
+}
+
+// DecodeBye decodes a bye frame of the given kind and returns its code.
+func DecodeBye(frame []byte, kind Kind) (Code, error) {
+	r := reader{b: frame}
+	extra, err := header(&r, kind, 1)
+	if err != nil {
+		return 0, err
+	}
+	c, err := r.intRange(0, 0xffff)
+	if err != nil {
+		return 0, err
+	}
+	return Code(c), finish(&r, extra-1)
+}

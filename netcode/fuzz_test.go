@@ -1,0 +1,194 @@
+package netcode
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+)
+
+// hostileSeeds returns frames every fuzz target starts from besides its
+// valid ones: truncations, lengths larger than the frame, deep nesting and
+// wrong types.
+func hostileSeeds(valid [][]byte) [][]byte {
+	out := [][]byte{
+		{},
+		{0xc1},
+		{0xdd, 0xff, 0xff, 0xff, 0xff},
+		{0x92, 0x01, 0xdb, 0xff, 0xff, 0xff, 0xff},
+		{0x97, 0x11, 0x01, 0x00, 0x00, 0xdd, 0x7f, 0xff, 0xff, 0xff},
+		append([]byte{0x94, 0x04, 0x01}, bytes.Repeat([]byte{0x91}, 64)...),
+		{0x93, 0x01, 0xa1, 0x01},
+		{0x82, 0x01, 0x02, 0x03, 0x04},
+		{0x93, 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0x01, 0x02},
+	}
+	for _, v := range valid {
+		out = append(out, v, v[:len(v)/2], append(bytes.Clone(v), 0x00))
+		grown := bytes.Clone(v)
+		grown[0] = 0xdc // array16 header that now claims ~36k elements
+		out = append(out, append(grown, 0x8f, 0xff))
+	}
+	return out
+}
+
+func FuzzDecodeClientFrame(f *testing.F) {
+	valid := [][]byte{
+		AppendHello(nil, &Hello{Version: 1, Ticket: "eyJhbGciOi.x.y"}),
+		AppendHello(nil, &Hello{Version: 1, Ticket: "t", ResumeToken: "r", LastAckTick: 300}),
+		AppendInputFrame(nil, sampleInputs()),
+		AppendAck(nil, 70000),
+		AppendPing(nil, &Ping{ID: 3, ClientTimeUs: 1 << 40}),
+		AppendBye(nil, KindClientBye, CodeNone),
+	}
+	for _, s := range hostileSeeds(valid) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, fr []byte) {
+		k, err := PeekKind(fr)
+		if err != nil {
+			return
+		}
+		var again []byte
+		switch k {
+		case KindHello, KindResume:
+			var h Hello
+			if DecodeHello(fr, &h) != nil {
+				return
+			}
+			again = AppendHello(nil, &h)
+			var h2 Hello
+			if err := DecodeHello(again, &h2); err != nil || h2 != h {
+				t.Fatalf("hello re-encode: %+v vs %+v (%v)", h2, h, err)
+			}
+		case KindInput:
+			var in InputFrame
+			if DecodeInputFrame(fr, &in) != nil {
+				return
+			}
+			var in2 InputFrame
+			if err := DecodeInputFrame(AppendInputFrame(nil, &in), &in2); err != nil || !reflect.DeepEqual(in.Inputs, in2.Inputs) && len(in.Inputs) > 0 {
+				t.Fatalf("input re-encode: %v", err)
+			}
+		case KindAck:
+			if tick, err := DecodeAck(fr); err == nil {
+				if t2, err := DecodeAck(AppendAck(nil, tick)); err != nil || t2 != tick {
+					t.Fatal("ack re-encode")
+				}
+			}
+		case KindPing:
+			var p, p2 Ping
+			if DecodePing(fr, &p) == nil {
+				if err := DecodePing(AppendPing(nil, &p), &p2); err != nil || p != p2 {
+					t.Fatal("ping re-encode")
+				}
+			}
+		case KindClientBye:
+			if c, err := DecodeBye(fr, k); err == nil {
+				if c2, err := DecodeBye(AppendBye(nil, k, c), k); err != nil || c2 != c {
+					t.Fatal("bye re-encode")
+				}
+			}
+		default:
+			_ = decodeAny(fr)
+		}
+	})
+}
+
+func FuzzDecodeServerFrame(f *testing.F) {
+	valid := [][]byte{
+		AppendWelcome(nil, &Welcome{Version: 1, Seat: 2, TickRate: 30, ServerTick: 500, ResumeToken: "tok", EntityID: 9, ServerTimeUs: 1 << 50}),
+		AppendEvents(nil, sampleEvents()),
+		AppendPong(nil, &Pong{ID: 1, ClientTimeUs: 5, ServerTick: 6, ServerTimeUs: 7}),
+		AppendError(nil, &ErrorFrame{Code: CodeBadTicket, Message: "signature"}),
+		AppendBye(nil, KindServerBye, CodeRoomEnded),
+	}
+	for _, s := range hostileSeeds(valid) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, fr []byte) {
+		k, err := PeekKind(fr)
+		if err != nil {
+			return
+		}
+		switch k {
+		case KindWelcome:
+			var w, w2 Welcome
+			if DecodeWelcome(fr, &w) == nil {
+				if err := DecodeWelcome(AppendWelcome(nil, &w), &w2); err != nil || w != w2 {
+					t.Fatal("welcome re-encode")
+				}
+			}
+		case KindEvents:
+			var e, e2 EventsFrame
+			if DecodeEvents(fr, &e) == nil {
+				if err := DecodeEvents(AppendEvents(nil, &e), &e2); err != nil || len(e.Events) != len(e2.Events) {
+					t.Fatal("events re-encode")
+				}
+			}
+		case KindPong:
+			var p, p2 Pong
+			if DecodePong(fr, &p) == nil {
+				if err := DecodePong(AppendPong(nil, &p), &p2); err != nil || p != p2 {
+					t.Fatal("pong re-encode")
+				}
+			}
+		case KindError:
+			var e, e2 ErrorFrame
+			if DecodeError(fr, &e) == nil {
+				if err := DecodeError(AppendError(nil, &e), &e2); err != nil || e != e2 {
+					t.Fatal("error re-encode")
+				}
+			}
+		default:
+			_ = decodeAny(fr)
+		}
+	})
+}
+
+// FuzzDecodeSnapshot decodes and applies mutated snapshot frames against a
+// fixed baseline; whatever applies must survive a re-encode exactly.
+func FuzzDecodeSnapshot(f *testing.F) {
+	w := newTestWorld(5, 3, 6)
+	w.churn = true
+	base := &Snapshot{}
+	base.CopyFrom(&w.snap)
+	for range 3 {
+		w.step()
+	}
+	valid := [][]byte{
+		AppendSnapshot(nil, nil, &w.snap, 4),
+		AppendSnapshot(nil, base, &w.snap, 4),
+		AppendSnapshot(nil, base, base, 0),
+	}
+	for _, s := range hostileSeeds(valid) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, fr []byte) {
+		var sf SnapshotFrame
+		if DecodeSnapshot(fr, &sf) != nil {
+			return
+		}
+		b := base
+		if sf.Base != base.Tick {
+			b = &Snapshot{Tick: sf.Base}
+		}
+		var out Snapshot
+		if Apply(b, &sf, &out) != nil {
+			return
+		}
+		if err := out.Validate(); err != nil {
+			t.Fatalf("applied snapshot breaks the id order: %v", err)
+		}
+		if sf.Base == 0 {
+			b = nil
+		}
+		again := AppendSnapshot(nil, b, &out, sf.InputAck)
+		var sf2 SnapshotFrame
+		var out2 Snapshot
+		if err := DecodeSnapshot(again, &sf2); err != nil {
+			t.Fatalf("re-encoded frame does not decode: %v", err)
+		}
+		if err := Apply(b, &sf2, &out2); err != nil || !out2.Equal(&out) {
+			t.Fatalf("re-encoded frame does not reproduce the snapshot: %v", err)
+		}
+	})
+}
