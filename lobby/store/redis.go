@@ -1,0 +1,355 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisConfig configures a Redis store.
+type RedisConfig struct {
+	// URL is the Redis URL, e.g. redis://127.0.0.1:6379/0. Required.
+	URL string
+	// Prefix starts every key and channel name, so several deployments (or
+	// tests) can share one Redis. Default "pantheon:".
+	Prefix string
+	// DialTimeout bounds connecting. Default 250 ms.
+	DialTimeout time.Duration
+	// IOTimeout bounds each read and write. Default 500 ms.
+	IOTimeout time.Duration
+	// Retention keeps ticket records readable after their last change; it
+	// must exceed the matchmaker's ticket TTL. Default 10 minutes.
+	Retention time.Duration
+	// SubscriberBuffer is each subscription's buffer, in payloads; a full
+	// buffer drops new payloads for that subscriber. Default 64.
+	SubscriberBuffer int
+}
+
+// Validate reports a config NewRedis cannot use.
+func (c RedisConfig) Validate() error {
+	if c.URL == "" {
+		return errors.New("store: redis: URL is required")
+	}
+	if _, err := redis.ParseURL(c.URL); err != nil {
+		return fmt.Errorf("store: redis: %w", err)
+	}
+	if c.DialTimeout < 0 || c.IOTimeout < 0 || c.Retention < 0 || c.SubscriberBuffer < 0 {
+		return errors.New("store: redis: timeouts, retention and buffer must not be negative")
+	}
+	return nil
+}
+
+func (c RedisConfig) withDefaults() RedisConfig {
+	if c.Prefix == "" {
+		c.Prefix = "pantheon:"
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = 250 * time.Millisecond
+	}
+	if c.IOTimeout == 0 {
+		c.IOTimeout = 500 * time.Millisecond
+	}
+	if c.Retention == 0 {
+		c.Retention = 10 * time.Minute
+	}
+	if c.SubscriberBuffer == 0 {
+		c.SubscriberBuffer = 64
+	}
+	return c
+}
+
+// Redis is the Store shared by lobby replicas. It does not need Redis to be
+// up when created: every call fails fast with ErrUnavailable while Redis is
+// down and works again once it is back.
+type Redis struct {
+	cfg RedisConfig
+	rdb *redis.Client
+	hub *redisHub
+}
+
+// NewRedis returns a Redis store for cfg (after Validate).
+func NewRedis(cfg RedisConfig) (*Redis, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	opt, _ := redis.ParseURL(cfg.URL)
+	opt.DialTimeout = cfg.DialTimeout
+	opt.ReadTimeout = cfg.IOTimeout
+	opt.WriteTimeout = cfg.IOTimeout
+	opt.PoolTimeout = cfg.IOTimeout
+	opt.MaxRetries = 1
+	opt.MinRetryBackoff = 8 * time.Millisecond
+	opt.MaxRetryBackoff = 32 * time.Millisecond
+	opt.DialerRetries = 1
+	opt.DialerRetryTimeout = 10 * time.Millisecond
+	opt.DisableIdentity = true
+	r := &Redis{cfg: cfg, rdb: redis.NewClient(opt)}
+	r.hub = newRedisHub(r.rdb, cfg.Prefix+"ev:", cfg.SubscriberBuffer, cfg.IOTimeout)
+	return r, nil
+}
+
+// unavailable wraps a Redis error as ErrUnavailable.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("redis %s: %w (%w)", op, ErrUnavailable, err)
+}
+
+func (r *Redis) key(parts ...string) string {
+	return r.cfg.Prefix + strings.Join(parts, "")
+}
+
+// redisRecord is a TicketRecord as stored (state kept beside it).
+type redisRecord struct {
+	ID         string    `json:"id"`
+	Mode       string    `json:"mode"`
+	PlayerIDs  []string  `json:"players"`
+	EnqueuedAt time.Time `json:"enq"`
+	Data       []byte    `json:"data"`
+}
+
+// Enqueue implements Queues.
+func (r *Redis) Enqueue(ctx context.Context, rec TicketRecord, maxLen int) error {
+	enc, err := json.Marshal(redisRecord{ID: rec.ID, Mode: rec.Mode, PlayerIDs: rec.PlayerIDs, EnqueuedAt: rec.EnqueuedAt, Data: rec.Data})
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", rec.ID, err)
+	}
+	keys := []string{r.key("q:", rec.Mode), r.key("t:", rec.ID)}
+	for _, p := range rec.PlayerIDs {
+		keys = append(keys, r.key("pl:", p))
+	}
+	n, err := enqueueScript.Run(ctx, r.rdb, keys, maxLen, rec.ID, enc, r.cfg.Retention.Milliseconds(), rec.Mode).Int()
+	switch {
+	case err != nil:
+		return unavailable("enqueue", err)
+	case n == -1:
+		return fmt.Errorf("enqueue %s: %s: %w", rec.ID, rec.Mode, ErrQueueFull)
+	case n == -2:
+		return fmt.Errorf("enqueue %s: %w", rec.ID, ErrAlreadyQueued)
+	case n == -3:
+		return fmt.Errorf("enqueue %s: id exists: %w", rec.ID, ErrStateConflict)
+	}
+	return nil
+}
+
+func decodeRecord(enc string) (TicketRecord, error) {
+	var rr redisRecord
+	if err := json.Unmarshal([]byte(enc), &rr); err != nil {
+		return TicketRecord{}, err
+	}
+	return TicketRecord{ID: rr.ID, Mode: rr.Mode, PlayerIDs: rr.PlayerIDs, EnqueuedAt: rr.EnqueuedAt, Data: rr.Data, State: StateQueued}, nil
+}
+
+// Ticket implements Queues.
+func (r *Redis) Ticket(ctx context.Context, id string) (TicketRecord, error) {
+	h, err := r.rdb.HGetAll(ctx, r.key("t:", id)).Result()
+	if err != nil {
+		return TicketRecord{}, unavailable("ticket", err)
+	}
+	if len(h) == 0 {
+		return TicketRecord{}, fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	}
+	rec, err := decodeRecord(h["rec"])
+	if err != nil {
+		return TicketRecord{}, fmt.Errorf("ticket %s: decode: %w", id, err)
+	}
+	rec.State, rec.MatchID = h["state"], h["match"]
+	if a := h["assign"]; a != "" {
+		rec.Assignment = []byte(a)
+	}
+	return rec, nil
+}
+
+// Queued implements Queues.
+func (r *Redis) Queued(ctx context.Context, mode string) ([]TicketRecord, error) {
+	h, err := r.rdb.HGetAll(ctx, r.key("q:", mode)).Result()
+	if err != nil {
+		return nil, unavailable("queued", err)
+	}
+	out := make([]TicketRecord, 0, len(h))
+	for id, enc := range h {
+		rec, err := decodeRecord(enc)
+		if err != nil {
+			return nil, fmt.Errorf("queued %s: decode %s: %w", mode, id, err)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// QueueLen implements Queues.
+func (r *Redis) QueueLen(ctx context.Context, mode string) (int, error) {
+	n, err := r.rdb.HLen(ctx, r.key("q:", mode)).Result()
+	if err != nil {
+		return 0, unavailable("queue length", err)
+	}
+	return int(n), nil
+}
+
+// Claim implements Queues.
+func (r *Redis) Claim(ctx context.Context, mode, matchID string, ids []string) (bool, error) {
+	keys := []string{r.key("q:", mode)}
+	args := []any{matchID, r.cfg.Retention.Milliseconds()}
+	for _, id := range ids {
+		keys = append(keys, r.key("t:", id))
+		args = append(args, id)
+	}
+	n, err := claimScript.Run(ctx, r.rdb, keys, args...).Int()
+	if err != nil {
+		return false, unavailable("claim", err)
+	}
+	return n == 1, nil
+}
+
+// Transition implements Queues.
+func (r *Redis) Transition(ctx context.Context, id, from, to string, assignment []byte) error {
+	rec, err := r.Ticket(ctx, id)
+	if err != nil {
+		return err
+	}
+	players, _ := json.Marshal(rec.PlayerIDs)
+	if rec.PlayerIDs == nil {
+		players = []byte("[]")
+	}
+	n, err := transitionScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
+		from, to, string(assignment), r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id, players).Int()
+	switch {
+	case err != nil:
+		return unavailable("transition", err)
+	case n == -1:
+		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	case n == -2:
+		return fmt.Errorf("ticket %s: not %s: %w", id, from, ErrStateConflict)
+	}
+	return nil
+}
+
+// Revoke implements Revocations.
+func (r *Redis) Revoke(ctx context.Context, session string, ttl time.Duration) error {
+	if err := r.rdb.Set(ctx, r.key("rev:", session), "1", ttl).Err(); err != nil {
+		return unavailable("revoke", err)
+	}
+	return nil
+}
+
+// Revoked implements Revocations.
+func (r *Redis) Revoked(ctx context.Context, session string) (bool, error) {
+	n, err := r.rdb.Exists(ctx, r.key("rev:", session)).Result()
+	if err != nil {
+		return false, unavailable("revoked", err)
+	}
+	return n == 1, nil
+}
+
+// Allow implements Limiter with a GCRA script, so every replica draws from
+// the same bucket. Replicas' clocks should agree to within the emission
+// interval.
+func (r *Redis) Allow(ctx context.Context, key string, l Limit, now time.Time) (bool, time.Duration, error) {
+	if l.Rate <= 0 || l.Burst <= 0 {
+		return false, time.Second, nil
+	}
+	interval := float64(time.Second/time.Microsecond) / l.Rate
+	res, err := limitScript.Run(ctx, r.rdb, []string{r.key("rl:", key)}, now.UnixMicro(), strconv.FormatFloat(interval, 'f', 3, 64), l.Burst).Slice()
+	if err != nil {
+		return false, 0, unavailable("rate limit", err)
+	}
+	if ok, _ := res[0].(int64); ok == 1 {
+		return true, 0, nil
+	}
+	s, _ := res[1].(string)
+	us, _ := strconv.ParseInt(s, 10, 64)
+	return false, time.Duration(us) * time.Microsecond, nil
+}
+
+// redisServer is a ServerRecord as stored.
+type redisServer struct {
+	ExpiresAt time.Time `json:"exp"`
+	Data      []byte    `json:"data"`
+}
+
+// PutServer implements Registry.
+func (r *Redis) PutServer(ctx context.Context, rec ServerRecord) error {
+	enc, err := json.Marshal(redisServer{ExpiresAt: rec.ExpiresAt, Data: rec.Data})
+	if err != nil {
+		return fmt.Errorf("put server %s: %w", rec.ID, err)
+	}
+	if err := r.rdb.HSet(ctx, r.key("srv"), rec.ID, enc).Err(); err != nil {
+		return unavailable("put server", err)
+	}
+	return nil
+}
+
+// Servers implements Registry. Entries expired for over an hour are
+// deleted on the way.
+func (r *Redis) Servers(ctx context.Context, now time.Time) ([]ServerRecord, error) {
+	h, err := r.rdb.HGetAll(ctx, r.key("srv")).Result()
+	if err != nil {
+		return nil, unavailable("servers", err)
+	}
+	var out []ServerRecord
+	var stale []string
+	for id, enc := range h {
+		var s redisServer
+		if err := json.Unmarshal([]byte(enc), &s); err != nil {
+			return nil, fmt.Errorf("servers: decode %s: %w", id, err)
+		}
+		if s.ExpiresAt.After(now) {
+			out = append(out, ServerRecord{ID: id, ExpiresAt: s.ExpiresAt, Data: s.Data})
+		} else if now.Sub(s.ExpiresAt) > time.Hour {
+			stale = append(stale, id)
+		}
+	}
+	if len(stale) > 0 {
+		if err := r.rdb.HDel(ctx, r.key("srv"), stale...).Err(); err != nil {
+			return nil, unavailable("servers", err)
+		}
+	}
+	slices.SortFunc(out, func(a, b ServerRecord) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Lease implements Leases.
+func (r *Redis) Lease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	n, err := leaseScript.Run(ctx, r.rdb, []string{r.key("lease:", name)}, owner, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, unavailable("lease", err)
+	}
+	return n == 1, nil
+}
+
+// Publish implements Events with Redis PUBLISH.
+func (r *Redis) Publish(ctx context.Context, topic string, payload []byte) error {
+	if err := r.rdb.Publish(ctx, r.cfg.Prefix+"ev:"+topic, payload).Err(); err != nil {
+		return unavailable("publish", err)
+	}
+	return nil
+}
+
+// Subscribe implements Events over one shared Redis subscription per store.
+// Payloads published while Redis is unreachable are lost; the subscription
+// resumes when it is back.
+func (r *Redis) Subscribe(ctx context.Context, topic string) (Subscription, error) {
+	return r.hub.subscribe(ctx, topic)
+}
+
+// Ping implements Store.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.rdb.Ping(ctx).Err(); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close implements Store: it stops the subscription and closes the client.
+func (r *Redis) Close() error {
+	r.hub.close()
+	return r.rdb.Close()
+}
+
+var _ Store = (*Redis)(nil)

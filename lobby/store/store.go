@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors; compare with errors.Is.
+var (
+	// ErrUnavailable: the backing service did not answer in time; retry later.
+	ErrUnavailable = errors.New("store: unavailable")
+	// ErrNotFound: no such ticket (never created, or past retention).
+	ErrNotFound = errors.New("store: not found")
+	// ErrQueueFull: the mode's queue is at its cap.
+	ErrQueueFull = errors.New("store: queue full")
+	// ErrAlreadyQueued: one of the ticket's players already has a live ticket.
+	ErrAlreadyQueued = errors.New("store: player already has a live ticket")
+	// ErrStateConflict: the ticket is not in the state the caller expected.
+	ErrStateConflict = errors.New("store: ticket state changed")
+)
+
+// Ticket states. A ticket is live while queued or matched; the others are
+// terminal and release the ticket's players so they can queue again.
+const (
+	StateQueued    = "queued"    // in its mode's queue
+	StateMatched   = "matched"   // claimed by a pass; a room is being allocated
+	StateAssigned  = "assigned"  // room allocated; Assignment is set
+	StateCancelled = "cancelled" // cancelled by its player
+	StateExpired   = "expired"   // waited past the ticket TTL
+	StateFailed    = "failed"    // no room could be allocated
+)
+
+// Terminal reports whether state releases the ticket's players.
+func Terminal(state string) bool {
+	return state == StateAssigned || state == StateCancelled || state == StateExpired || state == StateFailed
+}
+
+// TicketRecord is one ticket as the store keeps it. Data and Assignment are
+// opaque to the store (the lobby's encodings).
+type TicketRecord struct {
+	ID         string
+	Mode       string
+	PlayerIDs  []string
+	State      string
+	MatchID    string // set by Claim
+	EnqueuedAt time.Time
+	Data       []byte
+	Assignment []byte // set by Transition to StateAssigned
+}
+
+// Queues keeps tickets and one queue per mode.
+type Queues interface {
+	// Enqueue stores rec in state StateQueued (rec.State is ignored) and adds
+	// it to rec.Mode's queue, atomically refusing with ErrQueueFull when the
+	// queue already holds maxLen tickets and with ErrAlreadyQueued when any
+	// of rec.PlayerIDs has a live ticket.
+	Enqueue(ctx context.Context, rec TicketRecord, maxLen int) error
+	// Ticket returns one ticket record or ErrNotFound. Records stay readable
+	// for the store's retention after their last change.
+	Ticket(ctx context.Context, id string) (TicketRecord, error)
+	// Queued returns a snapshot of mode's queue (tickets in StateQueued), in
+	// no particular order.
+	Queued(ctx context.Context, mode string) ([]TicketRecord, error)
+	// QueueLen returns how many tickets mode's queue holds.
+	QueueLen(ctx context.Context, mode string) (int, error)
+	// Claim atomically moves every ticket of ids from StateQueued to
+	// StateMatched under matchID and out of mode's queue, or changes nothing
+	// and returns false when any of them is no longer queued. Two concurrent
+	// claims sharing a ticket never both succeed.
+	Claim(ctx context.Context, mode, matchID string, ids []string) (bool, error)
+	// Transition atomically moves ticket id from state from to state to, or
+	// returns ErrStateConflict (ErrNotFound for an unknown id). Leaving
+	// StateQueued removes the ticket from its queue; entering StateQueued
+	// (a requeue after a failed allocation) puts it back with its original
+	// enqueue time; a terminal state releases its players; StateAssigned
+	// stores assignment.
+	Transition(ctx context.Context, id, from, to string, assignment []byte) error
+}
+
+// Revocations is the list of revoked sessions (access-token session ids).
+type Revocations interface {
+	// Revoke marks session revoked for ttl (the access-token lifetime).
+	Revoke(ctx context.Context, session string, ttl time.Duration) error
+	// Revoked reports whether session is revoked.
+	Revoked(ctx context.Context, session string) (bool, error)
+}
+
+// Limit is a token bucket: Rate tokens per second, up to Burst at once.
+type Limit struct {
+	Rate  float64
+	Burst int
+}
+
+// Limiter is a keyed rate limiter shared by every replica using the store.
+type Limiter interface {
+	// Allow takes one token from key's bucket at now. When none is left it
+	// returns false and how long until one is.
+	Allow(ctx context.Context, key string, l Limit, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// ServerRecord is one room server's last heartbeat. Data is opaque to the
+// store (the lobby's encoding).
+type ServerRecord struct {
+	ID        string
+	ExpiresAt time.Time
+	Data      []byte
+}
+
+// Registry holds live room servers.
+type Registry interface {
+	// PutServer stores or replaces rec (keyed by rec.ID).
+	PutServer(ctx context.Context, rec ServerRecord) error
+	// Servers returns the records with ExpiresAt after now, ordered by ID.
+	Servers(ctx context.Context, now time.Time) ([]ServerRecord, error)
+}
+
+// Leases are named, expiring locks (one matchmaker per queue at a time).
+type Leases interface {
+	// Lease acquires name for owner, or renews it when owner already holds
+	// it, until ttl from now. It returns false while another owner holds it.
+	Lease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+}
+
+// Subscription receives the payloads published on one topic.
+type Subscription interface {
+	// C delivers payloads in publish order. A subscriber that falls behind
+	// its buffer loses payloads (see the implementation) rather than
+	// blocking others.
+	C() <-chan []byte
+	// Close stops delivery; C is not closed.
+	Close()
+}
+
+// Events fans payloads out to subscribers on any replica.
+type Events interface {
+	// Publish sends payload to every current subscriber of topic.
+	Publish(ctx context.Context, topic string, payload []byte) error
+	// Subscribe starts receiving topic. When it returns without error, every
+	// later Publish on topic reaches the subscription.
+	Subscribe(ctx context.Context, topic string) (Subscription, error)
+}
+
+// Store is all of the lobby's shared state.
+type Store interface {
+	Queues
+	Revocations
+	Limiter
+	Registry
+	Leases
+	Events
+	// Ping reports whether the store answers (ErrUnavailable when not).
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
