@@ -1,0 +1,14 @@
+// Package auth issues and checks the lobby's credentials: short-lived access
+// JWTs (HS256 only, issuer and audience checked, a session id bound in) and
+// opaque rotating refresh tokens, and verifies platform identities through
+// Provider implementations.
+//
+//	tok, _ := auth.NewTokens(auth.Config{Key: key, Issuer: "pantheon-lobby", Audience: "pantheon"})
+//	access, exp, _ := tok.IssueAccess("p_1", "s_1", time.Now())
+//	claims, err := tok.VerifyAccess(access, time.Now()) // claims.PlayerID == "p_1"
+//	refresh, hash, _ := auth.NewRefresh("s_1")          // store hash, hand refresh to the client
+//
+// Refresh-token families (rotation, reuse detection) are kept by
+// persistence.RefreshTokens; revocation of live sessions by the lobby's state
+// store. This package holds no state.
+package auth
