@@ -25,12 +25,11 @@ var (
 	ErrTicketReused = errors.New("server: ticket already used")
 )
 
-// Ticket kinds: a join ticket admits a player to its seat once; a resume
-// token lets the same player take the seat back after a drop.
-const (
-	KindJoin   = "join"
-	KindResume = "resume"
-)
+// KindJoin is the kind of a join ticket: it admits one player to one seat
+// of one room, once. (Resume tokens are not JWTs: netcode caps them at
+// netcode.MaxResumeToken bytes, so a room hands out opaque one-time random
+// tokens it checks itself; see seat.go.)
+const KindJoin = "join"
 
 // ticketAlg is the only signing algorithm accepted. The parser is given this
 // explicit allow-list, so alg=none, RS*/ES* confusion and every other
@@ -40,9 +39,9 @@ const ticketAlg = "HS256"
 // MinTicketKeyBytes is the shortest ticket signing key accepted.
 const MinTicketKeyBytes = 32
 
-// TicketClaims is what a join ticket or resume token asserts.
+// TicketClaims is what a join ticket asserts.
 type TicketClaims struct {
-	Kind string `json:"knd"` // KindJoin or KindResume
+	Kind string `json:"knd"` // KindJoin
 	Room string `json:"rid"` // room id
 	Seat int    `json:"seat"`
 	jwt.RegisteredClaims
@@ -51,7 +50,7 @@ type TicketClaims struct {
 // Player is the player id the ticket admits (the JWT subject).
 func (c TicketClaims) Player() string { return c.Subject }
 
-// Tickets signs and redeems join tickets and resume tokens (HS256 JWTs) and
+// Tickets signs and redeems join tickets (HS256 JWTs) and
 // remembers redeemed ids until they expire, so each token is accepted at
 // most once. It is safe for concurrent use.
 type Tickets struct {
@@ -109,6 +108,21 @@ func (t *Tickets) Issue(kind, room string, seat int, player string, now time.Tim
 // Check verifies token's signature, algorithm, kind and expiry at now
 // without redeeming it.
 func (t *Tickets) Check(token, kind string, now time.Time) (TicketClaims, error) {
+	c, err := t.CheckIgnoringExpiry(token, kind)
+	if err != nil {
+		return TicketClaims{}, err
+	}
+	if c.ExpiresAt == nil || !now.Before(c.ExpiresAt.Time) {
+		return TicketClaims{}, ErrTicketExpired
+	}
+	return c, nil
+}
+
+// CheckIgnoringExpiry verifies token's signature, algorithm and kind but
+// not its expiry: a resume names its seat with the (long since redeemed,
+// possibly expired) join ticket, and the room's one-time resume token is
+// what proves the session.
+func (t *Tickets) CheckIgnoringExpiry(token, kind string) (TicketClaims, error) {
 	var c TicketClaims
 	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil })
 	if err != nil {
@@ -116,9 +130,6 @@ func (t *Tickets) Check(token, kind string, now time.Time) (TicketClaims, error)
 	}
 	if c.Kind != kind || c.ID == "" || c.Room == "" || c.Subject == "" || c.Seat < 0 {
 		return TicketClaims{}, fmt.Errorf("%w: kind %q, want %q", ErrTicketInvalid, c.Kind, kind)
-	}
-	if c.ExpiresAt == nil || !now.Before(c.ExpiresAt.Time) {
-		return TicketClaims{}, ErrTicketExpired
 	}
 	return c, nil
 }

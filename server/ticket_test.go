@@ -47,7 +47,7 @@ func TestTicketRefusals(t *testing.T) {
 	now := clockOrigin
 	good, _, _ := tk.Issue(KindJoin, "r_1", 0, "p_1", now, time.Minute)
 	forged, _, _ := other.Issue(KindJoin, "r_1", 0, "p_1", now, time.Minute)
-	resume, _, _ := tk.Issue(KindResume, "r_1", 0, "p_1", now, time.Minute)
+	otherKind, _, _ := tk.Issue("other", "r_1", 0, "p_1", now, time.Minute)
 	parts := strings.Split(good, ".")
 	tampered := parts[0] + "." + parts[1] + "x." + parts[2]
 
@@ -73,7 +73,7 @@ func TestTicketRefusals(t *testing.T) {
 		{"alg none", noneTok, KindJoin, now, ErrTicketInvalid},
 		{"other hmac alg", hs512Tok, KindJoin, now, ErrTicketInvalid},
 		{"garbage", "not.a.jwt", KindJoin, now, ErrTicketInvalid},
-		{"wrong kind", resume, KindJoin, now, ErrTicketInvalid},
+		{"wrong kind", otherKind, KindJoin, now, ErrTicketInvalid},
 		{"expired", good, KindJoin, now.Add(time.Minute), ErrTicketExpired},
 	}
 	for _, tc := range cases {

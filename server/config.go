@@ -1,0 +1,249 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Modes a room can run. They match the control API and persistence.
+const (
+	ModeBattle1v1 = "battle_1v1"
+	ModeBattle3v3 = "battle_3v3"
+	ModeBattle5v5 = "battle_5v5"
+	ModeRaid      = "raid"
+	ModeRitual    = "ritual"
+)
+
+// allModes lists every mode in a fixed order (metrics, validation).
+func allModes() []string {
+	return []string{ModeBattle1v1, ModeBattle3v3, ModeBattle5v5, ModeRaid, ModeRitual}
+}
+
+func validMode(m string) bool {
+	switch m {
+	case ModeBattle1v1, ModeBattle3v3, ModeBattle5v5, ModeRaid, ModeRitual:
+		return true
+	}
+	return false
+}
+
+// Config configures a room server. The zero value of every field but
+// TicketKey and FleetSecret means its documented default (see
+// WithDefaults); Validate reports what is wrong with the rest.
+type Config struct {
+	// ServerID names this process to the lobby and in match records.
+	// Default "room-1".
+	ServerID string
+	// Region is reported in heartbeats. Default "local".
+	Region string
+
+	// KCPAddr is the UDP listen address for KCP clients. Default "127.0.0.1:7000".
+	KCPAddr string
+	// WSAddr is the TCP listen address for WebSocket clients (path /v1/play).
+	// Default "127.0.0.1:7001".
+	WSAddr string
+	// AdminAddr is the TCP listen address of the control API, /metrics and
+	// /debug/pprof. Default "127.0.0.1:7002".
+	AdminAddr string
+	// PublicKCPAddr, PublicWSURL and PublicControlURL are what the server
+	// advertises to the lobby and players. Default: derived from the bound
+	// listen addresses.
+	PublicKCPAddr    string
+	PublicWSURL      string
+	PublicControlURL string
+
+	// TicketKey signs join tickets and resume tokens (HS256). Required, at
+	// least MinTicketKeyBytes bytes.
+	TicketKey []byte
+	// FleetSecret is the bearer secret shared with the lobby for the control
+	// API and heartbeats. Required, at least 16 bytes.
+	FleetSecret string
+	// KCPKey turns on KCP AES-GCM with this 16, 24 or 32 byte key; empty
+	// means KCP is unencrypted. The control API hands it to the lobby.
+	KCPKey []byte
+
+	// LobbyURL is the lobby's base URL for heartbeats (POST
+	// {LobbyURL}/v1/servers/heartbeat). Empty disables heartbeats.
+	LobbyURL string
+	// Heartbeat is the interval between heartbeats. Default 2 s.
+	Heartbeat time.Duration
+
+	// MaxRooms caps the rooms hosted at once (waiting + running); creation
+	// beyond it gets 503 server_full. Default 256.
+	MaxRooms int
+	// Shards is the number of scheduler goroutines stepping rooms; each room
+	// is owned by exactly one of them for its whole life. Default 0 means
+	// runtime.GOMAXPROCS(0).
+	Shards int
+	// TickRates overrides the simulation's tick rate per mode, in Hz (1..120).
+	// Missing modes use the content's rate.
+	TickRates map[string]int
+	// MaxCatchUp is the most ticks a room runs in one go after a stall; the
+	// rest are skipped and counted. Default 4.
+	MaxCatchUp int
+
+	// WaitDeadline is how long a room waits for all its players before it
+	// starts with those present (at least one) or ends aborted (none).
+	// Default 60 s.
+	WaitDeadline time.Duration
+	// Grace is the per-mode time a dropped player's seat is held for a
+	// resume. Missing modes use DefaultGrace.
+	Grace map[string]time.Duration
+	// DefaultGrace is the grace for modes not in Grace. Default 30 s.
+	DefaultGrace time.Duration
+	// TicketTTL is the lifetime of the join tickets the control API issues.
+	// Default 5 min.
+	TicketTTL time.Duration
+
+	// InboxSize is the per-connection input queue, in inputs; overflow drops
+	// the newest input and counts it. Default 64.
+	InboxSize int
+	// InputRate is the sustained inputs per second a connection may send,
+	// with InputBurst as the bucket size. Defaults 90/s and 30.
+	InputRate  float64
+	InputBurst int
+	// FloodLimit is how many inputs a connection may have dropped by the
+	// rate limiter before it is closed with rate_limited. Default 150.
+	FloodLimit int
+	// SlowConsumerTicks is how many consecutive ticks a connection's writer
+	// may leave a snapshot untaken before the connection is closed with
+	// slow_consumer. Default 60 (2 s at 30 Hz).
+	SlowConsumerTicks int
+	// JoinQueue bounds the joins and resumes waiting for a room's goroutine;
+	// a connection arriving when it is full is closed with server_busy.
+	// Default 32.
+	JoinQueue int
+
+	// ResultQueue bounds finished matches waiting for the ResultSink. A room
+	// whose result does not fit keeps it and retries next tick. Default 1024.
+	ResultQueue int
+	// SubmitRetry is the first back-off after a failed Submit; it doubles up
+	// to 30 s. Default 250 ms.
+	SubmitRetry time.Duration
+	// DrainTimeout is how long a drain lets running rooms finish before it
+	// aborts them. Default 5 min.
+	DrainTimeout time.Duration
+	// FlushTimeout is how long a drain waits for queued results to reach the
+	// sink before giving up (they are logged). Default 30 s.
+	FlushTimeout time.Duration
+
+	// Logger receives structured logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	defInt := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	defDur := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.ServerID, "room-1")
+	def(&c.Region, "local")
+	def(&c.KCPAddr, "127.0.0.1:7000")
+	def(&c.WSAddr, "127.0.0.1:7001")
+	def(&c.AdminAddr, "127.0.0.1:7002")
+	defDur(&c.Heartbeat, 2*time.Second)
+	defInt(&c.MaxRooms, 256)
+	defInt(&c.MaxCatchUp, 4)
+	defDur(&c.WaitDeadline, 60*time.Second)
+	defDur(&c.DefaultGrace, 30*time.Second)
+	defDur(&c.TicketTTL, 5*time.Minute)
+	defInt(&c.InboxSize, 64)
+	if c.InputRate == 0 {
+		c.InputRate = 90
+	}
+	defInt(&c.InputBurst, 30)
+	defInt(&c.FloodLimit, 150)
+	defInt(&c.SlowConsumerTicks, 60)
+	defInt(&c.JoinQueue, 32)
+	defInt(&c.ResultQueue, 1024)
+	defDur(&c.SubmitRetry, 250*time.Millisecond)
+	defDur(&c.DrainTimeout, 5*time.Minute)
+	defDur(&c.FlushTimeout, 30*time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports every problem with c (after defaults), joined.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.TicketKey) < MinTicketKeyBytes {
+		bad("ticket key: %d bytes, need at least %d", len(c.TicketKey), MinTicketKeyBytes)
+	}
+	if len(c.FleetSecret) < 16 {
+		bad("fleet secret: %d bytes, need at least 16", len(c.FleetSecret))
+	}
+	switch len(c.KCPKey) {
+	case 0, 16, 24, 32:
+	default:
+		bad("kcp key: %d bytes, need 16, 24 or 32 (or none)", len(c.KCPKey))
+	}
+	for m, hz := range c.TickRates {
+		if !validMode(m) {
+			bad("tick rate for unknown mode %q", m)
+		}
+		if hz < 1 || hz > 120 {
+			bad("tick rate for %s: %d Hz, need 1..120", m, hz)
+		}
+	}
+	for m, g := range c.Grace {
+		if !validMode(m) {
+			bad("grace for unknown mode %q", m)
+		}
+		if g < 0 {
+			bad("grace for %s is negative", m)
+		}
+	}
+	positive := []struct {
+		name string
+		v    int64
+	}{
+		{"heartbeat", int64(c.Heartbeat)}, {"max rooms", int64(c.MaxRooms)},
+		{"max catch-up", int64(c.MaxCatchUp)}, {"wait deadline", int64(c.WaitDeadline)},
+		{"default grace", int64(c.DefaultGrace)}, {"ticket ttl", int64(c.TicketTTL)},
+		{"inbox size", int64(c.InboxSize)}, {"input burst", int64(c.InputBurst)},
+		{"flood limit", int64(c.FloodLimit)}, {"slow consumer ticks", int64(c.SlowConsumerTicks)},
+		{"join queue", int64(c.JoinQueue)}, {"result queue", int64(c.ResultQueue)},
+		{"submit retry", int64(c.SubmitRetry)}, {"drain timeout", int64(c.DrainTimeout)},
+		{"flush timeout", int64(c.FlushTimeout)},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			bad("%s must be positive", p.name)
+		}
+	}
+	if c.InputRate <= 0 {
+		bad("input rate must be positive")
+	}
+	if c.Shards < 0 {
+		bad("shards must not be negative")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("server: config: %w", errors.Join(errs...))
+}
+
+// grace returns the seat-hold time for mode.
+func (c Config) grace(mode string) time.Duration {
+	if g, ok := c.Grace[mode]; ok {
+		return g
+	}
+	return c.DefaultGrace
+}

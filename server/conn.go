@@ -1,0 +1,223 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// conn is the server side of one client connection. Three goroutines touch
+// it, each through a bounded structure with a written overflow policy:
+//
+//   - its reader (readLoop) decodes frames and appends inputs to inbox;
+//     overflow drops the input and counts it (inbox_full);
+//   - its room's shard drains inbox once per tick and offers each snapshot
+//     to the one-slot mailbox: latest wins, and a snapshot still untaken
+//     after Config.SlowConsumerTicks ticks closes the connection with
+//     slow_consumer; other frames (welcome, events, pong) go to a small
+//     control queue whose overflow also closes with slow_consumer;
+//   - its writer (writeLoop) takes frames out and writes them, so a slow
+//     socket stalls only this goroutine, never the tick.
+type conn struct {
+	w         transport.Conn
+	transport string // "kcp", "ws" or "mem"
+	bytesOut  prometheus.Counter
+
+	// inbox, guarded by inMu: inputs not yet taken by the room, ascending
+	// by Seq (the reader drops duplicates and old sequence numbers).
+	inMu    sync.Mutex
+	inbox   []netcode.Input
+	inSpare []netcode.Input
+	inCap   int
+
+	ackTick atomic.Uint32 // newest snapshot tick the client acknowledged
+
+	// outbox, guarded by outMu.
+	outMu    sync.Mutex
+	snap     []byte   // pending snapshot frame; nil when taken
+	snapFree []byte   // a buffer the room may fill next
+	ctrl     [][]byte // pending control frames, in order
+	final    []byte   // error or bye frame written last, then the socket closes
+	wake     chan struct{}
+
+	closing   chan struct{} // closed by close(): the writer flushes final and exits
+	closeOnce sync.Once
+	closed    atomic.Bool // set once the connection is unusable (either side)
+
+	// Admission: the room closes admitted once it seated the connection;
+	// room and startSeq are written before that and read after it.
+	admitted chan struct{}
+	room     *room
+	startSeq uint32 // the seat's newest input sequence at admission
+
+	// Owned by the room's shard.
+	behind int // consecutive ticks a snapshot was left untaken
+}
+
+// maxCtrlFrames bounds a connection's control queue.
+const maxCtrlFrames = 64
+
+func newConn(w transport.Conn, transport string, inboxSize int, bytesOut prometheus.Counter) *conn {
+	return &conn{
+		w: w, transport: transport, bytesOut: bytesOut,
+		inCap:   inboxSize,
+		inbox:   make([]netcode.Input, 0, inboxSize),
+		inSpare: make([]netcode.Input, 0, inboxSize),
+		wake:     make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		admitted: make(chan struct{}),
+	}
+}
+
+// admit records that r seated the connection whose seat last handed the
+// engine input lastSeq, and releases the reader. Called once, by the room.
+func (c *conn) admit(r *room, lastSeq uint32) {
+	c.room = r
+	c.startSeq = lastSeq
+	close(c.admitted)
+}
+
+// push appends an input to the inbox; false means it was full and the input
+// was dropped.
+func (c *conn) push(in netcode.Input) bool {
+	c.inMu.Lock()
+	defer c.inMu.Unlock()
+	if len(c.inbox) >= c.inCap {
+		return false
+	}
+	c.inbox = append(c.inbox, in)
+	return true
+}
+
+// takeInputs swaps the inbox out and returns its inputs; the slice is valid
+// until the next takeInputs. Called by the room's shard only.
+func (c *conn) takeInputs() []netcode.Input {
+	c.inMu.Lock()
+	out := c.inbox
+	c.inbox = c.inSpare[:0]
+	c.inSpare = out
+	c.inMu.Unlock()
+	return out
+}
+
+// offerSnapshot copies frame into the mailbox, replacing an untaken one
+// (latest wins), and reports whether the previous one was still untaken.
+func (c *conn) offerSnapshot(frame []byte) (replaced bool) {
+	c.outMu.Lock()
+	buf := c.snapFree
+	c.snapFree = nil
+	if c.snap != nil {
+		replaced = true
+		if buf == nil {
+			buf = c.snap
+		}
+	}
+	c.snap = append(buf[:0], frame...)
+	c.outMu.Unlock()
+	c.signal()
+	return replaced
+}
+
+// offerControl queues a frame the writer sends before the next snapshot.
+// The frame must not be modified afterwards (it may be shared by many
+// connections). It returns false when the queue is full.
+func (c *conn) offerControl(frame []byte) bool {
+	c.outMu.Lock()
+	if len(c.ctrl) >= maxCtrlFrames {
+		c.outMu.Unlock()
+		return false
+	}
+	c.ctrl = append(c.ctrl, frame)
+	c.outMu.Unlock()
+	c.signal()
+	return true
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// closeWith makes final the last frame the writer sends (nil for none) and
+// closes the connection after it. Only the first call has an effect.
+func (c *conn) closeWith(final []byte) {
+	c.closeOnce.Do(func() {
+		c.outMu.Lock()
+		c.final = final
+		c.outMu.Unlock()
+		c.closed.Store(true)
+		close(c.closing)
+	})
+}
+
+// closeCode closes with a typed error frame.
+func (c *conn) closeCode(code netcode.Code, msg string) {
+	c.closeWith(netcode.AppendError(nil, &netcode.ErrorFrame{Code: code, Message: msg}))
+}
+
+// isClosed reports whether the connection is finished or finishing.
+func (c *conn) isClosed() bool { return c.closed.Load() }
+
+// writeLoop writes queued frames until the connection closes, then writes
+// the final frame, if any, and closes the transport.
+func (c *conn) writeLoop() {
+	defer c.w.Close()
+	var batch [][]byte
+	for {
+		select {
+		case <-c.wake:
+		case <-c.closing:
+			c.outMu.Lock()
+			final := c.final
+			c.outMu.Unlock()
+			if final != nil {
+				_ = c.w.WriteFrame(final)
+			}
+			return
+		}
+		for {
+			c.outMu.Lock()
+			batch = append(batch[:0], c.ctrl...)
+			clear(c.ctrl)
+			c.ctrl = c.ctrl[:0]
+			snap := c.snap
+			c.snap = nil
+			c.outMu.Unlock()
+			if len(batch) == 0 && snap == nil {
+				break
+			}
+			for _, f := range batch {
+				if !c.write(f) {
+					return
+				}
+			}
+			clear(batch)
+			if snap != nil {
+				ok := c.write(snap)
+				c.outMu.Lock()
+				if c.snapFree == nil {
+					c.snapFree = snap
+				}
+				c.outMu.Unlock()
+				if !ok {
+					return
+				}
+			}
+		}
+	}
+}
+
+// write writes one frame; on failure it marks the connection closed.
+func (c *conn) write(f []byte) bool {
+	if err := c.w.WriteFrame(f); err != nil {
+		c.closeWith(nil)
+		return false
+	}
+	c.bytesOut.Add(float64(len(f)))
+	return true
+}

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"time"
+)
+
+// Control API error codes (CONTROL_API.md, "Errors").
+const (
+	codeBadRequest      = "bad_request"
+	codeContentVersion  = "content_version_mismatch"
+	codeUnauthorized    = "unauthorized"
+	codeRoomNotFound    = "room_not_found"
+	codeMatchExists     = "match_exists"
+	codeServerFull      = "server_full"
+	codeDraining        = "draining"
+	maxControlBodyBytes = 1 << 20
+)
+
+// controlError is the JSON body of every control API error.
+type controlError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// createResponse is the body of a successful POST /v1/rooms.
+type createResponse struct {
+	RoomID  string       `json:"room_id"`
+	MatchID string       `json:"match_id"`
+	KCPAddr string       `json:"kcp_addr"`
+	WSURL   string       `json:"ws_url"`
+	KCPKey  string       `json:"kcp_key"`
+	Seats   []seatTicket `json:"seats"`
+}
+
+// seatTicket is one seat's join ticket in a createResponse.
+type seatTicket struct {
+	Seat      int       `json:"seat"`
+	PlayerID  string    `json:"player_id"`
+	Ticket    string    `json:"ticket"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// roomSummary is one entry of GET /v1/rooms.
+type roomSummary struct {
+	RoomID  string `json:"room_id"`
+	MatchID string `json:"match_id"`
+	Mode    string `json:"mode"`
+	State   string `json:"state"`
+	Players int    `json:"players"`
+	Tick    uint32 `json:"tick"`
+}
+
+// controlHandler returns the control API (CONTROL_API.md) behind the fleet
+// secret check.
+func (s *Server) controlHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/rooms", s.handleCreate)
+	mux.HandleFunc("GET /v1/rooms", s.handleList)
+	mux.HandleFunc("DELETE /v1/rooms/{id}", s.handleClose)
+	return s.requireFleetSecret(mux)
+}
+
+// requireFleetSecret answers 401 unless the request carries
+// "Authorization: Bearer <fleet secret>", compared in constant time.
+func (s *Server) requireFleetSecret(next http.Handler) http.Handler {
+	want := []byte("Bearer " + s.cfg.FleetSecret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			writeControlError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong fleet secret")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+	var spec RoomSpec
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxControlBodyBytes)).Decode(&spec); err != nil {
+		writeControlError(w, http.StatusBadRequest, codeBadRequest, "body: "+err.Error())
+		return
+	}
+	if err := spec.Validate(); err != nil {
+		writeControlError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	}
+	rm, existed, err := s.CreateRoom(spec)
+	switch {
+	case errors.Is(err, ErrContentVersion):
+		writeControlError(w, http.StatusBadRequest, codeContentVersion, err.Error())
+		return
+	case errors.Is(err, ErrBadSpec):
+		writeControlError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	case errors.Is(err, ErrDraining):
+		w.Header().Set("Retry-After", "30")
+		writeControlError(w, http.StatusServiceUnavailable, codeDraining, "server is draining")
+		return
+	case errors.Is(err, ErrServerFull):
+		w.Header().Set("Retry-After", "5")
+		writeControlError(w, http.StatusServiceUnavailable, codeServerFull, err.Error())
+		return
+	case err != nil:
+		writeControlError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	}
+	if existed && !sameSpec(rm.spec, spec) {
+		writeControlError(w, http.StatusConflict, codeMatchExists,
+			fmt.Sprintf("match %s exists as room %s with a different spec", spec.MatchID, rm.id))
+		return
+	}
+	tickets, err := s.issueTickets(rm)
+	if err != nil {
+		writeControlError(w, http.StatusInternalServerError, codeBadRequest, err.Error())
+		return
+	}
+	resp := createResponse{
+		RoomID: rm.id, MatchID: rm.spec.MatchID,
+		KCPAddr: s.PublicKCPAddr(), WSURL: s.PublicWSURL(),
+		Seats: tickets,
+	}
+	if len(s.cfg.KCPKey) > 0 {
+		resp.KCPKey = base64.StdEncoding.EncodeToString(s.cfg.KCPKey)
+	}
+	status := http.StatusCreated
+	if existed {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, resp)
+}
+
+// sameSpec reports whether a repeated create asks for the same room.
+func sameSpec(a, b RoomSpec) bool {
+	return reflect.DeepEqual(a, b)
+}
+
+// issueTickets signs a fresh join ticket for every seat of rm.
+func (s *Server) issueTickets(rm *room) ([]seatTicket, error) {
+	now := time.Now()
+	out := make([]seatTicket, 0, len(rm.spec.Seats))
+	for _, st := range rm.spec.Seats {
+		tok, exp, err := s.tickets.Issue(KindJoin, rm.id, st.Seat, st.PlayerID, now, s.cfg.TicketTTL)
+		if err != nil {
+			return nil, fmt.Errorf("room %s: tickets: %w", rm.id, err)
+		}
+		out = append(out, seatTicket{Seat: st.Seat, PlayerID: st.PlayerID, Ticket: tok, ExpiresAt: exp.UTC()})
+	}
+	return out, nil
+}
+
+func (s *Server) handleList(w http.ResponseWriter, _ *http.Request) {
+	rooms := s.reg.rooms()
+	out := struct {
+		Rooms []roomSummary `json:"rooms"`
+	}{Rooms: make([]roomSummary, 0, len(rooms))}
+	for _, rm := range rooms {
+		out.Rooms = append(out.Rooms, rm.summary())
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleClose(w http.ResponseWriter, r *http.Request) {
+	if err := s.CloseRoom(r.PathValue("id")); err != nil {
+		writeControlError(w, http.StatusNotFound, codeRoomNotFound, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func writeControlError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, controlError{Code: code, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"code":"internal","message":"encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+	"golang.org/x/time/rate"
+)
+
+// wsPath is where the WebSocket listener serves players.
+const wsPath = "/v1/play"
+
+// admitTimeout bounds how long a connection whose ticket checked out waits
+// for its room's goroutine to seat it.
+const admitTimeout = 5 * time.Second
+
+// listener is a transport listener the server accepts sessions from.
+type listener interface {
+	Accept(ctx context.Context) (transport.Conn, error)
+	Close() error
+	// Transport is "kcp", "ws" or "mem"; Addr where clients dial.
+	Transport() string
+	Addr() string
+}
+
+// acceptLoop hands every admitted session of l to its own reader and
+// writer goroutines until l closes.
+func (s *Server) acceptLoop(l listener) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.group.Go(func() {
+		<-s.stopAccept
+		cancel()
+	})
+	for {
+		tc, err := l.Accept(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, transport.ErrClosed) {
+				return
+			}
+			s.log.Warn("accept failed", "transport", l.Transport(), "err", err)
+			continue
+		}
+		s.serveConn(tc)
+	}
+}
+
+// serveConn starts the reader and writer of one accepted session.
+func (s *Server) serveConn(tc transport.Conn) {
+	name := tc.Transport()
+	c := newConn(tc, name, s.cfg.InboxSize, s.metrics.bytesOut.WithLabelValues(name))
+	s.metrics.connections.WithLabelValues(name).Inc()
+	s.group.Go(c.writeLoop)
+	s.group.Go(func() {
+		defer s.metrics.connections.WithLabelValues(name).Dec()
+		s.readLoop(c)
+	})
+}
+
+// readLoop admits the session (hello or resume) and then reads its frames
+// until it closes. On any exit the connection is closed; the room notices
+// at its next service and holds the seat for the grace period.
+func (s *Server) readLoop(c *conn) {
+	defer c.closeWith(nil)
+	bytesIn := s.metrics.bytesIn.WithLabelValues(c.transport)
+	frame, err := c.w.ReadFrame()
+	if err != nil {
+		return
+	}
+	bytesIn.Add(float64(len(frame)))
+	r, ok := s.admitConn(c, frame)
+	if !ok {
+		return
+	}
+	s.readFrames(c, r, bytesIn)
+}
+
+// admitConn checks the first frame and queues the connection at its room,
+// then waits until the room seats or refuses it.
+func (s *Server) admitConn(c *conn, frame []byte) (*room, bool) {
+	var h netcode.Hello
+	if err := netcode.DecodeHello(frame, &h); err != nil {
+		s.refuseConn(c, netcode.CodeProtocolError, "first frame must be hello or resume")
+		return nil, false
+	}
+	if h.Version != netcode.Version {
+		s.refuseConn(c, netcode.CodeVersionMismatch, "server speaks protocol version 1")
+		return nil, false
+	}
+	if s.reg.isDraining() && !h.Resume() {
+		s.refuseConn(c, netcode.CodeServerDraining, "server draining")
+		return nil, false
+	}
+	now := time.Now()
+	var claims TicketClaims
+	var err error
+	if h.Resume() {
+		// The join ticket was redeemed at the first join and may have
+		// expired since; its signature still names the seat, and the
+		// one-time resume token proves the session.
+		claims, err = s.tickets.CheckIgnoringExpiry(h.Ticket, KindJoin)
+	} else {
+		claims, err = s.tickets.Redeem(h.Ticket, KindJoin, now)
+	}
+	if err != nil {
+		s.refuseConn(c, ticketCode(err), err.Error())
+		return nil, false
+	}
+	r, ok := s.reg.get(claims.Room)
+	if !ok {
+		s.refuseConn(c, netcode.CodeWrongRoom, "no room "+claims.Room+" on this server")
+		return nil, false
+	}
+	j := joinReq{c: c, claims: claims, resume: h.Resume(), token: h.ResumeToken, lastAck: h.LastAckTick}
+	if !r.offerJoin(j) {
+		s.refuseConn(c, netcode.CodeInternal, "room busy; retry")
+		return nil, false
+	}
+	if sh := r.shard; sh != nil {
+		sh.poke()
+	}
+	t := time.NewTimer(admitTimeout)
+	defer t.Stop()
+	select {
+	case <-c.admitted:
+		return r, true
+	case <-c.closing:
+		return nil, false
+	case <-t.C:
+		s.refuseConn(c, netcode.CodeInternal, "room did not seat the connection in time")
+		return nil, false
+	}
+}
+
+// refuseConn closes a connection that was not admitted.
+func (s *Server) refuseConn(c *conn, code netcode.Code, msg string) {
+	s.metrics.admissions.WithLabelValues(code.String()).Inc()
+	s.log.Info("session refused", "transport", c.transport, "addr", c.w.RemoteAddr().String(), "code", code.String(), "why", msg)
+	c.closeCode(code, msg)
+}
+
+// ticketCode maps a ticket error to its wire code.
+func ticketCode(err error) netcode.Code {
+	switch {
+	case errors.Is(err, ErrTicketExpired):
+		return netcode.CodeTicketExpired
+	case errors.Is(err, ErrTicketReused):
+		return netcode.CodeTicketReused
+	case errors.Is(err, ErrTicketWrongRoom):
+		return netcode.CodeWrongRoom
+	}
+	return netcode.CodeBadTicket
+}
+
+// readFrames reads an admitted session's frames: inputs into the inbox
+// (duplicates and old sequence numbers dropped, floods rate limited), acks,
+// pings. A client over its rate keeps losing inputs; past
+// Config.FloodLimit dropped inputs it is closed with rate_limited.
+func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) }) {
+	inputs := rate.NewLimiter(rate.Limit(s.cfg.InputRate), s.cfg.InputBurst)
+	// Frames: inputs, acks and pings may each come once per tick, plus slack.
+	frames := rate.NewLimiter(rate.Limit(3*s.cfg.InputRate), 3*s.cfg.InputBurst)
+	lastQueued := c.startSeq
+	flood := 0
+	var f netcode.InputFrame
+	for {
+		frame, err := c.w.ReadFrame()
+		if err != nil {
+			return
+		}
+		bytesIn.Add(float64(len(frame)))
+		if !frames.Allow() {
+			flood++
+			s.drops.rateLimited.Inc()
+			if flood > s.cfg.FloodLimit {
+				s.closeFlood(c, r)
+				return
+			}
+			continue
+		}
+		kind, err := netcode.PeekKind(frame)
+		if err != nil {
+			s.protocolError(c, err)
+			return
+		}
+		switch kind {
+		case netcode.KindInput:
+			if err := netcode.DecodeInputFrame(frame, &f); err != nil {
+				s.protocolError(c, err)
+				return
+			}
+			c.storeAck(f.AckTick)
+			for _, in := range f.Inputs {
+				if in.Seq <= lastQueued {
+					continue // a resend of an input already queued
+				}
+				if !inputs.Allow() {
+					flood++
+					s.drops.rateLimited.Inc()
+					continue
+				}
+				lastQueued = in.Seq
+				if !c.push(in) {
+					s.drops.inboxFull.Inc()
+				}
+			}
+			if flood > s.cfg.FloodLimit {
+				s.closeFlood(c, r)
+				return
+			}
+		case netcode.KindAck:
+			tick, err := netcode.DecodeAck(frame)
+			if err != nil {
+				s.protocolError(c, err)
+				return
+			}
+			c.storeAck(tick)
+		case netcode.KindPing:
+			var p netcode.Ping
+			if err := netcode.DecodePing(frame, &p); err != nil {
+				s.protocolError(c, err)
+				return
+			}
+			pong := netcode.Pong{ID: p.ID, ClientTimeUs: p.ClientTimeUs, ServerTick: r.tick.Load(), ServerTimeUs: time.Now().UnixMicro()}
+			c.offerControl(netcode.AppendPong(nil, &pong))
+		case netcode.KindClientBye:
+			c.closeWith(nil)
+			return
+		case netcode.KindHello, netcode.KindResume:
+			// A duplicated hello: the welcome already went out.
+		default:
+			s.protocolError(c, netcode.ErrUnknownKind)
+			return
+		}
+	}
+}
+
+func (s *Server) closeFlood(c *conn, r *room) {
+	s.metrics.closes.WithLabelValues(netcode.CodeRateLimited.String()).Inc()
+	s.log.Info("flooding client closed", "room", r.id, "transport", c.transport)
+	c.closeCode(netcode.CodeRateLimited, "too many inputs")
+}
+
+func (s *Server) protocolError(c *conn, err error) {
+	s.metrics.closes.WithLabelValues(netcode.CodeProtocolError.String()).Inc()
+	c.closeCode(netcode.CodeProtocolError, err.Error())
+}
+
+// storeAck records a snapshot ack if it is newer than the last one.
+// Called by the reader only.
+func (c *conn) storeAck(tick uint32) {
+	if tick > c.ackTick.Load() {
+		c.ackTick.Store(tick)
+	}
+}

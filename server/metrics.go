@@ -1,0 +1,128 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the room server's Prometheus instruments, registered on a
+// registry of their own (never the global default) together with the Go
+// and process collectors. Every instrument is safe for concurrent use; the
+// tick path only touches pre-resolved children (no label lookups per tick).
+type metrics struct {
+	reg *prometheus.Registry
+
+	tickDuration *prometheus.HistogramVec // mode
+	tickLateness *prometheus.HistogramVec // mode
+	overruns     *prometheus.CounterVec   // mode: ticks that took longer than their step
+	lateTicks    *prometheus.CounterVec   // mode
+	skippedTicks *prometheus.CounterVec   // mode
+	rooms        *prometheus.GaugeVec     // state
+	connections  *prometheus.GaugeVec     // transport
+	bytesIn      *prometheus.CounterVec   // transport
+	bytesOut     *prometheus.CounterVec   // transport
+	inboxDrops   *prometheus.CounterVec   // reason: inbox_full, rate_limited, stale
+	closes       *prometheus.CounterVec   // code: slow_consumer, rate_limited, ...
+	admissions   *prometheus.CounterVec   // result: ok or the refusal code
+	results      *prometheus.CounterVec   // outcome
+	submitErrors prometheus.Counter
+	panics       prometheus.Counter
+	resultQueue  prometheus.Gauge
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	const ns = "pantheon_room"
+	// Buckets from 50 us to ~1.6 s: a tick is expected well under 2 ms.
+	tickBuckets := prometheus.ExponentialBuckets(50e-6, 2, 16)
+	m.tickDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: ns, Name: "tick_duration_seconds", Help: "Time to run one room tick (inputs, step, snapshots).", Buckets: tickBuckets,
+	}, []string{"mode"})
+	m.tickLateness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: ns, Name: "tick_lateness_seconds", Help: "How long after its due time a room's tick started.", Buckets: tickBuckets,
+	}, []string{"mode"})
+	m.overruns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "tick_overruns_total", Help: "Ticks that took longer than the tick period.",
+	}, []string{"mode"})
+	m.lateTicks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "ticks_late_total", Help: "Ticks run a full period or more after they were due.",
+	}, []string{"mode"})
+	m.skippedTicks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "ticks_skipped_total", Help: "Ticks dropped by the catch-up cap after a stall.",
+	}, []string{"mode"})
+	m.rooms = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: ns, Name: "rooms", Help: "Rooms hosted, by lifecycle state.",
+	}, []string{"state"})
+	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: ns, Name: "connections", Help: "Open client connections, by transport.",
+	}, []string{"transport"})
+	m.bytesIn = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "bytes_in_total", Help: "Frame bytes received from clients.",
+	}, []string{"transport"})
+	m.bytesOut = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "bytes_out_total", Help: "Frame bytes sent to clients.",
+	}, []string{"transport"})
+	m.inboxDrops = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "input_drops_total", Help: "Client inputs dropped: inbox_full, rate_limited, stale (duplicate or old sequence).",
+	}, []string{"reason"})
+	m.closes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "connection_closes_total", Help: "Connections closed by the server, by error code (slow_consumer, rate_limited, ...).",
+	}, []string{"code"})
+	m.admissions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "admissions_total", Help: "Hello and resume attempts, by result (ok or the refusal code).",
+	}, []string{"result"})
+	m.results = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "results_total", Help: "Finished matches handed to the result sink, by outcome.",
+	}, []string{"outcome"})
+	m.submitErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Name: "result_submit_errors_total", Help: "Failed ResultSink.Submit calls (each is retried).",
+	})
+	m.panics = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Name: "room_panics_total", Help: "Rooms ended by a panic in their tick.",
+	})
+	m.resultQueue = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: ns, Name: "result_queue_length", Help: "Finished matches waiting for the result sink.",
+	})
+	m.reg.MustRegister(m.tickDuration, m.tickLateness, m.overruns, m.lateTicks, m.skippedTicks,
+		m.rooms, m.connections, m.bytesIn, m.bytesOut, m.inboxDrops, m.closes, m.admissions,
+		m.results, m.submitErrors, m.panics, m.resultQueue)
+	for _, mode := range allModes() {
+		m.tickDuration.WithLabelValues(mode)
+		m.tickLateness.WithLabelValues(mode)
+		m.overruns.WithLabelValues(mode)
+	}
+	for _, s := range []string{StateWaiting, StateRunning, StateEnded} {
+		m.rooms.WithLabelValues(s)
+	}
+	return m
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// modeMetrics are one mode's pre-resolved tick instruments, so a tick does
+// no label lookup.
+type modeMetrics struct {
+	duration, lateness prometheus.Observer
+	overruns, late     prometheus.Counter
+	skipped            prometheus.Counter
+}
+
+func (m *metrics) forMode(mode string) modeMetrics {
+	return modeMetrics{
+		duration: m.tickDuration.WithLabelValues(mode),
+		lateness: m.tickLateness.WithLabelValues(mode),
+		overruns: m.overruns.WithLabelValues(mode),
+		late:     m.lateTicks.WithLabelValues(mode),
+		skipped:  m.skippedTicks.WithLabelValues(mode),
+	}
+}

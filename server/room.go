@@ -1,0 +1,365 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/persistence"
+)
+
+// Room lifecycle states, as the control API lists them.
+const (
+	StateWaiting = "waiting" // created; waiting for its players (up to Config.WaitDeadline)
+	StateRunning = "running" // the simulation is ticking
+	StateEnded   = "ended"   // finished; its result is on its way to the sink
+)
+
+// snapshotRing is how many past snapshots a room keeps as delta baselines
+// (about a second at 30 Hz).
+const snapshotRing = 32
+
+// room is one match. Everything below the atomics is owned by the goroutine
+// of the shard the room lives on; other goroutines reach the room only
+// through joins (bounded; on overflow the reader closes the connection with
+// CodeInternal "room busy"), requestAbort and the atomics.
+type room struct {
+	id      string
+	spec    RoomSpec
+	srv     *Server
+	shard   *shard // set before the room is handed to its shard; never changes
+	created time.Time
+	mm      modeMetrics
+
+	// Read by other goroutines.
+	state   atomic.Value // string: StateWaiting, StateRunning, StateEnded
+	players atomic.Int32 // connected players
+	tick    atomic.Uint32
+	joins   chan joinReq
+	abort   atomic.Pointer[abortReq] // set once by requestAbort
+
+	// Owned by the shard goroutine.
+	eng      engine
+	clock    *Clock
+	seats    []seat // ordered by seat number
+	started  time.Time
+	deadline time.Time // waiting: start or give up by then
+	ring     *netcode.SnapshotRing
+	snap     netcode.Snapshot
+	inputs   []seatInput
+	events   []netcode.Event
+	evBuf    []byte
+	record   *persistence.MatchRecord // set when ended, until the result queue takes it
+	ended    bool
+	counted  ClockStats // clock counters already added to the metrics
+}
+
+// seat is one seat's connection state.
+type seat struct {
+	spec      SeatSpec
+	conn      *conn
+	enc       *netcode.DeltaEncoder
+	token     string    // current resume token; "" before the first join or once released
+	droppedAt time.Time // when the connection was lost; zero while connected
+	released  bool      // grace expired: the seat is no longer held
+	lastSeq   uint32    // newest input sequence handed to the engine
+}
+
+// joinReq asks a room's goroutine to seat a connection. The reader has
+// checked the ticket's signature and kind (and redeemed a join ticket).
+type joinReq struct {
+	c       *conn
+	claims  TicketClaims
+	resume  bool
+	token   string
+	lastAck uint32
+}
+
+func newRoom(id string, spec RoomSpec, eng engine, srv *Server, now time.Time) *room {
+	r := &room{
+		id: id, spec: spec, srv: srv, created: now, eng: eng,
+		mm:       srv.metrics.forMode(spec.Mode),
+		joins:    make(chan joinReq, srv.cfg.JoinQueue),
+		deadline: now.Add(srv.cfg.WaitDeadline),
+		ring:     netcode.NewSnapshotRing(snapshotRing),
+	}
+	rate := eng.TickRate()
+	if hz, ok := srv.cfg.TickRates[spec.Mode]; ok {
+		rate = hz
+	}
+	r.clock = NewClock(rate, srv.cfg.MaxCatchUp)
+	r.state.Store(StateWaiting)
+	r.seats = make([]seat, len(spec.Seats))
+	for i, st := range sortedSeats(spec.Seats) {
+		r.seats[i] = seat{spec: st, enc: netcode.NewDeltaEncoder(r.ring)}
+	}
+	return r
+}
+
+// summary is the room as GET /v1/rooms lists it.
+func (r *room) summary() roomSummary {
+	return roomSummary{
+		RoomID: r.id, MatchID: r.spec.MatchID, Mode: r.spec.Mode,
+		State: r.state.Load().(string), Players: int(r.players.Load()), Tick: r.tick.Load(),
+	}
+}
+
+// abortReq is why a room was asked to end early.
+type abortReq struct {
+	code   netcode.Code // sent to the clients
+	reason string
+}
+
+// requestAbort asks the room to end with an aborted result at its next
+// service; the first request wins. code and reason go to the clients' error
+// frame and the log.
+func (r *room) requestAbort(code netcode.Code, reason string) {
+	r.abort.CompareAndSwap(nil, &abortReq{code: code, reason: reason})
+}
+
+// offerJoin queues a join for the room's goroutine without blocking.
+func (r *room) offerJoin(j joinReq) bool {
+	select {
+	case r.joins <- j:
+		return true
+	default:
+		return false
+	}
+}
+
+// service does everything the room owes at now: seat joins, handle drops,
+// start or give up waiting, run owed ticks, hand its result on. It reports
+// whether the room is finished and can be forgotten.
+func (r *room) service(now time.Time) (finished bool) {
+	if r.ended {
+		r.refuseJoins(netcode.CodeRoomEnded, "the match is over")
+		return r.offerResult()
+	}
+	r.admit(now)
+	r.checkDrops(now)
+	if a := r.abort.Load(); a != nil {
+		r.finish(now, a.code, a.reason)
+		return r.offerResult()
+	}
+	switch r.state.Load().(string) {
+	case StateWaiting:
+		present := int(r.players.Load())
+		if present == len(r.seats) || (!now.Before(r.deadline) && present > 0) {
+			r.start(now)
+		} else if !now.Before(r.deadline) {
+			r.finish(now, netcode.CodeRoomEnded, "no player joined before the deadline")
+			return r.offerResult()
+		}
+	}
+	if r.state.Load().(string) == StateRunning {
+		n, late := r.clock.Advance(now)
+		if n > 0 {
+			r.mm.lateness.Observe(late.Seconds())
+		}
+		for i := 0; i < n && !r.ended; i++ {
+			r.step(now)
+		}
+		r.countClock()
+	}
+	if r.ended {
+		return r.offerResult()
+	}
+	return false
+}
+
+// countClock adds the clock's new late and skipped ticks to the metrics.
+func (r *room) countClock() {
+	st := r.clock.Stats()
+	if d := st.Late - r.counted.Late; d > 0 {
+		r.mm.late.Add(float64(d))
+	}
+	if d := st.Skipped - r.counted.Skipped; d > 0 {
+		r.mm.skipped.Add(float64(d))
+	}
+	r.counted = st
+}
+
+// nextWake is when the room next needs service.
+func (r *room) nextWake(now time.Time) time.Time {
+	switch {
+	case r.ended:
+		return now.Add(10 * time.Millisecond) // retry the result queue
+	case r.state.Load().(string) == StateWaiting:
+		return r.deadline
+	}
+	return r.clock.Next()
+}
+
+func (r *room) start(now time.Time) {
+	r.started = now
+	r.state.Store(StateRunning)
+	r.srv.roomState(StateWaiting, StateRunning)
+	r.srv.log.Info("room running", "room", r.id, "match", r.spec.MatchID, "mode", r.spec.Mode,
+		"players", r.players.Load(), "seats", len(r.seats), "tick_rate", int(time.Second/r.clock.Step()))
+}
+
+// step runs one tick: frozen inputs, the simulation, snapshots and events.
+func (r *room) step(now time.Time) {
+	t0 := time.Now()
+	r.inputs = r.inputs[:0]
+	for i := range r.seats {
+		s := &r.seats[i]
+		if s.conn == nil {
+			continue
+		}
+		for _, in := range s.conn.takeInputs() {
+			if in.Seq <= s.lastSeq {
+				r.srv.drops.stale.Inc()
+				continue
+			}
+			s.lastSeq = in.Seq
+			r.inputs = append(r.inputs, seatInput{Seat: s.spec.Seat, Input: in})
+		}
+		s.enc.Ack(s.conn.ackTick.Load())
+	}
+	tick, events, done := r.eng.Step(r.inputs, r.events[:0])
+	r.events = events
+	r.tick.Store(tick)
+	r.snap.Tick = tick
+	r.snap.Entities = r.eng.AppendEntities(r.snap.Entities[:0])
+	r.ring.Put(&r.snap)
+	var evFrame []byte
+	if len(events) > 0 {
+		evFrame = netcode.AppendEvents(nil, &netcode.EventsFrame{Tick: tick, Events: events[:min(len(events), netcode.MaxEventsPerFrame)]})
+	}
+	for i := range r.seats {
+		s := &r.seats[i]
+		c := s.conn
+		if c == nil || c.isClosed() {
+			continue
+		}
+		if evFrame != nil && !c.offerControl(evFrame) {
+			r.closeSlow(s, "events queue full")
+			continue
+		}
+		if c.offerSnapshot(s.enc.Encode(&r.snap, s.lastSeq)) {
+			c.behind++
+			if c.behind >= r.srv.cfg.SlowConsumerTicks {
+				r.closeSlow(s, fmt.Sprintf("%d snapshots not taken", c.behind))
+			}
+		} else {
+			c.behind = 0
+		}
+	}
+	d := time.Since(t0)
+	r.mm.duration.Observe(d.Seconds())
+	r.srv.window.observe(d)
+	if r.srv.tickObserver != nil {
+		r.srv.tickObserver.observe(d)
+	}
+	if d > r.clock.Step() {
+		r.mm.overruns.Inc()
+	}
+	if done {
+		r.finish(now, netcode.CodeNone, "match over")
+	}
+}
+
+func (r *room) closeSlow(s *seat, why string) {
+	r.srv.metrics.closes.WithLabelValues(netcode.CodeSlowConsumer.String()).Inc()
+	r.srv.log.Info("slow consumer closed", "room", r.id, "seat", s.spec.Seat, "why", why)
+	s.conn.closeCode(netcode.CodeSlowConsumer, why)
+}
+
+// finish ends the match: the engine's result (or an aborted one), every
+// connection told why and closed, the record built.
+func (r *room) finish(now time.Time, code netcode.Code, why string) {
+	rec, err := r.eng.Finish()
+	if err != nil {
+		r.srv.log.Error("room result unavailable; recording an aborted match", "room", r.id, "err", err)
+		rec = abortedRecord(r.spec)
+	}
+	r.end(now, rec, code, why)
+}
+
+// end records rec as the room's result and closes every connection with
+// code (a bye for CodeNone, an error frame otherwise).
+func (r *room) end(now time.Time, rec persistence.MatchRecord, code netcode.Code, why string) {
+	prev := r.state.Load().(string)
+	r.ended = true
+	r.state.Store(StateEnded)
+	r.srv.roomState(prev, StateEnded)
+	rec.MatchID, rec.RoomID, rec.ServerID = r.spec.MatchID, r.id, r.srv.cfg.ServerID
+	rec.Mode, rec.Arena, rec.Seed = r.spec.Mode, r.spec.Arena, r.spec.Seed
+	if rec.ContentVersion == "" {
+		rec.ContentVersion = r.srv.contentVersion
+	}
+	rec.StartedAt, rec.EndedAt = r.started, now
+	if rec.StartedAt.IsZero() {
+		rec.StartedAt = now
+	}
+	for i := range rec.Participants {
+		p := &rec.Participants[i]
+		for j := range r.seats {
+			if r.seats[j].spec.Seat == p.Seat && r.seats[j].released && rec.Outcome != persistence.OutcomeAborted {
+				p.Result = persistence.ResultAbandoned
+			}
+		}
+	}
+	r.record = &rec
+	var final []byte
+	if code == netcode.CodeNone {
+		final = netcode.AppendBye(nil, netcode.KindServerBye, netcode.CodeNone)
+	} else {
+		final = netcode.AppendError(nil, &netcode.ErrorFrame{Code: code, Message: why})
+	}
+	for i := range r.seats {
+		if c := r.seats[i].conn; c != nil {
+			c.closeWith(final)
+			r.seats[i].conn = nil
+		}
+	}
+	r.players.Store(0)
+	r.srv.log.Info("room ended", "room", r.id, "match", r.spec.MatchID, "outcome", rec.Outcome,
+		"ticks", rec.Ticks, "why", why)
+}
+
+// offerResult hands the record to the result queue; false means the queue
+// was full and the room keeps it for the next service.
+func (r *room) offerResult() bool {
+	if r.record == nil {
+		return true
+	}
+	if !r.srv.results.offer(*r.record) {
+		return false
+	}
+	r.record = nil
+	r.srv.reg.remove(r)
+	r.srv.roomState(StateEnded, "")
+	return true
+}
+
+// abortedRecord is the result of a room whose simulation cannot give one
+// (it panicked): outcome aborted, every seat a draw, no rewards.
+func abortedRecord(spec RoomSpec) persistence.MatchRecord {
+	rec := persistence.MatchRecord{Outcome: persistence.OutcomeAborted, WinningTeam: -1}
+	for _, st := range sortedSeats(spec.Seats) {
+		rec.Participants = append(rec.Participants, persistence.Participant{
+			PlayerID: st.PlayerID, Seat: st.Seat, Team: st.Team, Result: persistence.ResultDraw,
+		})
+	}
+	return rec
+}
+
+// newResumeToken returns a fresh 128-bit random token (22 characters).
+func newResumeToken() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("server: crypto/rand failed: %v", err)) // broken invariant: no entropy
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// tokenEqual compares resume tokens in constant time.
+func tokenEqual(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"slices"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+)
+
+// sortedSeats returns a copy of seats ordered by seat number.
+func sortedSeats(seats []SeatSpec) []SeatSpec {
+	out := slices.Clone(seats)
+	slices.SortFunc(out, func(a, b SeatSpec) int { return a.Seat - b.Seat })
+	return out
+}
+
+// findSeat returns the room's seat numbered n, or nil.
+func (r *room) findSeat(n int) *seat {
+	for i := range r.seats {
+		if r.seats[i].spec.Seat == n {
+			return &r.seats[i]
+		}
+	}
+	return nil
+}
+
+// admit seats every queued join and resume.
+func (r *room) admit(now time.Time) {
+	for {
+		select {
+		case j := <-r.joins:
+			r.seatJoin(j, now)
+		default:
+			r.countPlayers()
+			return
+		}
+	}
+}
+
+// refuseJoins closes every queued connection with code.
+func (r *room) refuseJoins(code netcode.Code, msg string) {
+	for {
+		select {
+		case j := <-r.joins:
+			r.refuse(j, code, msg)
+		default:
+			return
+		}
+	}
+}
+
+func (r *room) refuse(j joinReq, code netcode.Code, msg string) {
+	r.srv.metrics.admissions.WithLabelValues(code.String()).Inc()
+	r.srv.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
+		"resume", j.resume, "code", code.String(), "why", msg)
+	j.c.closeCode(code, msg)
+}
+
+// seatJoin attaches j's connection to its seat, or refuses it. A join
+// needs a seat that is not held by a live session; a resume needs the
+// seat's current resume token. Either replaces a connection the server has
+// not yet noticed is dead, and either gets a fresh resume token.
+func (r *room) seatJoin(j joinReq, now time.Time) {
+	s := r.findSeat(j.claims.Seat)
+	switch {
+	case s == nil || s.spec.PlayerID != j.claims.Player():
+		r.refuse(j, netcode.CodeBadTicket, "no such seat for this player")
+		return
+	case s.released:
+		r.refuse(j, netcode.CodeResumeFailed, "seat released after the grace period")
+		return
+	case j.resume && !tokenEqual(s.token, j.token):
+		r.refuse(j, netcode.CodeResumeFailed, "unknown or outdated resume token")
+		return
+	case !j.resume && s.conn != nil && !s.conn.isClosed():
+		r.refuse(j, netcode.CodeTicketReused, "seat is held by a live session")
+		return
+	}
+	if old := s.conn; old != nil {
+		old.closeWith(netcode.AppendBye(nil, netcode.KindServerBye, netcode.CodeNone))
+	}
+	s.conn = j.c
+	s.droppedAt = time.Time{}
+	s.token = newResumeToken()
+	if j.resume {
+		s.enc.Resume(j.lastAck)
+	} else {
+		s.enc.Resume(0)
+	}
+	j.c.behind = 0
+	w := netcode.Welcome{
+		Version:      netcode.Version,
+		Seat:         uint32(s.spec.Seat),
+		TickRate:     uint32(time.Second / r.clock.Step()),
+		ServerTick:   r.tick.Load(),
+		ResumeToken:  s.token,
+		EntityID:     r.eng.SeatEntity(s.spec.Seat),
+		ServerTimeUs: now.UnixMicro(),
+	}
+	j.c.offerControl(netcode.AppendWelcome(nil, &w))
+	j.c.admit(r, s.lastSeq)
+	r.srv.metrics.admissions.WithLabelValues("ok").Inc()
+	r.srv.log.Info("player seated", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID,
+		"resume", j.resume, "transport", j.c.transport, "baseline", s.enc.Baseline())
+}
+
+// checkDrops notices lost connections and releases seats whose grace has
+// run out.
+func (r *room) checkDrops(now time.Time) {
+	grace := r.srv.cfg.grace(r.spec.Mode)
+	for i := range r.seats {
+		s := &r.seats[i]
+		if s.conn != nil && s.conn.isClosed() {
+			s.conn = nil
+			s.droppedAt = now
+			r.srv.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", grace)
+		}
+		if s.conn == nil && !s.droppedAt.IsZero() && !s.released && now.Sub(s.droppedAt) >= grace {
+			s.released = true
+			s.token = ""
+			r.srv.log.Info("seat released", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID)
+		}
+	}
+	r.countPlayers()
+}
+
+// countPlayers publishes how many seats have a live connection.
+func (r *room) countPlayers() {
+	n := 0
+	for i := range r.seats {
+		if c := r.seats[i].conn; c != nil && !c.isClosed() {
+			n++
+		}
+	}
+	r.players.Store(int32(n))
+}

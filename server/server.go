@@ -1,0 +1,375 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Server hosts many rooms: it owns the scheduler shards, the listeners, the
+// control API, the result queue and the heartbeats, and starts every
+// goroutine through its owner group so Shutdown can wait for all of them.
+type Server struct {
+	cfg            Config
+	log            *slog.Logger
+	metrics        *metrics
+	tickets        *Tickets
+	reg            *registry
+	results        *resultQueue
+	newEngine      engineFactory
+	contentVersion string
+	shards         []*shard
+	window         tickHist      // tick durations since the last heartbeat
+	tickObserver   *tickHist     // optional extra observer (benchmarks)
+	drops          inputDrops    // pre-resolved input drop counters
+	group          routines      // every goroutine the server starts
+	nextRoom       atomicCounter // room id sequence
+
+	mu        sync.Mutex
+	started   bool
+	listeners []listener
+	admin     *http.Server
+	adminAddr string
+
+	stopShards  chan struct{}
+	stopResults chan struct{}
+	stopBeats   chan struct{}
+	stopAccept  chan struct{}
+	flushCtx    context.Context
+	flushCancel context.CancelFunc
+}
+
+// inputDrops are the input drop counters, resolved once.
+type inputDrops struct {
+	inboxFull, rateLimited, stale prometheus.Counter
+}
+
+// New validates cfg (after defaults) and returns a server that builds each
+// room's simulation with newEngine, running content version
+// contentVersion, and hands results to sink. Nothing listens until Start.
+func newServer(cfg Config, newEngine engineFactory, contentVersion string, sink ResultSink) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if sink == nil {
+		return nil, errors.New("server: nil result sink")
+	}
+	tk, err := NewTickets(cfg.TicketKey)
+	if err != nil {
+		return nil, err
+	}
+	m := newMetrics()
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, metrics: m, tickets: tk,
+		reg:            newRegistry(cfg.MaxRooms),
+		results:        newResultQueue(cfg.ResultQueue, sink, cfg.SubmitRetry, cfg.Logger, m),
+		newEngine:      newEngine,
+		contentVersion: contentVersion,
+		drops: inputDrops{
+			inboxFull:   m.inboxDrops.WithLabelValues("inbox_full"),
+			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),
+			stale:       m.inboxDrops.WithLabelValues("stale"),
+		},
+		stopShards:  make(chan struct{}),
+		stopResults: make(chan struct{}),
+		stopBeats:   make(chan struct{}),
+		stopAccept:  make(chan struct{}),
+	}
+	s.flushCtx, s.flushCancel = context.WithCancel(context.Background())
+	n := cfg.Shards
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	for i := 0; i < n; i++ {
+		s.shards = append(s.shards, newShard(s, i))
+	}
+	return s, nil
+}
+
+// Start binds the admin, KCP and WebSocket listeners and starts the shards,
+// the result queue, the accept loops and the heartbeats.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("server: already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
+	if err != nil {
+		return fmt.Errorf("server: admin listen %s: %w", s.cfg.AdminAddr, err)
+	}
+	s.adminAddr = ln.Addr().String()
+	lns, err := s.listen()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.listeners = lns
+	s.admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	s.started = true
+
+	for _, sh := range s.shards {
+		sh := sh
+		s.group.Go(func() { sh.run(s.stopShards) })
+	}
+	s.group.Go(func() { s.results.run(s.flushCtx, s.stopResults) })
+	s.group.Go(func() {
+		if err := s.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("admin server failed", "err", err)
+		}
+	})
+	for _, l := range s.listeners {
+		l := l
+		s.group.Go(func() { s.acceptLoop(l) })
+	}
+	if s.cfg.LobbyURL != "" {
+		s.group.Go(func() { s.runHeartbeats(s.stopBeats) })
+	}
+	s.log.Info("room server started", "server", s.cfg.ServerID, "admin", s.adminAddr,
+		"kcp", s.PublicKCPAddr(), "ws", s.PublicWSURL(), "shards", len(s.shards), "content", s.contentVersion)
+	return nil
+}
+
+// AdminHandler serves the control API under /v1/, Prometheus /metrics,
+// /healthz and net/http/pprof under /debug/pprof/, all on one mux.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", s.controlHandler())
+	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if s.reg.isDraining() {
+			writeControlError(w, http.StatusServiceUnavailable, codeDraining, "draining")
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// Run starts the server, serves until ctx is cancelled, then drains
+// (Shutdown). It returns Start's error or nil after a complete drain.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return s.Shutdown()
+}
+
+// Shutdown drains the server: the control API and heartbeats say draining
+// and new rooms are refused; running rooms get Config.DrainTimeout to
+// finish, then the rest are aborted (clients get server_draining); queued
+// results get Config.FlushTimeout to reach the sink; listeners close and
+// every goroutine is waited for.
+func (s *Server) Shutdown() error {
+	s.mu.Lock()
+	if !s.started {
+		s.mu.Unlock()
+		return errors.New("server: not started")
+	}
+	s.mu.Unlock()
+	s.reg.setDraining()
+	s.log.Info("draining", "rooms", s.reg.len(), "deadline", s.cfg.DrainTimeout)
+	if !s.waitRooms(s.cfg.DrainTimeout) {
+		for _, r := range s.reg.rooms() {
+			r.requestAbort(netcode.CodeServerDraining, "server draining")
+		}
+		s.pokeShards()
+		s.log.Warn("drain deadline passed; aborted remaining rooms", "rooms", s.reg.len())
+		if !s.waitRooms(s.cfg.FlushTimeout) {
+			s.log.Error("rooms still hosted after abort", "rooms", s.reg.len())
+		}
+	}
+	close(s.stopAccept)
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	close(s.stopShards)
+	s.pokeShards()
+	flushTimer := time.AfterFunc(s.cfg.FlushTimeout, s.flushCancel)
+	close(s.stopResults)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := s.admin.Shutdown(ctx)
+	cancel()
+	close(s.stopBeats)
+	s.group.Wait()
+	flushTimer.Stop()
+	s.flushCancel()
+	s.log.Info("room server stopped")
+	if err != nil {
+		return fmt.Errorf("server: admin shutdown: %w", err)
+	}
+	return nil
+}
+
+// waitRooms polls until no room is hosted or d has passed.
+func (s *Server) waitRooms(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.reg.len() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		<-t.C
+	}
+	return true
+}
+
+func (s *Server) pokeShards() {
+	for _, sh := range s.shards {
+		sh.poke()
+	}
+}
+
+// CreateRoom builds and schedules a room for spec, or returns the room
+// already created for spec.MatchID (existed=true). Errors: ErrBadSpec and
+// ErrContentVersion (the request), ErrDraining, ErrServerFull.
+func (s *Server) CreateRoom(spec RoomSpec) (r *room, existed bool, err error) {
+	if err := spec.Validate(); err != nil {
+		return nil, false, err
+	}
+	if old, ok := s.reg.lookupMatch(spec.MatchID); ok {
+		return old, true, nil
+	}
+	if spec.ContentVersion != "" && spec.ContentVersion != s.contentVersion {
+		return nil, false, fmt.Errorf("%w: asked for %q, server runs %q", ErrContentVersion, spec.ContentVersion, s.contentVersion)
+	}
+	if s.reg.isDraining() {
+		return nil, false, ErrDraining
+	}
+	eng, err := s.newEngine(spec)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: match %s: %v", ErrBadSpec, spec.MatchID, err)
+	}
+	id := fmt.Sprintf("r_%s_%d", s.cfg.ServerID, s.nextRoom.next())
+	rm := newRoom(id, spec, eng, s, time.Now())
+	got, existed, err := s.reg.add(rm)
+	if err != nil || existed {
+		return got, existed, err
+	}
+	s.roomState("", StateWaiting)
+	s.leastLoadedShard().add(rm)
+	s.log.Info("room created", "room", id, "match", spec.MatchID, "mode", spec.Mode, "seats", len(spec.Seats))
+	return rm, false, nil
+}
+
+// CloseRoom ends a room with an aborted result (DELETE /v1/rooms/{id}).
+func (s *Server) CloseRoom(id string) error {
+	r, ok := s.reg.get(id)
+	if !ok {
+		return fmt.Errorf("room %s: close: %w", id, ErrRoomNotFound)
+	}
+	r.requestAbort(netcode.CodeRoomEnded, "room closed by the lobby")
+	s.pokeShards()
+	return nil
+}
+
+func (s *Server) leastLoadedShard() *shard {
+	best := s.shards[0]
+	for _, sh := range s.shards[1:] {
+		if sh.load.Load() < best.load.Load() {
+			best = sh
+		}
+	}
+	return best
+}
+
+// roomState moves one room between the rooms gauge's states ("" for none).
+func (s *Server) roomState(from, to string) {
+	if from != "" {
+		s.metrics.rooms.WithLabelValues(from).Dec()
+	}
+	if to != "" {
+		s.metrics.rooms.WithLabelValues(to).Inc()
+	}
+}
+
+// AdminAddr is the bound admin address (after Start).
+func (s *Server) AdminAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.adminAddr
+}
+
+// PublicControlURL is the control URL advertised to the lobby.
+func (s *Server) PublicControlURL() string {
+	if s.cfg.PublicControlURL != "" {
+		return s.cfg.PublicControlURL
+	}
+	return "http://" + s.AdminAddr()
+}
+
+// PublicKCPAddr is the KCP address advertised to players.
+func (s *Server) PublicKCPAddr() string {
+	if s.cfg.PublicKCPAddr != "" {
+		return s.cfg.PublicKCPAddr
+	}
+	return s.boundAddr("kcp")
+}
+
+// PublicWSURL is the WebSocket URL advertised to players.
+func (s *Server) PublicWSURL() string {
+	if s.cfg.PublicWSURL != "" {
+		return s.cfg.PublicWSURL
+	}
+	if a := s.boundAddr("ws"); a != "" {
+		return "ws://" + a + wsPath
+	}
+	return ""
+}
+
+func (s *Server) boundAddr(transport string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if l.Transport() == transport {
+			return l.Addr()
+		}
+	}
+	return ""
+}
+
+// routines owns goroutines: Go starts one, Wait waits for all of them.
+type routines struct{ wg sync.WaitGroup }
+
+// Go runs f on a new goroutine the group waits for.
+func (g *routines) Go(f func()) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		f()
+	}()
+}
+
+// Wait blocks until every goroutine started by Go has returned.
+func (g *routines) Wait() { g.wg.Wait() }
+
+// atomicCounter hands out 1, 2, 3, ...
+type atomicCounter struct {
+	mu sync.Mutex
+	n  uint64
+}
+
+func (c *atomicCounter) next() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return c.n
+}

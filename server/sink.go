@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/persistence"
+)
+
+// ResultSink receives finished matches. persistence.Outbox implements it
+// durably; MemorySink is for tests. Submit is never called on a tick
+// goroutine: the server hands records to a bounded queue drained by a
+// goroutine of its own, which retries a failed Submit with back-off until
+// it succeeds or the server's flush deadline passes. Submit must be
+// idempotent by rec.MatchID (a retry after an uncertain failure may deliver
+// the same record twice).
+type ResultSink interface {
+	Submit(ctx context.Context, rec persistence.MatchRecord) error
+}
+
+// MemorySink keeps submitted records in memory, in submission order,
+// ignoring a second record with the same MatchID. It is safe for concurrent
+// use.
+type MemorySink struct {
+	mu      sync.Mutex
+	records []persistence.MatchRecord
+	seen    map[string]bool
+	changed chan struct{} // closed and replaced on every new record
+}
+
+// NewMemorySink returns an empty sink.
+func NewMemorySink() *MemorySink {
+	return &MemorySink{seen: make(map[string]bool), changed: make(chan struct{})}
+}
+
+// Submit stores rec unless its MatchID was stored before.
+func (s *MemorySink) Submit(_ context.Context, rec persistence.MatchRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen[rec.MatchID] {
+		return nil
+	}
+	s.seen[rec.MatchID] = true
+	s.records = append(s.records, rec)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return nil
+}
+
+// Records returns a copy of the records stored so far.
+func (s *MemorySink) Records() []persistence.MatchRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]persistence.MatchRecord(nil), s.records...)
+}
+
+// Wait blocks until the sink holds a record for matchID or ctx ends.
+func (s *MemorySink) Wait(ctx context.Context, matchID string) (persistence.MatchRecord, error) {
+	for {
+		s.mu.Lock()
+		for _, r := range s.records {
+			if r.MatchID == matchID {
+				s.mu.Unlock()
+				return r, nil
+			}
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return persistence.MatchRecord{}, ctx.Err()
+		}
+	}
+}
+
+// resultQueue carries finished matches from room goroutines to the sink.
+// Overflow policy: offer never blocks; when the queue is full it returns
+// false and the room keeps its record and offers it again next tick, so no
+// result is dropped and no tick waits.
+type resultQueue struct {
+	ch      chan persistence.MatchRecord
+	sink    ResultSink
+	retry   time.Duration
+	log     *slog.Logger
+	metrics *metrics
+}
+
+func newResultQueue(size int, sink ResultSink, retry time.Duration, log *slog.Logger, m *metrics) *resultQueue {
+	return &resultQueue{ch: make(chan persistence.MatchRecord, size), sink: sink, retry: retry, log: log, metrics: m}
+}
+
+// offer queues rec without blocking and reports whether it fit.
+func (q *resultQueue) offer(rec persistence.MatchRecord) bool {
+	select {
+	case q.ch <- rec:
+		q.metrics.resultQueue.Inc()
+		return true
+	default:
+		return false
+	}
+}
+
+// run submits queued records until stop is closed and the queue is empty,
+// or until ctx ends (the flush deadline): records still queued then are
+// logged with their match ids as lost to this process.
+func (q *resultQueue) run(ctx context.Context, stop <-chan struct{}) {
+	for {
+		select {
+		case rec := <-q.ch:
+			q.submit(ctx, rec)
+			continue
+		default:
+		}
+		select {
+		case rec := <-q.ch:
+			q.submit(ctx, rec)
+		case <-stop:
+			for {
+				select {
+				case rec := <-q.ch:
+					q.submit(ctx, rec)
+				default:
+					return
+				}
+			}
+		case <-ctx.Done():
+			q.abandon()
+			return
+		}
+	}
+}
+
+// submit hands rec to the sink, retrying with doubling back-off (capped at
+// 30 s) until it succeeds or ctx ends.
+func (q *resultQueue) submit(ctx context.Context, rec persistence.MatchRecord) {
+	q.metrics.resultQueue.Dec()
+	wait := q.retry
+	for {
+		err := q.sink.Submit(ctx, rec)
+		if err == nil {
+			q.metrics.results.WithLabelValues(rec.Outcome).Inc()
+			q.log.Info("match result submitted", "match", rec.MatchID, "room", rec.RoomID, "outcome", rec.Outcome, "ticks", rec.Ticks)
+			return
+		}
+		q.metrics.submitErrors.Inc()
+		q.log.Warn("match result submit failed; retrying", "match", rec.MatchID, "err", err, "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			q.log.Error("match result NOT submitted: flush deadline passed", "match", rec.MatchID, "room", rec.RoomID)
+			q.abandon()
+			return
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// abandon logs every record still queued as not submitted.
+func (q *resultQueue) abandon() {
+	for {
+		select {
+		case rec := <-q.ch:
+			q.metrics.resultQueue.Dec()
+			q.log.Error("match result NOT submitted: flush deadline passed", "match", rec.MatchID, "room", rec.RoomID)
+		default:
+			return
+		}
+	}
+}
