@@ -63,9 +63,9 @@ const maxCtrlFrames = 64
 func newConn(w transport.Conn, transport string, inboxSize int, bytesOut prometheus.Counter) *conn {
 	return &conn{
 		w: w, transport: transport, bytesOut: bytesOut,
-		inCap:   inboxSize,
-		inbox:   make([]netcode.Input, 0, inboxSize),
-		inSpare: make([]netcode.Input, 0, inboxSize),
+		inCap:    inboxSize,
+		inbox:    make([]netcode.Input, 0, inboxSize),
+		inSpare:  make([]netcode.Input, 0, inboxSize),
 		wake:     make(chan struct{}, 1),
 		closing:  make(chan struct{}),
 		admitted: make(chan struct{}),
