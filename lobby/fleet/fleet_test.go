@@ -1,0 +1,113 @@
+package fleet_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/lobby/fleet"
+	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
+)
+
+func srv(id string, rooms, maxRooms int, p99 float64) fleet.Server {
+	return fleet.Server{ServerID: id, ControlURL: "http://127.0.0.1:1", KCPAddr: "x:1", MaxRooms: maxRooms, Rooms: rooms, TickP99Ms: p99}
+}
+
+func TestRank(t *testing.T) {
+	draining := srv("d", 0, 10, 0)
+	draining.Draining = true
+	oldContent := srv("o", 0, 10, 0)
+	oldContent.ContentVersion = "v0"
+	in := []fleet.Server{srv("busy", 8, 10, 0), srv("full", 10, 10, 0), draining, srv("slow", 1, 10, 9), srv("b", 2, 10, 0), srv("a", 2, 10, 0)}
+	var ids []string
+	for _, s := range fleet.Rank(in, "", 10) {
+		ids = append(ids, s.ServerID)
+	}
+	want := []string{"a", "b", "busy", "slow"} // 0.2, 0.2, 0.8, 0.1+0.9
+	if len(ids) != len(want) {
+		t.Fatalf("ranked %v, want %v", ids, want)
+	}
+	for i := range want {
+		if ids[i] != want[i] {
+			t.Fatalf("ranked %v, want %v", ids, want)
+		}
+	}
+	v1 := srv("v1", 0, 10, 0)
+	v1.ContentVersion = "v1"
+	if got := fleet.Rank([]fleet.Server{oldContent, v1}, "v1", 10); len(got) != 1 || got[0].ServerID != "v1" {
+		t.Fatalf("content filter: %+v", got)
+	}
+}
+
+func TestHeartbeatValidate(t *testing.T) {
+	good := srv("room-1", 0, 10, 0)
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mod := range map[string]func(*fleet.Server){
+		"no id":        func(s *fleet.Server) { s.ServerID = "" },
+		"no capacity":  func(s *fleet.Server) { s.MaxRooms = 0 },
+		"negative":     func(s *fleet.Server) { s.Players = -1 },
+		"no endpoints": func(s *fleet.Server) { s.KCPAddr, s.WSURL = "", "" },
+		"bad control":  func(s *fleet.Server) { s.ControlURL = "ftp://x" },
+	} {
+		s := good
+		mod(&s)
+		if err := s.Validate(); !errors.Is(err, fleet.ErrBadHeartbeat) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func request(match string) fleet.CreateRoom {
+	return fleet.CreateRoom{MatchID: match, Mode: "battle_1v1", Seed: 7, Seats: []fleet.Seat{
+		{Seat: 0, PlayerID: "p1", Team: 0, Oracle: fleet.Oracle{Archetype: "aries", Role: "host"}},
+		{Seat: 1, PlayerID: "p2", Team: 1, Oracle: fleet.Oracle{Archetype: "leo", Role: "host"}},
+	}}
+}
+
+func TestCreateRoom(t *testing.T) {
+	rs := fleettest.New(t, "s3cret")
+	ctx := context.Background()
+	c := fleet.NewClient("s3cret", 2*time.Second)
+	room, err := c.CreateRoom(ctx, rs.URL, request("m1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := room.Ticket("p2")
+	if !ok || st.Ticket != rs.Sign(room.RoomID, 1, "p2") || room.MatchID != "m1" {
+		t.Fatalf("room %+v", room)
+	}
+	again, err := c.CreateRoom(ctx, rs.URL, request("m1"))
+	if err != nil || again.RoomID != room.RoomID || len(rs.Requests()) != 1 {
+		t.Fatalf("idempotent create: %+v %v (%d requests)", again, err, len(rs.Requests()))
+	}
+	if _, err := fleet.NewClient("wrong", time.Second).CreateRoom(ctx, rs.URL, request("m2")); !errors.Is(err, fleet.ErrRefused) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	rs.SetFull(true)
+	if _, err := c.CreateRoom(ctx, rs.URL, request("m3")); !errors.Is(err, fleet.ErrServerBusy) {
+		t.Fatalf("full server: %v", err)
+	}
+}
+
+func TestAllocateSkipsBadServers(t *testing.T) {
+	full := fleettest.New(t, "s")
+	full.SetFull(true)
+	dead := fleettest.New(t, "s")
+	dead.Close()
+	ok := fleettest.New(t, "s")
+	c := fleet.NewClient("s", time.Second)
+	ranked := []fleet.Server{full.Heartbeat("full"), dead.Heartbeat("dead"), ok.Heartbeat("ok")}
+	room, s, err := c.Allocate(context.Background(), ranked, request("m1"), 3)
+	if err != nil || s.ServerID != "ok" || ok.Rooms()["m1"].RoomID != room.RoomID {
+		t.Fatalf("allocate: %+v %+v %v", room, s, err)
+	}
+	if _, _, err := c.Allocate(context.Background(), ranked, request("m2"), 2); !errors.Is(err, fleet.ErrNoServer) || !errors.Is(err, fleet.ErrUnreachable) {
+		t.Fatalf("two bad servers: %v", err)
+	}
+	if _, _, err := c.Allocate(context.Background(), nil, request("m3"), 3); !errors.Is(err, fleet.ErrNoServer) {
+		t.Fatalf("no servers: %v", err)
+	}
+}
