@@ -1,0 +1,62 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+)
+
+// Conn carries whole frames (one protocol message each) in both directions
+// over one session, whatever the transport.
+type Conn interface {
+	// ReadFrame blocks until the next frame arrives and returns it. The
+	// slice is valid until the next ReadFrame call. Only one goroutine may
+	// read. It fails with ErrFrameTooLarge when a frame is over the read
+	// cap, with ErrIdle when nothing arrived for the idle timeout, and
+	// with ErrClosed once the conn is closed; after any error the conn is
+	// unusable and the caller must Close it.
+	ReadFrame() ([]byte, error)
+	// WriteFrame sends p as one frame; p may be reused when it returns.
+	// Safe for concurrent use. It fails with ErrFrameTooLarge for a frame
+	// over the write cap and may block up to the write timeout when the
+	// peer does not keep up.
+	WriteFrame(p []byte) error
+	// Close closes the session; pending reads and writes return ErrClosed.
+	// Safe to call more than once.
+	Close() error
+	// RemoteAddr is the peer's address (for logs and rate limits).
+	RemoteAddr() net.Addr
+	// Transport names the transport: "kcp", "ws" or "mem".
+	Transport() string
+}
+
+// Listener hands out admitted sessions: ones whose first frame, already
+// read and waiting as the conn's first ReadFrame, is a well-formed hello or
+// resume that arrived within the hello timeout.
+type Listener interface {
+	// Accept blocks until a session is admitted, ctx ends, or the
+	// listener closes (ErrClosed).
+	Accept(ctx context.Context) (Conn, error)
+	// Close stops admitting, closes sessions not yet accepted and waits
+	// for the listener's goroutines. Accepted conns stay open.
+	Close() error
+	// Addr is where clients dial.
+	Addr() net.Addr
+	// Stats reports what the admission gate did so far.
+	Stats() Stats
+}
+
+// Dialer opens client sessions to one server endpoint. A client resuming
+// a session may use a different Dialer (another transport) than the one
+// it first connected with.
+type Dialer interface {
+	Dial(ctx context.Context) (Conn, error)
+}
+
+// Sentinel errors of the transports; test with errors.Is.
+var (
+	ErrClosed        = errors.New("transport: closed")
+	ErrFrameTooLarge = errors.New("transport: frame too large")
+	ErrIdle          = errors.New("transport: idle timeout")
+	ErrBadFrame      = errors.New("transport: bad frame")
+)

@@ -1,0 +1,274 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// WSConfig configures WebSocket listeners and dialers.
+type WSConfig struct {
+	Config
+	// AllowedOrigins is the origin policy for browser clients: a request
+	// with an Origin header is upgraded only when the origin is listed
+	// exactly (e.g. "https://play.example.com") or the list holds "*".
+	// Requests without Origin (native clients, bots) are always allowed.
+	// Default empty: no browser origin allowed.
+	AllowedOrigins []string
+	// PingInterval is how often the server sends a WebSocket ping, which
+	// keeps proxies and NATs from dropping a quiet connection and finds a
+	// dead TCP peer by the failed write. Default 5 s; 0 disables.
+	PingInterval time.Duration
+	// BufferSize is the read and write buffer of each connection, bytes.
+	// Default 4096.
+	BufferSize int
+}
+
+// DefaultWSConfig returns the defaults around base (ServerConfig or
+// ClientConfig).
+func DefaultWSConfig(base Config) WSConfig {
+	return WSConfig{Config: base, PingInterval: 5 * time.Second, BufferSize: 4096}
+}
+
+// Validate reports the first field out of range.
+func (c *WSConfig) Validate() error {
+	if err := c.Config.Validate(); err != nil {
+		return err
+	}
+	if c.PingInterval < 0 || c.BufferSize < 256 {
+		return fmt.Errorf("transport: ws PingInterval %v negative or BufferSize %d under 256", c.PingInterval, c.BufferSize)
+	}
+	return nil
+}
+
+// WSListener is an http.Handler that upgrades requests to WebSocket
+// sessions (binary frames, one protocol message each) and a Listener that
+// hands them out after the admission gate. Mount it on any mux, or use
+// ListenWS to serve it on its own address.
+type WSListener struct {
+	cfg      WSConfig
+	upgrader websocket.Upgrader
+	gate     *gate
+	addr     net.Addr
+	srv      *http.Server
+	wg       sync.WaitGroup
+}
+
+// NewWSListener returns a handler-listener for mounting on a mux; its
+// Addr is nil.
+func NewWSListener(cfg WSConfig) (*WSListener, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.validateListener(); err != nil {
+		return nil, err
+	}
+	wl := &WSListener{cfg: cfg, gate: newGate(cfg.Config)}
+	wl.upgrader = websocket.Upgrader{
+		HandshakeTimeout: cfg.HelloTimeout,
+		ReadBufferSize:   cfg.BufferSize,
+		WriteBufferSize:  cfg.BufferSize,
+		CheckOrigin:      wl.checkOrigin,
+	}
+	return wl, nil
+}
+
+// ListenWS serves a WSListener at path on addr ("127.0.0.1:0" in tests).
+// Close also shuts the HTTP server down.
+func ListenWS(addr, path string, cfg WSConfig) (*WSListener, error) {
+	wl, err := NewWSListener(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: ws listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, wl)
+	wl.addr = ln.Addr()
+	wl.srv = &http.Server{Handler: mux, ReadHeaderTimeout: cfg.HelloTimeout}
+	wl.wg.Add(1)
+	go func() {
+		defer wl.wg.Done()
+		_ = wl.srv.Serve(ln)
+	}()
+	return wl, nil
+}
+
+func (wl *WSListener) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	return origin == "" || slices.Contains(wl.cfg.AllowedOrigins, "*") || slices.Contains(wl.cfg.AllowedOrigins, origin)
+}
+
+// ServeHTTP upgrades the request (refusing disallowed origins with 403)
+// and passes the session to the admission gate.
+func (wl *WSListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, err := wl.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has already answered with an HTTP error
+	}
+	wl.gate.admit(newWSConn(c, wl.cfg, true))
+}
+
+// Accept returns the next admitted session.
+func (wl *WSListener) Accept(ctx context.Context) (Conn, error) { return wl.gate.accept(ctx) }
+
+// Addr is the TCP address from ListenWS, or nil for a mounted handler.
+func (wl *WSListener) Addr() net.Addr { return wl.addr }
+
+// Stats reports the admission gate's counters.
+func (wl *WSListener) Stats() Stats { return wl.gate.stats() }
+
+// Close stops admitting sessions and, for ListenWS, closes the HTTP
+// server's listener. Accepted sessions stay open.
+func (wl *WSListener) Close() error {
+	var err error
+	if wl.srv != nil {
+		err = wl.srv.Close()
+		wl.wg.Wait()
+	}
+	wl.gate.close()
+	return err
+}
+
+// WSDialer dials a WebSocket endpoint.
+type WSDialer struct {
+	URL    string // ws:// or wss:// URL of the play endpoint
+	Config WSConfig
+	Header http.Header // extra request headers (e.g. Origin), optional
+}
+
+// Dial performs the WebSocket handshake.
+func (d WSDialer) Dial(ctx context.Context) (Conn, error) {
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
+	wd := websocket.Dialer{
+		HandshakeTimeout: d.Config.HelloTimeout,
+		ReadBufferSize:   d.Config.BufferSize,
+		WriteBufferSize:  d.Config.BufferSize,
+	}
+	c, resp, err := wd.DialContext(ctx, d.URL, d.Header)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("transport: ws dial %s: %w", d.URL, err)
+	}
+	return newWSConn(c, d.Config, false), nil
+}
+
+// wsConn carries one frame per binary WebSocket message.
+type wsConn struct {
+	c      *websocket.Conn
+	cfg    Config
+	rbuf   []byte
+	wmu    sync.Mutex
+	pinger *time.Timer
+	pingIv time.Duration
+	once   sync.Once
+}
+
+func newWSConn(c *websocket.Conn, cfg WSConfig, server bool) *wsConn {
+	c.SetReadLimit(int64(cfg.MaxReadFrame))
+	wc := &wsConn{c: c, cfg: cfg.Config}
+	if server && cfg.PingInterval > 0 {
+		wc.pingIv = cfg.PingInterval
+		wc.pinger = time.AfterFunc(cfg.PingInterval, wc.ping)
+	}
+	return wc
+}
+
+// ping runs on a timer (no goroutine of its own per connection).
+func (c *wsConn) ping() {
+	if err := c.c.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+		c.Close()
+		return
+	}
+	c.pinger.Reset(c.pingIv)
+}
+
+func (c *wsConn) ReadFrame() ([]byte, error) {
+	return c.readFrameBy(time.Now().Add(c.cfg.IdleTimeout))
+}
+
+func (c *wsConn) readFrameBy(deadline time.Time) ([]byte, error) {
+	_ = c.c.SetReadDeadline(deadline)
+	mt, r, err := c.c.NextReader()
+	if err != nil {
+		return nil, wsErr(err)
+	}
+	if mt != websocket.BinaryMessage {
+		return nil, fmt.Errorf("%w: websocket text message", ErrBadFrame)
+	}
+	c.rbuf = c.rbuf[:0]
+	for {
+		if len(c.rbuf) == cap(c.rbuf) {
+			c.rbuf = slices.Grow(c.rbuf, max(512, cap(c.rbuf)))
+		}
+		n, err := r.Read(c.rbuf[len(c.rbuf):cap(c.rbuf)])
+		c.rbuf = c.rbuf[:len(c.rbuf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, wsErr(err)
+		}
+	}
+	if len(c.rbuf) == 0 {
+		return nil, fmt.Errorf("%w: empty frame", ErrBadFrame)
+	}
+	return c.rbuf, nil
+}
+
+func (c *wsConn) WriteFrame(p []byte) error {
+	if len(p) > c.cfg.MaxWriteFrame {
+		return fmt.Errorf("%w: %d bytes over %d", ErrFrameTooLarge, len(p), c.cfg.MaxWriteFrame)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.c.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	if err := c.c.WriteMessage(websocket.BinaryMessage, p); err != nil {
+		return wsErr(err)
+	}
+	return nil
+}
+
+func (c *wsConn) Close() error {
+	c.once.Do(func() {
+		if c.pinger != nil {
+			c.pinger.Stop()
+		}
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+	})
+	_ = c.c.Close()
+	return nil
+}
+
+func (c *wsConn) RemoteAddr() net.Addr { return c.c.RemoteAddr() }
+func (c *wsConn) Transport() string    { return "ws" }
+
+// wsErr maps gorilla/websocket and net errors to the package's sentinels.
+func wsErr(err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		return fmt.Errorf("%w: %v", ErrFrameTooLarge, err)
+	case errors.As(err, &ne) && ne.Timeout():
+		return ErrIdle
+	case errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseAbnormalClosure):
+		return ErrClosed
+	}
+	return fmt.Errorf("transport: ws: %w", err)
+}
