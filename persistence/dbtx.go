@@ -1,0 +1,172 @@
+package persistence
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The store's queries are written once, in the SQL that PostgreSQL and
+// SQLite share ($n placeholders, ON CONFLICT, RETURNING), and run on a dbtx.
+// Each backend adapts its driver's transaction to it and converts the few
+// types the two disagree on (see encodeArg and the scan wrappers).
+
+// dbtx is one open transaction of either backend.
+type dbtx interface {
+	// exec runs a statement and returns the rows it affected.
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	// query runs a statement returning rows; the caller closes them.
+	query(ctx context.Context, q string, args ...any) (rows, error)
+	// queryRow runs a statement returning at most one row; Scan reports
+	// errNoRows when there is none.
+	queryRow(ctx context.Context, q string, args ...any) row
+	// execMany runs q once per argument list, pipelined where the driver can.
+	execMany(ctx context.Context, q string, argLists [][]any) error
+	// bulkInsert appends rows to table (columns in order). The Postgres
+	// backend uses COPY when configured to; otherwise multi-row INSERTs.
+	bulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error
+	// lockSuffix is appended to SELECTs that must lock the rows they read:
+	// " FOR UPDATE" on Postgres, "" on SQLite (whose writers are serialized).
+	lockSuffix() string
+}
+
+// rows is a result set; Close must be called.
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// row is one result row.
+type row interface {
+	Scan(dest ...any) error
+}
+
+// placeholders returns "($s,$s+1,...),(...)" for n rows of width columns,
+// numbering from start.
+func placeholders(start, n, width int) string {
+	var b strings.Builder
+	p := start
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := 0; j < width; j++ {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "$%d", p)
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// inList returns "$s,$s+1,...,$s+n-1" for an IN (...) list.
+func inList(start, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "$%d", start+i)
+	}
+	return b.String()
+}
+
+// maxParams bounds the parameters of one statement, under both SQLite's
+// (32766) and Postgres's (65535) limits.
+const maxParams = 30000
+
+// insertRows appends rows with multi-row INSERT statements, each within
+// maxParams parameters. suffix (e.g. "ON CONFLICT DO NOTHING") ends each.
+func insertRows(ctx context.Context, tx dbtx, table string, columns []string, rows [][]any, suffix string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := maxParams / len(columns)
+	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		args := make([]any, 0, n*len(columns))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := tx.exec(ctx, head+placeholders(1, n, len(columns))+" "+suffix, args...); err != nil {
+			return fmt.Errorf("insert %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// encodeArg converts the Go values the store passes that a driver would
+// refuse or store ambiguously: a zero time becomes NULL, a non-zero time is
+// handed to enc (the backend's time representation), a uint64 keeps its bit
+// pattern in an int64.
+func encodeArg(v any, enc func(time.Time) any) any {
+	switch x := v.(type) {
+	case time.Time:
+		if x.IsZero() {
+			return nil
+		}
+		return enc(x)
+	case uint64:
+		return int64(x)
+	}
+	return v
+}
+
+// encodeArgs applies encodeArg to every argument, in place.
+func encodeArgs(args []any, enc func(time.Time) any) []any {
+	for i, a := range args {
+		args[i] = encodeArg(a, enc)
+	}
+	return args
+}
+
+// scanFunc is a driver's Scan.
+type scanFunc func(dest ...any) error
+
+// scanConverted scans through scan, decoding *time.Time (NULL gives the zero
+// time) with dec and *uint64 from its int64 bit pattern. dec receives what the
+// driver produced for the time column.
+func scanConverted(scan scanFunc, dec func(src any) (time.Time, error), dest []any) error {
+	var fix []func() error
+	tmp := make([]any, len(dest))
+	for i, d := range dest {
+		switch p := d.(type) {
+		case *time.Time:
+			var raw any
+			tmp[i] = &raw
+			fix = append(fix, func() error {
+				if raw == nil {
+					*p = time.Time{}
+					return nil
+				}
+				t, err := dec(raw)
+				*p = t
+				return err
+			})
+		case *uint64:
+			var raw int64
+			tmp[i] = &raw
+			fix = append(fix, func() error { *p = uint64(raw); return nil })
+		default:
+			tmp[i] = d
+		}
+	}
+	if err := scan(tmp...); err != nil {
+		return err
+	}
+	for _, f := range fix {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

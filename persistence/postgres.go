@@ -1,0 +1,257 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pgBackend is the production store: PostgreSQL through a pgx pool.
+// Transactions run at READ COMMITTED; the store locks the rows it changes
+// (SELECT ... FOR UPDATE, always in key order so concurrent transactions
+// cannot deadlock on them), and write retries serialization failures and
+// deadlocks from the start.
+type pgBackend struct {
+	pool *pgxpool.Pool
+	bulk string // BulkCopy or BulkBatched
+}
+
+// pgMaxAttempts bounds how often write retries a transaction that failed
+// with a serialization failure or a deadlock.
+const pgMaxAttempts = 10
+
+// pgMigrationLockKey is the pg_advisory_lock key migrators hold.
+const pgMigrationLockKey = 0x70616e7468656f6e // "pantheon"
+
+func openPostgres(ctx context.Context, url string, maxConns int32, bulk string) (*pgBackend, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: postgres: parse URL: %w", ErrInvalid, err)
+	}
+	cfg.MaxConns = maxConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", classifyPG(err))
+	}
+	return &pgBackend{pool: pool, bulk: bulk}, nil
+}
+
+func (b *pgBackend) name() string { return "postgres" }
+
+func (b *pgBackend) close() error { b.pool.Close(); return nil }
+
+func (b *pgBackend) ping(ctx context.Context) error {
+	if err := b.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+func (b *pgBackend) read(ctx context.Context, fn func(tx dbtx) error) error {
+	return classifyPG(fn(pgTx{q: b.pool, bulk: b.bulk}))
+}
+
+func (b *pgBackend) write(ctx context.Context, fn func(tx dbtx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := b.writeOnce(ctx, fn)
+		if err == nil || !pgRetryable(err) || attempt == pgMaxAttempts {
+			return classifyPG(err)
+		}
+		// Jittered exponential backoff: 1ms, 2ms, 4ms ... capped at 100ms.
+		d := min(time.Millisecond<<(attempt-1), 100*time.Millisecond)
+		d = d/2 + rand.N(d/2+1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+func (b *pgBackend) writeOnce(ctx context.Context, fn func(tx dbtx) error) error {
+	tx, err := b.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(pgTx{q: tx, bulk: b.bulk}); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (b *pgBackend) withMigrationLock(ctx context.Context, fn func() error) error {
+	conn, err := b.pool.Acquire(ctx)
+	if err != nil {
+		return classifyPG(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(pgMigrationLockKey)); err != nil {
+		return classifyPG(fmt.Errorf("advisory lock: %w", err))
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(pgMigrationLockKey))
+	}()
+	return fn()
+}
+
+// pgRetryable reports a transaction worth running again as a whole.
+func pgRetryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01" // serialization_failure, deadlock_detected
+	}
+	return false
+}
+
+// classifyPG wraps driver errors with the matching sentinel.
+func classifyPG(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23503":
+			return fmt.Errorf("%w: referenced row missing: %w", ErrNotFound, err)
+		case pe.Code == "23514" && pe.ConstraintName == "wallets_balance_nonnegative":
+			return fmt.Errorf("%w: %w", ErrInsufficientFunds, err)
+		case pe.Code == "23514", pe.Code == "23505", pe.Code == "23502", pe.Code == "22P02":
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		case pe.Code[:2] == "08", pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", pe.Code == "53300":
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return err
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, pgx.ErrTxClosed) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) || isClosedConn(err) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+// isClosedConn recognises pgx's "conn closed" error, which has no exported
+// sentinel.
+func isClosedConn(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == "conn closed" {
+			return true
+		}
+	}
+	return false
+}
+
+// pgQuerier is what a pgx transaction and the pool share.
+type pgQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// pgTx adapts pgx to dbtx.
+type pgTx struct {
+	q    pgQuerier
+	bulk string
+}
+
+func pgTime(t time.Time) any { return t.UTC() }
+
+func pgDecodeTime(src any) (time.Time, error) {
+	t, ok := src.(time.Time)
+	if !ok {
+		return time.Time{}, fmt.Errorf("postgres: time column holds %T", src)
+	}
+	return t.UTC(), nil
+}
+
+func (t pgTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := t.q.Exec(ctx, q, encodeArgs(args, pgTime)...)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (t pgTx) query(ctx context.Context, q string, args ...any) (rows, error) {
+	rs, err := t.q.Query(ctx, q, encodeArgs(args, pgTime)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgRows{rs}, nil
+}
+
+func (t pgTx) queryRow(ctx context.Context, q string, args ...any) row {
+	return pgRow{t.q.QueryRow(ctx, q, encodeArgs(args, pgTime)...)}
+}
+
+func (t pgTx) execMany(ctx context.Context, q string, argLists [][]any) error {
+	if len(argLists) == 0 {
+		return nil
+	}
+	var batch pgx.Batch
+	for _, args := range argLists {
+		batch.Queue(q, encodeArgs(args, pgTime)...)
+	}
+	br := t.q.SendBatch(ctx, &batch)
+	for range argLists {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return err
+		}
+	}
+	return br.Close()
+}
+
+func (t pgTx) bulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if t.bulk != BulkCopy {
+		return insertRows(ctx, t, table, columns, rows, "")
+	}
+	for _, r := range rows {
+		encodeArgs(r, pgTime)
+	}
+	if _, err := t.q.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy %s: %w", table, err)
+	}
+	return nil
+}
+
+func (pgTx) lockSuffix() string { return " FOR UPDATE" }
+
+type pgRows struct{ rs pgx.Rows }
+
+func (r pgRows) Next() bool { return r.rs.Next() }
+func (r pgRows) Err() error { return r.rs.Err() }
+func (r pgRows) Close()     { r.rs.Close() }
+func (r pgRows) Scan(dest ...any) error {
+	return scanConverted(r.rs.Scan, pgDecodeTime, dest)
+}
+
+type pgRow struct{ r pgx.Row }
+
+func (r pgRow) Scan(dest ...any) error {
+	err := scanConverted(r.r.Scan, pgDecodeTime, dest)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errNoRows
+	}
+	return err
+}

@@ -1,0 +1,330 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Columns of the bulk-written result tables.
+var (
+	matchColumns = []string{"match_id", "room_id", "server_id", "mode", "arena", "content_version", "seed",
+		"started_at", "ended_at", "ticks", "outcome", "winning_team", "final_hash", "applied_at"}
+	participantColumns = []string{"match_id", "seat", "player_id", "team", "result", "kills", "deaths",
+		"damage_dealt", "damage_taken", "healing", "score"}
+	rewardColumns = []string{"match_id", "seq", "player_id", "currency", "amount", "item_id"}
+	codexColumns  = []string{"match_id", "seq", "player_id", "entry_id", "tick", "detail"}
+	replayColumns = []string{"match_id", "content_version", "seed", "final_hash", "inputs"}
+)
+
+// ValidateRecord reports (ErrInvalid) a record the store would refuse: an
+// empty match id, an unknown outcome or result, a seat or player twice, a
+// team_win whose winning team has no participant, a negative reward.
+func ValidateRecord(r MatchRecord) error {
+	if r.MatchID == "" {
+		return invalid("match record: empty match id")
+	}
+	switch r.Outcome {
+	case OutcomeTeamWin, OutcomeDraw, OutcomeRaidWin, OutcomeWipe, OutcomeTimeout, OutcomeSuccess, OutcomeFailure, OutcomeAborted:
+	default:
+		return invalid("match %s: unknown outcome %q", r.MatchID, r.Outcome)
+	}
+	if r.Ticks < 0 {
+		return invalid("match %s: negative ticks", r.MatchID)
+	}
+	seats := map[int]bool{}
+	players := map[string]bool{}
+	winners := false
+	for _, p := range r.Participants {
+		switch {
+		case p.PlayerID == "":
+			return invalid("match %s: seat %d has no player", r.MatchID, p.Seat)
+		case p.Seat < 0 || seats[p.Seat]:
+			return invalid("match %s: seat %d negative or twice", r.MatchID, p.Seat)
+		case players[p.PlayerID]:
+			return invalid("match %s: player %s twice", r.MatchID, p.PlayerID)
+		case p.Kills < 0 || p.Deaths < 0:
+			return invalid("match %s: seat %d negative kills or deaths", r.MatchID, p.Seat)
+		}
+		switch p.Result {
+		case ResultWin, ResultLoss, ResultDraw, ResultAbandoned:
+		default:
+			return invalid("match %s: seat %d unknown result %q", r.MatchID, p.Seat, p.Result)
+		}
+		seats[p.Seat], players[p.PlayerID] = true, true
+		winners = winners || p.Team == r.WinningTeam
+	}
+	if r.Outcome == OutcomeTeamWin && !winners {
+		return invalid("match %s: team_win by team %d, which has no participant", r.MatchID, r.WinningTeam)
+	}
+	for i, rw := range r.Rewards {
+		if rw.PlayerID == "" || rw.Amount < 0 || (rw.Amount > 0 && rw.Currency == "") {
+			return invalid("match %s: reward %d malformed", r.MatchID, i)
+		}
+	}
+	for i, c := range r.Codex {
+		if c.PlayerID == "" || c.EntryID == "" {
+			return invalid("match %s: codex entry %d malformed", r.MatchID, i)
+		}
+	}
+	return nil
+}
+
+// ApplyMatches applies the records in one transaction (see Results): the
+// match rows are inserted first with ON CONFLICT DO NOTHING, and only the
+// records whose row this transaction created are applied further, so a
+// retry after an uncertain commit, a duplicate in the batch or a concurrent
+// flusher applying the same match changes nothing. An invalid record fails
+// the whole batch with ErrInvalid before anything is written.
+func (s *sqlStore) ApplyMatches(ctx context.Context, recs []MatchRecord) (int, error) {
+	for _, r := range recs {
+		if err := ValidateRecord(r); err != nil {
+			return 0, err
+		}
+	}
+	// First occurrence of each match id, processed in match id order (the
+	// lock order of match rows and wager books).
+	seen := map[string]bool{}
+	var batch []MatchRecord
+	for _, r := range recs {
+		if !seen[r.MatchID] {
+			seen[r.MatchID] = true
+			batch = append(batch, r)
+		}
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	sort.SliceStable(batch, func(i, j int) bool { return batch[i].MatchID < batch[j].MatchID })
+
+	var applied int
+	err := s.b.write(ctx, func(tx dbtx) error {
+		fresh, err := s.insertMatches(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		applied = len(fresh)
+		if len(fresh) == 0 {
+			return nil
+		}
+		if err := s.insertMatchRows(ctx, tx, fresh); err != nil {
+			return err
+		}
+		if err := s.rateRecords(ctx, tx, fresh); err != nil {
+			return fmt.Errorf("ratings: %w", err)
+		}
+		return s.settleMatches(ctx, tx, fresh)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("apply %d match records: %w", len(batch), err)
+	}
+	return applied, nil
+}
+
+// insertMatches inserts the match rows and returns the records whose row
+// was new, in batch order.
+func (s *sqlStore) insertMatches(ctx context.Context, tx dbtx, batch []MatchRecord) ([]MatchRecord, error) {
+	now := s.clock()
+	created := map[string]bool{}
+	per := maxParams / len(matchColumns)
+	for rest := batch; len(rest) > 0; {
+		n := min(per, len(rest))
+		args := make([]any, 0, n*len(matchColumns))
+		for _, r := range rest[:n] {
+			args = append(args, r.MatchID, r.RoomID, r.ServerID, r.Mode, r.Arena, r.ContentVersion, r.Seed,
+				asTime(r.StartedAt), asTime(r.EndedAt), r.Ticks, r.Outcome, r.WinningTeam, r.FinalHash, now)
+		}
+		rs, err := tx.query(ctx, `INSERT INTO matches (`+strings.Join(matchColumns, ", ")+`) VALUES `+
+			placeholders(1, n, len(matchColumns))+` ON CONFLICT (match_id) DO NOTHING RETURNING match_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert matches: %w", err)
+		}
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			created[id] = true
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, fmt.Errorf("insert matches: %w", err)
+		}
+		rest = rest[n:]
+	}
+	var fresh []MatchRecord
+	for _, r := range batch {
+		if created[r.MatchID] {
+			fresh = append(fresh, r)
+		}
+	}
+	return fresh, nil
+}
+
+// insertMatchRows writes participants, rewards, codex entries and replays
+// of freshly inserted matches.
+func (s *sqlStore) insertMatchRows(ctx context.Context, tx dbtx, fresh []MatchRecord) error {
+	var parts, rewards, codex, replays [][]any
+	for _, r := range fresh {
+		for _, p := range r.Participants {
+			parts = append(parts, []any{r.MatchID, p.Seat, p.PlayerID, p.Team, p.Result, p.Kills, p.Deaths,
+				p.DamageDealt, p.DamageTaken, p.Healing, p.Score})
+		}
+		for i, rw := range r.Rewards {
+			rewards = append(rewards, []any{r.MatchID, i, rw.PlayerID, rw.Currency, rw.Amount, rw.ItemID})
+		}
+		for i, c := range r.Codex {
+			codex = append(codex, []any{r.MatchID, i, c.PlayerID, c.EntryID, c.Tick, c.Detail})
+		}
+		if len(r.Replay) > 0 {
+			replays = append(replays, []any{r.MatchID, r.ContentVersion, r.Seed, r.FinalHash, r.Replay})
+		}
+	}
+	for _, t := range []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"match_participants", participantColumns, parts},
+		{"match_rewards", rewardColumns, rewards},
+		{"codex_entries", codexColumns, codex},
+		{"replays", replayColumns, replays},
+	} {
+		if err := tx.bulkInsert(ctx, t.table, t.cols, t.rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleMatches credits rewards from the house, settles or refunds wagers
+// and closes the wager books of freshly inserted matches: one ledger
+// operation per match for rewards ("match:<id>:rewards") and one for
+// wagers ("match:<id>:wagers"), all posted together so every wallet is
+// locked once, in order.
+func (s *sqlStore) settleMatches(ctx context.Context, tx dbtx, fresh []MatchRecord) error {
+	now := s.clock()
+	ids := make([]string, len(fresh))
+	for i, r := range fresh {
+		ids[i] = r.MatchID
+	}
+	if err := closeBooks(ctx, tx, ids, now); err != nil {
+		return fmt.Errorf("close wager books: %w", err)
+	}
+	open, err := escrowedWagers(ctx, tx, ids)
+	if err != nil {
+		return fmt.Errorf("read wagers: %w", err)
+	}
+	var ops []ledgerOp
+	var outcomes []wagerOutcome
+	for _, r := range fresh {
+		if op, ok := rewardOp(r); ok {
+			ops = append(ops, op)
+		}
+		if ws := open[r.MatchID]; len(ws) > 0 {
+			outs := settleWagers(r, ws)
+			ops = append(ops, settlementOp("match:"+r.MatchID+":wagers", r.MatchID, ws, outs, "settle "+r.MatchID))
+			outcomes = append(outcomes, outs...)
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := insertOps(ctx, tx, ops, now); err != nil {
+		return err
+	}
+	if _, err := post(ctx, tx, ops, now); err != nil {
+		return fmt.Errorf("post rewards and wagers: %w", err)
+	}
+	return setWagerStates(ctx, tx, outcomes, now)
+}
+
+// rewardOp credits a match's currency rewards from the house.
+func rewardOp(r MatchRecord) (ledgerOp, bool) {
+	op := ledgerOp{key: "match:" + r.MatchID + ":rewards", kind: "rewards", params: "match=" + r.MatchID, reason: "reward " + r.MatchID}
+	for _, rw := range r.Rewards {
+		if rw.Amount <= 0 {
+			continue
+		}
+		op.posts = append(op.posts,
+			posting{walletKey{rw.PlayerID, rw.Currency}, rw.Amount},
+			posting{walletKey{HouseAccount, rw.Currency}, -rw.Amount})
+		if op.result == (walletKey{}) {
+			op.result = walletKey{HouseAccount, rw.Currency}
+		}
+	}
+	return op, len(op.posts) > 0
+}
+
+// Match reads one stored match back, or ErrNotFound. Participants are in
+// seat order, rewards and codex entries in record order.
+func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, error) {
+	var r MatchRecord
+	err := s.b.read(ctx, func(tx dbtx) error {
+		r = MatchRecord{}
+		var applied any
+		err := tx.queryRow(ctx, `SELECT `+strings.Join(matchColumns, ", ")+` FROM matches WHERE match_id = $1`, matchID).
+			Scan(&r.MatchID, &r.RoomID, &r.ServerID, &r.Mode, &r.Arena, &r.ContentVersion, &r.Seed,
+				&r.StartedAt, &r.EndedAt, &r.Ticks, &r.Outcome, &r.WinningTeam, &r.FinalHash, &applied)
+		if errors.Is(err, errNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := scanAll(ctx, tx, `SELECT seat, player_id, team, result, kills, deaths, damage_dealt, damage_taken, healing, score
+			FROM match_participants WHERE match_id = $1 ORDER BY seat`, matchID, func(rs rows) error {
+			var p Participant
+			err := rs.Scan(&p.Seat, &p.PlayerID, &p.Team, &p.Result, &p.Kills, &p.Deaths, &p.DamageDealt, &p.DamageTaken, &p.Healing, &p.Score)
+			r.Participants = append(r.Participants, p)
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := scanAll(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`,
+			matchID, func(rs rows) error {
+				var rw Reward
+				err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
+				r.Rewards = append(r.Rewards, rw)
+				return err
+			}); err != nil {
+			return err
+		}
+		if err := scanAll(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`,
+			matchID, func(rs rows) error {
+				var c CodexEntry
+				err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
+				r.Codex = append(r.Codex, c)
+				return err
+			}); err != nil {
+			return err
+		}
+		err = tx.queryRow(ctx, `SELECT inputs FROM replays WHERE match_id = $1`, matchID).Scan(&r.Replay)
+		if errors.Is(err, errNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return MatchRecord{}, fmt.Errorf("match %s: %w", matchID, err)
+	}
+	return r, nil
+}
+
+// scanAll runs a one-argument query and calls each for every row.
+func scanAll(ctx context.Context, tx dbtx, q string, arg any, each func(rows) error) error {
+	rs, err := tx.query(ctx, q, arg)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := each(rs); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
+}
