@@ -54,6 +54,11 @@ type Config struct {
 	PublicWSURL      string
 	PublicControlURL string
 
+	// AllowedOrigins is the WebSocket origin policy for browser clients:
+	// exact origins, or "*" for any. Requests without an Origin header
+	// (native clients, bots) are always allowed. Default none.
+	AllowedOrigins []string
+
 	// TicketKey signs join tickets and resume tokens (HS256). Required, at
 	// least MinTicketKeyBytes bytes.
 	TicketKey []byte
@@ -77,7 +82,9 @@ type Config struct {
 	// is owned by exactly one of them for its whole life. Default 0 means
 	// runtime.GOMAXPROCS(0).
 	Shards int
-	// TickRates overrides the simulation's tick rate per mode, in Hz (1..120).
+	// TickRates overrides the clock rate per mode, in Hz (10..120): the
+	// simulation still counts its own ticks, so a match runs faster or
+	// slower in wall time.
 	// Missing modes use the content's rate.
 	TickRates map[string]int
 	// MaxCatchUp is the most ticks a room runs in one go after a stall; the
@@ -198,8 +205,8 @@ func (c Config) Validate() error {
 		if !validMode(m) {
 			bad("tick rate for unknown mode %q", m)
 		}
-		if hz < 1 || hz > 120 {
-			bad("tick rate for %s: %d Hz, need 1..120", m, hz)
+		if hz < 10 || hz > 120 {
+			bad("tick rate for %s: %d Hz, need 10..120", m, hz)
 		}
 	}
 	for m, g := range c.Grace {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -30,21 +29,21 @@ func (s *Server) listen() ([]listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: kcp: %w", err)
 	}
-	out := []listener{netListener{Listener: kl, name: "kcp"}}
 	ws, err := s.listenWS(base)
 	if err != nil {
 		kl.Close()
 		return nil, err
 	}
-	if ws != nil {
-		out = append(out, ws)
-	}
-	return out, nil
+	return []listener{netListener{Listener: kl, name: "kcp"}, ws}, nil
 }
 
-// listenWS binds the WebSocket listener.
+// listenWS binds the WebSocket listener (path wsPath).
 func (s *Server) listenWS(base transport.Config) (listener, error) {
-	_ = base
-	_ = net.Listen
-	return nil, nil
+	wc := transport.DefaultWSConfig(base)
+	wc.AllowedOrigins = s.cfg.AllowedOrigins
+	wl, err := transport.ListenWS(s.cfg.WSAddr, wsPath, wc)
+	if err != nil {
+		return nil, fmt.Errorf("server: ws: %w", err)
+	}
+	return netListener{Listener: wl, name: "ws"}, nil
 }

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testFleetSecret = "fleet-secret-0123456789"
+
+func testConfig() Config {
+	return Config{
+		ServerID:    "room-test",
+		KCPAddr:     "127.0.0.1:0",
+		WSAddr:      "127.0.0.1:0",
+		AdminAddr:   "127.0.0.1:0",
+		TicketKey:   bytes.Repeat([]byte("t"), 32),
+		FleetSecret: testFleetSecret,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Shards:      2,
+	}
+}
+
+func battleSpec(match string) RoomSpec {
+	s := RoomSpec{MatchID: match, Mode: ModeBattle1v1, Seed: 42}
+	for i := 0; i < 2; i++ {
+		s.Seats = append(s.Seats, SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i,
+			Oracle: OracleSpec{Archetype: "aries", Role: "host"}})
+	}
+	return s
+}
+
+func controlDo(t *testing.T, h http.Handler, method, path, secret string, body any) (*httptest.ResponseRecorder, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out map[string]any
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s %s: body %q is not JSON: %v", method, path, rec.Body.String(), err)
+		}
+	}
+	return rec, out
+}
+
+func TestControlAPI(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxRooms = 2
+	cfg.KCPKey = bytes.Repeat([]byte("a"), 16)
+	s, err := newServer(cfg, scriptFactory(30, 0), "v-test", NewMemorySink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.AdminHandler()
+
+	rec, body := controlDo(t, h, "GET", "/v1/rooms", "", nil)
+	if rec.Code != 401 || body["code"] != "unauthorized" {
+		t.Fatalf("no secret: %d %v", rec.Code, body)
+	}
+	rec, body = controlDo(t, h, "GET", "/v1/rooms", "wrong-secret-0123456789", nil)
+	if rec.Code != 401 || body["code"] != "unauthorized" {
+		t.Fatalf("wrong secret: %d %v", rec.Code, body)
+	}
+
+	rec, body = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, battleSpec("m_1"))
+	if rec.Code != 201 {
+		t.Fatalf("create: %d %v", rec.Code, body)
+	}
+	roomID := body["room_id"].(string)
+	seats := body["seats"].([]any)
+	if len(seats) != 2 || body["match_id"] != "m_1" || body["kcp_key"] == "" {
+		t.Fatalf("create body %v", body)
+	}
+	ticket := seats[1].(map[string]any)["ticket"].(string)
+	claims, err := s.tickets.Check(ticket, KindJoin, time.Now())
+	if err != nil || claims.Room != roomID || claims.Seat != 1 || claims.Player() != "p_1" {
+		t.Fatalf("ticket claims %+v err %v", claims, err)
+	}
+
+	// Idempotent by match id: same room, fresh tickets, 200.
+	rec, body = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, battleSpec("m_1"))
+	if rec.Code != 200 || body["room_id"] != roomID {
+		t.Fatalf("repeat create: %d %v", rec.Code, body)
+	}
+	if again := body["seats"].([]any)[1].(map[string]any)["ticket"]; again == ticket {
+		t.Fatal("repeat create returned the same ticket")
+	}
+	// Same match id, different spec: 409.
+	other := battleSpec("m_1")
+	other.Seed = 7
+	if rec, body = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, other); rec.Code != 409 || body["code"] != "match_exists" {
+		t.Fatalf("conflicting create: %d %v", rec.Code, body)
+	}
+
+	bad := []struct {
+		name string
+		body any
+		code string
+	}{
+		{"not json", "{", "bad_request"},
+		{"unknown mode", RoomSpec{MatchID: "m_x", Mode: "chess", Seats: battleSpec("").Seats}, "bad_request"},
+		{"no seats", RoomSpec{MatchID: "m_x", Mode: ModeRaid}, "bad_request"},
+		{"duplicate seat", RoomSpec{MatchID: "m_x", Mode: ModeRaid, Seats: []SeatSpec{{Seat: 0, PlayerID: "a"}, {Seat: 0, PlayerID: "b"}}}, "bad_request"},
+		{"engine refuses", RoomSpec{MatchID: "m_x", Mode: ModeRaid, Arena: "bad", Seats: []SeatSpec{{Seat: 0, PlayerID: "a"}}}, "bad_request"},
+		{"content version", RoomSpec{MatchID: "m_x", Mode: ModeRaid, ContentVersion: "v-other", Seats: []SeatSpec{{Seat: 0, PlayerID: "a"}}}, "content_version_mismatch"},
+	}
+	for _, b := range bad {
+		if rec, body = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, b.body); rec.Code != 400 || body["code"] != b.code {
+			t.Fatalf("%s: %d %v, want 400 %s", b.name, rec.Code, body, b.code)
+		}
+	}
+
+	if rec, _ = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, battleSpec("m_2")); rec.Code != 201 {
+		t.Fatalf("second room: %d", rec.Code)
+	}
+	rec, body = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, battleSpec("m_3"))
+	if rec.Code != 503 || body["code"] != "server_full" || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("over max rooms: %d %v", rec.Code, body)
+	}
+
+	rec, body = controlDo(t, h, "GET", "/v1/rooms", testFleetSecret, nil)
+	rooms := body["rooms"].([]any)
+	if rec.Code != 200 || len(rooms) != 2 {
+		t.Fatalf("list: %d %v", rec.Code, body)
+	}
+	first := rooms[0].(map[string]any)
+	if first["state"] != StateWaiting || first["mode"] != ModeBattle1v1 || first["players"] != 0.0 {
+		t.Fatalf("list entry %v", first)
+	}
+
+	if rec, body = controlDo(t, h, "DELETE", "/v1/rooms/r_nope", testFleetSecret, nil); rec.Code != 404 || body["code"] != "room_not_found" {
+		t.Fatalf("close unknown: %d %v", rec.Code, body)
+	}
+	if rec, _ = controlDo(t, h, "DELETE", "/v1/rooms/"+roomID, testFleetSecret, nil); rec.Code != 204 {
+		t.Fatalf("close: %d", rec.Code)
+	}
+	r, _ := s.reg.get(roomID)
+	if a := r.abort.Load(); a == nil {
+		t.Fatal("close did not ask the room to abort")
+	}
+
+	s.reg.setDraining()
+	rec, body = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, battleSpec("m_4"))
+	if rec.Code != 503 || body["code"] != "draining" || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("draining create: %d %v", rec.Code, body)
+	}
+	if hb := s.Heartbeat(); !hb.Draining || hb.Rooms != 2 || hb.MaxRooms != 2 || hb.ContentVersion != "v-test" {
+		t.Fatalf("heartbeat %+v", hb)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := testConfig().WithDefaults().Validate(); err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	c := testConfig()
+	c.TicketKey = nil
+	c.FleetSecret = "short"
+	c.KCPKey = []byte("x")
+	c.TickRates = map[string]int{"chess": 30, ModeRaid: 500}
+	err := c.WithDefaults().Validate()
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{"ticket key", "fleet secret", "kcp key", "unknown mode", "raid"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}

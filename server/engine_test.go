@@ -1,0 +1,88 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/persistence"
+)
+
+// scriptEngine is a test double for the simulation: one entity per seat that
+// moves by its inputs, a match that ends at endAt, and an optional panic at
+// panicAt. It tests the server's machinery; the end-to-end tests use ecs.
+type scriptEngine struct {
+	rate    int
+	seats   []SeatSpec
+	pos     [][2]int32
+	tick    uint32
+	endAt   uint32 // done at this tick; 0 never
+	panicAt uint32 // panic at this tick; 0 never
+	inputs  int    // inputs seen
+	done    bool
+}
+
+func scriptFactory(rate int, endAt uint32) engineFactory {
+	return func(spec RoomSpec) (engine, error) {
+		if spec.Arena == "bad" {
+			return nil, errors.New("unknown arena bad")
+		}
+		return &scriptEngine{rate: rate, seats: sortedSeats(spec.Seats), pos: make([][2]int32, len(spec.Seats)), endAt: endAt}, nil
+	}
+}
+
+func (e *scriptEngine) TickRate() int { return e.rate }
+
+func (e *scriptEngine) Step(in []seatInput, ev []netcode.Event) (uint32, []netcode.Event, bool) {
+	e.tick++
+	if e.panicAt != 0 && e.tick == e.panicAt {
+		panic(fmt.Sprintf("scripted panic at tick %d", e.tick))
+	}
+	for _, x := range in {
+		for i, s := range e.seats {
+			if s.Seat == x.Seat {
+				e.pos[i][0] += x.MoveX
+				e.pos[i][1] += x.MoveY
+			}
+		}
+		e.inputs++
+	}
+	ev = ev[:0]
+	if e.tick%10 == 0 {
+		ev = append(ev, netcode.MakeEvent(1, int32(e.tick)))
+	}
+	e.done = e.endAt != 0 && e.tick >= e.endAt
+	return e.tick, ev, e.done
+}
+
+func (e *scriptEngine) AppendEntities(dst []netcode.Entity) []netcode.Entity {
+	for i, s := range e.seats {
+		var ent netcode.Entity
+		ent.ID = uint32(s.Seat + 1)
+		ent.Fields[netcode.FieldX] = e.pos[i][0]
+		ent.Fields[netcode.FieldY] = e.pos[i][1]
+		ent.Fields[netcode.FieldTeam] = int32(s.Team)
+		dst = append(dst, ent)
+	}
+	return dst
+}
+
+func (e *scriptEngine) SeatEntity(seat int) uint32 { return uint32(seat + 1) }
+
+func (e *scriptEngine) Finish() (persistence.MatchRecord, error) {
+	rec := persistence.MatchRecord{Outcome: persistence.OutcomeAborted, WinningTeam: -1, Ticks: int(e.tick)}
+	if e.done {
+		rec.Outcome, rec.WinningTeam = persistence.OutcomeTeamWin, 0
+	}
+	for _, s := range e.seats {
+		res := persistence.ResultDraw
+		if e.done {
+			res = persistence.ResultLoss
+			if s.Team == 0 {
+				res = persistence.ResultWin
+			}
+		}
+		rec.Participants = append(rec.Participants, persistence.Participant{PlayerID: s.PlayerID, Seat: s.Seat, Team: s.Team, Result: res})
+	}
+	return rec, nil
+}
