@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -182,7 +183,8 @@ func (kl *KCPListener) Close() error {
 	return err
 }
 
-// KCPDialer dials a KCP listener; each Dial opens its own UDP socket.
+// KCPDialer dials a KCP listener; each Dial opens its own UDP socket with
+// one small reader goroutine (see pushSocket).
 type KCPDialer struct {
 	Addr   string // host:port of the listener
 	Config KCPConfig
@@ -201,8 +203,23 @@ func (d KCPDialer) Dial(ctx context.Context) (Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: kcp key: %w", err)
 	}
-	s, err := kcp.DialWithOptions(d.Addr, block, 0, 0)
+	raddr, err := net.ResolveUDPAddr("udp", d.Addr)
 	if err != nil {
+		return nil, fmt.Errorf("transport: kcp dial %s: %w", d.Addr, err)
+	}
+	network := "udp4"
+	if raddr.IP.To4() == nil {
+		network = "udp"
+	}
+	udp, err := net.ListenUDP(network, nil)
+	if err != nil {
+		return nil, fmt.Errorf("transport: kcp dial %s: %w", d.Addr, err)
+	}
+	// kcp-go owns the socket (closes it with the session); conv ids need
+	// not be secret, only distinct per address.
+	s, err := kcp.NewConn4(rand.Uint32(), raddr, block, 0, 0, true, newPushSocket(udp))
+	if err != nil {
+		udp.Close()
 		return nil, fmt.Errorf("transport: kcp dial %s: %w", d.Addr, err)
 	}
 	d.Config.tune(s)
