@@ -104,6 +104,9 @@ func NewTokens(cfg Config) (*Tokens, error) {
 // AccessTTL is the lifetime of the access tokens this issues.
 func (t *Tokens) AccessTTL() time.Duration { return t.cfg.AccessTTL }
 
+// Leeway is the clock skew tolerated when verifying.
+func (t *Tokens) Leeway() time.Duration { return t.cfg.Leeway }
+
 // IssueAccess signs an access token for player in session, valid from now
 // for AccessTTL.
 func (t *Tokens) IssueAccess(player, session string, now time.Time) (string, time.Time, error) {

@@ -1,0 +1,83 @@
+package lobby
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event types pushed on GET /v1/events.
+const (
+	// EventMatchFound: a room was allocated; Match says where to connect.
+	EventMatchFound = "match_found"
+	// EventQueueStatus: a ticket's state or wait changed.
+	EventQueueStatus = "queue_status"
+	// EventSessionRevoked is internal: it closes the session's push
+	// connections on every replica and is never sent to clients.
+	EventSessionRevoked = "session_revoked"
+)
+
+// Event is one push message, sent as a JSON text frame.
+type Event struct {
+	Type string `json:"type"`
+	// TicketID and Mode name the ticket (queue_status, match_found).
+	TicketID string `json:"ticket_id,omitempty"`
+	Mode     string `json:"mode,omitempty"`
+	// State is the ticket's state (queue_status): queued, matched,
+	// assigned, cancelled, expired, failed.
+	State string `json:"state,omitempty"`
+	// WaitedMs is how long the ticket has waited (queue_status).
+	WaitedMs int64 `json:"waited_ms,omitempty"`
+	// Window is the ticket's current rating window (queue_status while queued).
+	Window float64 `json:"window,omitempty"`
+	// Reason explains a requeue or failure (queue_status).
+	Reason string `json:"reason,omitempty"`
+	// Match is where to play (match_found).
+	Match *Seat `json:"match,omitempty"`
+	// SessionID is the revoked session (session_revoked, internal).
+	SessionID string `json:"session_id,omitempty"`
+	// At is when the event was produced.
+	At time.Time `json:"at"`
+}
+
+// Seat is one player's place in an allocated room: the endpoints, the join
+// ticket the room server signed (passed through untouched) and the KCP key.
+type Seat struct {
+	PlayerID  string    `json:"player_id"`
+	MatchID   string    `json:"match_id"`
+	RoomID    string    `json:"room_id"`
+	ServerID  string    `json:"server_id"`
+	KCPAddr   string    `json:"kcp_addr"`
+	WSURL     string    `json:"ws_url"`
+	KCPKey    string    `json:"kcp_key,omitempty"`
+	Seat      int       `json:"seat"`
+	Team      int       `json:"team"`
+	Ticket    string    `json:"ticket"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func playerTopic(player string) string   { return "player:" + player }
+func sessionTopic(session string) string { return "session:" + session }
+
+// publish sends ev on topic through the state store (every replica).
+func (l *Lobby) publish(ctx context.Context, topic string, ev Event) error {
+	if ev.At.IsZero() {
+		ev.At = l.now().UTC()
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", ev.Type, err)
+	}
+	return l.st.Publish(ctx, topic, b)
+}
+
+// notifyPlayers publishes ev to each player, logging failures: events are
+// best effort, the ticket endpoint is the source of truth.
+func (l *Lobby) notifyPlayers(ctx context.Context, players []string, ev Event) {
+	for _, p := range players {
+		if err := l.publish(ctx, playerTopic(p), ev); err != nil {
+			l.log.Warn("event not published", "type", ev.Type, "player", p, "err", err)
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package lobby
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/lobby/auth"
+	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
+	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
+	"github.com/pantheon-oracles/pantheon/lobby/store"
+)
+
+var (
+	testKey      = bytes.Repeat([]byte("k"), 32)
+	testFleet    = "fleet-secret-0123456789"
+	devProvider  = auth.DevProvider{Secret: []byte("dev")}
+	generous     = store.Limit{Rate: 1000, Burst: 1000}
+	testDeadline = 10 * time.Second
+)
+
+// testConfig is a config for tests: matchmaker loop off, generous limits.
+func testConfig() Config {
+	return Config{
+		Auth:         auth.Config{Key: testKey},
+		FleetSecret:  testFleet,
+		PassInterval: -1,
+		Limits: Limits{PerIP: generous, LoginPerIP: generous, LoginPerAccount: generous,
+			FailuresPerIP: generous, TicketsPerPlayer: generous},
+		QueueStatusInterval: -1,
+		AllocTimeout:        2 * time.Second,
+	}
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// harness is one running lobby on 127.0.0.1 with its collaborators.
+type harness struct {
+	t   *testing.T
+	l   *Lobby
+	url string
+	db  *fakedb.DB
+	st  store.Store
+	rs  *fleettest.Server
+}
+
+// startLobby runs l on a fresh 127.0.0.1 listener until the test ends.
+func startLobby(t *testing.T, l *Lobby) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(testDeadline):
+			t.Error("Run did not return after cancel")
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// newHarness starts a lobby on st (memory when nil) with a fake room
+// server; mod adjusts the config and deps first.
+func newHarness(t *testing.T, st store.Store, mod func(*Config, *Deps)) *harness {
+	t.Helper()
+	if st == nil {
+		st = store.NewMemory(store.MemoryConfig{})
+	}
+	db := fakedb.New()
+	cfg := testConfig()
+	deps := Deps{Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Providers: []auth.Provider{devProvider}}
+	if mod != nil {
+		mod(&cfg, &deps)
+	}
+	l, err := New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, l: l, db: db, st: st, rs: fleettest.New(t, testFleet)}
+	h.url = startLobby(t, l)
+	return h
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) code() string {
+	var e errorBody
+	_ = json.Unmarshal(r.body, &e)
+	return e.Code
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// do sends one request; body is JSON-encoded unless it is a string.
+func (h *harness) do(method, path, token string, body any, hdr ...string) response {
+	h.t.Helper()
+	return doReq(h.t, h.url, method, path, token, body, hdr...)
+}
+
+func doReq(t testing.TB, base, method, path, token string, body any, hdr ...string) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		enc, _ := json.Marshal(b)
+		rd = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// expect fails unless r has status and (when code != "") that error code.
+func expect(t testing.TB, what string, r response, status int, code string) {
+	t.Helper()
+	if r.status != status || (code != "" && r.code() != code) {
+		t.Fatalf("%s: got %d %s, want %d %s", what, r.status, r.body, status, code)
+	}
+	if status >= 400 && !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Fatalf("%s: error without a JSON content type: %q", what, r.header.Get("Content-Type"))
+	}
+}
+
+// guest logs a new device in and returns its tokens.
+func (h *harness) guest(device string) tokenResponse {
+	h.t.Helper()
+	r := h.do("POST", "/v1/auth/guest", "", guestRequest{DeviceID: device})
+	expect(h.t, "guest login", r, 200, "")
+	var tr tokenResponse
+	r.decode(h.t, &tr)
+	return tr
+}
+
+// oracle saves a valid oracle with role into the player's roster.
+func (h *harness) oracle(token, id, role string) {
+	h.t.Helper()
+	r := h.do("PUT", "/v1/me/oracles/"+id, token, oracleBody{Name: id, Archetype: "aries", Role: role, Loadout: []string{"ember_strike"}})
+	if r.status != 201 && r.status != 200 {
+		h.t.Fatalf("put oracle: %d %s", r.status, r.body)
+	}
+}
+
+// queue creates a ticket and returns it.
+func (h *harness) queue(token, mode, oracle string) ticketView {
+	h.t.Helper()
+	r := h.do("POST", "/v1/tickets", token, ticketRequest{Mode: mode, OracleID: oracle})
+	expect(h.t, "create ticket", r, 201, "")
+	var v ticketView
+	r.decode(h.t, &v)
+	return v
+}
+
+// heartbeat registers the fake room server under id.
+func (h *harness) heartbeat(id string) {
+	h.t.Helper()
+	r := doReq(h.t, h.url, "POST", "/v1/servers/heartbeat", testFleet, h.rs.Heartbeat(id))
+	expect(h.t, "heartbeat", r, 200, "")
+}
+
+// dialEvents opens the push channel with token.
+func dialEvents(t testing.TB, base, token string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	hdr := http.Header{}
+	if token != "" {
+		hdr.Set("Authorization", "Bearer "+token)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	c, resp, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/v1/events", hdr)
+	if err == nil {
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	return c, resp, err
+}
+
+// readEvent reads the next event of type typ, skipping others, within the
+// test deadline.
+func readEvent(t testing.TB, c *websocket.Conn, typ string) Event {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(testDeadline))
+	for {
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		var ev Event
+		if err := json.Unmarshal(data, &ev); err != nil {
+			t.Fatalf("event %s: %v", data, err)
+		}
+		if ev.Type == typ {
+			return ev
+		}
+	}
+}
+
+// readClose reads until the connection closes and returns the close code.
+func readClose(t testing.TB, c *websocket.Conn) int {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(testDeadline))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code
+		}
+		t.Fatalf("connection ended without a close frame: %v", err)
+	}
+}
+
+// eventually polls cond every 10 ms until it holds or the deadline passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+

@@ -1,0 +1,186 @@
+package lobby
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/lobby/auth"
+	"github.com/pantheon-oracles/pantheon/lobby/fleet"
+	"github.com/pantheon-oracles/pantheon/lobby/match"
+	"github.com/pantheon-oracles/pantheon/lobby/store"
+	"github.com/pantheon-oracles/pantheon/persistence"
+)
+
+// RosterValidator checks an oracle's content ids (archetype, loadout, pet,
+// form, totem) against the game content. The lobby calls it before saving an
+// oracle and again before queueing one.
+type RosterValidator interface {
+	ValidateOracle(persistence.Oracle) error
+}
+
+// Deps are the lobby's collaborators. Store, Accounts, Refresh, Rosters and
+// Ratings are required.
+type Deps struct {
+	// Store holds the shared short-lived state (memory or Redis).
+	Store store.Store
+	// Accounts, Refresh, Rosters and Ratings are the durable store's parts.
+	Accounts persistence.Accounts
+	Refresh  persistence.RefreshTokens
+	Rosters  persistence.Rosters
+	Ratings  persistence.Ratings
+	// Validator checks oracles against content; nil checks shape only.
+	Validator RosterValidator
+	// Providers verify platform logins and links, by Name.
+	Providers []auth.Provider
+	// Fleet calls room servers; nil builds one from FleetSecret and AllocTimeout.
+	Fleet *fleet.Client
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Log receives operational logs. Default discards.
+	Log *slog.Logger
+}
+
+// Lobby is the lobby service: the HTTP API, the push channel and the
+// matchmaker loop. Create it with New, serve it with Run (or mount Handler
+// and call Pass yourself), and stop it by cancelling Run's context.
+type Lobby struct {
+	cfg       Config
+	st        store.Store
+	accounts  persistence.Accounts
+	refresh   persistence.RefreshTokens
+	rosters   persistence.Rosters
+	ratings   persistence.Ratings
+	validator RosterValidator
+	providers map[string]auth.Provider
+	fleet     *fleet.Client
+	tokens    *auth.Tokens
+	now       func() time.Time
+	log       *slog.Logger
+	mux       *http.ServeMux
+	routes    []route
+
+	conns sync.WaitGroup // open push connections
+
+	mu         sync.Mutex
+	lastStatus map[string]time.Time // mode -> last periodic queue_status
+	closing    chan struct{}
+}
+
+// New returns a lobby for cfg (after Validate) and deps.
+func New(cfg Config, deps Deps) (*Lobby, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Store == nil || deps.Accounts == nil || deps.Refresh == nil || deps.Rosters == nil || deps.Ratings == nil {
+		return nil, errors.New("lobby: Store, Accounts, Refresh, Rosters and Ratings are required")
+	}
+	cfg = cfg.withDefaults()
+	tokens, err := auth.NewTokens(cfg.Auth)
+	if err != nil {
+		return nil, fmt.Errorf("lobby: %w", err)
+	}
+	l := &Lobby{
+		cfg: cfg, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
+		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
+		fleet: deps.Fleet, tokens: tokens, now: deps.Now, log: deps.Log,
+		lastStatus: map[string]time.Time{}, closing: make(chan struct{}),
+	}
+	for _, p := range deps.Providers {
+		l.providers[p.Name()] = p
+	}
+	if l.fleet == nil {
+		l.fleet = fleet.NewClient(cfg.FleetSecret, cfg.AllocTimeout)
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	l.buildRoutes()
+	return l, nil
+}
+
+// Config returns the effective configuration (defaults filled).
+func (l *Lobby) Config() Config { return l.cfg }
+
+// Run serves the API on ln and runs the matchmaker loop (unless
+// PassInterval is negative) until ctx is cancelled, then shuts down: it stops
+// accepting, closes push connections, and waits up to 5 s for requests.
+func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           l.Handler(),
+		MaxHeaderBytes:    l.cfg.MaxHeaderBytes,
+		ReadHeaderTimeout: l.cfg.ReadHeaderTimeout,
+		ReadTimeout:       l.cfg.ReadTimeout,
+		WriteTimeout:      l.cfg.WriteTimeout,
+		IdleTimeout:       l.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(l.log.Handler(), slog.LevelWarn),
+	}
+	var wg sync.WaitGroup
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	if l.cfg.PassInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.matchLoop(loopCtx)
+		}()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	stopLoop()
+	l.shutdownPush()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	wg.Wait()
+	l.conns.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// shutdownPush closes every push connection (idempotent).
+func (l *Lobby) shutdownPush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.closing:
+	default:
+		close(l.closing)
+	}
+}
+
+// matchLoop runs a pass of every mode each PassInterval until ctx ends.
+func (l *Lobby) matchLoop(ctx context.Context) {
+	t := time.NewTicker(l.cfg.PassInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, m := range match.Modes() {
+			if _, err := l.Pass(ctx, m.ID); err != nil && ctx.Err() == nil {
+				l.log.Warn("matchmaking pass failed", "mode", m.ID, "err", err)
+			}
+		}
+	}
+}

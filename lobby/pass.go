@@ -1,0 +1,230 @@
+package lobby
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/lobby/auth"
+	"github.com/pantheon-oracles/pantheon/lobby/fleet"
+	"github.com/pantheon-oracles/pantheon/lobby/match"
+	"github.com/pantheon-oracles/pantheon/lobby/store"
+)
+
+// PassReport says what one matchmaking pass did.
+type PassReport struct {
+	Mode string
+	// Leader reports whether this replica held the mode's lease; a pass
+	// without it does nothing.
+	Leader bool
+	// Queued is the snapshot size.
+	Queued int
+	// Formed is how many matches the matchmaker proposed.
+	Formed int
+	// Claimed is how many of them this replica claimed atomically.
+	Claimed int
+	// Conflicts is how many proposals lost their claim (a ticket was
+	// cancelled or taken meanwhile).
+	Conflicts int
+	// Assigned is how many claimed matches got a room.
+	Assigned int
+	// Requeued is how many claimed matches found no room; their tickets went
+	// back to the queue with their original wait.
+	Requeued int
+	// Expired is how many tickets expired.
+	Expired int
+}
+
+// Pass runs one matchmaking pass of mode: if this replica holds (or takes)
+// the mode's lease, it snapshots the queue, runs match.Process, expires old
+// tickets, claims each proposed match atomically, allocates rooms for the
+// claimed ones (up to AllocWorkers at once) and publishes the events. It
+// returns when every allocation of the pass has finished. The background
+// loop calls it every PassInterval; tests call it directly.
+func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
+	rep := PassReport{Mode: modeID}
+	mode, err := match.LookupMode(modeID)
+	if err != nil {
+		return rep, err
+	}
+	ok, err := l.st.Lease(ctx, "mm:"+modeID, l.cfg.ReplicaID, l.cfg.LeaseTTL)
+	if err != nil || !ok {
+		return rep, err
+	}
+	rep.Leader = true
+	recs, err := l.st.Queued(ctx, modeID)
+	if err != nil {
+		return rep, err
+	}
+	rep.Queued = len(recs)
+	tickets := make([]match.Ticket, 0, len(recs))
+	for _, rec := range recs {
+		var t match.Ticket
+		if err := json.Unmarshal(rec.Data, &t); err != nil || t.ID != rec.ID {
+			l.log.Error("undecodable ticket; failing it", "ticket", rec.ID, "err", err)
+			_ = l.st.Transition(ctx, rec.ID, store.StateQueued, store.StateFailed, nil)
+			continue
+		}
+		tickets = append(tickets, t)
+	}
+	now := l.now()
+	res := match.Process(mode, l.cfg.Policy, tickets, now)
+	rep.Formed = len(res.Matches)
+	for _, t := range res.Expired {
+		if err := l.st.Transition(ctx, t.ID, store.StateQueued, store.StateExpired, nil); err != nil {
+			if errors.Is(err, store.ErrUnavailable) {
+				return rep, err
+			}
+			continue // cancelled or claimed meanwhile
+		}
+		rep.Expired++
+		l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: modeID, State: store.StateExpired,
+			WaitedMs: now.Sub(t.EnqueuedAt).Milliseconds()})
+	}
+
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, l.cfg.AllocWorkers)
+	for _, m := range res.Matches {
+		matchID := auth.NewID("m_")
+		ts := m.Tickets()
+		ids := make([]string, len(ts))
+		for i, t := range ts {
+			ids[i] = t.ID
+		}
+		ok, err := l.st.Claim(ctx, modeID, matchID, ids)
+		if err != nil {
+			wg.Wait()
+			return rep, err
+		}
+		if !ok {
+			rep.Conflicts++
+			continue
+		}
+		rep.Claimed++
+		for _, t := range ts {
+			l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: modeID, State: store.StateMatched,
+				WaitedMs: now.Sub(t.EnqueuedAt).Milliseconds()})
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			assigned := l.allocate(ctx, matchID, m) == nil
+			mu.Lock()
+			defer mu.Unlock()
+			if assigned {
+				rep.Assigned++
+			} else {
+				rep.Requeued++
+			}
+		}()
+	}
+	wg.Wait()
+	l.queueStatus(ctx, modeID, tickets, res, now)
+	return rep, nil
+}
+
+// queueStatus publishes a queue_status to every ticket left queued, at most
+// once per QueueStatusInterval per mode.
+func (l *Lobby) queueStatus(ctx context.Context, mode string, tickets []match.Ticket, res match.Result, now time.Time) {
+	if l.cfg.QueueStatusInterval < 0 {
+		return
+	}
+	l.mu.Lock()
+	due := now.Sub(l.lastStatus[mode]) >= l.cfg.QueueStatusInterval
+	if due {
+		l.lastStatus[mode] = now
+	}
+	l.mu.Unlock()
+	if !due {
+		return
+	}
+	gone := map[string]bool{}
+	for _, t := range res.Expired {
+		gone[t.ID] = true
+	}
+	for _, m := range res.Matches {
+		for _, t := range m.Tickets() {
+			gone[t.ID] = true
+		}
+	}
+	for _, t := range tickets {
+		if gone[t.ID] {
+			continue
+		}
+		wait := now.Sub(t.EnqueuedAt)
+		l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: mode, State: store.StateQueued,
+			WaitedMs: wait.Milliseconds(), Window: l.cfg.Policy.Window.At(wait)})
+	}
+}
+
+func randomSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// allocate places claimed match m in a room on the healthiest server and
+// assigns its tickets, or requeues them when no server takes it.
+func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) error {
+	req := fleet.CreateRoom{MatchID: matchID, Mode: m.Mode, ContentVersion: l.cfg.ContentVersion, Seed: randomSeed()}
+	team := map[string]int{}
+	for ti, ts := range m.Teams {
+		for _, t := range ts {
+			for _, mb := range t.Members {
+				o := mb.Oracle
+				req.Seats = append(req.Seats, fleet.Seat{Seat: len(req.Seats), PlayerID: mb.PlayerID, Team: ti, Oracle: fleet.Oracle{
+					Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
+				team[mb.PlayerID] = ti
+			}
+		}
+	}
+	servers, err := l.servers(ctx, l.now())
+	var room fleet.Room
+	var srv fleet.Server
+	if err == nil {
+		actx, cancel := context.WithTimeout(ctx, time.Duration(l.cfg.AllocAttempts)*l.cfg.AllocTimeout)
+		room, srv, err = l.fleet.Allocate(actx, fleet.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), req, l.cfg.AllocAttempts)
+		cancel()
+	}
+	if err != nil {
+		l.log.Warn("no room for match; requeueing", "match", matchID, "mode", m.Mode, "err", err)
+		for _, t := range m.Tickets() {
+			if terr := l.st.Transition(ctx, t.ID, store.StateMatched, store.StateQueued, nil); terr != nil {
+				l.log.Warn("requeue failed", "ticket", t.ID, "err", terr)
+				continue
+			}
+			l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: m.Mode, State: store.StateQueued, Reason: "no_room_server"})
+		}
+		return fmt.Errorf("match %s: %w", matchID, err)
+	}
+	for _, t := range m.Tickets() {
+		var a assignment
+		for _, mb := range t.Members {
+			st, _ := room.Ticket(mb.PlayerID)
+			a.Seats = append(a.Seats, Seat{PlayerID: mb.PlayerID, MatchID: matchID, RoomID: room.RoomID, ServerID: srv.ServerID,
+				KCPAddr: room.KCPAddr, WSURL: room.WSURL, KCPKey: room.KCPKey, Seat: st.Seat, Team: team[mb.PlayerID],
+				Ticket: st.Ticket, ExpiresAt: st.ExpiresAt})
+		}
+		data, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		if err := l.st.Transition(ctx, t.ID, store.StateMatched, store.StateAssigned, data); err != nil {
+			l.log.Error("assign failed; the room exists but the ticket does not say so", "ticket", t.ID, "match", matchID, "err", err)
+			continue
+		}
+		for i := range a.Seats {
+			seat := a.Seats[i]
+			l.notifyPlayers(ctx, []string{seat.PlayerID}, Event{Type: EventMatchFound, TicketID: t.ID, Mode: m.Mode, State: store.StateAssigned, Match: &seat})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package lobby
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/pantheon-oracles/pantheon/lobby/auth"
+)
+
+// route is one API endpoint. The OpenAPI test compares this table with
+// openapi.json in both directions.
+type route struct {
+	method  string
+	path    string // net/http pattern path, e.g. /v1/tickets/{ticket_id}
+	handler http.Handler
+}
+
+// handlerFunc is a handler that returns its error for translation.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// authedFunc is a handler for an authenticated player.
+type authedFunc func(w http.ResponseWriter, r *http.Request, c auth.Claims) error
+
+func (l *Lobby) buildRoutes() {
+	pub := func(f handlerFunc) http.Handler { return l.wrap(f) }
+	authed := func(f authedFunc) http.Handler { return l.wrap(l.requireAuth(f)) }
+	l.routes = []route{
+		{"GET", "/v1/health", pub(l.handleHealth)},
+		{"GET", "/v1/openapi.json", pub(l.handleOpenAPI)},
+		{"GET", "/v1/modes", pub(l.handleModes)},
+		{"POST", "/v1/auth/guest", pub(l.handleGuest)},
+		{"POST", "/v1/auth/login", pub(l.handleLogin)},
+		{"POST", "/v1/auth/refresh", pub(l.handleRefresh)},
+		{"POST", "/v1/auth/logout", authed(l.handleLogout)},
+		{"GET", "/v1/me", authed(l.handleMe)},
+		{"POST", "/v1/me/identities", authed(l.handleLink)},
+		{"GET", "/v1/me/oracles", authed(l.handleOracles)},
+		{"PUT", "/v1/me/oracles/{oracle_id}", authed(l.handlePutOracle)},
+		{"DELETE", "/v1/me/oracles/{oracle_id}", authed(l.handleDeleteOracle)},
+		{"POST", "/v1/tickets", authed(l.handleCreateTicket)},
+		{"GET", "/v1/tickets/{ticket_id}", authed(l.handleGetTicket)},
+		{"DELETE", "/v1/tickets/{ticket_id}", authed(l.handleCancelTicket)},
+		{"GET", "/v1/events", pub(l.handleEvents)},
+		{"POST", "/v1/servers/heartbeat", pub(l.handleHeartbeat)},
+		{"GET", "/v1/servers", pub(l.handleServers)},
+	}
+	l.mux = http.NewServeMux()
+	for _, rt := range l.routes {
+		l.mux.Handle(rt.method+" "+rt.path, rt.handler)
+	}
+}
+
+// Handler returns the lobby's HTTP handler: every route under /v1, a JSON
+// 404/405 for anything else, and the per-IP rate limit in front (room
+// server heartbeats excepted).
+func (l *Lobby) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := l.mux.Handler(r); pattern == "" {
+			l.writeError(w, r, l.unrouted(r))
+			return
+		}
+		if r.URL.Path != "/v1/servers/heartbeat" {
+			if err := l.limit(r.Context(), "ip:"+l.clientIP(r).String(), l.cfg.Limits.PerIP); err != nil {
+				l.writeError(w, r, err)
+				return
+			}
+		}
+		l.mux.ServeHTTP(w, r)
+	})
+}
+
+// unrouted tells 405 (the path exists with another method) from 404.
+func (l *Lobby) unrouted(r *http.Request) error {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+		probe := r.Clone(context.Background())
+		probe.Method = m
+		if _, p := l.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		return fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed; allowed: "+strings.Join(allow, ", "))
+	}
+	return fail(http.StatusNotFound, CodeNotFound, "no such endpoint")
+}
+
+// wrap turns a handlerFunc into an http.Handler that bounds the body and
+// writes returned errors.
+func (l *Lobby) wrap(f handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, l.cfg.MaxBodyBytes)
+		if err := f(w, r); err != nil {
+			l.writeError(w, r, err)
+		}
+	})
+}
+
+// bearer extracts the access token from the Authorization header or, for
+// the push channel (browsers cannot set headers on WebSocket), the
+// access_token query parameter.
+func bearer(r *http.Request, allowQuery bool) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return "\x00" // present but not a bearer token: refused by VerifyAccess
+		}
+		return tok
+	}
+	if allowQuery {
+		return r.URL.Query().Get("access_token")
+	}
+	return ""
+}
+
+// authenticate checks an access token and that its session is not revoked.
+func (l *Lobby) authenticate(ctx context.Context, token string) (auth.Claims, error) {
+	if token == "" {
+		return auth.Claims{}, fail(http.StatusUnauthorized, CodeUnauthorized, "missing bearer token")
+	}
+	c, err := l.tokens.VerifyAccess(token, l.now())
+	if err != nil {
+		return auth.Claims{}, err
+	}
+	revoked, err := l.st.Revoked(ctx, c.SessionID)
+	if err != nil {
+		return auth.Claims{}, err
+	}
+	if revoked {
+		return auth.Claims{}, fail(http.StatusUnauthorized, CodeSessionRevoked, "session revoked")
+	}
+	return c, nil
+}
+
+func (l *Lobby) requireAuth(f authedFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := l.authenticate(r.Context(), bearer(r, false))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pantheon"`)
+			return err
+		}
+		return f(w, r, c)
+	}
+}
+
+// decode reads a JSON body into v: one object, no unknown fields.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return fail(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("malformed JSON body: %v", err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fail(http.StatusBadRequest, CodeBadRequest, "trailing data after the JSON body")
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package lobby
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/lobby/fleet"
+	"github.com/pantheon-oracles/pantheon/lobby/store"
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// handleOpenAPI: GET /v1/openapi.json, this API's OpenAPI 3 document.
+func (l *Lobby) handleOpenAPI(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPIDoc)
+	return nil
+}
+
+// handleHealth: GET /v1/health answers 200 when the state store answers,
+// 503 otherwise.
+func (l *Lobby) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	if err := l.st.Ping(r.Context()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "replica": l.cfg.ReplicaID})
+	return nil
+}
+
+// requireFleet checks the fleet secret (CONTROL_API.md, Authentication).
+func (l *Lobby) requireFleet(r *http.Request) error {
+	if !fleet.CheckSecret(r.Header.Get("Authorization"), l.cfg.FleetSecret) {
+		return fail(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong fleet secret")
+	}
+	return nil
+}
+
+// handleHeartbeat: POST /v1/servers/heartbeat, a room server announcing
+// itself; the entry lives for HeartbeatTTL.
+func (l *Lobby) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
+	if err := l.requireFleet(r); err != nil {
+		return err
+	}
+	var hb fleet.Server
+	if err := decode(r, &hb); err != nil {
+		return err
+	}
+	if err := hb.Validate(); err != nil {
+		return fail(http.StatusBadRequest, CodeBadHeartbeat, err.Error())
+	}
+	data, err := json.Marshal(hb)
+	if err != nil {
+		return err
+	}
+	exp := l.now().Add(l.cfg.HeartbeatTTL)
+	if err := l.st.PutServer(r.Context(), store.ServerRecord{ID: hb.ServerID, ExpiresAt: exp, Data: data}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ttl_ms": l.cfg.HeartbeatTTL.Milliseconds(), "expires_at": exp.UTC()})
+	return nil
+}
+
+// liveServers returns the registry's live servers.
+func (l *Lobby) liveServers(r *http.Request) ([]fleet.Server, error) {
+	return l.servers(r.Context(), l.now())
+}
+
+// handleServers: GET /v1/servers, the live registry (fleet secret required).
+func (l *Lobby) handleServers(w http.ResponseWriter, r *http.Request) error {
+	if err := l.requireFleet(r); err != nil {
+		return err
+	}
+	ss, err := l.liveServers(r)
+	if err != nil {
+		return err
+	}
+	if ss == nil {
+		ss = []fleet.Server{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"servers": ss})
+	return nil
+}
+
+// servers decodes the registry's live servers at now.
+func (l *Lobby) servers(ctx context.Context, now time.Time) ([]fleet.Server, error) {
+	recs, err := l.st.Servers(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fleet.Server, 0, len(recs))
+	for _, rec := range recs {
+		var s fleet.Server
+		if err := json.Unmarshal(rec.Data, &s); err != nil {
+			return nil, fmt.Errorf("registry entry %s: %w", rec.ID, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
