@@ -1,0 +1,320 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+)
+
+// testRoom is a minimal authoritative server for the client tests, built
+// only on netcode's public API the way the room server uses it: it admits
+// sessions from any listener, answers hello/resume with a welcome, steps a
+// seeded world at a fixed rate, sends each seat a delta against its acked
+// baseline, consumes inputs, acks them in snapshots and answers pings. It
+// records every tick's world so tests can check what clients report.
+type testRoom struct {
+	t      testing.TB
+	period time.Duration
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	world   netcode.Snapshot
+	nextID  uint32
+	ring    *netcode.SnapshotRing
+	history map[uint32]*netcode.Snapshot
+	seats   map[string]*testSeat // by resume token
+	resumes []netcode.Hello      // every resume hello seen
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type testSeat struct {
+	seat     uint32
+	token    string
+	conn     transport.Conn
+	enc      *netcode.DeltaEncoder
+	inputAck uint32 // highest contiguous input sequence consumed
+	bases    []uint32
+}
+
+func newTestRoom(t testing.TB, entities int, period time.Duration, lns ...transport.Listener) *testRoom {
+	r := &testRoom{
+		t: t, period: period,
+		rng:     rand.New(rand.NewPCG(1, 2)),
+		ring:    netcode.NewSnapshotRing(64),
+		history: make(map[uint32]*netcode.Snapshot),
+		seats:   make(map[string]*testSeat),
+		nextID:  1,
+	}
+	r.world.Tick = 1
+	for range entities {
+		r.spawn()
+	}
+	r.record()
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	for _, ln := range lns {
+		r.wg.Add(1)
+		go r.acceptLoop(ln)
+	}
+	r.wg.Add(1)
+	go r.tickLoop()
+	return r
+}
+
+func (r *testRoom) spawn() {
+	var e netcode.Entity
+	e.ID = r.nextID
+	r.nextID += 1 + uint32(r.rng.IntN(4))
+	e.Fields[netcode.FieldKind] = 2
+	e.Fields[netcode.FieldX] = r.rng.Int32N(10000)
+	e.Fields[netcode.FieldY] = r.rng.Int32N(10000)
+	e.Fields[netcode.FieldHP] = 1000
+	r.world.Entities = append(r.world.Entities, e)
+}
+
+// record stores the current world as history and in the ring. r.mu held.
+func (r *testRoom) record() {
+	s := &netcode.Snapshot{}
+	s.CopyFrom(&r.world)
+	r.history[s.Tick] = s
+	r.ring.Put(s)
+}
+
+// step moves most entities, hurts some, and now and then removes one and
+// spawns another. r.mu held.
+func (r *testRoom) step() {
+	r.world.Tick++
+	for i := range r.world.Entities {
+		e := &r.world.Entities[i]
+		if r.rng.IntN(10) < 8 {
+			e.Fields[netcode.FieldX] += r.rng.Int32N(31) - 15
+			e.Fields[netcode.FieldY] += r.rng.Int32N(31) - 15
+		}
+		if r.rng.IntN(10) == 0 {
+			e.Fields[netcode.FieldHP] -= r.rng.Int32N(50)
+		}
+	}
+	if len(r.world.Entities) > 2 && r.rng.IntN(4) == 0 {
+		k := r.rng.IntN(len(r.world.Entities))
+		r.world.Entities = append(r.world.Entities[:k], r.world.Entities[k+1:]...)
+		r.spawn()
+	}
+	r.record()
+}
+
+func (r *testRoom) tickLoop() {
+	defer r.wg.Done()
+	t := time.NewTicker(r.period)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		r.step()
+		for _, s := range r.seats {
+			if s.conn == nil {
+				continue
+			}
+			s.bases = append(s.bases, s.enc.Baseline())
+			_ = s.conn.WriteFrame(s.enc.Encode(&r.world, s.inputAck))
+			if r.world.Tick%10 == 0 {
+				ev := netcode.EventsFrame{Tick: r.world.Tick, Events: []netcode.Event{netcode.MakeEvent(1, int32(r.world.Tick))}}
+				_ = s.conn.WriteFrame(netcode.AppendEvents(nil, &ev))
+			}
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (r *testRoom) acceptLoop(ln transport.Listener) {
+	defer r.wg.Done()
+	for {
+		c, err := ln.Accept(r.ctx)
+		if err != nil {
+			return
+		}
+		r.wg.Add(1)
+		go r.serve(c)
+	}
+}
+
+func (r *testRoom) send(c transport.Conn, p []byte) { _ = c.WriteFrame(p) }
+
+// serve runs one session: handshake, then inputs, acks and pings.
+func (r *testRoom) serve(c transport.Conn) {
+	defer r.wg.Done()
+	defer c.Close()
+	stop := context.AfterFunc(r.ctx, func() { c.Close() })
+	defer stop()
+	p, err := c.ReadFrame()
+	if err != nil {
+		return
+	}
+	var h netcode.Hello
+	if err := netcode.DecodeHello(p, &h); err != nil {
+		return
+	}
+	if h.Version != netcode.Version {
+		r.send(c, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeVersionMismatch}))
+		return
+	}
+	if h.Ticket == "bad" {
+		r.send(c, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeBadTicket, Message: "signature"}))
+		return
+	}
+	r.mu.Lock()
+	var s *testSeat
+	if h.Resume() {
+		s = r.seats[h.ResumeToken]
+		if s == nil {
+			r.mu.Unlock()
+			r.send(c, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeResumeFailed}))
+			return
+		}
+		r.resumes = append(r.resumes, h)
+		if s.conn != nil {
+			s.conn.Close()
+		}
+		s.enc.Resume(h.LastAckTick)
+	} else {
+		s = &testSeat{seat: uint32(len(r.seats)), enc: netcode.NewDeltaEncoder(r.ring)}
+		s.token = fmt.Sprintf("resume-%d-%d", s.seat, r.rng.Uint64())
+		r.seats[s.token] = s
+	}
+	s.conn = c
+	welcome := netcode.AppendWelcome(nil, &netcode.Welcome{
+		Version: netcode.Version, Seat: s.seat, TickRate: uint32(time.Second / r.period),
+		ServerTick: r.world.Tick, ResumeToken: s.token, EntityID: 0, ServerTimeUs: time.Now().UnixMicro(),
+	})
+	r.mu.Unlock()
+	r.send(c, welcome)
+
+	var in netcode.InputFrame
+	for {
+		p, err := c.ReadFrame()
+		if err != nil {
+			r.detach(s, c)
+			return
+		}
+		k, err := netcode.PeekKind(p)
+		if err != nil {
+			r.send(c, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeProtocolError}))
+			r.detach(s, c)
+			return
+		}
+		switch k {
+		case netcode.KindHello, netcode.KindResume: // duplicated hello: same welcome again
+			r.send(c, welcome)
+		case netcode.KindInput:
+			if netcode.DecodeInputFrame(p, &in) != nil {
+				r.detach(s, c)
+				return
+			}
+			r.mu.Lock()
+			for _, x := range in.Inputs {
+				if x.Seq == s.inputAck+1 {
+					s.inputAck = x.Seq
+				}
+			}
+			s.enc.Ack(in.AckTick)
+			r.mu.Unlock()
+		case netcode.KindAck:
+			if tick, err := netcode.DecodeAck(p); err == nil {
+				r.mu.Lock()
+				s.enc.Ack(tick)
+				r.mu.Unlock()
+			}
+		case netcode.KindPing:
+			var ping netcode.Ping
+			if netcode.DecodePing(p, &ping) == nil {
+				r.mu.Lock()
+				tick := r.world.Tick
+				r.mu.Unlock()
+				r.send(c, netcode.AppendPong(nil, &netcode.Pong{ID: ping.ID, ClientTimeUs: ping.ClientTimeUs, ServerTick: tick, ServerTimeUs: time.Now().UnixMicro()}))
+			}
+		case netcode.KindClientBye:
+			r.detach(s, c)
+			return
+		}
+	}
+}
+
+func (r *testRoom) detach(s *testSeat, c transport.Conn) {
+	r.mu.Lock()
+	if s.conn == c {
+		s.conn = nil
+	}
+	r.mu.Unlock()
+}
+
+// kick closes a seat's live conn from the server side (a drop).
+func (r *testRoom) kick(token string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.seats[token]; s != nil && s.conn != nil {
+		s.conn.Close()
+	}
+}
+
+// snapshotAt returns the world the room had at tick.
+func (r *testRoom) snapshotAt(tick uint32) *netcode.Snapshot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.history[tick]
+}
+
+func (r *testRoom) close() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+// verifier checks every snapshot a client reports against the room's
+// history and counts them.
+type verifier struct {
+	room *testRoom
+	mu   sync.Mutex
+	n    int
+	bad  error
+}
+
+func (v *verifier) onSnapshot(s *netcode.Snapshot) {
+	want := v.room.snapshotAt(s.Tick)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.n++
+	if v.bad == nil && (want == nil || !want.Equal(s)) {
+		v.bad = fmt.Errorf("tick %d: the client's world differs from the server's", s.Tick)
+	}
+}
+
+func (v *verifier) result() (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.n, v.bad
+}
+
+var errTimeout = errors.New("timed out")
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(d time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return errTimeout
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return nil
+}
