@@ -51,5 +51,3 @@ func (q *inputQueue) ack(seq uint32, now time.Time) {
 	q.pending = append(q.pending[:0], q.pending[k:]...)
 	q.sentAt = append(q.sentAt[:0], q.sentAt[k:]...)
 }
-
-
