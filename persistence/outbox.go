@@ -102,12 +102,12 @@ func (c OutboxConfig) Validate() error {
 //	err = ob.Submit(ctx, rec) // durable when nil
 //	...; cancel(); <-done; ob.Close()
 type Outbox struct {
-	cfg   OutboxConfig
-	sink  Results
-	log   *slog.Logger
-	met   *outboxMetrics
-	lock  *os.File
-	kick  chan struct{} // buffered 1: records became flushable
+	cfg  OutboxConfig
+	sink Results
+	log  *slog.Logger
+	met  *outboxMetrics
+	lock *os.File
+	kick chan struct{} // buffered 1: records became flushable
 
 	mu       sync.Mutex
 	cond     *sync.Cond // syncedSeq advanced, a sync ended, or failed set
