@@ -124,6 +124,19 @@ func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       l.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(l.log.Handler(), slog.LevelWarn),
 	}
+	// Connections that never sent a request (StateNew; e.g. a client's
+	// spare dial) would hold Shutdown for 5 s, so they are closed at once.
+	var freshMu sync.Mutex
+	fresh := map[net.Conn]struct{}{}
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		freshMu.Lock()
+		defer freshMu.Unlock()
+		if s == http.StateNew {
+			fresh[c] = struct{}{}
+		} else {
+			delete(fresh, c)
+		}
+	}
 	var wg sync.WaitGroup
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	defer stopLoop()
@@ -145,7 +158,14 @@ func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	l.shutdownPush()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if serr := srv.Shutdown(sctx); serr != nil && err == nil {
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }()
+	freshMu.Lock()
+	for c := range fresh {
+		_ = c.Close()
+	}
+	freshMu.Unlock()
+	if serr := <-shut; serr != nil && err == nil {
 		err = serr
 	}
 	wg.Wait()
