@@ -1,0 +1,13 @@
+// Command purity runs the purity analyzer (tools/purity) over packages:
+//
+//	go run ./tools/purity/cmd/purity ./ecs/...
+//
+// It exits non-zero and lists every violation when there are any.
+package main
+
+import (
+	"github.com/pantheon-oracles/pantheon/tools/purity"
+	"golang.org/x/tools/go/analysis/singlechecker"
+)
+
+func main() { singlechecker.Main(purity.New()) }

@@ -1,0 +1,5 @@
+package donburi
+
+type World interface{}
+
+func NewWorld() World { return nil }
