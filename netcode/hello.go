@@ -41,32 +41,26 @@ func DecodeHello(frame []byte, h *Hello) error {
 	if err != nil {
 		return err
 	}
+	if k != KindHello && k != KindResume {
+		return ErrUnknownKind
+	}
+	fields := 2 // version, ticket
+	if k == KindResume {
+		fields = 4 // + resume_token, last_ack_tick
+	}
 	r := reader{b: frame}
 	*h = Hello{}
-	switch k {
-	case KindHello:
-		extra, err := header(&r, KindHello, 2)
-		if err != nil {
-			return err
-		}
-		if h.Version, err = r.uint32(); err != nil {
-			return err
-		}
-		if h.Ticket, err = r.str(MaxTicket); err != nil {
-			return err
-		}
-		return finish(&r, extra-2)
-	case KindResume:
-		extra, err := header(&r, KindResume, 4)
-		if err != nil {
-			return err
-		}
-		if h.Version, err = r.uint32(); err != nil {
-			return err
-		}
-		if h.Ticket, err = r.str(MaxTicket); err != nil {
-			return err
-		}
+	extra, err := header(&r, k, fields)
+	if err != nil {
+		return err
+	}
+	if h.Version, err = r.uint32(); err != nil {
+		return err
+	}
+	if h.Ticket, err = r.str(MaxTicket); err != nil {
+		return err
+	}
+	if k == KindResume {
 		if h.ResumeToken, err = r.str(MaxResumeToken); err != nil {
 			return err
 		}
@@ -76,9 +70,8 @@ func DecodeHello(frame []byte, h *Hello) error {
 		if h.LastAckTick, err = r.uint32(); err != nil {
 			return err
 		}
-		return finish(&r, extra-4)
 	}
-	return ErrUnknownKind
+	return finish(&r, extra-fields)
 }
 
 // Welcome accepts a session. The server sends it once per hello or resume

@@ -11,24 +11,15 @@ import (
 // follow (the server encodes against the newest tick the client acked, and
 // acks can be late or lost).
 type world struct {
-	ring    []netcode.Snapshot
+	ring    *netcode.SnapshotRing
 	scratch netcode.Snapshot
 	latest  uint32 // newest applied tick, 0 none
 	frame   netcode.SnapshotFrame
 }
 
-func newWorld(n int) *world { return &world{ring: make([]netcode.Snapshot, n)} }
+func newWorld(n int) *world { return &world{ring: netcode.NewSnapshotRing(n)} }
 
-func (w *world) get(tick uint32) *netcode.Snapshot {
-	if tick == 0 {
-		return nil
-	}
-	s := &w.ring[int(tick%uint32(len(w.ring)))]
-	if s.Tick != tick {
-		return nil
-	}
-	return s
-}
+func (w *world) get(tick uint32) *netcode.Snapshot { return w.ring.Get(tick) }
 
 // errStale and errNoBaseline are expected on a lossy link and counted,
 // not fatal.
@@ -57,8 +48,8 @@ func (w *world) apply(p []byte) (*netcode.Snapshot, error) {
 	if err := netcode.Apply(base, f, &w.scratch); err != nil {
 		return nil, err
 	}
-	slot := &w.ring[int(f.Tick%uint32(len(w.ring)))]
-	*slot, w.scratch = w.scratch, *slot // swap buffers: no copy, no allocation
+	// Applied into scratch first: the new tick's slot may hold the baseline.
+	w.ring.Put(&w.scratch)
 	w.latest = f.Tick
-	return slot, nil
+	return w.ring.Get(f.Tick), nil
 }
