@@ -2,12 +2,174 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/lobby"
+	"github.com/pantheon-oracles/pantheon/lobby/auth"
+	"github.com/pantheon-oracles/pantheon/lobby/store"
+	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
-// runLobby is not built yet; the issue that builds it replaces this file.
-func runLobby(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "pantheon lobby: not built yet")
-	return 2
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// envDuration is envOr for durations; a malformed value falls back to def
+// and is reported by the flag's own validation later.
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// runLobby runs the lobby HTTP API: `pantheon lobby [flags]`. Every flag
+// has an environment variable; flags win.
+func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lobby", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("PANTHEON_LOBBY_ADDR", "127.0.0.1:8080"), "listen address (env PANTHEON_LOBBY_ADDR)")
+	jwtKey := fs.String("jwt-key", os.Getenv("PANTHEON_JWT_KEY"), "access-token HS256 key, at least 32 bytes, shared by replicas (env PANTHEON_JWT_KEY; required)")
+	fleetSecret := fs.String("fleet-secret", os.Getenv("PANTHEON_FLEET_SECRET"), "secret shared with room servers, at least 16 bytes (env PANTHEON_FLEET_SECRET; required)")
+	dbURL := fs.String("db", envOr("PANTHEON_DB", persistence.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
+	redisURL := fs.String("redis", os.Getenv("PANTHEON_REDIS_URL"), "Redis URL to share state between replicas; empty keeps state in memory (env PANTHEON_REDIS_URL)")
+	redisPrefix := fs.String("redis-prefix", envOr("PANTHEON_REDIS_PREFIX", "pantheon:"), "key prefix in Redis (env PANTHEON_REDIS_PREFIX)")
+	proxies := fs.String("trusted-proxies", os.Getenv("PANTHEON_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (env PANTHEON_TRUSTED_PROXIES)")
+	devSecret := fs.String("dev-provider-secret", os.Getenv("PANTHEON_DEV_PROVIDER_SECRET"), "enables the development identity provider with this HMAC secret; never in production (env PANTHEON_DEV_PROVIDER_SECRET)")
+	replica := fs.String("replica-id", os.Getenv("PANTHEON_REPLICA_ID"), "this replica's name in leases and logs; default random (env PANTHEON_REPLICA_ID)")
+	contentVersion := fs.String("content-version", os.Getenv("PANTHEON_CONTENT_VERSION"), "only allocate on room servers running this content version; empty: any (env PANTHEON_CONTENT_VERSION)")
+	accessTTL := fs.Duration("access-ttl", envDuration("PANTHEON_ACCESS_TTL", 15*time.Minute), "access-token lifetime (env PANTHEON_ACCESS_TTL)")
+	refreshTTL := fs.Duration("refresh-ttl", envDuration("PANTHEON_REFRESH_TTL", 30*24*time.Hour), "refresh-token family lifetime (env PANTHEON_REFRESH_TTL)")
+	heartbeatTTL := fs.Duration("heartbeat-ttl", envDuration("PANTHEON_HEARTBEAT_TTL", 6*time.Second), "drop a room server after this long without a heartbeat (env PANTHEON_HEARTBEAT_TTL)")
+	pass := fs.Duration("pass-interval", envDuration("PANTHEON_PASS_INTERVAL", 250*time.Millisecond), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
+	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
+	maxBody := fs.Int("max-body", envInt("PANTHEON_MAX_BODY", 64<<10), "request body limit in bytes (env PANTHEON_MAX_BODY)")
+	logLevel := fs.String("log-level", envOr("PANTHEON_LOG_LEVEL", "info"), "debug, info, warn or error (env PANTHEON_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "pantheon lobby: --log-level: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "pantheon lobby: "+format+"\n", a...)
+		return 1
+	}
+
+	cfg := lobby.Config{
+		ReplicaID:      *replica,
+		Auth:           auth.Config{Key: []byte(*jwtKey), AccessTTL: *accessTTL},
+		RefreshTTL:     *refreshTTL,
+		FleetSecret:    *fleetSecret,
+		HeartbeatTTL:   *heartbeatTTL,
+		PassInterval:   *pass,
+		QueueCap:       *queueCap,
+		MaxBodyBytes:   int64(*maxBody),
+		ContentVersion: *contentVersion,
+	}
+	for _, c := range strings.Split(*proxies, ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return fail("--trusted-proxies: %v", err)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fail("%v", err)
+	}
+
+	content, err := ecs.LoadContent()
+	if err != nil {
+		return fail("content: %v", err)
+	}
+	db, err := persistence.Open(ctx, *dbURL)
+	if err != nil {
+		return fail("database: %v", err)
+	}
+	defer db.Close()
+
+	var st store.Store
+	if *redisURL != "" {
+		rs, err := store.NewRedis(store.RedisConfig{URL: *redisURL, Prefix: *redisPrefix})
+		if err != nil {
+			return fail("redis: %v", err)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := rs.Ping(pctx); err != nil {
+			log.Warn("redis does not answer yet; serving 503 until it does", "err", err)
+		}
+		cancel()
+		st = rs
+	} else {
+		st = store.NewMemory(store.MemoryConfig{})
+	}
+	defer st.Close()
+
+	var providers []auth.Provider
+	if *devSecret != "" {
+		log.Warn("the development identity provider is enabled")
+		providers = append(providers, auth.DevProvider{Secret: []byte(*devSecret)})
+	}
+	l, err := lobby.New(cfg, lobby.Deps{
+		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db,
+		Validator: lobby.RosterValidatorFunc(func(o persistence.Oracle) error {
+			return content.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
+		}),
+		Providers: providers,
+		Log:       log,
+	})
+	if err != nil {
+		return fail("%v", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fail("listen: %v", err)
+	}
+	fmt.Fprintf(stdout, "pantheon lobby: listening on http://%s (state: %s, db: %s, content %s)\n",
+		ln.Addr(), map[bool]string{true: "redis", false: "memory"}[*redisURL != ""], redactURL(*dbURL), content.Version())
+	if err := l.Run(ctx, ln); err != nil {
+		return fail("%v", err)
+	}
+	return 0
+}
+
+// redactURL hides a password in a database URL for logging.
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***" + u[i:]
+		}
+	}
+	return u
 }

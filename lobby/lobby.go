@@ -25,6 +25,12 @@ type RosterValidator interface {
 	ValidateOracle(persistence.Oracle) error
 }
 
+// RosterValidatorFunc adapts a function to RosterValidator.
+type RosterValidatorFunc func(persistence.Oracle) error
+
+// ValidateOracle implements RosterValidator.
+func (f RosterValidatorFunc) ValidateOracle(o persistence.Oracle) error { return f(o) }
+
 // Deps are the lobby's collaborators. Store, Accounts, Refresh, Rosters and
 // Ratings are required.
 type Deps struct {
