@@ -102,6 +102,9 @@ func (r *testRoom) step() {
 		if r.rng.IntN(10) == 0 {
 			e.Fields[netcode.FieldHP] -= r.rng.Int32N(50)
 		}
+		if r.rng.IntN(50) == 0 { // any field, any value: the codec is game-agnostic
+			e.Fields[r.rng.IntN(netcode.MaxFields)] = int32(r.rng.Uint32())
+		}
 	}
 	if len(r.world.Entities) > 2 && r.rng.IntN(4) == 0 {
 		k := r.rng.IntN(len(r.world.Entities))
