@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
@@ -109,7 +110,12 @@ func TestTicketLifecycle(t *testing.T) {
 // creates the room, and each player gets match_found on the push channel
 // with the server's endpoints, its own signed ticket and the KCP key.
 func TestMatchFlow(t *testing.T) {
-	h := newHarness(t, nil, nil)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { testMatchFlow(t, newHarness(t, nil, withDB(b.open(t)))) })
+	}
+}
+
+func testMatchFlow(t *testing.T, h *harness) {
 	h.heartbeat("room-1")
 	ctx := context.Background()
 	var ps []tokenResponse
@@ -282,4 +288,35 @@ func TestRateLimits(t *testing.T) {
 		expect(t, "good credential from a blocked IP", r, 429, CodeRateLimited)
 		expect(t, "guest from a blocked IP", h.do("POST", "/v1/auth/guest", "", guestRequest{DeviceID: "device-bf-000000001"}), 429, CodeRateLimited)
 	})
+}
+
+// TestRostersWithContent validates oracles against the real game content
+// (ecs) and stores them in the real embedded database.
+func TestRostersWithContent(t *testing.T) {
+	content, err := ecs.LoadContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	validator := RosterValidatorFunc(func(o persistence.Oracle) error {
+		return content.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
+	})
+	db := backends()[1].open(t)
+	h := newHarness(t, nil, func(c *Config, d *Deps) { withDB(db)(c, d); d.Validator = validator })
+	a := h.guest("device-content-0001")
+	put := func(id string, b oracleBody) response { return h.do("PUT", "/v1/me/oracles/"+id, a.AccessToken, b) }
+	expect(t, "valid oracle", put("o1", oracleBody{Archetype: "aries", Role: "host", Loadout: []string{"ember_strike", "flame_wave"}}), 201, "")
+	expect(t, "default loadout", put("o2", oracleBody{Archetype: "aries", Role: "friend"}), 201, "")
+	for name, b := range map[string]oracleBody{
+		"unknown archetype":   {Archetype: "ophiuchus", Role: "host"},
+		"ability not in kit":  {Archetype: "aries", Role: "host", Loadout: []string{"no_such_ability"}},
+		"repeated ability":    {Archetype: "aries", Role: "host", Loadout: []string{"ember_strike", "ember_strike"}},
+		"unknown pet":         {Archetype: "aries", Role: "host", Pet: "dragon_of_nowhere"},
+		"over the slot count": {Archetype: "aries", Role: "host", Loadout: []string{"ember_strike", "flame_wave", "cinder_step", "solar_flare", "stone_fist"}},
+	} {
+		expect(t, name, put("bad", b), 400, CodeInvalidOracle)
+	}
+	tk := h.queue(a.AccessToken, "battle_3v3", "o1")
+	if tk.State != store.StateQueued {
+		t.Fatalf("ticket %+v", tk)
+	}
 }

@@ -88,7 +88,12 @@ func readBody(resp *http.Response) []byte {
 // refresh token revokes the whole session, including live access tokens and
 // push connections.
 func TestRefreshRotationAndReuse(t *testing.T) {
-	h := newHarness(t, nil, nil)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { testRefreshRotationAndReuse(t, newHarness(t, nil, withDB(b.open(t)))) })
+	}
+}
+
+func testRefreshRotationAndReuse(t *testing.T, h *harness) {
 	first := h.guest("device-refresh-0001")
 	ws, _, err := dialEvents(t, h.url, first.AccessToken)
 	if err != nil {
@@ -116,7 +121,12 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 // push channel, closes open push connections and kills the refresh token,
 // while another session of the same player lives on.
 func TestLogoutEverywhere(t *testing.T) {
-	h := newHarness(t, nil, nil)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { testLogoutEverywhere(t, newHarness(t, nil, withDB(b.open(t)))) })
+	}
+}
+
+func testLogoutEverywhere(t *testing.T, h *harness) {
 	a := h.guest("device-logout-0001")
 	b := h.guest("device-logout-0001") // same player, second session
 	if a.PlayerID != b.PlayerID || a.SessionID == b.SessionID {
@@ -165,7 +175,12 @@ func TestPushTokenExpiry(t *testing.T) {
 // TestProviderLoginAndLinking: the dev provider logs in and links; a bad
 // credential is refused; an identity cannot be linked to two players.
 func TestProviderLoginAndLinking(t *testing.T) {
-	h := newHarness(t, nil, nil)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { testProviderLoginAndLinking(t, newHarness(t, nil, withDB(b.open(t)))) })
+	}
+}
+
+func testProviderLoginAndLinking(t *testing.T, h *harness) {
 	r := h.do("POST", "/v1/auth/login", "", providerRequest{Provider: "dev", Credential: devProvider.Credential("alice")})
 	expect(t, "dev login", r, 200, "")
 	var alice tokenResponse

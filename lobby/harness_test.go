@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
+	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 var (
@@ -57,6 +59,44 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// durable is the slice of persistence the lobby uses.
+type durable interface {
+	persistence.Accounts
+	persistence.RefreshTokens
+	persistence.Rosters
+	persistence.Ratings
+}
+
+// backends lists the durable stores tests of accounts run against: the
+// in-memory fake and the real embedded (SQLite) store.
+func backends() []struct {
+	name string
+	open func(t *testing.T) durable
+} {
+	return []struct {
+		name string
+		open func(t *testing.T) durable
+	}{
+		{"db=fake", func(*testing.T) durable { return fakedb.New() }},
+		{"db=sqlite", func(t *testing.T) durable {
+			ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
+			defer cancel()
+			db, err := persistence.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "lobby.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		}},
+	}
+}
+
+// withDB makes a harness use db for accounts, refresh tokens, rosters and
+// ratings.
+func withDB(db durable) func(*Config, *Deps) {
+	return func(_ *Config, d *Deps) { d.Accounts, d.Refresh, d.Rosters, d.Ratings = db, db, db, db }
 }
 
 // harness is one running lobby on 127.0.0.1 with its collaborators.
