@@ -88,15 +88,57 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord)
 		return keys[i].player < keys[j].player
 	})
 	now := s.clock()
-	def := s.model.New()
-	ensure := make([][]any, len(keys))
-	for i, k := range keys {
-		ensure[i] = []any{k.player, k.mode, def.Mu, def.Sigma, 0, now}
-	}
-	if err := insertRows(ctx, tx, "ratings", []string{"player_id", "mode", "mu", "sigma", "matches", "updated_at"},
-		ensure, "ON CONFLICT (player_id, mode) DO NOTHING"); err != nil {
+	// Lock the rows that exist; create the missing ones (new rows are
+	// locked by their insert) and read them back.
+	cur, err := lockRatings(ctx, tx, keys)
+	if err != nil {
 		return err
 	}
+	var missing []ratingKey
+	for _, k := range keys {
+		if _, ok := cur[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		def := s.model.New()
+		ensure := make([][]any, len(missing))
+		for i, k := range missing {
+			ensure[i] = []any{k.player, k.mode, def.Mu, def.Sigma, 0, now}
+		}
+		if err := insertRows(ctx, tx, "ratings", []string{"player_id", "mode", "mu", "sigma", "matches", "updated_at"},
+			ensure, "ON CONFLICT (player_id, mode) DO NOTHING"); err != nil {
+			return err
+		}
+		more, err := lockRatings(ctx, tx, missing)
+		if err != nil {
+			return err
+		}
+		for k, r := range more {
+			cur[k] = r
+		}
+	}
+	for _, r := range recs {
+		if r.Outcome == OutcomeAborted {
+			continue
+		}
+		if err := s.rateMatch(r, cur); err != nil {
+			return err
+		}
+	}
+	// Every row exists and is locked: one multi-row upsert writes them all.
+	updates := make([][]any, len(keys))
+	for i, k := range keys {
+		r := cur[k]
+		updates[i] = []any{k.player, k.mode, r.Mu, r.Sigma, r.Matches, now}
+	}
+	return insertRows(ctx, tx, "ratings", []string{"player_id", "mode", "mu", "sigma", "matches", "updated_at"}, updates,
+		"ON CONFLICT (player_id, mode) DO UPDATE SET mu = excluded.mu, sigma = excluded.sigma, matches = excluded.matches, updated_at = excluded.updated_at")
+}
+
+// lockRatings locks and reads the existing rating rows of keys (sorted by
+// mode, then player).
+func lockRatings(ctx context.Context, tx dbtx, keys []ratingKey) (map[ratingKey]Rating, error) {
 	cur := make(map[ratingKey]Rating, len(keys))
 	for start := 0; start < len(keys); {
 		mode := keys[start].mode
@@ -111,37 +153,23 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord)
 		rs, err := tx.query(ctx, `SELECT player_id, mu, sigma, matches FROM ratings
 			WHERE mode = $1 AND player_id IN (`+inList(2, end-start)+`) ORDER BY player_id`+tx.lockSuffix(), args...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for rs.Next() {
 			r := Rating{Mode: mode}
 			if err := rs.Scan(&r.PlayerID, &r.Mu, &r.Sigma, &r.Matches); err != nil {
 				rs.Close()
-				return err
+				return nil, err
 			}
 			cur[ratingKey{mode, r.PlayerID}] = r
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		start = end
 	}
-	for _, r := range recs {
-		if r.Outcome == OutcomeAborted {
-			continue
-		}
-		if err := s.rateMatch(r, cur); err != nil {
-			return err
-		}
-	}
-	updates := make([][]any, len(keys))
-	for i, k := range keys {
-		r := cur[k]
-		updates[i] = []any{k.player, k.mode, r.Mu, r.Sigma, r.Matches, now}
-	}
-	return tx.execMany(ctx, `UPDATE ratings SET mu = $3, sigma = $4, matches = $5, updated_at = $6
-		WHERE player_id = $1 AND mode = $2`, updates)
+	return cur, nil
 }
 
 // rateMatch applies one match to the ratings in cur. Teams are ranked by

@@ -149,22 +149,33 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) (map[stri
 	}
 	sort.Slice(wallets, func(i, j int) bool { return wallets[i].less(wallets[j]) })
 
-	ensure := make([][]any, len(wallets))
-	for i, w := range wallets {
-		kind := accountKind(w.account)
-		var player any
-		if kind == "player" {
-			player = w.account
-		}
-		ensure[i] = []any{w.account, w.currency, kind, player}
-	}
-	if err := insertRows(ctx, tx, "wallets", []string{"account", "currency", "kind", "player_id"}, ensure,
-		"ON CONFLICT (account, currency) DO NOTHING"); err != nil {
-		return nil, err
-	}
+	// Lock the wallets that exist; create the missing ones (locked by their
+	// insert) and read them back.
 	balance, err := lockWallets(ctx, tx, wallets)
 	if err != nil {
 		return nil, err
+	}
+	var missing []walletKey
+	for _, w := range wallets {
+		if _, ok := balance[w]; !ok {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 {
+		ensure := make([][]any, len(missing))
+		for i, w := range missing {
+			ensure[i] = walletRow(w, 0)
+		}
+		if err := insertRows(ctx, tx, "wallets", walletColumns, ensure, "ON CONFLICT (account, currency) DO NOTHING"); err != nil {
+			return nil, err
+		}
+		more, err := lockWallets(ctx, tx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for w, b := range more {
+			balance[w] = b
+		}
 	}
 	updates := make([][]any, 0, len(wallets))
 	for _, w := range wallets {
@@ -173,10 +184,12 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) (map[stri
 			return nil, fmt.Errorf("%w: wallet %s/%s holds %d, needs %d", ErrInsufficientFunds, w.account, w.currency, balance[w], -delta[w])
 		}
 		if delta[w] != 0 {
-			updates = append(updates, []any{w.account, w.currency, nb})
+			updates = append(updates, walletRow(w, nb))
 		}
 	}
-	if err := tx.execMany(ctx, `UPDATE wallets SET balance = $3 WHERE account = $1 AND currency = $2`, updates); err != nil {
+	// Every row exists and is locked: one multi-row upsert writes them all.
+	if err := insertRows(ctx, tx, "wallets", walletColumns, updates,
+		"ON CONFLICT (account, currency) DO UPDATE SET balance = excluded.balance"); err != nil {
 		return nil, err
 	}
 
@@ -219,6 +232,19 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) (map[stri
 		}
 	}
 	return out, nil
+}
+
+// walletColumns are the columns walletRow fills.
+var walletColumns = []string{"account", "currency", "kind", "player_id", "balance"}
+
+// walletRow is the wallets row of w holding balance.
+func walletRow(w walletKey, balance int64) []any {
+	kind := accountKind(w.account)
+	var player any
+	if kind == "player" {
+		player = w.account
+	}
+	return []any{w.account, w.currency, kind, player, balance}
 }
 
 // lockWallets locks the given wallets (sorted, existing) and returns their
