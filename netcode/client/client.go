@@ -46,7 +46,7 @@ type Stats struct {
 // one socket reader) and a ping timer; Close waits for all of them.
 type Client struct {
 	cfg     Config
-	dialers []transport.Dialer
+	dialers []transport.Dialer // resume order; guarded by mu
 
 	// wmu serializes frame writes and guards wbuf; lock order wmu, then mu.
 	wmu  sync.Mutex

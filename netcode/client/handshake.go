@@ -91,6 +91,7 @@ func awaitWelcome(conn transport.Conn) (*netcode.Welcome, error) {
 func (c *Client) resume() (transport.Conn, error) {
 	c.mu.Lock()
 	h := netcode.Hello{Version: netcode.Version, Ticket: c.cfg.Ticket, ResumeToken: c.welcome.ResumeToken, LastAckTick: c.world.latest}
+	dialers := c.dialers
 	c.mu.Unlock()
 	if h.ResumeToken == "" {
 		return nil, fmt.Errorf("%w: the server gave no resume token", ErrResumeFailed)
@@ -117,7 +118,7 @@ func (c *Client) resume() (transport.Conn, error) {
 				return nil, ErrClosed
 			}
 		}
-		for _, d := range c.dialers {
+		for _, d := range dialers {
 			conn, w, err := c.handshake(ctx, d, &h)
 			if err != nil {
 				last = err
