@@ -320,3 +320,68 @@ func TestRostersWithContent(t *testing.T) {
 		t.Fatalf("ticket %+v", tk)
 	}
 }
+
+// TestPartyTicket: two players queue as a party through consents; a 3v3
+// forms with four solos and the party shares a team. Misused consents are
+// refused.
+func TestPartyTicket(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	h.heartbeat("room-1")
+	leader := h.guest("device-party-lead01")
+	mate := h.guest("device-party-mate01")
+	h.oracle(leader.AccessToken, "h", persistence.RoleHost)
+	h.oracle(mate.AccessToken, "f", persistence.RoleFriend)
+	consent := func(tok, leaderID, mode, oracle string) response {
+		return h.do("POST", "/v1/parties/consent", tok, consentRequest{LeaderID: leaderID, Mode: mode, OracleID: oracle})
+	}
+	r := consent(mate.AccessToken, leader.PlayerID, "battle_3v3", "f")
+	expect(t, "consent", r, 200, "")
+	var c consentResponse
+	r.decode(t, &c)
+	expect(t, "consent for oneself", consent(leader.AccessToken, leader.PlayerID, "battle_3v3", "h"), 400, CodeBadRequest)
+	expect(t, "consent with a missing oracle", consent(mate.AccessToken, leader.PlayerID, "battle_3v3", "zz"), 404, CodeOracleNotFound)
+	expect(t, "consent used as an access token", h.do("GET", "/v1/me", c.Consent, nil), 401, CodeUnauthorized)
+
+	other := h.guest("device-party-other1")
+	h.oracle(other.AccessToken, "h", persistence.RoleHost)
+	expect(t, "someone else's consent", h.do("POST", "/v1/tickets", other.AccessToken,
+		ticketRequest{Mode: "battle_3v3", OracleID: "h", Party: []string{c.Consent}}), 400, CodeInvalidTicket)
+	expect(t, "consent for another mode", h.do("POST", "/v1/tickets", leader.AccessToken,
+		ticketRequest{Mode: "battle_5v5", OracleID: "h", Party: []string{c.Consent}}), 400, CodeInvalidTicket)
+	expect(t, "party in 1v1", h.do("POST", "/v1/tickets", leader.AccessToken,
+		ticketRequest{Mode: "battle_1v1", OracleID: "h", Party: []string{c.Consent}}), 400, CodeInvalidTicket)
+
+	wsMate, _, err := dialEvents(t, h.url, mate.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = h.do("POST", "/v1/tickets", leader.AccessToken, ticketRequest{Mode: "battle_3v3", OracleID: "h", Party: []string{c.Consent}})
+	expect(t, "party ticket", r, 201, "")
+	var tk ticketView
+	r.decode(t, &tk)
+	if len(tk.Players) != 2 || tk.Players[1] != mate.PlayerID {
+		t.Fatalf("party ticket players %v", tk.Players)
+	}
+	expect(t, "mate queueing alone meanwhile", h.do("POST", "/v1/tickets", mate.AccessToken, ticketRequest{Mode: "battle_3v3", OracleID: "f"}), 409, CodeAlreadyQueued)
+	h.queue(other.AccessToken, "battle_3v3", "h")
+	for i := range 3 {
+		p := h.guest(fmt.Sprintf("device-party-solo%02d", i))
+		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.queue(p.AccessToken, "battle_3v3", "h")
+	}
+	rep, err := h.l.Pass(context.Background(), "battle_3v3")
+	if err != nil || rep.Assigned != 1 {
+		t.Fatalf("pass %+v %v", rep, err)
+	}
+	ev := readEvent(t, wsMate, EventMatchFound)
+	if ev.TicketID != tk.ID || ev.Match.PlayerID != mate.PlayerID {
+		t.Fatalf("mate's match_found %+v", ev)
+	}
+	team := map[string]int{}
+	for _, s := range h.rs.Requests()[0].Seats {
+		team[s.PlayerID] = s.Team
+	}
+	if len(team) != 6 || team[leader.PlayerID] != team[mate.PlayerID] {
+		t.Fatalf("party split across teams: %v", team)
+	}
+}

@@ -42,6 +42,7 @@ func (l *Lobby) buildRoutes() {
 		{"GET", "/v1/me/oracles", authed(l.handleOracles)},
 		{"PUT", "/v1/me/oracles/{oracle_id}", authed(l.handlePutOracle)},
 		{"DELETE", "/v1/me/oracles/{oracle_id}", authed(l.handleDeleteOracle)},
+		{"POST", "/v1/parties/consent", authed(l.handleConsent)},
 		{"POST", "/v1/tickets", authed(l.handleCreateTicket)},
 		{"GET", "/v1/tickets/{ticket_id}", authed(l.handleGetTicket)},
 		{"DELETE", "/v1/tickets/{ticket_id}", authed(l.handleCancelTicket)},

@@ -18,6 +18,67 @@ import (
 type ticketRequest struct {
 	Mode     string `json:"mode"`
 	OracleID string `json:"oracle_id"`
+	// Party holds one consent token (POST /v1/parties/consent) per other
+	// member; empty for a solo ticket.
+	Party []string `json:"party,omitempty"`
+}
+
+// consentRequest is the body of POST /v1/parties/consent.
+type consentRequest struct {
+	LeaderID string `json:"leader_id"`
+	Mode     string `json:"mode"`
+	OracleID string `json:"oracle_id"`
+}
+
+// consentResponse is its answer.
+type consentResponse struct {
+	Consent   string    `json:"consent"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// consentTTL is how long a party consent stays usable.
+const consentTTL = 5 * time.Minute
+
+// queueOracle reads player's oracle oracleID from the roster and validates it.
+func (l *Lobby) queueOracle(r *http.Request, player, oracleID string) (persistence.Oracle, error) {
+	roster, err := l.rosters.Oracles(r.Context(), player)
+	if err != nil {
+		return persistence.Oracle{}, err
+	}
+	i := slices.IndexFunc(roster, func(o persistence.Oracle) bool { return o.ID == oracleID })
+	if i < 0 {
+		return persistence.Oracle{}, fail(http.StatusNotFound, CodeOracleNotFound, "no oracle "+oracleID+" in the roster of "+player)
+	}
+	if err := l.checkOracle(roster[i]); err != nil {
+		return persistence.Oracle{}, err
+	}
+	return roster[i], nil
+}
+
+// handleConsent: POST /v1/parties/consent, the caller agrees to queue in
+// leader_id's party for mode with one of their oracles. The answer is a
+// signed consent the leader passes in its ticket's party list; no party
+// state is kept.
+func (l *Lobby) handleConsent(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	var req consentRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if _, err := match.LookupMode(req.Mode); err != nil {
+		return err
+	}
+	if req.LeaderID == "" || req.LeaderID == c.PlayerID {
+		return fail(http.StatusBadRequest, CodeBadRequest, "leader_id must name another player")
+	}
+	if _, err := l.queueOracle(r, c.PlayerID, req.OracleID); err != nil {
+		return err
+	}
+	tok, exp, err := l.tokens.IssueConsent(auth.Consent{Member: c.PlayerID, Leader: req.LeaderID, Mode: req.Mode, OracleID: req.OracleID}, l.now(), consentTTL)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, consentResponse{Consent: tok, ExpiresAt: exp.UTC()})
+	return nil
 }
 
 // assignment is what a ticket in state assigned stores: one seat per member.
@@ -73,29 +134,38 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 	if err != nil {
 		return err
 	}
-	roster, err := l.rosters.Oracles(r.Context(), c.PlayerID)
+	if len(req.Party) >= mode.MaxParty {
+		return fail(http.StatusBadRequest, CodeInvalidTicket, fmt.Sprintf("mode %s takes parties of at most %d", mode.ID, mode.MaxParty))
+	}
+	players := []string{c.PlayerID}
+	oracleIDs := []string{req.OracleID}
+	for _, tok := range req.Party {
+		pc, err := l.tokens.VerifyConsent(tok, l.now())
+		if err != nil {
+			return fail(http.StatusBadRequest, CodeInvalidTicket, "party: "+err.Error()).because(err)
+		}
+		if pc.Leader != c.PlayerID || pc.Mode != mode.ID || slices.Contains(players, pc.Member) {
+			return fail(http.StatusBadRequest, CodeInvalidTicket, "party: consent of "+pc.Member+" is for another leader or mode, or repeated")
+		}
+		players = append(players, pc.Member)
+		oracleIDs = append(oracleIDs, pc.OracleID)
+	}
+	ratings, err := l.ratings.Ratings(r.Context(), mode.ID, players)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(roster, func(o persistence.Oracle) bool { return o.ID == req.OracleID })
-	if i < 0 {
-		return fail(http.StatusNotFound, CodeOracleNotFound, "no such oracle in your roster")
-	}
-	oracle := roster[i]
-	if err := l.checkOracle(oracle); err != nil {
-		return err
-	}
-	ratings, err := l.ratings.Ratings(r.Context(), mode.ID, []string{c.PlayerID})
-	if err != nil {
-		return err
-	}
-	if len(ratings) != 1 {
-		return fmt.Errorf("ratings of %s in %s: got %d rows", c.PlayerID, mode.ID, len(ratings))
+	if len(ratings) != len(players) {
+		return fmt.Errorf("ratings in %s: %d rows for %d players", mode.ID, len(ratings), len(players))
 	}
 	now := l.now().UTC()
-	t := match.Ticket{ID: auth.NewID("t_"), Mode: mode.ID, EnqueuedAt: now, Members: []match.Member{{
-		PlayerID: c.PlayerID, Mu: ratings[0].Mu, Sigma: ratings[0].Sigma, Oracle: oracle,
-	}}}
+	t := match.Ticket{ID: auth.NewID("t_"), Mode: mode.ID, EnqueuedAt: now}
+	for i, p := range players {
+		oracle, err := l.queueOracle(r, p, oracleIDs[i])
+		if err != nil {
+			return err
+		}
+		t.Members = append(t.Members, match.Member{PlayerID: p, Mu: ratings[i].Mu, Sigma: ratings[i].Sigma, Oracle: oracle})
+	}
 	if err := mode.CheckTicket(t); err != nil {
 		return err
 	}

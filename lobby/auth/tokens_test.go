@@ -138,3 +138,26 @@ func TestDevProvider(t *testing.T) {
 		}
 	}
 }
+
+func TestConsent(t *testing.T) {
+	tok := newTokens(t)
+	s, exp, err := tok.IssueConsent(Consent{Member: "p2", Leader: "p1", Mode: "battle_3v3", OracleID: "o"}, now, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tok.VerifyConsent(s, now)
+	if err != nil || c.Member != "p2" || c.Leader != "p1" || c.Mode != "battle_3v3" || c.OracleID != "o" || !c.ExpiresAt.Equal(exp) {
+		t.Fatalf("consent %+v %v", c, err)
+	}
+	if _, err := tok.VerifyConsent(s, now.Add(2*time.Minute)); !errors.Is(err, ErrExpired) {
+		t.Fatalf("expired consent: %v", err)
+	}
+	// Consents and access tokens never verify as each other.
+	if _, err := tok.VerifyAccess(s, now); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("consent accepted as an access token: %v", err)
+	}
+	access, _, _ := tok.IssueAccess("p1", "s1", now)
+	if _, err := tok.VerifyConsent(access, now); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("access token accepted as a consent: %v", err)
+	}
+}
