@@ -385,3 +385,37 @@ func TestPartyTicket(t *testing.T) {
 		t.Fatalf("party split across teams: %v", team)
 	}
 }
+
+// TestTicketExpiry: a pass expires tickets past the TTL, tells the player,
+// and frees them to queue again.
+func TestTicketExpiry(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	h := newHarness(t, nil, func(c *Config, d *Deps) { d.Now = clk.Now })
+	a := h.guest("device-expire-00001")
+	h.oracle(a.AccessToken, "h", persistence.RoleHost)
+	ws, _, err := dialEvents(t, h.url, a.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := h.queue(a.AccessToken, "battle_1v1", "h")
+	clk.Add(h.l.Config().Policy.TicketTTL)
+	rep, err := h.l.Pass(context.Background(), "battle_1v1")
+	if err != nil || rep.Expired != 1 {
+		t.Fatalf("pass %+v %v", rep, err)
+	}
+	for {
+		ev := readEvent(t, ws, EventQueueStatus)
+		if ev.State == store.StateExpired {
+			if ev.TicketID != tk.ID {
+				t.Fatalf("expired event for %s", ev.TicketID)
+			}
+			break
+		}
+	}
+	var v ticketView
+	h.do("GET", "/v1/tickets/"+tk.ID, a.AccessToken, nil).decode(t, &v)
+	if v.State != store.StateExpired {
+		t.Fatalf("ticket reads %s", v.State)
+	}
+	h.queue(a.AccessToken, "battle_1v1", "h")
+}
