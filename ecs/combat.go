@@ -134,8 +134,8 @@ func (s *Sim) applyStatus(src *donburi.Entry, srcSeat int8, dst *donburi.Entry, 
 		fx.burnTicks, fx.burnPower, fx.burnNext = ticks, power, s.burnEvery
 		fx.burnBy, fx.burnSeat = idOf(src), srcSeat
 	case StatusStun:
-		if fx.wardTicks > 0 {
-			return
+		if fx.wardTicks > 0 || tagC.Get(dst).kind == KindTotem {
+			return // warded, or a totem, which never acts anyway
 		}
 		fx.stunTicks = max(fx.stunTicks, ticks)
 		fx.channeling = false

@@ -110,6 +110,9 @@ func (s *Sim) applyIntent(st *seatState, e *donburi.Entry, in *Input) {
 		}
 		st.channel = true // remembered only to report the misuse once
 	default:
+		if in.Channel == 1 {
+			s.checkChannel(st, e, in)
+		}
 		st.channel = in.Channel == 1
 	}
 }

@@ -70,8 +70,10 @@ type recorder struct {
 }
 
 func newRecorder(seats int, maxTicks uint32) recorder {
-	// Room for a few minutes of busy input; it grows by doubling beyond.
-	est := min(int64(maxTicks)*int64(seats+1)*4, 1<<20)
+	// Room for a whole match with an input from every seat every tick (about
+	// 9 bytes a tick and 14 an input), up to 1 MiB; beyond, it grows by
+	// doubling.
+	est := min(int64(maxTicks)*int64(9+14*seats), 1<<20)
 	return recorder{body: make([]byte, 0, est)}
 }
 

@@ -34,7 +34,10 @@ const (
 	outcomeAborted
 )
 
-// outcomeName maps an outcome index (EventMatchEnd's Code) to its name.
+// OutcomeByCode maps the Code of an EventMatchEnd to its outcome name.
+func OutcomeByCode(code uint8) string { return outcomeName(int(code)) }
+
+// outcomeName maps an outcome index to its name.
 func outcomeName(i int) string {
 	names := [...]string{OutcomeTeamWin, OutcomeDraw, OutcomeRaidWin, OutcomeWipe,
 		OutcomeTimeout, OutcomeRitualSuccess, OutcomeRitualFailure, OutcomeAborted}

@@ -89,14 +89,7 @@ func (s *Sim) ritualTick() {
 		want := st.channel && alive(e) && fx.stunTicks == 0 && k.lockout == 0
 		at := int16(-1)
 		if want {
-			b := bodyC.Get(e)
-			for j, sl := range r.sigils {
-				sb := bodyC.Get(s.slots[sl].entry)
-				if within(b.x, b.y, sb.x, sb.y, r.radius) {
-					at = int16(j)
-					break
-				}
-			}
+			at = s.sigilAt(bodyC.Get(e))
 		}
 		fx.channeling, k.sigil = at >= 0, at
 		switch {
@@ -165,6 +158,33 @@ func (s *Sim) surge() {
 	s.event(Event{Kind: EventSurge, Code: SurgeStrike, Seat: -1, Amount: hit, Ref: -1})
 	r.nextSurge = s.nextSurgeAfter(s.tick)
 	r.warned = false
+}
+
+// checkChannel reports a channel request that cannot be honoured now: while
+// locked out by a surge, or (when it starts) away from every sigil. The
+// intent is kept either way, so channelling begins once it can.
+func (s *Sim) checkChannel(st *seatState, e *donburi.Entry, in *Input) {
+	reason := ReasonNone
+	switch {
+	case casterC.Get(e).lockout > 0:
+		reason = ReasonLockout
+	case !st.channel && s.sigilAt(bodyC.Get(e)) < 0:
+		reason = ReasonNotAtSigil
+	}
+	if reason != ReasonNone {
+		s.event(Event{Kind: EventInputRejected, Code: uint8(reason), Seat: int16(st.seat), Amount: int32(in.Seq), Ref: -1})
+	}
+}
+
+// sigilAt returns the index of the first sigil whose circle holds b, or -1.
+func (s *Sim) sigilAt(b *body) int16 {
+	for j, sl := range s.ritual.sigils {
+		sb := bodyC.Get(s.slots[sl].entry)
+		if within(b.x, b.y, sb.x, sb.y, s.ritual.radius) {
+			return int16(j)
+		}
+	}
+	return -1
 }
 
 // gesture applies a ritual gesture: it must be the current sigil's gesture,

@@ -152,6 +152,10 @@ func (b *Bot) cast(me, target ecs.EntityView, dist int64, in *ecs.Input) {
 		case "point":
 			ok = dist <= int64(a.RangeCm) || a.DashCm > 0
 			in.PointX, in.PointY = target.F[ecs.ViewX], target.F[ecs.ViewY]
+			if a.Affects == "allies" {
+				ok = me.F[ecs.ViewHP]*10 < me.F[ecs.ViewMaxHP]*8
+				in.PointX, in.PointY = me.F[ecs.ViewX], me.F[ecs.ViewY]
+			}
 			if a.DashCm > 0 && dist > int64(a.RangeCm) {
 				dx, dy := scaleTo(target.F[ecs.ViewX]-me.F[ecs.ViewX], target.F[ecs.ViewY]-me.F[ecs.ViewY], dist, a.RangeCm-10)
 				in.PointX, in.PointY = me.F[ecs.ViewX]+dx, me.F[ecs.ViewY]+dy
