@@ -2,8 +2,6 @@ package lobby
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os/exec"
@@ -18,12 +16,12 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
+	"github.com/pantheon-oracles/pantheon/lobby/store/storetest"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/redis/go-redis/v9"
 )
 
-// redisStore opens a store on url under prefix, deleting the prefix's keys
-// when the test ends.
+// redisStore opens a store on url under prefix, closed when the test ends.
 func redisStore(t *testing.T, url, prefix string) store.Store {
 	t.Helper()
 	s, err := store.NewRedis(store.RedisConfig{URL: url, Prefix: prefix})
@@ -32,25 +30,6 @@ func redisStore(t *testing.T, url, prefix string) store.Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
-}
-
-func randomPrefix(t *testing.T) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	p := "test:" + hex.EncodeToString(b) + ":"
-	url := testsvc.Redis(t)
-	t.Cleanup(func() {
-		opt, _ := redis.ParseURL(url)
-		c := redis.NewClient(opt)
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		iter := c.Scan(ctx, 0, p+"*", 200).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	})
-	return p
 }
 
 // replica starts one lobby on st sharing db and the room server.
@@ -77,7 +56,7 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 	url := testsvc.Redis(t)
 	for _, shareLease := range []bool{false, true} {
 		t.Run(fmt.Sprintf("shared lease owner=%v", shareLease), func(t *testing.T) {
-			prefix := randomPrefix(t)
+			prefix := storetest.RedisPrefix(t, url)
 			db := fakedb.New()
 			rs := fleettest.New(t, testFleet)
 			mod := func(id string) func(*Config) {

@@ -100,7 +100,13 @@ func (l *Lobby) handleGuest(w http.ResponseWriter, r *http.Request) error {
 	if err := l.guardAuth(r, "device:"+req.DeviceID); err != nil {
 		return err
 	}
-	p, created, err := l.accounts.LoginIdentity(r.Context(), auth.ProviderDevice, req.DeviceID, req.DisplayName)
+	return l.login(w, r, auth.ProviderDevice, req.DeviceID, req.DisplayName)
+}
+
+// login finds or creates the player of (provider, subject) and answers with
+// a new session's tokens.
+func (l *Lobby) login(w http.ResponseWriter, r *http.Request, provider, subject, name string) error {
+	p, created, err := l.accounts.LoginIdentity(r.Context(), provider, subject, name)
 	if err != nil {
 		return err
 	}
@@ -149,16 +155,7 @@ func (l *Lobby) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := l.limit(r.Context(), "login-acct:"+req.Provider+":"+id.Subject, l.cfg.Limits.LoginPerAccount); err != nil {
 		return err
 	}
-	p, created, err := l.accounts.LoginIdentity(r.Context(), req.Provider, id.Subject, id.DisplayName)
-	if err != nil {
-		return err
-	}
-	resp, err := l.startSession(r.Context(), p, created)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return l.login(w, r, req.Provider, id.Subject, id.DisplayName)
 }
 
 type refreshRequest struct {

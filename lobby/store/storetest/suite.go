@@ -3,6 +3,8 @@ package storetest
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,7 +14,31 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/lobby/store"
+	"github.com/redis/go-redis/v9"
 )
+
+// RedisPrefix returns a random key prefix for one test on the Redis at url
+// and deletes every key under it when the test ends.
+func RedisPrefix(t testing.TB, url string) string {
+	b := make([]byte, 6)
+	_, _ = crand.Read(b)
+	prefix := "test:" + hex.EncodeToString(b) + ":"
+	t.Cleanup(func() {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return
+		}
+		c := redis.NewClient(opt)
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		iter := c.Scan(ctx, 0, prefix+"*", 200).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	})
+	return prefix
+}
 
 // Open returns a fresh, empty store for one subtest.
 type Open func(t *testing.T) store.Store
