@@ -19,8 +19,9 @@ func solo(id string, mu float64, role string, enq time.Time, mode string) Ticket
 	}}}
 }
 
-// genTickets draws a random queue for mode: parties of 1..MaxParty (mostly
-// solo), Mu around 25, roles mostly Host, enqueued up to 150 s before now.
+// genTickets draws a random queue for mode that CheckTicket accepts:
+// parties of 1..MaxParty (mostly solo), Mu around 25 (sd 8), roles two
+// thirds Host, enqueued up to 150 s before now (a fifth past the 2 min TTL).
 func genTickets(r *rand.Rand, mode Mode, n int, now time.Time) []Ticket {
 	out := make([]Ticket, n)
 	pid := 0
@@ -37,6 +38,9 @@ func genTickets(r *rand.Rand, mode Mode, n int, now time.Time) []Ticket {
 			}
 			t.Members = append(t.Members, Member{PlayerID: fmt.Sprintf("p%06d", pid), Mu: 25 + r.NormFloat64()*8, Sigma: 5, Oracle: persistence.Oracle{Role: role}})
 			pid++
+		}
+		if size == mode.TeamSize && t.Hosts() < mode.HostsPerTeam {
+			t.Members[0].Oracle.Role = persistence.RoleHost // as CheckTicket requires
 		}
 		out[i] = t
 	}
