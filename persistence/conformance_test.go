@@ -37,6 +37,7 @@ func runConformance(t *testing.T, open storeFactory) {
 		{"ApplyMatchesRejects", testApplyMatchesRejects},
 		{"WagerSettlement", testWagerSettlement},
 		{"WagerRefunds", testWagerRefunds},
+		{"Progress", testProgress},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -648,5 +649,38 @@ func testWagerRefunds(t *testing.T, s persistence.Store) {
 			t.Fatalf("%s: late wager err = %v", outcome, err)
 		}
 		checkLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount, persistence.EscrowAccount(m))
+	}
+}
+
+func testProgress(t *testing.T, s persistence.Store) {
+	ctx := ctxT(t)
+	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
+	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{battle("cx", a.ID, b.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	codex, err := s.Codex(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []persistence.CodexUnlock{{MatchID: "cx", CodexEntry: persistence.CodexEntry{PlayerID: a.ID, EntryID: "first_flame", Tick: 1200, Detail: "struck first"}}}
+	if !reflect.DeepEqual(codex, want) {
+		t.Fatalf("codex = %+v, want %+v", codex, want)
+	}
+	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	ach := persistence.Achievement{PlayerID: a.ID, AchievementID: "first_win", MatchID: "cx", UnlockedAt: at}
+	if ok, err := s.UnlockAchievement(ctx, ach); err != nil || !ok {
+		t.Fatalf("unlock = %v, %v", ok, err)
+	}
+	later := ach
+	later.UnlockedAt = at.Add(time.Hour)
+	if ok, err := s.UnlockAchievement(ctx, later); err != nil || ok {
+		t.Fatalf("second unlock = %v, %v; want false", ok, err)
+	}
+	got, err := s.Achievements(ctx, a.ID)
+	if err != nil || !reflect.DeepEqual(got, []persistence.Achievement{ach}) {
+		t.Fatalf("achievements = %+v, %v", got, err)
+	}
+	if _, err := s.UnlockAchievement(ctx, persistence.Achievement{PlayerID: a.ID, AchievementID: "x", MatchID: "nope"}); !errors.Is(err, persistence.ErrNotFound) {
+		t.Fatalf("unknown match err = %v", err)
 	}
 }

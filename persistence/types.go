@@ -288,6 +288,7 @@ type Store interface {
 	Ratings
 	Ledger
 	Results
+	Progress // added with the implementation: codex entries and achievements (progress.go)
 	// Ping reports whether the database answers; ErrUnavailable when not.
 	Ping(ctx context.Context) error
 	Close() error

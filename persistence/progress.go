@@ -1,0 +1,102 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Achievement is one achievement a player unlocked.
+type Achievement struct {
+	PlayerID      string
+	AchievementID string    // content id of the achievement
+	MatchID       string    // the match that earned it, or ""
+	UnlockedAt    time.Time // UTC
+}
+
+// CodexUnlock is one codex entry recorded for a player by a match.
+type CodexUnlock struct {
+	MatchID string
+	CodexEntry
+}
+
+// Progress reads and records what players unlocked. Codex entries are
+// written by ApplyMatches; achievements by whoever evaluates their rules.
+type Progress interface {
+	// Codex lists a player's codex entries in the order the matches were
+	// applied, then record order.
+	Codex(ctx context.Context, playerID string) ([]CodexUnlock, error)
+	// Achievements lists a player's achievements, oldest first.
+	Achievements(ctx context.Context, playerID string) ([]Achievement, error)
+	// UnlockAchievement records an achievement once: unlocked is false when
+	// the player already had it (the first unlock is kept). ErrNotFound for
+	// an unknown player or match.
+	UnlockAchievement(ctx context.Context, a Achievement) (unlocked bool, err error)
+}
+
+// Codex lists a player's codex entries.
+func (s *sqlStore) Codex(ctx context.Context, playerID string) ([]CodexUnlock, error) {
+	var out []CodexUnlock
+	err := s.b.read(ctx, func(tx dbtx) error {
+		out = out[:0]
+		return scanAll(ctx, tx, `SELECT c.match_id, c.player_id, c.entry_id, c.tick, c.detail FROM codex_entries c
+			JOIN matches m ON m.match_id = c.match_id WHERE c.player_id = $1 ORDER BY m.applied_at, c.match_id, c.seq`,
+			playerID, func(rs rows) error {
+				var c CodexUnlock
+				err := rs.Scan(&c.MatchID, &c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
+				out = append(out, c)
+				return err
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("codex of player %s: %w", playerID, err)
+	}
+	return out, nil
+}
+
+// Achievements lists a player's achievements, oldest first.
+func (s *sqlStore) Achievements(ctx context.Context, playerID string) ([]Achievement, error) {
+	var out []Achievement
+	err := s.b.read(ctx, func(tx dbtx) error {
+		out = out[:0]
+		return scanAll(ctx, tx, `SELECT player_id, achievement_id, COALESCE(match_id, ''), unlocked_at FROM achievements
+			WHERE player_id = $1 ORDER BY unlocked_at, achievement_id`, playerID, func(rs rows) error {
+			var a Achievement
+			err := rs.Scan(&a.PlayerID, &a.AchievementID, &a.MatchID, &a.UnlockedAt)
+			out = append(out, a)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("achievements of player %s: %w", playerID, err)
+	}
+	return out, nil
+}
+
+// UnlockAchievement records an achievement once.
+func (s *sqlStore) UnlockAchievement(ctx context.Context, a Achievement) (bool, error) {
+	if a.PlayerID == "" || a.AchievementID == "" {
+		return false, invalid("unlock achievement: empty player or achievement")
+	}
+	var match any
+	if a.MatchID != "" {
+		match = a.MatchID
+	}
+	var unlocked bool
+	err := s.b.write(ctx, func(tx dbtx) error {
+		var id string
+		err := tx.queryRow(ctx, `INSERT INTO achievements (player_id, achievement_id, match_id, unlocked_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (player_id, achievement_id) DO NOTHING RETURNING achievement_id`,
+			a.PlayerID, a.AchievementID, match, s.at(a.UnlockedAt)).Scan(&id)
+		unlocked = err == nil
+		if errors.Is(err, errNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("unlock achievement %s for player %s: %w", a.AchievementID, a.PlayerID, err)
+	}
+	return unlocked, nil
+}
