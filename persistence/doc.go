@@ -1,7 +1,49 @@
-// Package persistence stores what must outlive a match: accounts, rosters,
-// ratings, the economy ledger and finished matches.
+// Package persistence stores what must outlive a match: accounts and
+// linked identities, refresh-token families, rosters, ratings, the economy
+// ledger (wallets, transfers, wagers), finished matches with their replays
+// and codex entries, and achievements.
 //
-// The contract is in types.go (value types and the Store interface); it is
-// implemented by a PostgreSQL backend (production) and an embedded backend
-// (the default for `make run`).
+// The contract is types.go (value types and the Store interface) plus
+// progress.go. One implementation serves two backends, picked by URL:
+//
+//   - postgres:// or postgresql:// — PostgreSQL through a pgx pool, the
+//     production store. Transactions run at READ COMMITTED; rows that
+//     change are locked with SELECT ... FOR UPDATE in key order, and
+//     serialization failures and deadlocks are retried.
+//   - sqlite:PATH or file:PATH — an embedded SQLite file (modernc.org/sqlite,
+//     pure Go, no cgo), the default of `pantheon dev` (DefaultDevURL). All
+//     access goes through one connection, so writers are serialized.
+//
+// The schema is versioned SQL embedded in the binary (migrations/<dialect>),
+// applied in order under a lock (pg_advisory_lock on Postgres) by Migrate or
+// `pantheon migrate up`; re-running is a no-op. Open migrates the embedded
+// store itself and refuses a Postgres schema that is not current.
+//
+// Exactly-once results: a room server hands each finished match to an
+// Outbox, whose Submit returns once the record is fsynced to a local
+// segment log; Outbox.Run flushes records in batches to ApplyMatches, which
+// inserts the match row first (ON CONFLICT DO NOTHING) and applies
+// participants, replay, ratings (package rating), reward credits, wager
+// settlement and codex entries only for rows it created, all in one
+// transaction. Retries after a crash or an uncertain commit change nothing.
+//
+// The ledger is double entry: every movement is a pair (or more) of
+// entries summing to zero per currency, between player wallets, the
+// HouseAccount (the issuer, the only wallet allowed below zero) and one
+// escrow account per match (EscrowAccount). Every operation carries an
+// idempotency key: the same key returns the first result, a different
+// request under it ErrIdempotencyMismatch. Constraints guard it all: unique
+// keys, CHECK (balance >= 0) for non-house wallets, foreign keys.
+//
+// Usage:
+//
+//	store, err := persistence.Open(ctx, "sqlite:data/pantheon.db")
+//	if err != nil { ... }
+//	defer store.Close()
+//	p, _, err := store.LoginIdentity(ctx, "device", deviceID, "Ari")
+//	_, err = store.Grant(ctx, persistence.Grant{IdempotencyKey: "order-77", PlayerID: p.ID, Currency: "gold", Amount: 100})
+//
+//	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: "data/outbox", Registerer: reg}, store)
+//	go func() { done <- ob.Run(ctx) }()   // the flusher; wait for it before ob.Close()
+//	err = ob.Submit(ctx, record)           // durable on local disk when nil
 package persistence
