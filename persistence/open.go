@@ -141,29 +141,35 @@ func openBackend(ctx context.Context, cfg Config) (migrationLocker, error) {
 // lock that makes concurrent migrators safe, and returns the versions it
 // applied (empty when the schema was already current).
 func Migrate(ctx context.Context, url string) ([]int, error) {
-	cfg := Config{URL: url}.withDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	b, err := openBackend(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer b.close()
-	return migrateUp(ctx, b, cfg.Now())
+	var applied []int
+	err := withBackend(ctx, url, func(b migrationLocker, now time.Time) (err error) {
+		applied, err = migrateUp(ctx, b, now)
+		return err
+	})
+	return applied, err
 }
 
 // MigrationStatus lists every migration embedded in this binary and whether
 // the database at url has it applied.
 func MigrationStatus(ctx context.Context, url string) ([]Migration, error) {
+	var ms []Migration
+	err := withBackend(ctx, url, func(b migrationLocker, _ time.Time) (err error) {
+		ms, err = migrationStatus(ctx, b)
+		return err
+	})
+	return ms, err
+}
+
+// withBackend connects to url with default settings, runs fn and closes.
+func withBackend(ctx context.Context, url string, fn func(b migrationLocker, now time.Time) error) error {
 	cfg := Config{URL: url}.withDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	b, err := openBackend(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer b.close()
-	return migrationStatus(ctx, b)
+	return fn(b, cfg.Now())
 }
