@@ -54,7 +54,6 @@ func (s *Sim) damage(src *donburi.Entry, srcSeat int8, dst *donburi.Entry, amoun
 	amount = min(amount, v.hp)
 	srcID := idOf(src)
 	v.hp -= amount
-	v.lastHitBy, v.lastHitSeat = srcID, srcSeat
 	if i := s.seatOf(srcSeat); i >= 0 {
 		s.seats[i].dealt += int64(amount)
 		if s.plan.kind == modeBattle {

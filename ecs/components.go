@@ -38,8 +38,6 @@ type vitals struct {
 	heal              int32 // healing percent
 	// Totem aura bonuses, recomputed every tick.
 	auraPower, auraSpeed, auraArmor, auraRegen int32
-	lastHitBy                                  uint32 // entity id of the last attacker
-	lastHitSeat                                int8
 }
 
 // effects are the status effects on an entity.

@@ -50,15 +50,15 @@ func (s *Sim) spawn(l layout, k Kind, team, seat int8, content int16) (*donburi.
 	*bodyC.Get(e) = body{}
 	switch l {
 	case layoutOracle:
-		*vitalsC.Get(e) = vitals{lastHitSeat: -1}
+		*vitalsC.Get(e) = vitals{}
 		*effectsC.Get(e) = effects{burnSeat: -1}
 		*casterC.Get(e) = caster{sigil: -1, form: -1}
 	case layoutBrain:
-		*vitalsC.Get(e) = vitals{lastHitSeat: -1}
+		*vitalsC.Get(e) = vitals{}
 		*effectsC.Get(e) = effects{burnSeat: -1}
 		*brainC.Get(e) = brain{owner: -1}
 	case layoutTotem:
-		*vitalsC.Get(e) = vitals{lastHitSeat: -1}
+		*vitalsC.Get(e) = vitals{}
 		*effectsC.Get(e) = effects{burnSeat: -1}
 		*auraC.Get(e) = aura{}
 	case layoutZone:

@@ -91,23 +91,41 @@ func (g *grid) query(x, y, r int32, dst []int32) []int32 {
 }
 
 // nearest returns the slot of the item closest to (x, y) within r (ties to
-// the lower slot), or -1. want filters by kind; nil accepts every kind.
+// the lower slot), or -1. want filters by kind; nil accepts every kind. It
+// searches outward ring by ring of cells and stops once no farther ring can
+// hold anything as close, so it finds exactly what a full scan would.
 func (g *grid) nearest(x, y, r int32, want func(Kind) bool) int32 {
-	x0, x1 := clamp((x-r)/g.cell, 0, g.cols-1), clamp((x+r)/g.cell, 0, g.cols-1)
-	y0, y1 := clamp((y-r)/g.cell, 0, g.rows-1), clamp((y+r)/g.cell, 0, g.rows-1)
+	cx, cy := clamp(x/g.cell, 0, g.cols-1), clamp(y/g.cell, 0, g.rows-1)
+	rings := r/g.cell + 1
 	best, bestD := int32(-1), int64(r)*int64(r)+1
-	for cy := y0; cy <= y1; cy++ {
-		for cx := x0; cx <= x1; cx++ {
-			c := cy*g.cols + cx
-			for _, it := range g.items[g.start[c]:g.start[c+1]] {
-				if want != nil && !want(it.kind) {
+	for k := int32(0); k <= rings; k++ {
+		for yy := cy - k; yy <= cy+k; yy++ {
+			if yy < 0 || yy >= g.rows {
+				continue
+			}
+			step := int32(1)
+			if yy != cy-k && yy != cy+k {
+				step = 2 * k // only the ring's left and right cells
+			}
+			for xx := cx - k; xx <= cx+k; xx += max(step, 1) {
+				if xx < 0 || xx >= g.cols {
 					continue
 				}
-				d := dist2(x, y, it.x, it.y)
-				if d < bestD || d == bestD && it.slot < best {
-					best, bestD = it.slot, d
+				c := yy*g.cols + xx
+				for _, it := range g.items[g.start[c]:g.start[c+1]] {
+					if want != nil && !want(it.kind) {
+						continue
+					}
+					d := dist2(x, y, it.x, it.y)
+					if d < bestD || d == bestD && it.slot < best {
+						best, bestD = it.slot, d
+					}
 				}
 			}
+		}
+		// Everything in ring k+1 is at least k cells away from (x, y).
+		if edge := int64(k) * int64(g.cell); best >= 0 && bestD < edge*edge {
+			break
 		}
 	}
 	return best

@@ -12,20 +12,6 @@ func (x *hasher) add(v uint64) {
 	x.h = bits.RotateLeft64(x.h^(v*0x9e3779b97f4a7c15), 29)*0xbf58476d1ce4e5b9 + 0x94d049bb133111eb
 }
 
-func (x *hasher) i32(vs ...int32) {
-	for _, v := range vs {
-		x.add(uint64(uint32(v)))
-	}
-}
-
-func (x *hasher) flag(b bool) {
-	if b {
-		x.add(1)
-	} else {
-		x.add(0)
-	}
-}
-
 // sum finishes the hash with an avalanche (murmur3's fmix64).
 func (x *hasher) sum() uint64 {
 	h := x.h
@@ -40,12 +26,24 @@ func (x *hasher) sum() uint64 {
 // input folds one input into the digest.
 func (x *hasher) input(in *Input) {
 	x.add(uint64(in.Seat))
-	x.i32(int32(in.Seq), in.MoveX, in.MoveY, in.Facing, int32(in.Cast), int32(in.Target),
-		in.PointX, in.PointY, int32(in.Channel), int32(in.Gesture))
+	x.add(pair(int32(in.Seq), int32(in.Target)))
+	x.add(pair(in.MoveX, in.MoveY))
+	x.add(pair(in.PointX, in.PointY))
+	x.add(pair(in.Facing, int32(in.Cast)|int32(in.Channel)<<8|int32(in.Gesture)<<16))
 }
 
-// computeHash hashes the whole sim state, in slot order, and the digest of
-// the tick's inputs.
+// pair packs two 32-bit values into one word.
+func pair(a, b int32) uint64 { return uint64(uint32(a)) | uint64(uint32(b))<<32 }
+
+// noEffects is the effects of an entity with no status at all.
+var noEffects = effects{burnSeat: -1}
+
+// computeHash hashes the match state that changes during play, in slot
+// order, with the digest of the tick's inputs. Values fixed at spawn and
+// derived from content (ranges, damage, aura sizes, base stats) are covered
+// by the content index and version; values recomputed from scratch every
+// tick (aura bonuses, the grids) are covered by what they are computed from.
+// Small fields are packed two to a word.
 func (s *Sim) computeHash(inputs uint64) uint64 {
 	var h hasher
 	h.add(uint64(s.tick))
@@ -57,63 +55,63 @@ func (s *Sim) computeHash(inputs uint64) uint64 {
 		sl := &s.slots[i]
 		e := sl.entry
 		t := tagC.Get(e)
-		h.add(uint64(t.id))
-		h.flag(t.active)
 		if !t.active {
+			h.add(uint64(t.id))
 			continue
 		}
-		h.i32(int32(t.kind), int32(t.team), int32(t.seat), int32(t.content))
 		b := bodyC.Get(e)
-		h.i32(b.x, b.y, int32(b.facing), b.radius, b.speed)
+		h.add(uint64(t.id) | 1<<32 | uint64(t.kind)<<40 | uint64(uint8(t.team))<<48 | uint64(uint8(t.seat))<<56)
+		h.add(pair(b.x, b.y))
+		h.add(pair(int32(b.facing), int32(t.content)))
 		switch sl.layout {
 		case layoutOracle, layoutBrain, layoutTotem:
 			v, fx := vitalsC.Get(e), effectsC.Get(e)
-			h.i32(v.hp, v.maxHP, v.energy, v.maxEnergy, v.regen, v.power, v.heal,
-				v.auraPower, v.auraSpeed, v.auraArmor, v.auraRegen, int32(v.lastHitBy), int32(v.lastHitSeat))
-			h.i32(fx.shieldHP, fx.shieldTicks, fx.burnTicks, fx.burnPower, fx.burnEvery, fx.burnNext,
-				int32(fx.burnBy), int32(fx.burnSeat), fx.stunTicks, fx.wardTicks)
-			h.flag(fx.enraged)
-			h.flag(fx.channeling)
+			h.add(pair(v.hp, v.maxHP))
+			h.add(pair(v.energy, b.speed))
+			if *fx == noEffects {
+				h.add(0)
+			} else {
+				h.add(pair(fx.shieldHP, fx.shieldTicks))
+				h.add(pair(fx.burnTicks, fx.burnPower))
+				h.add(pair(fx.burnNext, int32(fx.burnBy)))
+				h.add(pair(fx.stunTicks, fx.wardTicks))
+				h.add(pair(int32(fx.burnSeat), b2i(fx.enraged)|b2i(fx.channeling)<<1))
+			}
 		}
 		switch sl.layout {
 		case layoutOracle:
 			k := casterC.Get(e)
-			h.i32(int32(k.seatIdx), int32(k.form), int32(k.element), int32(k.role), k.baseHP, k.basePower,
-				k.baseSpeed, k.baseRegen, k.lockout, k.gestureCD, int32(k.sigil))
-			for j := range k.slots {
-				h.i32(int32(k.slots[j]))
-			}
-			for j := range k.cooldown {
-				h.i32(k.cooldown[j])
-			}
-			h.flag(k.shifted)
+			h.add(pair(k.cooldown[0], k.cooldown[1]))
+			h.add(pair(k.cooldown[2], k.cooldown[3]))
+			h.add(pair(k.cooldown[4], b2i(k.shifted)))
+			h.add(pair(k.lockout, k.gestureCD))
+			h.add(pair(int32(k.sigil), 0))
 		case layoutBrain:
 			br := brainC.Get(e)
-			h.i32(int32(br.def), int32(br.target), br.attackCD, br.retarget, br.owner, br.damage,
-				br.rangeMM, br.aggroMM, br.leashMM, br.attackTicks, br.cleaveMM, br.slamCD)
-		case layoutTotem:
-			a := auraC.Get(e)
-			h.i32(int32(a.def), a.radius, a.regen, a.power, a.speed, a.armor)
+			h.add(pair(int32(br.target), br.attackCD))
+			h.add(pair(br.retarget, br.slamCD))
 		case layoutZone:
 			z := zoneC.Get(e)
-			h.i32(int32(z.def), z.warn, z.active, z.pulseEvery, z.pulseIn, z.damage, z.stun, z.push,
-				z.hits, int32(z.victims))
-			h.flag(z.armed)
+			h.add(pair(z.warn, z.active))
+			h.add(pair(z.pulseIn, z.hits))
+			h.add(pair(int32(z.victims), b2i(z.armed)))
 		case layoutSigil:
 			g := sigilC.Get(e)
-			h.i32(int32(g.index), int32(g.gesture), g.progress)
-			h.flag(g.done)
+			h.add(pair(g.progress, b2i(g.done)))
 		}
 	}
 	for l := range s.free {
 		h.add(uint64(len(s.free[l])))
-		h.i32(s.free[l]...)
+		for _, sl := range s.free[l] {
+			h.add(uint64(sl))
+		}
 	}
 	for i := range s.seats {
 		st := &s.seats[i]
-		h.flag(st.seen)
-		h.i32(int32(st.lastSeq), st.moveX, st.moveY, int32(st.facing), int32(st.codex), st.kills, st.deaths)
-		h.flag(st.channel)
+		h.add(pair(int32(st.lastSeq), b2i(st.seen)|b2i(st.channel)<<1|int32(st.facing)<<2))
+		h.add(pair(st.moveX, st.moveY))
+		h.add(pair(int32(st.codex), st.kills))
+		h.add(pair(st.deaths, 0))
 		h.add(uint64(st.dealt))
 		h.add(uint64(st.taken))
 		h.add(uint64(st.healing))
@@ -123,16 +121,20 @@ func (s *Sim) computeHash(inputs uint64) uint64 {
 	h.add(uint64(s.battle.damage[0]))
 	h.add(uint64(s.battle.damage[1]))
 	r := &s.raid
-	h.i32(int32(r.phase), r.adds, r.addDef, int32(r.nextAdds), r.hazard, int32(r.nextHazard))
-	h.flag(r.enraged)
-	h.flag(r.bossDead)
+	h.add(pair(int32(r.phase), r.adds))
+	h.add(pair(int32(r.nextAdds), int32(r.nextHazard)))
+	h.add(pair(b2i(r.enraged), b2i(r.bossDead)))
 	q := &s.ritual
-	h.i32(int32(q.step), int32(q.nextSurge), q.reported)
-	h.flag(q.warned)
-	h.flag(q.success)
-	h.flag(s.firstBlood)
+	h.add(pair(int32(q.step), int32(q.nextSurge)))
+	h.add(pair(q.reported, b2i(q.warned)|b2i(q.success)<<1))
+	h.add(pair(b2i(s.firstBlood)|b2i(s.done)<<1, int32(s.outcome)))
 	h.add(uint64(len(s.codex)))
-	h.flag(s.done)
-	h.add(uint64(s.outcome))
 	return h.sum()
+}
+
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
 }
