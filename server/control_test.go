@@ -24,7 +24,9 @@ func testConfig() Config {
 		TicketKey:   bytes.Repeat([]byte("t"), 32),
 		FleetSecret: testFleetSecret,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Shards:      2,
+		Shards:       2,
+		DrainTimeout: 200 * time.Millisecond,
+		FlushTimeout: 5 * time.Second,
 	}
 }
 

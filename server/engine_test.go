@@ -19,6 +19,7 @@ type scriptEngine struct {
 	endAt   uint32 // done at this tick; 0 never
 	panicAt uint32 // panic at this tick; 0 never
 	inputs  int    // inputs seen
+	extra   int    // NPC entities whose fields all change every tick
 	done    bool
 }
 
@@ -62,6 +63,14 @@ func (e *scriptEngine) AppendEntities(dst []netcode.Entity) []netcode.Entity {
 		ent.Fields[netcode.FieldX] = e.pos[i][0]
 		ent.Fields[netcode.FieldY] = e.pos[i][1]
 		ent.Fields[netcode.FieldTeam] = int32(s.Team)
+		dst = append(dst, ent)
+	}
+	for i := 0; i < e.extra; i++ {
+		var ent netcode.Entity
+		ent.ID = uint32(1000 + i)
+		for f := 0; f < 13; f++ {
+			ent.Fields[f] = int32(e.tick)*7919 + int32(i*f)
+		}
 		dst = append(dst, ent)
 	}
 	return dst

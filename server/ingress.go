@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/netcode"
@@ -94,25 +95,27 @@ func (s *Server) admitConn(c *conn, frame []byte) (*room, bool) {
 		s.refuseConn(c, netcode.CodeServerDraining, "server draining")
 		return nil, false
 	}
-	now := time.Now()
-	var claims TicketClaims
-	var err error
-	if h.Resume() {
-		// The join ticket was redeemed at the first join and may have
-		// expired since; its signature still names the seat, and the
-		// one-time resume token proves the session.
-		claims, err = s.tickets.CheckIgnoringExpiry(h.Ticket, KindJoin)
-	} else {
-		claims, err = s.tickets.Redeem(h.Ticket, KindJoin, now)
-	}
+	// The signature names the room; a ticket for a room not hosted here is
+	// refused before it is spent.
+	claims, err := s.tickets.CheckIgnoringExpiry(h.Ticket, KindJoin)
 	if err != nil {
 		s.refuseConn(c, ticketCode(err), err.Error())
 		return nil, false
 	}
 	r, ok := s.reg.get(claims.Room)
 	if !ok {
-		s.refuseConn(c, netcode.CodeWrongRoom, "no room "+claims.Room+" on this server")
+		err := fmt.Errorf("room %s: %w", claims.Room, ErrTicketWrongRoom)
+		s.refuseConn(c, ticketCode(err), err.Error())
 		return nil, false
+	}
+	if !h.Resume() {
+		// A resume names its seat with the join ticket redeemed at the
+		// first join (possibly expired since); the room's one-time resume
+		// token is what proves that session. A join spends the ticket.
+		if claims, err = s.tickets.Redeem(h.Ticket, KindJoin, time.Now()); err != nil {
+			s.refuseConn(c, ticketCode(err), err.Error())
+			return nil, false
+		}
 	}
 	j := joinReq{c: c, claims: claims, resume: h.Resume(), token: h.ResumeToken, lastAck: h.LastAckTick}
 	if !r.offerJoin(j) {

@@ -36,11 +36,12 @@ type room struct {
 	mm      modeMetrics
 
 	// Read by other goroutines.
-	state   atomic.Value // string: StateWaiting, StateRunning, StateEnded
-	players atomic.Int32 // connected players
-	tick    atomic.Uint32
-	joins   chan joinReq
-	abort   atomic.Pointer[abortReq] // set once by requestAbort
+	state    atomic.Value // string: StateWaiting, StateRunning, StateEnded
+	players  atomic.Int32 // connected players
+	released atomic.Int32 // seats released after their grace ran out
+	tick     atomic.Uint32
+	joins    chan joinReq
+	abort    atomic.Pointer[abortReq] // set once by requestAbort
 
 	// Owned by the shard goroutine.
 	eng      engine

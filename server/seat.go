@@ -118,6 +118,7 @@ func (r *room) checkDrops(now time.Time) {
 		if s.conn == nil && !s.droppedAt.IsZero() && !s.released && now.Sub(s.droppedAt) >= grace {
 			s.released = true
 			s.token = ""
+			r.released.Add(1)
 			r.srv.log.Info("seat released", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID)
 		}
 	}

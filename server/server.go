@@ -37,6 +37,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	started   bool
+	extra     []listener // added before Start (in-memory transports in tests and benchmarks)
 	listeners []listener
 	admin     *http.Server
 	adminAddr string
@@ -101,23 +102,26 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, sink 
 // the result queue, the accept loops and the heartbeats.
 func (s *Server) Start() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.started {
+		s.mu.Unlock()
 		return errors.New("server: already started")
 	}
 	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
 	if err != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("server: admin listen %s: %w", s.cfg.AdminAddr, err)
 	}
 	s.adminAddr = ln.Addr().String()
 	lns, err := s.listen()
 	if err != nil {
+		s.mu.Unlock()
 		ln.Close()
 		return err
 	}
-	s.listeners = lns
+	s.listeners = append(lns, s.extra...)
 	s.admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
 	s.started = true
+	s.mu.Unlock()
 
 	for _, sh := range s.shards {
 		sh := sh
@@ -139,6 +143,13 @@ func (s *Server) Start() error {
 	s.log.Info("room server started", "server", s.cfg.ServerID, "admin", s.adminAddr,
 		"kcp", s.PublicKCPAddr(), "ws", s.PublicWSURL(), "shards", len(s.shards), "content", s.contentVersion)
 	return nil
+}
+
+// addListener makes Start also accept sessions from l (before Start only).
+func (s *Server) addListener(l listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.extra = append(s.extra, l)
 }
 
 // AdminHandler serves the control API under /v1/, Prometheus /metrics,

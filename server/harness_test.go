@@ -1,0 +1,276 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+)
+
+// harness is a started server with an in-memory listener besides its real
+// KCP and WebSocket ones.
+type harness struct {
+	t    testing.TB
+	srv  *Server
+	sink *MemorySink
+	mem  *transport.MemNetwork
+}
+
+func startHarness(t testing.TB, cfg Config, factory engineFactory) *harness {
+	t.Helper()
+	sink := NewMemorySink()
+	s, err := newServer(cfg, factory, "v-test", sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := transport.NewMemNetwork(transport.LinkConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ml, err := mem.Listen("room", transport.ServerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addListener(netListener{Listener: ml, name: "mem"})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, srv: s, sink: sink, mem: mem}
+	t.Cleanup(func() { h.shutdown() })
+	return h
+}
+
+func (h *harness) shutdown() {
+	if h.srv.reg.isDraining() {
+		return
+	}
+	if err := h.srv.Shutdown(); err != nil {
+		h.t.Errorf("shutdown: %v", err)
+	}
+}
+
+// create asks the control API (over real HTTP) for a room.
+func (h *harness) create(spec RoomSpec) createResponse {
+	h.t.Helper()
+	raw, _ := json.Marshal(spec)
+	req, _ := http.NewRequest("POST", h.srv.PublicControlURL()+"/v1/rooms", strings.NewReader(string(raw)))
+	req.Header.Set("Authorization", "Bearer "+testFleetSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out createResponse
+	if resp.StatusCode != 201 {
+		h.t.Fatalf("create room: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+// dialer returns a dialer for transport "kcp", "ws" or "mem".
+func (h *harness) dialer(name string) transport.Dialer {
+	cc := transport.ClientConfig()
+	switch name {
+	case "kcp":
+		kc := transport.DefaultKCPConfig(cc)
+		return transport.KCPDialer{Addr: h.srv.PublicKCPAddr(), Config: kc}
+	case "ws":
+		return transport.WSDialer{URL: h.srv.PublicWSURL(), Config: transport.DefaultWSConfig(cc)}
+	}
+	return h.mem.Dialer("room", cc)
+}
+
+// rawClient speaks the protocol with netcode's codecs directly: hello or
+// resume, then it applies every snapshot to its world and acks it.
+type rawClient struct {
+	t    testing.TB
+	c    transport.Conn
+	done chan struct{}
+
+	mu       sync.Mutex
+	welcome  netcode.Welcome
+	welcomed bool
+	world    netcode.Snapshot
+	ring     map[uint32]*netcode.Snapshot // applied snapshots by tick, for baselines
+	snaps    int
+	events   int
+	inputAck uint32
+	closeErr *netcode.ErrorFrame // error frame received, if any
+	bye      bool
+	readErr  error
+	noAck    bool
+	stall    chan struct{} // when non-nil, the reader blocks on it (a client that stops reading)
+}
+
+func dialRaw(t testing.TB, d transport.Dialer) *rawClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := d.Dial(ctx)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	rc := &rawClient{t: t, c: c, done: make(chan struct{}), ring: make(map[uint32]*netcode.Snapshot)}
+	t.Cleanup(func() { c.Close(); <-rc.done })
+	return rc
+}
+
+func (rc *rawClient) hello(h netcode.Hello) {
+	if h.Version == 0 {
+		h.Version = netcode.Version
+	}
+	if err := rc.c.WriteFrame(netcode.AppendHello(nil, &h)); err != nil {
+		rc.t.Fatalf("hello: %v", err)
+	}
+	go rc.read()
+}
+
+func (rc *rawClient) read() {
+	defer close(rc.done)
+	var f netcode.SnapshotFrame
+	for {
+		frame, err := rc.c.ReadFrame()
+		if err != nil {
+			rc.mu.Lock()
+			rc.readErr = err
+			rc.mu.Unlock()
+			return
+		}
+		if st := rc.stallChan(); st != nil {
+			<-st
+		}
+		kind, _ := netcode.PeekKind(frame)
+		rc.mu.Lock()
+		switch kind {
+		case netcode.KindWelcome:
+			if err := netcode.DecodeWelcome(frame, &rc.welcome); err != nil {
+				rc.t.Errorf("welcome: %v", err)
+			}
+			rc.welcomed = true
+		case netcode.KindSnapshot:
+			if err := netcode.DecodeSnapshot(frame, &f); err != nil {
+				rc.t.Errorf("snapshot: %v", err)
+				break
+			}
+			var out netcode.Snapshot
+			if err := netcode.Apply(rc.ring[f.Base], &f, &out); err != nil {
+				rc.t.Errorf("apply snapshot %d on %d: %v", f.Tick, f.Base, err)
+				break
+			}
+			rc.ring[out.Tick] = &out
+			delete(rc.ring, out.Tick-64)
+			rc.world = out
+			rc.snaps++
+			rc.inputAck = f.InputAck
+			if !rc.noAck {
+				_ = rc.c.WriteFrame(netcode.AppendAck(nil, out.Tick))
+			}
+		case netcode.KindEvents:
+			rc.events++
+		case netcode.KindError:
+			var e netcode.ErrorFrame
+			if err := netcode.DecodeError(frame, &e); err == nil {
+				rc.closeErr = &e
+			}
+		case netcode.KindServerBye:
+			rc.bye = true
+		}
+		rc.mu.Unlock()
+	}
+}
+
+func (rc *rawClient) stallChan() chan struct{} {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.stall
+}
+
+// input sends one input frame.
+func (rc *rawClient) input(in ...netcode.Input) {
+	rc.mu.Lock()
+	ack := rc.world.Tick
+	rc.mu.Unlock()
+	_ = rc.c.WriteFrame(netcode.AppendInputFrame(nil, &netcode.InputFrame{AckTick: ack, Inputs: in}))
+}
+
+// state returns a copy of what the client knows.
+func (rc *rawClient) state() (w netcode.Welcome, welcomed bool, world netcode.Snapshot, snaps int, closeErr *netcode.ErrorFrame, bye bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	world.CopyFrom(&rc.world)
+	return rc.welcome, rc.welcomed, world, rc.snaps, rc.closeErr, rc.bye
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitClosed waits until the server sent an error or bye frame or closed
+// the connection, and returns the error frame (nil for a bye or a bare
+// close). Over KCP a close is only seen through that last frame.
+func (rc *rawClient) waitClosed(t testing.TB) *netcode.ErrorFrame {
+	t.Helper()
+	waitFor(t, "server closing the connection", func() bool {
+		select {
+		case <-rc.done:
+			return true
+		default:
+		}
+		_, _, _, _, e, bye := rc.state()
+		return e != nil || bye
+	})
+	_, _, _, _, e, _ := rc.state()
+	return e
+}
+
+func (rc *rawClient) readError() error {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.readErr
+}
+
+var errNoWelcome = errors.New("no welcome")
+
+func (rc *rawClient) waitWelcome(t testing.TB) netcode.Welcome {
+	t.Helper()
+	waitFor(t, "welcome", func() bool {
+		_, ok, _, _, e, _ := rc.state()
+		if e != nil {
+			t.Fatalf("refused: %v", e)
+		}
+		return ok
+	})
+	w, _, _, _, _, _ := rc.state()
+	return w
+}
+
+func seatSpecs(n, teams int) []SeatSpec {
+	out := make([]SeatSpec, n)
+	for i := range out {
+		out[i] = SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i % teams, Oracle: OracleSpec{Archetype: "aries", Role: "host"}}
+	}
+	return out
+}
+
+func testContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 15*time.Second)
+}
