@@ -17,13 +17,13 @@ const testFleetSecret = "fleet-secret-0123456789"
 
 func testConfig() Config {
 	return Config{
-		ServerID:    "room-test",
-		KCPAddr:     "127.0.0.1:0",
-		WSAddr:      "127.0.0.1:0",
-		AdminAddr:   "127.0.0.1:0",
-		TicketKey:   bytes.Repeat([]byte("t"), 32),
-		FleetSecret: testFleetSecret,
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ServerID:     "room-test",
+		KCPAddr:      "127.0.0.1:0",
+		WSAddr:       "127.0.0.1:0",
+		AdminAddr:    "127.0.0.1:0",
+		TicketKey:    bytes.Repeat([]byte("t"), 32),
+		FleetSecret:  testFleetSecret,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Shards:       2,
 		DrainTimeout: 200 * time.Millisecond,
 		FlushTimeout: 5 * time.Second,
