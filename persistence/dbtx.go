@@ -26,6 +26,12 @@ type dbtx interface {
 	// bulkInsert appends rows to table (columns in order). The Postgres
 	// backend uses COPY when configured to; otherwise multi-row INSERTs.
 	bulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error
+	// updateRows sets setCols of existing rows found by keyCols. Each row
+	// holds the key values then the set values; pgTypes names the Postgres
+	// type of every column in that order (the Postgres backend sends one
+	// UPDATE ... FROM unnest(...) statement; SQLite runs one prepared UPDATE
+	// per row).
+	updateRows(ctx context.Context, table string, keyCols, setCols, pgTypes []string, rows [][]any) error
 	// lockSuffix is appended to SELECTs that must lock the rows they read:
 	// " FOR UPDATE" on Postgres, "" on SQLite (whose writers are serialized).
 	lockSuffix() string
@@ -169,4 +175,25 @@ func scanConverted(scan scanFunc, dec func(src any) (time.Time, error), dest []a
 		}
 	}
 	return nil
+}
+
+// updateSQL returns the one-row UPDATE of updateRows: SET columns take
+// $k+1.., WHERE keys $1..$k.
+func updateSQL(table string, keyCols, setCols []string) string {
+	var b strings.Builder
+	b.WriteString("UPDATE " + table + " SET ")
+	for i, c := range setCols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s = $%d", c, len(keyCols)+i+1)
+	}
+	b.WriteString(" WHERE ")
+	for i, c := range keyCols {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		fmt.Fprintf(&b, "%s = $%d", c, i+1)
+	}
+	return b.String()
 }

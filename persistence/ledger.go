@@ -150,7 +150,7 @@ func (s *sqlStore) runOp(ctx context.Context, op ledgerOp, before func(tx dbtx, 
 				return err
 			}
 		}
-		entries, err := post(ctx, tx, []ledgerOp{op}, now)
+		entries, err := post(ctx, tx, []ledgerOp{op}, now, true)
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (s *sqlStore) RefundWagers(ctx context.Context, matchID string) error {
 		if err := insertOps(ctx, tx, []ledgerOp{op}, now); err != nil {
 			return err
 		}
-		if _, err := post(ctx, tx, []ledgerOp{op}, now); err != nil {
+		if _, err := post(ctx, tx, []ledgerOp{op}, now, false); err != nil {
 			return err
 		}
 		return setWagerStates(ctx, tx, updates, now)

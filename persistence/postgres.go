@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -233,6 +234,88 @@ func (t pgTx) bulkInsert(ctx context.Context, table string, columns []string, ro
 		return fmt.Errorf("copy %s: %w", table, err)
 	}
 	return nil
+}
+
+// updateRows sends one UPDATE ... FROM unnest($1::type[], ...) statement
+// with one array parameter per column.
+func (t pgTx) updateRows(ctx context.Context, table string, keyCols, setCols, pgTypes []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := append(append([]string(nil), keyCols...), setCols...)
+	if len(pgTypes) != len(cols) {
+		return fmt.Errorf("update %s: %d types for %d columns", table, len(pgTypes), len(cols))
+	}
+	var q strings.Builder
+	q.WriteString("UPDATE " + table + " AS t SET ")
+	for i, c := range setCols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(c + " = v." + c)
+	}
+	q.WriteString(" FROM unnest(")
+	args := make([]any, len(cols))
+	for i := range cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "$%d::%s[]", i+1, pgTypes[i])
+		arr, err := pgColumn(rows, i)
+		if err != nil {
+			return fmt.Errorf("update %s: column %s: %w", table, cols[i], err)
+		}
+		args[i] = arr
+	}
+	q.WriteString(") AS v(" + strings.Join(cols, ", ") + ") WHERE ")
+	for i, c := range keyCols {
+		if i > 0 {
+			q.WriteString(" AND ")
+		}
+		q.WriteString("t." + c + " = v." + c)
+	}
+	_, err := t.q.Exec(ctx, q.String(), args...)
+	return err
+}
+
+// pgColumn collects column i of rows into a typed slice pgx encodes as an
+// array.
+func pgColumn(rows [][]any, i int) (any, error) {
+	switch rows[0][i].(type) {
+	case string:
+		out := make([]string, len(rows))
+		for j, r := range rows {
+			out[j], _ = r[i].(string)
+		}
+		return out, nil
+	case float64:
+		out := make([]float64, len(rows))
+		for j, r := range rows {
+			out[j], _ = r[i].(float64)
+		}
+		return out, nil
+	case int:
+		out := make([]int64, len(rows))
+		for j, r := range rows {
+			v, _ := r[i].(int)
+			out[j] = int64(v)
+		}
+		return out, nil
+	case int64:
+		out := make([]int64, len(rows))
+		for j, r := range rows {
+			out[j], _ = r[i].(int64)
+		}
+		return out, nil
+	case time.Time:
+		out := make([]time.Time, len(rows))
+		for j, r := range rows {
+			v, _ := r[i].(time.Time)
+			out[j] = v.UTC()
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unsupported type %T", rows[0][i])
 }
 
 func (pgTx) lockSuffix() string { return " FOR UPDATE" }

@@ -126,14 +126,14 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord)
 			return err
 		}
 	}
-	// Every row exists and is locked: one multi-row upsert writes them all.
+	// Every row exists and is locked: update them all at once.
 	updates := make([][]any, len(keys))
 	for i, k := range keys {
 		r := cur[k]
 		updates[i] = []any{k.player, k.mode, r.Mu, r.Sigma, r.Matches, now}
 	}
-	return insertRows(ctx, tx, "ratings", []string{"player_id", "mode", "mu", "sigma", "matches", "updated_at"}, updates,
-		"ON CONFLICT (player_id, mode) DO UPDATE SET mu = excluded.mu, sigma = excluded.sigma, matches = excluded.matches, updated_at = excluded.updated_at")
+	return tx.updateRows(ctx, "ratings", []string{"player_id", "mode"}, []string{"mu", "sigma", "matches", "updated_at"},
+		[]string{"text", "text", "float8", "float8", "int4", "timestamptz"}, updates)
 }
 
 // lockRatings locks and reads the existing rating rows of keys (sorted by

@@ -236,7 +236,7 @@ func (s *sqlStore) settleMatches(ctx context.Context, tx dbtx, fresh []MatchReco
 	if err := insertOps(ctx, tx, ops, now); err != nil {
 		return err
 	}
-	if _, err := post(ctx, tx, ops, now); err != nil {
+	if _, err := post(ctx, tx, ops, now, false); err != nil {
 		return fmt.Errorf("post rewards and wagers: %w", err)
 	}
 	return setWagerStates(ctx, tx, outcomes, now)

@@ -175,6 +175,10 @@ func (t sqliteTx) bulkInsert(ctx context.Context, table string, columns []string
 	return insertRows(ctx, t, table, columns, rows, "")
 }
 
+func (t sqliteTx) updateRows(ctx context.Context, table string, keyCols, setCols, _ []string, rows [][]any) error {
+	return t.execMany(ctx, updateSQL(table, keyCols, setCols), rows)
+}
+
 func (sqliteTx) lockSuffix() string { return "" }
 
 type sqliteRows struct{ rs *sql.Rows }

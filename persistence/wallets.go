@@ -121,8 +121,9 @@ func insertOps(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) erro
 // creates missing wallets, locks every touched wallet in (account,
 // currency) order, refuses with ErrInsufficientFunds when a non-house
 // wallet would end below zero, writes the new balances and one entry per
-// (op, wallet). It returns the entries keyed by op key and wallet.
-func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) (map[string]map[walletKey]LedgerEntry, error) {
+// (op, wallet). With want it returns the entries keyed by op key and
+// wallet; without, it writes them in bulk (COPY on Postgres) and returns nil.
+func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time, want bool) (map[string]map[walletKey]LedgerEntry, error) {
 	type agg struct {
 		op     int
 		wallet walletKey
@@ -164,7 +165,7 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) (map[stri
 	if len(missing) > 0 {
 		ensure := make([][]any, len(missing))
 		for i, w := range missing {
-			ensure[i] = walletRow(w, 0)
+			ensure[i] = walletRow(w)
 		}
 		if err := insertRows(ctx, tx, "wallets", walletColumns, ensure, "ON CONFLICT (account, currency) DO NOTHING"); err != nil {
 			return nil, err
@@ -184,17 +185,27 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) (map[stri
 			return nil, fmt.Errorf("%w: wallet %s/%s holds %d, needs %d", ErrInsufficientFunds, w.account, w.currency, balance[w], -delta[w])
 		}
 		if delta[w] != 0 {
-			updates = append(updates, walletRow(w, nb))
+			updates = append(updates, []any{w.account, w.currency, nb})
 		}
 	}
-	// Every row exists and is locked: one multi-row upsert writes them all.
-	if err := insertRows(ctx, tx, "wallets", walletColumns, updates,
-		"ON CONFLICT (account, currency) DO UPDATE SET balance = excluded.balance"); err != nil {
+	// Every row exists and is locked: update them all at once.
+	if err := tx.updateRows(ctx, "wallets", []string{"account", "currency"}, []string{"balance"},
+		[]string{"text", "text", "int8"}, updates); err != nil {
 		return nil, err
 	}
 
-	out := make(map[string]map[walletKey]LedgerEntry, len(ops))
 	cols := []string{"account", "currency", "amount", "op_key", "reason", "created_at"}
+	if !want {
+		entries := make([][]any, 0, len(order))
+		for _, k := range order {
+			if sums[k] != 0 {
+				op := ops[k.op]
+				entries = append(entries, []any{k.wallet.account, k.wallet.currency, sums[k], op.key, op.reason, now})
+			}
+		}
+		return nil, tx.bulkInsert(ctx, "ledger_entries", cols, entries)
+	}
+	out := make(map[string]map[walletKey]LedgerEntry, len(ops))
 	per := maxParams / len(cols)
 	for len(order) > 0 {
 		n := min(per, len(order))
@@ -235,16 +246,16 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) (map[stri
 }
 
 // walletColumns are the columns walletRow fills.
-var walletColumns = []string{"account", "currency", "kind", "player_id", "balance"}
+var walletColumns = []string{"account", "currency", "kind", "player_id"}
 
-// walletRow is the wallets row of w holding balance.
-func walletRow(w walletKey, balance int64) []any {
+// walletRow is the wallets row of a new, empty wallet.
+func walletRow(w walletKey) []any {
 	kind := accountKind(w.account)
 	var player any
 	if kind == "player" {
 		player = w.account
 	}
-	return []any{w.account, w.currency, kind, player, balance}
+	return []any{w.account, w.currency, kind, player}
 }
 
 // lockWallets locks the given wallets (sorted, existing) and returns their
