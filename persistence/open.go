@@ -38,6 +38,12 @@ type Config struct {
 	// always migrates; on Postgres the default (false) only checks that the
 	// schema is current and fails otherwise (run `pantheon migrate up`).
 	AutoMigrate bool
+	// SkipSchemaCheck opens a Postgres store without contacting the
+	// database (the pool connects lazily), for a process that must start
+	// while the database is down, such as a room server whose outbox
+	// flusher retries until it answers. Calls fail with ErrUnavailable
+	// meanwhile. Ignored with AutoMigrate and by SQLite.
+	SkipSchemaCheck bool
 	// Now is the clock for timestamps. Default time.Now.
 	Now func() time.Time
 }
@@ -113,9 +119,10 @@ func OpenConfig(ctx context.Context, cfg Config) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.AutoMigrate || b.name() == "sqlite" {
+	switch {
+	case cfg.AutoMigrate || b.name() == "sqlite":
 		_, err = migrateUp(ctx, b, cfg.Now())
-	} else {
+	case !cfg.SkipSchemaCheck:
 		err = checkSchema(ctx, b)
 	}
 	if err != nil {

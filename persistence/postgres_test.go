@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -79,4 +81,31 @@ func TestPostgresBatchedConformance(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+// A Postgres store opened while the database is down answers every call
+// with ErrUnavailable (which the outbox retries) instead of failing to
+// start.
+func TestPostgresDownIsUnavailable(t *testing.T) {
+	testsvc.Postgres(t)
+	port := freePort(t) // nothing listens there
+	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/test?sslmode=disable&connect_timeout=2", port)
+	ctx := ctxT(t)
+	if _, err := persistence.Open(ctx, url); !errors.Is(err, persistence.ErrUnavailable) {
+		t.Fatalf("Open with schema check err = %v, want ErrUnavailable", err)
+	}
+	s, err := persistence.OpenConfig(ctx, persistence.Config{URL: url, SkipSchemaCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ping(ctx); !errors.Is(err, persistence.ErrUnavailable) {
+		t.Fatalf("Ping err = %v", err)
+	}
+	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{battle("m", "p_a", "p_b")}); !errors.Is(err, persistence.ErrUnavailable) {
+		t.Fatalf("ApplyMatches err = %v", err)
+	}
+	if _, _, err := s.LoginIdentity(ctx, "device", "x", ""); !errors.Is(err, persistence.ErrUnavailable) {
+		t.Fatalf("LoginIdentity err = %v", err)
+	}
 }
