@@ -290,7 +290,10 @@ func (r *room) end(now time.Time, rec persistence.MatchRecord, code netcode.Code
 	r.state.Store(StateEnded)
 	r.srv.roomState(prev, StateEnded)
 	rec.MatchID, rec.RoomID, rec.ServerID = r.spec.MatchID, r.id, r.srv.cfg.ServerID
-	rec.Mode, rec.Arena, rec.Seed = r.spec.Mode, r.spec.Arena, r.spec.Seed
+	rec.Mode, rec.Seed = r.spec.Mode, r.spec.Seed
+	if rec.Arena == "" {
+		rec.Arena = r.spec.Arena // the sim reports the resolved arena
+	}
 	if rec.ContentVersion == "" {
 		rec.ContentVersion = r.srv.contentVersion
 	}
@@ -340,12 +343,12 @@ func (r *room) offerResult() bool {
 }
 
 // abortedRecord is the result of a room whose simulation cannot give one
-// (it panicked): outcome aborted, every seat a draw, no rewards.
+// (it panicked): outcome aborted, every seat abandoned, no rewards.
 func abortedRecord(spec RoomSpec) persistence.MatchRecord {
 	rec := persistence.MatchRecord{Outcome: persistence.OutcomeAborted, WinningTeam: -1}
 	for _, st := range sortedSeats(spec.Seats) {
 		rec.Participants = append(rec.Participants, persistence.Participant{
-			PlayerID: st.PlayerID, Seat: st.Seat, Team: st.Team, Result: persistence.ResultDraw,
+			PlayerID: st.PlayerID, Seat: st.Seat, Team: st.Team, Result: persistence.ResultAbandoned,
 		})
 	}
 	return rec
