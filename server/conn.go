@@ -3,6 +3,7 @@ package server
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -59,6 +60,11 @@ type conn struct {
 
 // maxCtrlFrames bounds a connection's control queue.
 const maxCtrlFrames = 64
+
+// closeGrace is how long a closing connection's writer gets to send its
+// last frame before the transport is closed under it (a slow consumer's
+// writer may be stuck in a write to a full socket).
+const closeGrace = time.Second
 
 func newConn(w transport.Conn, transport string, inboxSize int, bytesOut prometheus.Counter) *conn {
 	return &conn{
@@ -152,6 +158,7 @@ func (c *conn) closeWith(final []byte) {
 		c.outMu.Unlock()
 		c.closed.Store(true)
 		close(c.closing)
+		time.AfterFunc(closeGrace, func() { c.w.Close() })
 	})
 }
 

@@ -110,6 +110,7 @@ type rawClient struct {
 	bye      bool
 	readErr  error
 	noAck    bool
+	keep     uint32        // applied snapshots kept as baselines; default 64
 	stall    chan struct{} // when non-nil, the reader blocks on it (a client that stops reading)
 }
 
@@ -169,7 +170,11 @@ func (rc *rawClient) read() {
 				break
 			}
 			rc.ring[out.Tick] = &out
-			delete(rc.ring, out.Tick-64)
+			keep := rc.keep
+			if keep == 0 {
+				keep = 64
+			}
+			delete(rc.ring, out.Tick-keep)
 			rc.world = out
 			rc.snaps++
 			rc.inputAck = f.InputAck
@@ -273,4 +278,29 @@ func seatSpecs(n, teams int) []SeatSpec {
 
 func testContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 15*time.Second)
+}
+
+// metricValue reads a counter or gauge from the server's registry: the
+// sample of family name whose (single) label value is label, or the
+// unlabelled sample when label is "".
+func (s *Server) metricValue(name, label string) float64 {
+	fams, err := s.metrics.reg.Gather()
+	if err != nil {
+		return -1
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
 }
