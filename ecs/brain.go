@@ -34,20 +34,17 @@ func (s *Sim) runBrains() {
 	}
 }
 
-// currentTarget returns the brain's target if it still lives.
-func (s *Sim) currentTarget(br *brain) *donburi.Entry {
+// retarget returns the brain's target. It searches team's grid around
+// (x, y) for the nearest candidate only when the search timer has run out
+// or the target just died, and then waits every ticks before searching
+// again, so an idle crowd of adds costs a few searches a tick, not one each.
+func (s *Sim) retarget(br *brain, team int8, x, y, every int32, want func(Kind) bool) *donburi.Entry {
 	tgt := s.lookup(br.target)
-	if tgt == nil || !alive(tgt) {
-		br.target = 0
-		return nil
+	lost := br.target != 0 && (tgt == nil || !alive(tgt))
+	if lost {
+		tgt, br.target = nil, 0
 	}
-	return tgt
-}
-
-// retarget searches team's grid around (x, y) for the nearest target when
-// the brain's search timer has run out or its target is gone.
-func (s *Sim) retarget(br *brain, tgt *donburi.Entry, team int8, x, y, every int32, want func(Kind) bool) *donburi.Entry {
-	if tgt != nil && br.retarget > 0 {
+	if br.retarget > 0 && !lost {
 		return tgt
 	}
 	br.retarget = every
@@ -78,7 +75,7 @@ func (s *Sim) petThink(e *donburi.Entry, t *tag, br *brain) {
 	if ownerAlive {
 		cx, cy = ob.x, ob.y
 	}
-	tgt := s.retarget(br, s.currentTarget(br), 1-t.team, cx, cy, s.hz/2, nil)
+	tgt := s.retarget(br, 1-t.team, cx, cy, s.hz/2, nil)
 	if tgt == nil {
 		if ownerAlive && !within(b.x, b.y, ob.x, ob.y, 200*mmPerCm) {
 			s.walk(b, ob.x, ob.y, 150*mmPerCm)
@@ -90,7 +87,7 @@ func (s *Sim) petThink(e *donburi.Entry, t *tag, br *brain) {
 
 func (s *Sim) addThink(e *donburi.Entry, t *tag, br *brain) {
 	b := bodyC.Get(e)
-	tgt := s.retarget(br, s.currentTarget(br), 1-t.team, b.x, b.y, s.hz, nil)
+	tgt := s.retarget(br, 1-t.team, b.x, b.y, s.hz, nil)
 	if tgt == nil {
 		return
 	}
@@ -111,7 +108,7 @@ func (s *Sim) bossThink(e *donburi.Entry, t *tag, br *brain) {
 			s.damage(e, -1, s.slots[sl].entry, s.variance(pct(s.raid.def.SlamDamage, power)), CauseSlam, -1)
 		}
 	}
-	tgt := s.retarget(br, s.currentTarget(br), 1-t.team, b.x, b.y, 2*s.hz, isOracle)
+	tgt := s.retarget(br, 1-t.team, b.x, b.y, 2*s.hz, isOracle)
 	if tgt == nil {
 		return
 	}

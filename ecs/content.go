@@ -120,7 +120,7 @@ func ParseContent(fsys fs.FS) (*Content, error) {
 			continue // already reported as missing
 		}
 		if err := decodeStrict(data, d.dst); err != nil {
-			k.problems = append(k.problems, decodeProblem(d.file, err))
+			k.problems = append(k.problems, decodeProblem(d.file, data, err))
 		}
 	}
 	c.elements = decoders[0].dst.(*elementsFile).Elements
@@ -201,14 +201,19 @@ func decodeStrict(data []byte, dst any) error {
 
 // decodeProblem turns a JSON error into a Problem naming the field (or the
 // line) it concerns.
-func decodeProblem(file string, err error) Problem {
+func decodeProblem(file string, data []byte, err error) Problem {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
 		return Problem{File: file, Field: typeErr.Field, Message: fmt.Sprintf("cannot use a JSON %s as %s", typeErr.Value, typeErr.Type)}
 	case errors.As(err, &syntaxErr):
-		return Problem{File: file, Field: fmt.Sprintf("byte %d", syntaxErr.Offset), Message: "invalid JSON: " + syntaxErr.Error()}
+		before := data[:min(int(syntaxErr.Offset), len(data))]
+		line := bytes.Count(before, []byte("\n")) + 1
+		col := len(before) - bytes.LastIndexByte(before, '\n') - 1
+		return Problem{File: file, Field: fmt.Sprintf("line %d column %d", line, col), Message: "invalid JSON: " + syntaxErr.Error()}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return Problem{File: file, Message: "invalid JSON: the file ends before its top-level object does"}
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {

@@ -39,9 +39,7 @@ func (s *Sim) spawn(l layout, k Kind, team, seat int8, content int16) (*donburi.
 		if len(s.slots) >= MaxEntities {
 			return nil, false
 		}
-		e := s.world.Create(l.components()...)
-		idx = int32(len(s.slots))
-		s.slots = append(s.slots, slot{entry: s.world.Entry(e), layout: l})
+		idx = s.create(l)
 	}
 	sl := &s.slots[idx]
 	sl.gen++
@@ -67,6 +65,58 @@ func (s *Sim) spawn(l layout, k Kind, team, seat int8, content int16) (*donburi.
 		*sigilC.Get(e) = sigil{}
 	}
 	return e, true
+}
+
+// create adds a new, inactive entity to layout l's pool (not to its free
+// list) and returns its slot. It grows the pool's free list with the pool,
+// so returning entities to it never allocates later.
+func (s *Sim) create(l layout) int32 {
+	e := s.world.Create(l.components()...)
+	idx := int32(len(s.slots))
+	s.slots = append(s.slots, slot{entry: s.world.Entry(e), layout: l})
+	tagC.Get(s.slots[idx].entry).slot = idx
+	s.pooled[l]++
+	if cap(s.free[l]) < int(s.pooled[l]) {
+		grown := make([]int32, len(s.free[l]), 2*s.pooled[l])
+		copy(grown, s.free[l])
+		s.free[l] = grown
+	}
+	return idx
+}
+
+// reserve creates n pooled entities of layout l up front, so a match's
+// spawns in play reuse them instead of allocating.
+func (s *Sim) reserve(l layout, n int) {
+	for range n {
+		if len(s.slots) >= MaxEntities {
+			return
+		}
+		s.free[l] = append(s.free[l], s.create(l))
+	}
+}
+
+// reservePools sizes the pools for what the match can spawn in play: the
+// hazard zones that can be alive at once, and the raid's adds up to its cap.
+func (s *Sim) reservePools() {
+	zones := func(hazard string, everyMs, count int32) int {
+		if hazard == "" {
+			return 0
+		}
+		d := &s.c.hazards[s.c.hazardIdx[hazard]]
+		return int(count) * (int((d.WarnMs+d.ActiveMs)/everyMs) + 2)
+	}
+	n := 0
+	switch s.plan.kind {
+	case modeBattle:
+		a := &s.c.arenas[s.plan.ref.index]
+		n = zones(a.Hazard, a.HazardEveryMs, a.HazardCount)
+	case modeRaid:
+		for _, p := range s.raid.def.Phases {
+			n += zones(p.Hazard, p.HazardEveryMs, p.HazardCount)
+		}
+		s.reserve(layoutBrain, int(s.raid.def.AddCap-s.raid.adds))
+	}
+	s.reserve(layoutZone, n)
 }
 
 // despawn returns an entity to its pool. Oracles are never despawned: a

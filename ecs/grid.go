@@ -4,8 +4,9 @@ package ecs
 // every tick by counting sort into flat arrays (no allocation once the
 // arrays have grown). Area effects and target searches visit only the cells
 // a circle overlaps, so a 40-player, 400-NPC raid costs about O(n) per tick
-// rather than O(n²). Within a cell, items keep slot order, so every search
-// visits candidates in a fixed order.
+// rather than O(n²). Within a cell, items keep the order they were added in
+// (the fixed query order), so every search visits candidates in a fixed
+// order. Searches see positions as of the start of the tick.
 type grid struct {
 	cell       int32 // cell side, mm
 	cols, rows int32
@@ -13,6 +14,7 @@ type grid struct {
 	fill       []int32 // scratch for the counting sort
 	items      []gridItem
 	pending    []gridItem // this tick's items before sorting
+	maxRadius  int32      // the largest item radius: queries widen by it
 }
 
 // gridItem is one entity in the grid, with the fields searches filter on
@@ -51,8 +53,10 @@ func (g *grid) add(it gridItem) { g.pending = append(g.pending, it) }
 // build sorts the pending items into cells, stably.
 func (g *grid) build() {
 	clear(g.start)
+	g.maxRadius = 0
 	for _, it := range g.pending {
 		g.start[g.cellOf(it.x, it.y)+1]++
+		g.maxRadius = max(g.maxRadius, it.radius)
 	}
 	for c := 1; c < len(g.start); c++ {
 		g.start[c] += g.start[c-1]
@@ -70,13 +74,11 @@ func (g *grid) build() {
 }
 
 // query appends to dst the slots of items whose body overlaps the circle
-// (x, y, r), in cell order then slot order, and returns dst.
+// (x, y, r), in cell order then the order items were added, and returns dst.
 func (g *grid) query(x, y, r int32, dst []int32) []int32 {
-	x0, x1 := clamp((x-r)/g.cell, 0, g.cols-1), clamp((x+r)/g.cell, 0, g.cols-1)
-	y0, y1 := clamp((y-r)/g.cell, 0, g.rows-1), clamp((y+r)/g.cell, 0, g.rows-1)
-	if x+r < 0 || y+r < 0 {
-		return dst
-	}
+	reach := r + g.maxRadius // an item's body can reach in from a farther cell
+	x0, x1 := clamp((x-reach)/g.cell, 0, g.cols-1), clamp((x+reach)/g.cell, 0, g.cols-1)
+	y0, y1 := clamp((y-reach)/g.cell, 0, g.rows-1), clamp((y+reach)/g.cell, 0, g.rows-1)
 	for cy := y0; cy <= y1; cy++ {
 		for cx := x0; cx <= x1; cx++ {
 			c := cy*g.cols + cx

@@ -22,10 +22,11 @@ type Sim struct {
 	width    int32 // arena size, mm
 	height   int32
 
-	world donburi.World
-	q     queries
-	slots []slot
-	free  [layoutCount][]int32
+	world  donburi.World
+	q      queries
+	slots  []slot
+	free   [layoutCount][]int32 // pooled slots waiting for reuse, per layout
+	pooled [layoutCount]int32   // entities ever created, per layout
 
 	rng     rng
 	tick    uint32
@@ -120,7 +121,8 @@ func New(c *Content, cfg Config) (*Sim, error) {
 		s.seats[i] = seatState{seat: st.Seat, team: int8(st.Team), playerID: st.PlayerID, pet: -1}
 		s.seatIdx[st.Seat] = int8(i)
 	}
-	s.events = make([]Event, 0, 256)
+	s.events = make([]Event, 0, 1024)
+	s.codex = make([]codexHit, 0, len(p.seats)*int(triggerCount))
 	s.scratch = make([]int32, 0, 256)
 	s.slots = make([]slot, 0, 64)
 	s.rec = newRecorder(len(p.seats), s.maxTicks)
@@ -133,6 +135,7 @@ func New(c *Content, cfg Config) (*Sim, error) {
 	case modeRitual:
 		s.setupRitual()
 	}
+	s.reservePools()
 	cell := int32(400 * mmPerCm)
 	for t := range s.grids {
 		s.grids[t].init(s.width, s.height, cell)

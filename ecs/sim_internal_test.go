@@ -1,0 +1,339 @@
+package ecs
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func mustContent(t testing.TB) *Content {
+	t.Helper()
+	c, err := LoadContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestStepSteadyStateAllocatesNothing counts the allocations of every one
+// of 500 ticks of busy play after warm-up, for each benchmark
+// configuration: each must be exactly zero, except the tick a match ends
+// on (it builds the Result and encodes the replay).
+func TestStepSteadyStateAllocatesNothing(t *testing.T) {
+	c := mustContent(t)
+	var before, after runtime.MemStats
+	for _, bc := range benchCases() {
+		t.Run(bc.name, func(t *testing.T) {
+			s, sc := newEpisode(t, c, bc, 3)
+			steady := 0
+			for range 500 {
+				in := sc.inputs()
+				runtime.ReadMemStats(&before)
+				out := s.Step(in)
+				runtime.ReadMemStats(&after)
+				if out.Done {
+					break
+				}
+				if n := after.Mallocs - before.Mallocs; n != 0 {
+					t.Fatalf("tick %d allocated %d times", out.Tick, n)
+				}
+				steady++
+			}
+			if steady < 100 {
+				t.Fatalf("only %d steady ticks before the match ended", steady)
+			}
+			t.Logf("%d steady ticks (to tick %d), no allocation", steady, s.Tick())
+		})
+	}
+}
+
+// TestAppendViewAllocatesNothing: with capacity, building views is free.
+func TestAppendViewAllocatesNothing(t *testing.T) {
+	c := mustContent(t)
+	s, _ := newEpisode(t, c, benchCases()[4], 1)
+	views := s.AppendView(nil)
+	if n := testing.AllocsPerRun(100, func() { views = s.AppendView(views[:0]) }); n != 0 {
+		t.Fatalf("%v allocations per AppendView", n)
+	}
+	if len(views) < 400 {
+		t.Fatalf("only %d entities in a full raid", len(views))
+	}
+}
+
+// TestEntityIDsNeverReused plays a raid where hundreds of adds die and
+// respawn into pooled slots: every spawned id is new, and a dead add's id
+// no longer resolves.
+func TestEntityIDsNeverReused(t *testing.T) {
+	c := mustContent(t)
+	s, sc := newEpisode(t, c, benchCase{mode: "raid", arena: "echidna_brood", players: 40}, 2)
+	seen := map[uint32]bool{}
+	for _, v := range s.AppendView(nil) {
+		seen[v.ID] = true
+	}
+	spawned, died := 0, 0
+	for range 600 {
+		out := s.Step(sc.inputs())
+		for _, e := range out.Events {
+			switch e.Kind {
+			case EventSpawn:
+				spawned++
+				if seen[e.Target] {
+					t.Fatalf("id %d reused", e.Target)
+				}
+				seen[e.Target] = true
+			case EventDeath:
+				if s.Describe(e.Target) != "?" && strings.HasPrefix(s.Describe(e.Target), "add#") && s.lookup(e.Target) != nil {
+					t.Fatalf("dead add %d still resolves", e.Target)
+				}
+				died++
+			}
+		}
+		if out.Done {
+			break
+		}
+	}
+	if spawned < 50 || died < 50 {
+		t.Fatalf("too little churn to test: %d spawned, %d died", spawned, died)
+	}
+}
+
+// TestNewRejectsBadConfigs: every bad config names what is wrong.
+func TestNewRejectsBadConfigs(t *testing.T) {
+	c := mustContent(t)
+	duel := func() Config {
+		return Config{Mode: "battle_1v1", Seed: 1, Seats: []Seat{
+			{Seat: 0, PlayerID: "a", Team: 0, Oracle: OracleSpec{Archetype: "aries", Role: "host"}},
+			{Seat: 1, PlayerID: "b", Team: 1, Oracle: OracleSpec{Archetype: "leo", Role: "host"}},
+		}}
+	}
+	cases := []struct {
+		edit func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Mode = "chess" }, `unknown mode "chess"`},
+		{func(c *Config) { c.Arena = "typhon_maw" }, `arena "typhon_maw" is not an arena of mode battle_1v1`},
+		{func(c *Config) { c.Seats = c.Seats[:1] }, "needs 2 seats, got 1"},
+		{func(c *Config) { c.Seats[1].Team = 0 }, "needs 1 seats per team"},
+		{func(c *Config) { c.Seats[1].Team = 2 }, "team 2 is not a team"},
+		{func(c *Config) { c.Seats[1].Seat = 0 }, "seat 0 appears twice"},
+		{func(c *Config) { c.Seats[1].Seat = MaxSeats }, "out of range"},
+		{func(c *Config) { c.Seats[0].PlayerID = "" }, "player id must be"},
+		{func(c *Config) { c.Seats[0].Oracle.Pet = "dragon" }, `seat 0: ecs: invalid oracle: pet: unknown pet "dragon"`},
+	}
+	for _, tc := range cases {
+		cfg := duel()
+		tc.edit(&cfg)
+		_, err := New(c, cfg)
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+	if _, err := New(c, duel()); err != nil {
+		t.Fatal(err)
+	}
+	raid := Config{Mode: "raid", Seats: benchSeats(c, modeRaid, 41)}
+	if _, err := New(c, raid); err == nil || !strings.Contains(err.Error(), "takes 1 to 40 seats") {
+		t.Errorf("41 raiders: %v", err)
+	}
+}
+
+// TestNewDoesNotAliasConfig: changing the caller's loadout after New does
+// not change the match or its replay.
+func TestNewDoesNotAliasConfig(t *testing.T) {
+	c := mustContent(t)
+	cfg := Config{Mode: "battle_1v1", Seats: []Seat{
+		{Seat: 1, PlayerID: "b", Team: 1, Oracle: OracleSpec{Archetype: "leo", Role: "host", Loadout: []string{"bulwark"}}},
+		{Seat: 0, PlayerID: "a", Team: 0, Oracle: OracleSpec{Archetype: "aries", Role: "host"}},
+	}}
+	s, err := New(c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Seats[0].Oracle.Loadout[0] = "changed"
+	rp := s.Replay()
+	if rp.Seats[0].Seat != 0 || rp.Seats[1].Oracle.Loadout[0] != "bulwark" {
+		t.Fatalf("replay seats %+v", rp.Seats)
+	}
+}
+
+// TestDoneMatchIsInert: after the end, Step changes nothing and Abort
+// returns the real result.
+func TestDoneMatchIsInert(t *testing.T) {
+	c := mustContent(t)
+	s, sc := newEpisode(t, c, benchCases()[0], 1)
+	var out Output
+	for !out.Done {
+		out = s.Step(sc.inputs())
+	}
+	if out.Result == nil || out.Result.Outcome == OutcomeAborted {
+		t.Fatalf("result %+v", out.Result)
+	}
+	again := s.Step(sc.inputs())
+	if !again.Done || again.Tick != out.Tick || again.Hash != out.Hash || len(again.Events) != 0 || again.Result != nil {
+		t.Fatalf("step after the end: %+v", again)
+	}
+	if s.Abort() != out.Result {
+		t.Fatal("Abort after the end must return the match's result")
+	}
+}
+
+// TestAbortResult: an aborted match has every seat abandoned, no rewards,
+// no codex, and a replay of what was played.
+func TestAbortResult(t *testing.T) {
+	c := mustContent(t)
+	s, _ := newEpisode(t, c, benchCases()[2], 1)
+	r := s.Abort()
+	if r.Outcome != OutcomeAborted || r.WinningTeam != -1 || len(r.Rewards) != 0 || len(r.Codex) != 0 {
+		t.Fatalf("aborted result %+v", r)
+	}
+	for _, st := range r.Seats {
+		if st.Result != ResultAbandoned {
+			t.Fatalf("seat %+v", st)
+		}
+	}
+	rp, err := DecodeReplay(r.Replay)
+	if err != nil || len(rp.Ticks) != warmupTicks {
+		t.Fatalf("replay: %v, %d ticks", err, len(rp.Ticks))
+	}
+	if !s.Done() || s.Step(nil).Tick != warmupTicks {
+		t.Fatal("an aborted match must stay ended")
+	}
+}
+
+// TestTooManyInputsAreCapped: beyond MaxInputsPerTick the rest are dropped,
+// reported once and not recorded.
+func TestTooManyInputsAreCapped(t *testing.T) {
+	c := mustContent(t)
+	s, _ := newEpisode(t, c, benchCases()[0], 1)
+	in := make([]Input, MaxInputsPerTick+10)
+	for i := range in {
+		in[i] = Input{Seat: 99, Seq: uint32(i)}
+	}
+	out := s.Step(in)
+	if out.Events[0].Kind != EventInputRejected || Reason(out.Events[0].Code) != ReasonFlood || out.Events[0].Amount != 10 {
+		t.Fatalf("first event %+v", out.Events[0])
+	}
+	rp := s.Replay()
+	if got := len(rp.Ticks[len(rp.Ticks)-1].Inputs); got != MaxInputsPerTick {
+		t.Fatalf("recorded %d inputs", got)
+	}
+}
+
+func TestRNG(t *testing.T) {
+	a, b := newRNG(42), newRNG(42)
+	for range 1000 {
+		if a.next() != b.next() {
+			t.Fatal("same seed, different sequence")
+		}
+	}
+	r1, r2 := newRNG(1), newRNG(2)
+	if r1.next() == r2.next() {
+		t.Fatal("different seeds, same first draw")
+	}
+	r := newRNG(7)
+	counts := make([]int, 6)
+	for range 60000 {
+		v := r.intn(6)
+		counts[v]++
+		if w := r.between(-3, 3); w < -3 || w > 3 {
+			t.Fatalf("between out of range: %d", w)
+		}
+	}
+	for i, n := range counts {
+		if n < 9000 || n > 11000 { // expected 10000, sd ~91
+			t.Fatalf("face %d came up %d times in 60000", i, n)
+		}
+	}
+	z := newRNG(0)
+	if z.next() == 0 && z.next() == 0 {
+		t.Fatal("seed 0 gives a dead generator")
+	}
+}
+
+func TestIsqrt(t *testing.T) {
+	for v := int64(0); v < 100000; v++ {
+		r := isqrt(v)
+		if r*r > v || (r+1)*(r+1) <= v {
+			t.Fatalf("isqrt(%d) = %d", v, r)
+		}
+	}
+	rr := rand.New(rand.NewPCG(1, 1))
+	for range 100000 {
+		v := rr.Int64N(1 << 62)
+		r := isqrt(v)
+		if r*r > v || (r+1)*(r+1) <= v {
+			t.Fatalf("isqrt(%d) = %d", v, r)
+		}
+	}
+}
+
+// TestFacingOf compares the integer direction with a floating-point one
+// (test code may use floats): at most one step (1/256 turn) apart.
+func TestFacingOf(t *testing.T) {
+	if facingOf(1000, 0) != 0 || facingOf(0, 1000) != 64 || facingOf(-1000, 0) != 128 || facingOf(0, -1000) != 192 {
+		t.Fatal("axis directions wrong")
+	}
+	rr := rand.New(rand.NewPCG(2, 2))
+	for range 100000 {
+		dx, dy := int32(rr.IntN(400001)-200000), int32(rr.IntN(400001)-200000)
+		if dx == 0 && dy == 0 {
+			continue
+		}
+		want := math.Atan2(float64(dy), float64(dx)) / (2 * math.Pi) * 256
+		if want < 0 {
+			want += 256
+		}
+		got := float64(facingOf(dx, dy))
+		diff := math.Abs(got - want)
+		diff = math.Min(diff, 256-diff)
+		if diff > 0.51 {
+			t.Fatalf("facingOf(%d, %d) = %v, want %.2f", dx, dy, got, want)
+		}
+	}
+}
+
+// TestGridMatchesBruteForce: area queries and nearest searches agree with
+// a scan of every item.
+func TestGridMatchesBruteForce(t *testing.T) {
+	rr := rand.New(rand.NewPCG(3, 3))
+	var g grid
+	w, h := int32(60000), int32(45000)
+	g.init(w, h, 4000)
+	var items []gridItem
+	for i := range 500 {
+		it := gridItem{slot: int32(i), x: rr.Int32N(w + 1), y: rr.Int32N(h + 1), radius: rr.Int32N(600), kind: Kind(1 + rr.IntN(5))}
+		items = append(items, it)
+		g.add(it)
+	}
+	g.build()
+	for range 2000 {
+		x, y, r := rr.Int32N(w+1), rr.Int32N(h+1), rr.Int32N(15000)
+		got := g.query(x, y, r, nil)
+		var want []int32
+		for _, it := range items {
+			if within(x, y, it.x, it.y, r+it.radius) {
+				want = append(want, it.slot)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("query(%d,%d,%d): got %v want %v", x, y, r, got, want)
+		}
+		best, bestD := int32(-1), int64(r)*int64(r)+1
+		for _, it := range items {
+			if it.kind != KindOracle {
+				continue
+			}
+			if d := dist2(x, y, it.x, it.y); d < bestD || d == bestD && it.slot < best {
+				best, bestD = it.slot, d
+			}
+		}
+		if n := g.nearest(x, y, r, isOracle); n != best {
+			t.Fatalf("nearest(%d,%d,%d) = %d, want %d", x, y, r, n, best)
+		}
+	}
+}
