@@ -253,7 +253,9 @@ func BenchmarkStepLatency(b *testing.B) {
 			}
 		}
 		slices.Sort(samples)
-		at := func(q float64) float64 { return float64(samples[min(len(samples)-1, int(q*float64(len(samples))))].Nanoseconds()) }
+		at := func(q float64) float64 {
+			return float64(samples[min(len(samples)-1, int(q*float64(len(samples))))].Nanoseconds())
+		}
 		b.ReportMetric(at(0.50), "p50-ns")
 		b.ReportMetric(at(0.99), "p99-ns")
 		b.ReportMetric(float64(samples[len(samples)-1].Nanoseconds()), "max-ns")
