@@ -2,12 +2,253 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/server"
+	"github.com/pkg/profile"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// runRoom is not built yet; the issue that builds it replaces this file.
-func runRoom(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "pantheon room: not built yet")
-	return 2
+// runRoom runs a room server until ctx is cancelled (SIGINT/SIGTERM), then
+// drains it. Every flag can also be set through the environment as
+// PANTHEON_<FLAG> (upper case, dashes as underscores); a flag on the
+// command line wins.
+func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pantheon room", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg                     server.Config
+		ticketKey, kcpKey       string
+		tickRates, graces       string
+		origins                 string
+		dbURL, outboxDir        string
+		profMode, profDir       string
+		logLevel, logFormat     string
+		waitDeadline, ticketTTL time.Duration
+	)
+	fs.StringVar(&cfg.ServerID, "server-id", "room-1", "name of this room server (heartbeats, match records)")
+	fs.StringVar(&cfg.Region, "region", "local", "region reported to the lobby")
+	fs.StringVar(&cfg.KCPAddr, "kcp", "127.0.0.1:7000", "UDP listen address for KCP clients")
+	fs.StringVar(&cfg.WSAddr, "ws", "127.0.0.1:7001", "TCP listen address for WebSocket clients (path /v1/play)")
+	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:7002", "TCP listen address of the control API, /metrics and /debug/pprof")
+	fs.StringVar(&cfg.PublicKCPAddr, "public-kcp", "", "KCP address advertised to players (default: the bound -kcp address)")
+	fs.StringVar(&cfg.PublicWSURL, "public-ws", "", "WebSocket URL advertised to players (default: ws://<bound -ws>/v1/play)")
+	fs.StringVar(&cfg.PublicControlURL, "public-control", "", "control URL advertised to the lobby (default: http://<bound -admin>)")
+	fs.StringVar(&origins, "ws-origins", "", "comma-separated browser origins allowed on WebSocket (\"*\" for any)")
+	fs.StringVar(&ticketKey, "ticket-key", "", "join ticket signing key, at least 32 bytes (default: random per process)")
+	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "bearer secret shared with the lobby, at least 16 bytes (required)")
+	fs.StringVar(&kcpKey, "kcp-key", "", "base64 AES key (16, 24 or 32 bytes) turning on KCP AES-GCM (default off)")
+	fs.StringVar(&cfg.LobbyURL, "lobby", "", "lobby base URL for heartbeats (default: no heartbeats)")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 2*time.Second, "heartbeat interval")
+	fs.IntVar(&cfg.MaxRooms, "max-rooms", 256, "rooms hosted at most")
+	fs.IntVar(&cfg.Shards, "shards", 0, "scheduler goroutines stepping rooms (0: GOMAXPROCS)")
+	fs.StringVar(&tickRates, "tick-rate", "", "clock rate overrides, e.g. raid=30,ritual=60 (Hz, 10..120)")
+	fs.IntVar(&cfg.MaxCatchUp, "max-catch-up", 4, "ticks a room runs at most in one go after a stall")
+	fs.DurationVar(&waitDeadline, "wait-deadline", 60*time.Second, "how long a room waits for its players")
+	fs.StringVar(&graces, "grace", "", "seat hold after a drop per mode, e.g. raid=60s,battle_1v1=15s")
+	fs.DurationVar(&cfg.DefaultGrace, "default-grace", 30*time.Second, "seat hold after a drop for modes not in -grace")
+	fs.DurationVar(&ticketTTL, "ticket-ttl", 5*time.Minute, "lifetime of issued join tickets")
+	fs.IntVar(&cfg.InboxSize, "inbox", 64, "per-connection input queue (inputs)")
+	fs.Float64Var(&cfg.InputRate, "input-rate", 90, "inputs per second a connection may send")
+	fs.IntVar(&cfg.InputBurst, "input-burst", 30, "input rate limiter burst")
+	fs.IntVar(&cfg.FloodLimit, "flood-limit", 150, "rate-limited inputs before a connection is closed")
+	fs.IntVar(&cfg.SlowConsumerTicks, "slow-consumer-ticks", 60, "ticks a snapshot may stay untaken before slow_consumer")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 5*time.Minute, "how long a drain lets rooms finish before aborting them")
+	fs.DurationVar(&cfg.FlushTimeout, "flush-timeout", 30*time.Second, "how long a drain waits for results to reach the outbox")
+	fs.StringVar(&dbURL, "database", "sqlite:data/pantheon.db", "results store: postgres://... or sqlite:PATH")
+	fs.StringVar(&outboxDir, "outbox", "data/outbox", "directory of the durable results outbox")
+	fs.StringVar(&profMode, "profile", "", "write a profile while running: cpu, mem or trace")
+	fs.StringVar(&profDir, "profile-dir", ".", "directory for -profile output")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&logFormat, "log-format", "text", "text or json")
+	if err := envDefaults(fs); err != nil {
+		fmt.Fprintln(stderr, "pantheon room:", err)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "pantheon room:", err)
+		return 1
+	}
+	log, err := newLogger(stderr, logLevel, logFormat)
+	if err != nil {
+		return fail(err)
+	}
+	cfg.Logger, cfg.WaitDeadline, cfg.TicketTTL = log, waitDeadline, ticketTTL
+	if origins != "" {
+		cfg.AllowedOrigins = strings.Split(origins, ",")
+	}
+	if cfg.TicketKey, err = roomTicketKey(ticketKey, log); err != nil {
+		return fail(err)
+	}
+	if kcpKey != "" {
+		if cfg.KCPKey, err = base64.StdEncoding.DecodeString(kcpKey); err != nil {
+			return fail(fmt.Errorf("-kcp-key: %w", err))
+		}
+	}
+	if cfg.TickRates, err = parseModeInts(tickRates); err != nil {
+		return fail(fmt.Errorf("-tick-rate: %w", err))
+	}
+	if cfg.Grace, err = parseModeDurations(graces); err != nil {
+		return fail(fmt.Errorf("-grace: %w", err))
+	}
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		return fail(err)
+	}
+
+	if stop, err := startProfile(profMode, profDir); err != nil {
+		return fail(err)
+	} else if stop != nil {
+		defer stop()
+	}
+
+	content, err := ecs.LoadContent()
+	if err != nil {
+		return fail(err)
+	}
+	// Room servers must start and keep ticking while the database is down:
+	// results wait in the outbox, so the schema is not checked here.
+	store, err := persistence.OpenConfig(ctx, persistence.Config{URL: dbURL, SkipSchemaCheck: true})
+	if err != nil {
+		return fail(err)
+	}
+	defer store.Close()
+	cfg.Registry = prometheus.NewRegistry()
+	outbox, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: outboxDir, Registerer: cfg.Registry, Logger: log}, store)
+	if err != nil {
+		return fail(err)
+	}
+	defer outbox.Close()
+	flushCtx, stopFlush := context.WithCancel(context.Background())
+	flushed := make(chan error, 1)
+	go func() { flushed <- outbox.Run(flushCtx) }()
+	defer func() {
+		stopFlush()
+		<-flushed
+	}()
+
+	srv, err := server.New(cfg, content, outbox)
+	if err != nil {
+		return fail(err)
+	}
+	if err := srv.Run(ctx); err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+// envDefaults sets each flag of fs from PANTHEON_<NAME> when that is set,
+// so the command line still wins.
+func envDefaults(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "PANTHEON_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	})
+	return err
+}
+
+// roomTicketKey returns the configured key, or a random one: tickets are
+// issued and checked by this process only, so a per-process key works
+// unless several processes must accept each other's tickets.
+func roomTicketKey(s string, log *slog.Logger) ([]byte, error) {
+	if s != "" {
+		return []byte(s), nil
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	log.Info("no -ticket-key given; signing join tickets with a random per-process key")
+	return key, nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+// startProfile starts pkg/profile in mode ("" for none) and returns its stop.
+func startProfile(mode, dir string) (func(), error) {
+	var opt func(*profile.Profile)
+	switch mode {
+	case "":
+		return nil, nil
+	case "cpu":
+		opt = profile.CPUProfile
+	case "mem":
+		opt = profile.MemProfile
+	case "trace":
+		opt = profile.TraceProfile
+	default:
+		return nil, fmt.Errorf("-profile %q: want cpu, mem or trace", mode)
+	}
+	p := profile.Start(opt, profile.ProfilePath(dir), profile.NoShutdownHook)
+	return p.Stop, nil
+}
+
+// parseModeInts parses "mode=n,mode=n".
+func parseModeInts(s string) (map[string]int, error) {
+	out := map[string]int{}
+	err := parseModeList(s, func(mode, v string) error {
+		n, err := strconv.Atoi(v)
+		out[mode] = n
+		return err
+	})
+	return out, err
+}
+
+// parseModeDurations parses "mode=dur,mode=dur".
+func parseModeDurations(s string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	err := parseModeList(s, func(mode, v string) error {
+		d, err := time.ParseDuration(v)
+		out[mode] = d
+		return err
+	})
+	return out, err
+}
+
+func parseModeList(s string, set func(mode, v string) error) error {
+	if s == "" {
+		return nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		mode, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return errors.New("want mode=value pairs separated by commas")
+		}
+		if err := set(mode, v); err != nil {
+			return fmt.Errorf("%s: %w", mode, err)
+		}
+	}
+	return nil
 }

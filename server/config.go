@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Modes a room can run. They match the control API and persistence.
@@ -138,6 +140,11 @@ type Config struct {
 
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
+	// Registry is where the server registers its metrics (and the Go and
+	// process collectors); /metrics serves it. Share it to put other
+	// components' metrics (the persistence outbox) on the same page.
+	// Default: a new registry (never the global default).
+	Registry *prometheus.Registry
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -182,6 +189,9 @@ func (c Config) WithDefaults() Config {
 	defDur(&c.FlushTimeout, 30*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
 	}
 	return c
 }

@@ -33,8 +33,8 @@ type metrics struct {
 	resultQueue  prometheus.Gauge
 }
 
-func newMetrics() *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{reg: reg}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -354,8 +354,9 @@ func abortedRecord(spec RoomSpec) persistence.MatchRecord {
 	return rec
 }
 
-// newResumeToken returns a fresh 128-bit random token (22 characters).
-func newResumeToken() string {
+// randomToken returns 128 random bits as 22 base64url characters (resume
+// tokens, room ids).
+func randomToken() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("server: crypto/rand failed: %v", err)) // broken invariant: no entropy

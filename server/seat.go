@@ -81,7 +81,7 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 	}
 	s.conn = j.c
 	s.droppedAt = time.Time{}
-	s.token = newResumeToken()
+	s.token = randomToken()
 	if j.resume {
 		s.enc.Resume(j.lastAck)
 	} else {

@@ -33,7 +33,6 @@ type Server struct {
 	tickObserver   *tickHist     // optional extra observer (benchmarks)
 	drops          inputDrops    // pre-resolved input drop counters
 	group          routines      // every goroutine the server starts
-	nextRoom       atomicCounter // room id sequence
 
 	mu        sync.Mutex
 	started   bool
@@ -70,7 +69,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, sink 
 	if err != nil {
 		return nil, err
 	}
-	m := newMetrics()
+	m := newMetrics(cfg.Registry)
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, metrics: m, tickets: tk,
 		reg:            newRegistry(cfg.MaxRooms),
@@ -197,6 +196,14 @@ func (s *Server) Shutdown() error {
 	s.mu.Unlock()
 	s.reg.setDraining()
 	s.log.Info("draining", "rooms", s.reg.len(), "deadline", s.cfg.DrainTimeout)
+	// Rooms still waiting for players would never start now: end them at
+	// once so their players can be matched elsewhere.
+	for _, r := range s.reg.rooms() {
+		if r.summary().State == StateWaiting {
+			r.requestAbort(netcode.CodeServerDraining, "server draining before the match started")
+		}
+	}
+	s.pokeShards()
 	if !s.waitRooms(s.cfg.DrainTimeout) {
 		for _, r := range s.reg.rooms() {
 			r.requestAbort(netcode.CodeServerDraining, "server draining")
@@ -269,7 +276,7 @@ func (s *Server) CreateRoom(spec RoomSpec) (r *room, existed bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: match %s: %v", ErrBadSpec, spec.MatchID, err)
 	}
-	id := fmt.Sprintf("r_%s_%d", s.cfg.ServerID, s.nextRoom.next())
+	id := "r_" + randomToken()[:16] // 96 random bits
 	rm := newRoom(id, spec, eng, s, time.Now())
 	got, existed, err := s.reg.add(rm)
 	if err != nil || existed {
@@ -372,15 +379,3 @@ func (g *routines) Go(f func()) {
 // Wait blocks until every goroutine started by Go has returned.
 func (g *routines) Wait() { g.wg.Wait() }
 
-// atomicCounter hands out 1, 2, 3, ...
-type atomicCounter struct {
-	mu sync.Mutex
-	n  uint64
-}
-
-func (c *atomicCounter) next() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n++
-	return c.n
-}
