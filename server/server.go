@@ -29,10 +29,10 @@ type Server struct {
 	newEngine      engineFactory
 	contentVersion string
 	shards         []*shard
-	window         tickHist      // tick durations since the last heartbeat
-	tickObserver   *tickHist     // optional extra observer (benchmarks)
-	drops          inputDrops    // pre-resolved input drop counters
-	group          routines      // every goroutine the server starts
+	window         tickHist   // tick durations since the last heartbeat
+	tickObserver   *tickHist  // optional extra observer (benchmarks)
+	drops          inputDrops // pre-resolved input drop counters
+	group          routines   // every goroutine the server starts
 
 	mu        sync.Mutex
 	started   bool
@@ -378,4 +378,3 @@ func (g *routines) Go(f func()) {
 
 // Wait blocks until every goroutine started by Go has returned.
 func (g *routines) Wait() { g.wg.Wait() }
-
