@@ -140,6 +140,11 @@ func ParseContent(fsys fs.FS) (*Content, error) {
 	c.drops = decoders[14].dst.(*dropsFile).Tables
 	c.codex = decoders[15].dst.(*codexFile).Entries
 
+	if len(k.problems) > 0 {
+		// Cross-file checks on half-read content would only repeat these.
+		k.problems = append(k.problems, Problem{File: "(all files)", Message: "cross-file checks skipped until every file reads and decodes"})
+		return nil, &ContentError{Problems: k.problems}
+	}
 	c.check(k, statuses)
 	if len(k.problems) > 0 {
 		return nil, &ContentError{Problems: k.problems}
