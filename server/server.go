@@ -37,6 +37,7 @@ type Server struct {
 	mu        sync.Mutex
 	started   bool
 	extra     []listener // added before Start (in-memory transports in tests and benchmarks)
+	manual    bool       // benchmarks: Start runs no shard goroutines; the caller calls pass
 	listeners []listener
 	admin     *http.Server
 	adminAddr string
@@ -123,7 +124,9 @@ func (s *Server) Start() error {
 	s.mu.Unlock()
 
 	for _, sh := range s.shards {
-		sh := sh
+		if s.manual {
+			break
+		}
 		s.group.Go(func() { sh.run(s.stopShards) })
 	}
 	s.group.Go(func() { s.results.run(s.flushCtx, s.stopResults) })
@@ -133,7 +136,6 @@ func (s *Server) Start() error {
 		}
 	})
 	for _, l := range s.listeners {
-		l := l
 		s.group.Go(func() { s.acceptLoop(l) })
 	}
 	if s.cfg.LobbyURL != "" {

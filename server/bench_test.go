@@ -1,0 +1,242 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+	"github.com/pantheon-oracles/pantheon/persistence"
+)
+
+// benchClient is a minimal in-memory client for BenchmarkRooms: it acks
+// every snapshot (so the server encodes real deltas against acknowledged
+// baselines) without rebuilding the world, so the heap measured is the
+// server's, not 8 clients' baseline rings per room.
+type benchClient struct {
+	c    transport.Conn
+	seq  uint32
+	ack  uint32 // written by the reader, read by the driver under mu
+	mu   sync.Mutex
+	buf  []byte
+	done chan struct{}
+}
+
+func (bc *benchClient) read() {
+	defer close(bc.done)
+	var f netcode.SnapshotFrame
+	var ack []byte
+	for {
+		frame, err := bc.c.ReadFrame()
+		if err != nil {
+			return
+		}
+		if k, _ := netcode.PeekKind(frame); k != netcode.KindSnapshot {
+			continue
+		}
+		if netcode.DecodeSnapshot(frame, &f) != nil {
+			return
+		}
+		ack = netcode.AppendAck(ack[:0], f.Tick)
+		_ = bc.c.WriteFrame(ack)
+		bc.mu.Lock()
+		bc.ack = f.Tick
+		bc.mu.Unlock()
+	}
+}
+
+// send sends the next input: walk in a slowly turning circle, cast slot 1
+// every 16th input.
+func (bc *benchClient) send() {
+	bc.seq++
+	in := netcode.Input{Seq: bc.seq, MoveX: int32(bc.seq%64) * 16, MoveY: 500 - int32(bc.seq%32)*32, CastSlot: -1}
+	if bc.seq%16 == 0 {
+		in.CastSlot = 0
+	}
+	bc.mu.Lock()
+	ack := bc.ack
+	bc.mu.Unlock()
+	bc.buf = netcode.AppendInputFrame(bc.buf[:0], &netcode.InputFrame{AckTick: ack, Inputs: []netcode.Input{in}})
+	_ = bc.c.WriteFrame(bc.buf)
+}
+
+// BenchmarkRooms steps N raid rooms of 8 players each at 30 Hz on one
+// goroutine (one core's worth of scheduler), with clients on the in-memory
+// transport sending an input per tick and acking every snapshot. Time is
+// synthetic: each iteration is one 30 Hz period, so every room ticks once.
+// Reported: ns/room-tick (mean time of one room's tick: inputs, step,
+// snapshots for 8 clients), p99-tick-ns, rooms/core (how many such rooms
+// one core sustains at 30 Hz), cpu-ns/room-tick (process CPU including the
+// in-process clients and transports; an upper bound) and heap-bytes/room.
+func BenchmarkRooms(b *testing.B) {
+	content, err := ecs.LoadContent()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, rooms := range []int{16, 64, 128} {
+		b.Run(fmt.Sprintf("rooms=%d/players=8/hz=30", rooms), func(b *testing.B) {
+			benchRooms(b, content, rooms)
+		})
+	}
+}
+
+func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
+	cfg := testConfig()
+	cfg.Shards = 1
+	cfg.TickRates = map[string]int{ModeRaid: 30}
+	cfg.InboxSize = 64
+	s, err := New(cfg, content, discardSink{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.manual = true
+	var hist tickHist
+	s.tickObserver = &hist
+	mem, _ := transport.NewMemNetwork(transport.LinkConfig{QueueLimit: 1 << 16})
+	lc := transport.ServerConfig()
+	lc.MaxPending, lc.AcceptQueue = 8*rooms+64, 8*rooms+64 // every client dials at once
+	ml, _ := mem.Listen("room", lc)
+	s.addListener(netListener{Listener: ml, name: "mem"})
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	sh := s.shards[0]
+	now := time.Now()
+	clock := func() time.Time { return now }
+
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	heapBefore := ms.HeapAlloc
+	var clients []*benchClient
+	for r := 0; r < rooms; r++ {
+		seats, err := bot.Seats(content, ModeRaid, 8, uint64(r+1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		spec := RoomSpec{MatchID: fmt.Sprintf("m_bench_%d", r), Mode: ModeRaid, Seed: uint64(r)}
+		for _, st := range seats {
+			o := st.Oracle
+			spec.Seats = append(spec.Seats, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
+				Oracle: OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
+		}
+		rm, _, err := s.CreateRoom(spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tickets, _ := s.issueTickets(rm)
+		for _, tk := range tickets {
+			c, err := mem.Dialer("room", transport.ClientConfig()).Dial(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = c.WriteFrame(netcode.AppendHello(nil, &netcode.Hello{Version: netcode.Version, Ticket: tk.Ticket}))
+			bc := &benchClient{c: c, done: make(chan struct{})}
+			go bc.read()
+			clients = append(clients, bc)
+		}
+	}
+	// Seat everyone, then warm up 60 ticks (the ring, encoders and sims grow
+	// to their steady size).
+	deadline := time.Now().Add(30 * time.Second)
+	for _, r := range s.reg.rooms() {
+		for r.players.Load() < 8 {
+			if time.Now().After(deadline) {
+				b.Fatalf("room %s seated %d of 8", r.id, r.players.Load())
+			}
+			sh.pass(clock)
+			time.Sleep(time.Millisecond) // let the readers queue their joins
+		}
+	}
+	step := time.Second / 30
+	tick := func() {
+		for _, bc := range clients {
+			bc.send()
+		}
+		now = now.Add(step)
+		sh.pass(clock)
+	}
+	for i := 0; i < 60; i++ {
+		tick()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	heapWith := ms.HeapAlloc
+
+	var drained [tickBuckets]uint64
+	hist.drain(&drained)
+	clear(drained[:])
+	var ticked time.Duration
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for _, bc := range clients {
+			bc.send()
+		}
+		now = now.Add(step)
+		b.StartTimer()
+		t0 := time.Now()
+		sh.pass(clock)
+		ticked += time.Since(t0)
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	hist.drain(&drained)
+	var roomTicks uint64
+	for _, n := range drained {
+		roomTicks += n
+	}
+	if roomTicks < uint64(b.N*rooms)*9/10 {
+		b.Fatalf("only %d room-ticks in %d periods of %d rooms: rooms ended during the benchmark", roomTicks, b.N, rooms)
+	}
+	perTick := float64(ticked.Nanoseconds()) / float64(roomTicks)
+	b.ReportMetric(perTick, "ns/room-tick")
+	b.ReportMetric(float64(quantile(&drained, 0.99).Nanoseconds()), "p99-tick-ns")
+	b.ReportMetric(float64(step.Nanoseconds())/perTick, "rooms/core")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(roomTicks), "cpu-ns/room-tick")
+
+	for _, bc := range clients {
+		bc.c.Close()
+	}
+	for _, r := range s.reg.rooms() {
+		r.requestAbort(netcode.CodeServerDraining, "benchmark over")
+	}
+	for s.reg.len() > 0 {
+		now = now.Add(step)
+		sh.pass(clock)
+	}
+	if err := s.Shutdown(); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range clients {
+		<-bc.done
+	}
+	// Heap per room: the live heap with the rooms running (after warm-up)
+	// minus before they were created. It includes each room's sim (and its
+	// replay record so far), snapshot ring, and 8 server-side connections.
+	b.ReportMetric(float64(int64(heapWith)-int64(heapBefore))/float64(rooms), "heap-bytes/room")
+}
+
+// discardSink drops results (a MemorySink would keep every replay alive
+// and count it in the next run's heap).
+type discardSink struct{}
+
+func (discardSink) Submit(context.Context, persistence.MatchRecord) error { return nil }
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
