@@ -56,6 +56,14 @@ type OracleSpec struct {
 	Totem     string   // warband totem id or ""
 }
 
+// ValidateConfig checks that cfg describes a playable match without
+// building it (what New checks first): errors wrap ErrInvalidConfig or
+// ErrInvalidOracle and name the bad field.
+func (c *Content) ValidateConfig(cfg Config) error {
+	_, err := c.plan(cfg)
+	return err
+}
+
 // matchPlan is a validated Config resolved against content.
 type matchPlan struct {
 	mode    int

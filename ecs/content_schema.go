@@ -188,7 +188,10 @@ type PhaseDef struct {
 }
 
 // RaidDef is a raid encounter: the chamber, its boss, its phases and its
-// enrage timer.
+// enrage timer. Raiders start in rows of eight around (SpawnXCm, SpawnYCm);
+// the boss at (BossXCm, BossYCm); adds appear at seeded places within
+// SpawnSpreadCm of the boss, never more than AddCap alive at once. Every
+// SlamMs the boss slams everything within SlamRadiusCm for SlamDamage.
 type RaidDef struct {
 	ID             string     `json:"id"`
 	Name           string     `json:"name"`

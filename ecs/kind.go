@@ -98,6 +98,7 @@ const (
 	modeRitual
 )
 
+// String names the mode kind as content does.
 func (k modeKind) String() string {
 	switch k {
 	case modeBattle:
@@ -133,6 +134,7 @@ const (
 	triggerCount
 )
 
+// String names the trigger as content does.
 func (t trigger) String() string {
 	switch t {
 	case triggerFirstBlood:

@@ -161,8 +161,11 @@ func (s *Sim) Done() bool { return s.done }
 // initial state).
 func (s *Sim) Hash() uint64 { return s.hash }
 
-// Mode and Arena are the match's mode and (resolved) arena ids.
-func (s *Sim) Mode() string  { return s.mode.ID }
+// Mode is the match's mode id.
+func (s *Sim) Mode() string { return s.mode.ID }
+
+// Arena is the match's arena id (the mode's default when the config left
+// it empty).
 func (s *Sim) Arena() string { return s.plan.arena }
 
 // SeatEntity returns the entity id of seat's oracle (for a client's

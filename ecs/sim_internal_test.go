@@ -163,6 +163,9 @@ func TestNewRejectsBadConfigs(t *testing.T) {
 		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("want %q, got %v", tc.want, err)
 		}
+		if verr := c.ValidateConfig(cfg); verr == nil || verr.Error() != err.Error() {
+			t.Errorf("ValidateConfig: %v, New: %v", verr, err)
+		}
 	}
 	if _, err := New(c, duel()); err != nil {
 		t.Fatal(err)
