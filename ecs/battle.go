@@ -123,12 +123,7 @@ func (s *Sim) zoneStrike(t *tag, z *zone, b *body) {
 // battleEnd decides a battle: last team standing, or more damage at the
 // time limit; both teams falling together, or equal damage, is a draw.
 func (s *Sim) battleEnd() (outcome, team int, ended bool) {
-	var standing [2]int
-	for i := range s.seats {
-		if alive(s.slots[s.seats[i].slot].entry) {
-			standing[s.seats[i].team]++
-		}
-	}
+	standing := [2]int{s.standing(0), s.standing(1)}
 	switch {
 	case standing[0] == 0 && standing[1] == 0:
 		return outcomeDraw, -1, true

@@ -126,12 +126,7 @@ func (s *Sim) raidTick() {
 
 // raidHazards opens n hazard zones under seeded-random living oracles.
 func (s *Sim) raidHazards(n int32) {
-	living := int32(0)
-	for i := range s.seats {
-		if alive(s.slots[s.seats[i].slot].entry) {
-			living++
-		}
-	}
+	living := int32(s.standing(-1))
 	if living == 0 {
 		return
 	}
@@ -157,14 +152,8 @@ func (s *Sim) raidEnd() (outcome int, ended bool) {
 	if s.raid.bossDead {
 		return outcomeRaidWin, true
 	}
-	standing := 0
-	for i := range s.seats {
-		if alive(s.slots[s.seats[i].slot].entry) {
-			standing++
-		}
-	}
 	switch {
-	case standing == 0:
+	case s.standing(-1) == 0:
 		return outcomeWipe, true
 	case s.tick >= s.maxTicks:
 		return outcomeTimeout, true

@@ -229,13 +229,7 @@ func (s *Sim) ritualEnd() (outcome int, ended bool) {
 	if s.ritual.success {
 		return outcomeRitualSuccess, true
 	}
-	standing := 0
-	for i := range s.seats {
-		if alive(s.slots[s.seats[i].slot].entry) {
-			standing++
-		}
-	}
-	if standing == 0 || s.tick >= s.maxTicks {
+	if s.standing(-1) == 0 || s.tick >= s.maxTicks {
 		return outcomeRitualFailure, true
 	}
 	return 0, false

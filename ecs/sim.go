@@ -247,3 +247,14 @@ func (s *Sim) Replay() *Replay {
 	}
 	return r
 }
+
+// standing counts the living oracles on team (-1 for every team).
+func (s *Sim) standing(team int8) int {
+	n := 0
+	for i := range s.seats {
+		if (team < 0 || s.seats[i].team == team) && alive(s.slots[s.seats[i].slot].entry) {
+			n++
+		}
+	}
+	return n
+}
