@@ -119,6 +119,7 @@ func (c *config) run(pass *analysis.Pass) (any, error) {
 			c.checkImport(pass, imp, path, root)
 		}
 	}
+	checkPackageQueries(pass)
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	filter := []ast.Node{(*ast.RangeStmt)(nil), (*ast.GoStmt)(nil), (*ast.SelectStmt)(nil),
 		(*ast.ChanType)(nil), (*ast.SendStmt)(nil), (*ast.CallExpr)(nil), (*ast.Ident)(nil)}
@@ -179,9 +180,58 @@ func checkCall(pass *analysis.Pass, call *ast.CallExpr) {
 		if fn.Pkg() != nil && fn.Pkg().Path() == "fmt" && strings.HasPrefix(fn.Name(), "Print") {
 			pass.Reportf(call.Pos(), "fmt.%s writes to stdout: return events as data instead", fn.Name())
 		}
+		if sharedQueryMethod(fn) {
+			pass.Reportf(call.Pos(), "ComponentType.%s uses the component type's one query, whose per-world cache is an unguarded map shared by every world: build a donburi.Query per Sim", fn.Name())
+		}
 	}
 	if tv, ok := pass.TypesInfo.Types[call]; ok && tv.Value == nil && tv.Type != nil && hasFloat(tv.Type, 0) {
 		pass.Reportf(call.Pos(), "call or conversion yields a float (%s): sim arithmetic is fixed-point", tv.Type)
+	}
+}
+
+// sharedQueryMethod reports whether fn is a donburi ComponentType method
+// that runs the type's built-in (process-wide) query.
+func sharedQueryMethod(fn *types.Func) bool {
+	if fn.Pkg() == nil || fn.Pkg().Path() != donburiPath {
+		return false
+	}
+	switch fn.Name() {
+	case "Each", "EachEntity", "Iter", "First", "FirstEntity", "MustFirst", "MustFirstEntity":
+	default:
+		return false
+	}
+	sig, ok := fn.Type().(*types.Signature)
+	if !ok || sig.Recv() == nil {
+		return false
+	}
+	return namedIn(sig.Recv().Type(), "ComponentType")
+}
+
+// namedIn reports whether t (or what it points to) is the donburi type name.
+func namedIn(t types.Type, name string) bool {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == donburiPath && n.Obj().Name() == name
+}
+
+// donburiPath is the import path of donburi.
+const donburiPath = "github.com/yohamta/donburi"
+
+// checkPackageQueries reports package-level donburi queries: one query
+// serving several worlds shares its unguarded per-world cache between them.
+func checkPackageQueries(pass *analysis.Pass) {
+	scope := pass.Pkg.Scope()
+	for _, name := range scope.Names() {
+		v, ok := scope.Lookup(name).(*types.Var)
+		if !ok || (!namedIn(v.Type(), "Query") && !namedIn(v.Type(), "OrderedQuery")) {
+			continue
+		}
+		if f := pass.Fset.File(v.Pos()); f != nil && strings.HasSuffix(f.Name(), "_test.go") {
+			continue
+		}
+		pass.Reportf(v.Pos(), "package-level donburi query %s is shared by every world: build queries per Sim", name)
 	}
 }
 
