@@ -2,12 +2,58 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+
+	"github.com/pantheon-oracles/pantheon/bench"
 )
 
-// runBench is not built yet; the issue that builds it replaces this file.
-func runBench(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "pantheon bench: not built yet")
-	return 2
+// runBench runs a bench scenario against a running room server and prints
+// its report. Flags can also come from PANTHEON_BENCH_<FLAG>; the command
+// line wins.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pantheon bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg bench.Config
+	var format string
+	fs.StringVar(&cfg.Scenario, "scenario", "idle", "scenario: idle (RSS growth per idle connection)")
+	fs.StringVar(&cfg.Target, "target", "http://127.0.0.1:7002", "room server admin/control URL (loopback only)")
+	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "room server's fleet secret (required)")
+	fs.IntVar(&cfg.Clients, "clients", 1000, "clients to connect (1..5000)")
+	fs.Float64Var(&cfg.KCPFraction, "kcp-fraction", 0.5, "share of clients on KCP; the rest use WebSocket")
+	fs.IntVar(&cfg.RoomSize, "room-size", 40, "seats per raid room; one stays empty so the room keeps waiting")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "connects in flight")
+	fs.DurationVar(&cfg.Settle, "settle", 0, "idle time before the second RSS reading (default 3s)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 0, "bound on the whole run (default 2m)")
+	fs.StringVar(&format, "format", "text", "report format: text or json")
+	if err := envPrefixDefaults(fs, "PANTHEON_BENCH_"); err != nil {
+		fmt.Fprintln(stderr, "pantheon bench:", err)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if format != "text" && format != "json" {
+		fmt.Fprintln(stderr, "pantheon bench: -format must be text or json")
+		return 2
+	}
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "pantheon bench:", err)
+		return 1
+	}
+	if format == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "pantheon bench:", err)
+		return 1
+	}
+	if rep.Failed > 0 {
+		return 1
+	}
+	return 0
 }

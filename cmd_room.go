@@ -153,10 +153,14 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 
 // envDefaults sets each flag of fs from PANTHEON_<NAME> when that is set,
 // so the command line still wins.
-func envDefaults(fs *flag.FlagSet) error {
+func envDefaults(fs *flag.FlagSet) error { return envPrefixDefaults(fs, "PANTHEON_") }
+
+// envPrefixDefaults sets each flag of fs from <prefix><NAME> (upper case,
+// dashes as underscores) when that variable is set.
+func envPrefixDefaults(fs *flag.FlagSet, prefix string) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "PANTHEON_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := prefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok && err == nil {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s: %w", name, e)

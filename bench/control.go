@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// controlClient speaks the room server's control API (server/CONTROL_API.md)
+// and reads its /metrics.
+type controlClient struct {
+	base   string // e.g. http://127.0.0.1:7002
+	secret string
+	http   *http.Client
+}
+
+// roomSpec is the body of POST /v1/rooms.
+type roomSpec struct {
+	MatchID string     `json:"match_id"`
+	Mode    string     `json:"mode"`
+	Arena   string     `json:"arena,omitempty"`
+	Seed    uint64     `json:"seed"`
+	Seats   []seatSpec `json:"seats"`
+}
+
+type seatSpec struct {
+	Seat     int        `json:"seat"`
+	PlayerID string     `json:"player_id"`
+	Team     int        `json:"team"`
+	Oracle   oracleSpec `json:"oracle"`
+}
+
+type oracleSpec struct {
+	Archetype string `json:"archetype"`
+	Role      string `json:"role"`
+}
+
+// createdRoom is the answer to POST /v1/rooms.
+type createdRoom struct {
+	RoomID  string `json:"room_id"`
+	KCPAddr string `json:"kcp_addr"`
+	WSURL   string `json:"ws_url"`
+	KCPKey  string `json:"kcp_key"`
+	Seats   []struct {
+		Seat     int    `json:"seat"`
+		PlayerID string `json:"player_id"`
+		Ticket   string `json:"ticket"`
+	} `json:"seats"`
+}
+
+func (c *controlClient) createRoom(ctx context.Context, spec roomSpec) (createdRoom, error) {
+	body, err := json.Marshal(spec)
+	if err != nil {
+		return createdRoom{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/rooms", bytes.NewReader(body))
+	if err != nil {
+		return createdRoom{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.secret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return createdRoom{}, fmt.Errorf("bench: create room: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return createdRoom{}, fmt.Errorf("bench: create room: %s: %s", resp.Status, strings.TrimSpace(string(raw)))
+	}
+	var out createdRoom
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return createdRoom{}, fmt.Errorf("bench: create room: %w", err)
+	}
+	return out, nil
+}
+
+func (c *controlClient) closeRoom(ctx context.Context, id string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.base+"/v1/rooms/"+id, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.secret)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("bench: close room %s: %w", id, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("bench: close room %s: %s", id, resp.Status)
+	}
+	return nil
+}
+
+// metric reads one unlabelled sample (e.g. process_resident_memory_bytes)
+// from the server's /metrics.
+func (c *controlClient) metric(ctx context.Context, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("bench: metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("bench: metrics: %s", resp.Status)
+	}
+	return parseMetric(resp.Body, name)
+}
+
+// labelled reads the sample of name whose label key has value.
+func (c *controlClient) labelled(ctx context.Context, name, key, value string) (float64, error) {
+	return c.metric(ctx, name+"{"+key+"=\""+value+"\"}")
+}
+
+// parseMetric finds `name value` in the Prometheus text format.
+func parseMetric(r io.Reader, name string) (float64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || !strings.HasPrefix(rest, " ") {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: metric %s: %w", name, err)
+		}
+		return v, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("bench: metric %s not exposed", name)
+}

@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/netcode/client"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+)
+
+// maxReportedErrors bounds Report.Errors.
+const maxReportedErrors = 5
+
+// Run runs cfg's scenario against a running `pantheon room` and reports.
+// It stops by itself: everything it does is bounded by cfg.Clients and
+// cfg.Timeout, and it only talks to loopback addresses.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return Report{}, err
+	}
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	return runIdle(ctx, cfg)
+}
+
+// runIdle is the "idle" scenario: it measures what an idle connection
+// costs the server. It creates raid rooms through the control API, reads
+// the server's RSS, connects cfg.Clients clients (cfg.KCPFraction over KCP,
+// the rest over WebSocket) with netcode's Go client, leaving one seat of
+// every room empty so the rooms keep waiting and no simulation runs, lets
+// them idle for cfg.Settle (they ping, nothing else), reads the RSS again
+// and reports the growth per connection. It closes the clients and the
+// rooms before returning.
+func runIdle(ctx context.Context, cfg Config) (Report, error) {
+	rep := Report{Scenario: "idle", Target: cfg.Target, Clients: cfg.Clients}
+	ctl := &controlClient{base: cfg.Target, secret: cfg.FleetSecret, http: &http.Client{Timeout: 10 * time.Second}}
+	content, err := ecs.LoadContent()
+	if err != nil {
+		return rep, err
+	}
+	perRoom := cfg.RoomSize - 1
+	nRooms := (cfg.Clients + perRoom - 1) / perRoom
+	type seatTicket struct {
+		ticket string
+		kcp    transport.Dialer
+		ws     transport.Dialer
+	}
+	var tickets []seatTicket
+	var roomIDs []string
+	defer func() {
+		// Rooms are closed even when the run fails half way.
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		for _, id := range roomIDs {
+			_ = ctl.closeRoom(cctx, id)
+		}
+	}()
+	stamp := time.Now().UnixNano()
+	for r := 0; r < nRooms; r++ {
+		seats, err := bot.Seats(content, "raid", cfg.RoomSize, uint64(r+1))
+		if err != nil {
+			return rep, err
+		}
+		spec := roomSpec{MatchID: fmt.Sprintf("bench_idle_%d_%d", stamp, r), Mode: "raid", Seed: uint64(r)}
+		for _, st := range seats {
+			spec.Seats = append(spec.Seats, seatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
+				Oracle: oracleSpec{Archetype: st.Oracle.Archetype, Role: st.Oracle.Role}})
+		}
+		room, err := ctl.createRoom(ctx, spec)
+		if err != nil {
+			return rep, err
+		}
+		roomIDs = append(roomIDs, room.RoomID)
+		kcp, ws, err := dialers(room)
+		if err != nil {
+			return rep, err
+		}
+		for _, st := range room.Seats[:perRoom] {
+			tickets = append(tickets, seatTicket{ticket: st.Ticket, kcp: kcp, ws: ws})
+		}
+	}
+	tickets = tickets[:cfg.Clients]
+	rep.Rooms = nRooms
+	if rep.RSSBefore, err = ctl.metric(ctx, "process_resident_memory_bytes"); err != nil {
+		return rep, err
+	}
+
+	nKCP := int(float64(cfg.Clients)*cfg.KCPFraction + 0.5)
+	clients := make([]*client.Client, len(tickets))
+	var mu sync.Mutex
+	sem := make(chan struct{}, cfg.Concurrency)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, tk := range tickets {
+		d := tk.ws
+		if i < nKCP {
+			d = tk.kcp
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := client.Connect(ctx, d, client.DefaultConfig(tk.ticket))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				rep.Failed++
+				if len(rep.Errors) < maxReportedErrors {
+					rep.Errors = append(rep.Errors, err.Error())
+				}
+				return
+			}
+			clients[i] = c
+			rep.Connected++
+			if i < nKCP {
+				rep.KCP++
+			} else {
+				rep.WS++
+			}
+		}()
+	}
+	wg.Wait()
+	rep.ConnectFor = time.Since(start)
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+
+	select {
+	case <-time.After(cfg.Settle):
+	case <-ctx.Done():
+		return rep, ctx.Err()
+	}
+	if rep.RSSAfter, err = ctl.metric(ctx, "process_resident_memory_bytes"); err != nil {
+		return rep, err
+	}
+	for _, tr := range []string{"kcp", "ws"} {
+		n, err := ctl.labelled(ctx, "pantheon_room_connections", "transport", tr)
+		if err != nil {
+			return rep, err
+		}
+		rep.ServerConn += n
+	}
+	if rep.Connected > 0 {
+		rep.PerConn = (rep.RSSAfter - rep.RSSBefore) / float64(rep.Connected)
+	}
+	return rep, nil
+}
+
+// dialers returns KCP and WebSocket dialers for a created room, refusing
+// endpoints that are not on loopback.
+func dialers(room createdRoom) (kcp, ws transport.Dialer, err error) {
+	if err := requireLoopbackAddr(room.KCPAddr); err != nil {
+		return nil, nil, err
+	}
+	if err := requireLoopbackURL(room.WSURL); err != nil {
+		return nil, nil, err
+	}
+	kc := transport.DefaultKCPConfig(transport.ClientConfig())
+	if room.KCPKey != "" {
+		if kc.Key, err = base64.StdEncoding.DecodeString(room.KCPKey); err != nil {
+			return nil, nil, fmt.Errorf("bench: kcp key: %w", err)
+		}
+	}
+	return transport.KCPDialer{Addr: room.KCPAddr, Config: kc},
+		transport.WSDialer{URL: room.WSURL, Config: transport.DefaultWSConfig(transport.ClientConfig())}, nil
+}
