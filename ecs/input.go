@@ -89,7 +89,9 @@ func (s *Sim) applyInput(in *Input) {
 // applyIntent takes the held parts of an input: movement, facing, channel.
 func (s *Sim) applyIntent(st *seatState, e *donburi.Entry, in *Input) {
 	seat := int16(st.seat)
-	mx, my := int64(in.MoveX), int64(in.MoveY)
+	// Bound each component first so the squared length cannot overflow.
+	const bound = 1 << 24
+	mx, my := max(-bound, min(int64(in.MoveX), bound)), max(-bound, min(int64(in.MoveY), bound))
 	if m2 := mx*mx + my*my; m2 > MaxMove*MaxMove {
 		m := isqrt(m2)
 		mx, my = mx*MaxMove/m, my*MaxMove/m
@@ -138,6 +140,6 @@ func (s *Sim) moveOracles() {
 		speed := int64(pct(b.speed, 100+v.auraSpeed))
 		x := int64(b.x) + speed*int64(st.moveX)/MaxMove
 		y := int64(b.y) + speed*int64(st.moveY)/MaxMove
-		b.x, b.y = s.clampToArena(int32(x), int32(y))
+		b.x, b.y = clamp64(x, 0, int64(s.width)), clamp64(y, 0, int64(s.height))
 	}
 }

@@ -372,3 +372,51 @@ func TestGridMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileInputs: extreme values in every field are clamped or refused,
+// never trusted, and nothing leaves the arena.
+func TestHostileInputs(t *testing.T) {
+	c := mustContent(t)
+	s, _ := newEpisode(t, c, benchCases()[0], 1)
+	extremes := []int32{math.MinInt32, -1 << 24, -1001, -1, 0, 1, 1001, 1 << 24, math.MaxInt32}
+	seq := uint32(1 << 30)
+	for _, a := range extremes {
+		for _, b := range extremes {
+			seq++
+			me := bodyC.Get(s.slots[s.seats[0].slot].entry)
+			x0, y0 := me.x, me.y
+			// Movement alone first: one tick may carry the oracle at most its speed.
+			if out := s.Step([]Input{{Seat: 0, Seq: seq, MoveX: a, MoveY: b, Facing: a}}); out.Done {
+				return
+			}
+			if d := isqrt(dist2(x0, y0, me.x, me.y)); d > int64(me.speed)+2 {
+				t.Fatalf("move (%d,%d) carried the oracle %d mm in a tick; its speed is %d", a, b, d, me.speed)
+			}
+			seq++
+			in := []Input{{Seat: 0, Seq: seq, MoveX: a, MoveY: b, Facing: a, Cast: uint8(b), Target: uint32(a),
+				PointX: a, PointY: b, Channel: uint8(a), Gesture: uint8(b)}}
+			if out := s.Step(in); out.Done {
+				return
+			}
+			for _, v := range s.AppendView(nil) {
+				if v.F[ViewX] < 0 || v.F[ViewY] < 0 || v.F[ViewX]*mmPerCm > s.width || v.F[ViewY]*mmPerCm > s.height {
+					t.Fatalf("move (%d,%d): %s left the arena: (%d,%d)", a, b, s.Describe(v.ID), v.F[ViewX], v.F[ViewY])
+				}
+			}
+			st := &s.seats[0]
+			if st.moveX < -MaxMove || st.moveX > MaxMove || st.moveY < -MaxMove || st.moveY > MaxMove ||
+				int64(st.moveX)*int64(st.moveX)+int64(st.moveY)*int64(st.moveY) > MaxMove*MaxMove {
+				t.Fatalf("move (%d,%d) kept as (%d,%d)", a, b, st.moveX, st.moveY)
+			}
+		}
+	}
+	for _, in := range []Input{{Seat: -1}, {Seat: math.MaxInt}, {Seat: math.MinInt}, {Seat: MaxSeats}} {
+		out := s.Step([]Input{in})
+		if len(out.Events) == 0 || out.Events[0].Kind != EventInputRejected || Reason(out.Events[0].Code) != ReasonUnknownSeat {
+			t.Fatalf("seat %d: events %+v", in.Seat, out.Events)
+		}
+	}
+	if div, err := VerifyReplay(c, s.Replay()); err != nil || div != nil {
+		t.Fatalf("the hostile match does not replay: %v %v", err, div)
+	}
+}
