@@ -42,6 +42,7 @@ type room struct {
 	tick     atomic.Uint32
 	joins    chan joinReq
 	abort    atomic.Pointer[abortReq] // set once by requestAbort
+	seated   []atomic.Pointer[conn]   // by seat index: the seat's live connection, for observers
 
 	// Owned by the shard goroutine.
 	eng      engine
@@ -95,10 +96,22 @@ func newRoom(id string, spec RoomSpec, eng engine, srv *Server, now time.Time) *
 	r.clock = NewClock(rate, srv.cfg.MaxCatchUp)
 	r.state.Store(StateWaiting)
 	r.seats = make([]seat, len(spec.Seats))
+	r.seated = make([]atomic.Pointer[conn], len(spec.Seats))
 	for i, st := range sortedSeats(spec.Seats) {
 		r.seats[i] = seat{spec: st, enc: netcode.NewDeltaEncoder(r.ring)}
 	}
 	return r
+}
+
+// seatConn returns the connection seated at seat number n, or nil. Safe
+// from any goroutine.
+func (r *room) seatConn(n int) *conn {
+	for i := range r.seats {
+		if r.seats[i].spec.Seat == n { // spec is immutable after newRoom
+			return r.seated[i].Load()
+		}
+	}
+	return nil
 }
 
 // summary is the room as GET /v1/rooms lists it.
@@ -320,6 +333,7 @@ func (r *room) end(now time.Time, rec persistence.MatchRecord, code netcode.Code
 		if c := r.seats[i].conn; c != nil {
 			c.closeWith(final)
 			r.seats[i].conn = nil
+			r.seated[i].Store(nil)
 		}
 	}
 	r.players.Store(0)

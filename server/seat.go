@@ -24,6 +24,16 @@ func (r *room) findSeat(n int) *seat {
 	return nil
 }
 
+// seatIndex is s's index in r.seats.
+func (r *room) seatIndex(s *seat) int {
+	for i := range r.seats {
+		if &r.seats[i] == s {
+			return i
+		}
+	}
+	panic("server: seat not in its room") // broken invariant
+}
+
 // admit seats every queued join and resume.
 func (r *room) admit(now time.Time) {
 	for {
@@ -80,6 +90,7 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 		old.closeWith(netcode.AppendBye(nil, netcode.KindServerBye, netcode.CodeNone))
 	}
 	s.conn = j.c
+	r.seated[r.seatIndex(s)].Store(j.c)
 	s.droppedAt = time.Time{}
 	s.token = randomToken()
 	if j.resume {
@@ -112,6 +123,7 @@ func (r *room) checkDrops(now time.Time) {
 		s := &r.seats[i]
 		if s.conn != nil && s.conn.isClosed() {
 			s.conn = nil
+			r.seated[i].Store(nil)
 			s.droppedAt = now
 			r.srv.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", grace)
 		}
