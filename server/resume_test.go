@@ -110,4 +110,3 @@ func TestClientResumesOnWebSocket(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
-
