@@ -420,3 +420,43 @@ func TestHostileInputs(t *testing.T) {
 		t.Fatalf("the hostile match does not replay: %v %v", err, div)
 	}
 }
+
+// FuzzStepInputs feeds arbitrary inputs to a duel and a ritual: no panic,
+// nothing leaves its arena, hit points stay within 0..max, and the match
+// replays to the same hashes.
+func FuzzStepInputs(f *testing.F) {
+	c := mustContent(f)
+	f.Add([]byte{0, 1, 2, 3}, false)
+	f.Add(make([]byte, 200), true)
+	f.Fuzz(func(t *testing.T, data []byte, ritual bool) {
+		bc := benchCases()[0]
+		if ritual {
+			bc = benchCases()[5]
+		}
+		s, _ := newEpisode(t, c, bc, 1)
+		const size = 32
+		for len(data) >= size && !s.Done() {
+			var batch []Input
+			for k := 0; k < 3 && len(data) >= size; k++ {
+				d := data[:size]
+				data = data[size:]
+				le := func(i int) uint32 { return uint32(d[i]) | uint32(d[i+1])<<8 | uint32(d[i+2])<<16 | uint32(d[i+3])<<24 }
+				batch = append(batch, Input{Seat: int(int8(d[0])) % 8, Seq: le(1), MoveX: int32(le(5)), MoveY: int32(le(9)),
+					Facing: int32(le(13)), Cast: d[17], Target: le(18), PointX: int32(le(22)), PointY: int32(le(26)),
+					Channel: d[30], Gesture: d[31]})
+			}
+			s.Step(batch)
+			for _, v := range s.AppendView(nil) {
+				if v.F[ViewX] < 0 || v.F[ViewY] < 0 || v.F[ViewX]*mmPerCm > s.width || v.F[ViewY]*mmPerCm > s.height {
+					t.Fatalf("%s left the arena", s.Describe(v.ID))
+				}
+				if v.F[ViewHP] < 0 || v.F[ViewHP] > v.F[ViewMaxHP] {
+					t.Fatalf("%s has %d/%d hp", s.Describe(v.ID), v.F[ViewHP], v.F[ViewMaxHP])
+				}
+			}
+		}
+		if div, err := VerifyReplay(c, s.Replay()); err != nil || div != nil {
+			t.Fatalf("does not replay: %v %v", err, div)
+		}
+	})
+}
