@@ -36,7 +36,7 @@ func (x *hasher) input(in *Input) {
 func pair(a, b int32) uint64 { return uint64(uint32(a)) | uint64(uint32(b))<<32 }
 
 // noEffects is the effects of an entity with no status at all.
-var noEffects = effects{burnSeat: -1}
+func noEffects() effects { return effects{burnSeat: -1} }
 
 // computeHash hashes the match state that changes during play, in slot
 // order, with the digest of the tick's inputs. Values fixed at spawn and
@@ -68,7 +68,7 @@ func (s *Sim) computeHash(inputs uint64) uint64 {
 			v, fx := vitalsC.Get(e), effectsC.Get(e)
 			h.add(pair(v.hp, v.maxHP))
 			h.add(pair(v.energy, b.speed))
-			if *fx == noEffects {
+			if *fx == noEffects() {
 				h.add(0)
 			} else {
 				h.add(pair(fx.shieldHP, fx.shieldTicks))
