@@ -240,6 +240,8 @@ func BenchmarkStepLatency(b *testing.B) {
 		s, sc := newEpisode(b, c, bc, 1)
 		samples := make([]time.Duration, 0, b.N)
 		timed := 0
+		b.ReportAllocs()
+		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			in := sc.inputs()
 			start := time.Now()
