@@ -122,12 +122,8 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 			b.Fatal(err)
 		}
 		spec := RoomSpec{MatchID: fmt.Sprintf("m_bench_%d", r), Mode: ModeRaid, Seed: uint64(r)}
-		for _, st := range seats {
-			o := st.Oracle
-			spec.Seats = append(spec.Seats, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
-				Oracle: OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
-		}
-		rm, _, err := s.CreateRoom(spec)
+		spec.Seats = seatsFromBots(seats)
+		rm, _, err := s.createRoom(spec)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -92,7 +92,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		writeControlError(w, http.StatusBadRequest, codeBadRequest, err.Error())
 		return
 	}
-	rm, existed, err := s.CreateRoom(spec)
+	rm, existed, err := s.createRoom(spec)
 	switch {
 	case errors.Is(err, ErrContentVersion):
 		writeControlError(w, http.StatusBadRequest, codeContentVersion, err.Error())

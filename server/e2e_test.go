@@ -122,11 +122,7 @@ func TestEndToEndModes(t *testing.T) {
 			t.Fatal(err)
 		}
 		spec := RoomSpec{MatchID: "m_e2e_" + m.mode, Mode: m.mode, Seed: uint64(1000 + i)}
-		for _, st := range seats {
-			o := st.Oracle
-			spec.Seats = append(spec.Seats, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
-				Oracle: OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
-		}
+		spec.Seats = seatsFromBots(seats)
 		resp := h.create(spec)
 		for j, st := range seats {
 			name := "kcp"

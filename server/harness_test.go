@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -253,8 +253,6 @@ func (rc *rawClient) readError() error {
 	return rc.readErr
 }
 
-var errNoWelcome = errors.New("no welcome")
-
 func (rc *rawClient) waitWelcome(t testing.TB) netcode.Welcome {
 	t.Helper()
 	waitFor(t, "welcome", func() bool {
@@ -303,4 +301,15 @@ func (s *Server) metricValue(name, label string) float64 {
 		}
 	}
 	return 0
+}
+
+// seatsFromBots turns ecs seats (from bot.Seats) into a room spec's seats.
+func seatsFromBots(seats []ecs.Seat) []SeatSpec {
+	var out []SeatSpec
+	for _, st := range seats {
+		o := st.Oracle
+		out = append(out, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
+			Oracle: OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
+	}
+	return out
 }

@@ -38,10 +38,7 @@ func TestClientResumesOnWebSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := RoomSpec{MatchID: "m_resume", Mode: ModeBattle1v1, Seed: 7}
-	for _, st := range seats {
-		spec.Seats = append(spec.Seats, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
-			Oracle: OracleSpec{Archetype: st.Oracle.Archetype, Role: st.Oracle.Role}})
-	}
+	spec.Seats = seatsFromBots(seats)
 	resp := h.create(spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -258,10 +258,10 @@ func (s *Server) pokeShards() {
 	}
 }
 
-// CreateRoom builds and schedules a room for spec, or returns the room
+// createRoom builds and schedules a room for spec, or returns the room
 // already created for spec.MatchID (existed=true). Errors: ErrBadSpec and
 // ErrContentVersion (the request), ErrDraining, ErrServerFull.
-func (s *Server) CreateRoom(spec RoomSpec) (r *room, existed bool, err error) {
+func (s *Server) createRoom(spec RoomSpec) (r *room, existed bool, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}

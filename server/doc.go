@@ -1,0 +1,50 @@
+// Package server is the room server: it hosts many rooms in one process,
+// runs each room's deterministic simulation (ecs) on a fixed-step clock
+// that never waits on I/O, admits players holding join tickets it signed,
+// streams delta snapshots over KCP and WebSocket (netcode), and hands each
+// finished match to a ResultSink (persistence's durable outbox).
+//
+// # Shape
+//
+//   - Server owns everything and starts every goroutine through one owner
+//     group, so Shutdown waits for all of them.
+//   - Rooms live on shards: a few scheduler goroutines (GOMAXPROCS by
+//     default), each stepping many rooms. A room is pinned to one shard for
+//     its life, so exactly one goroutine ever touches its Sim. A shard sleeps
+//     until the earliest due tick of its rooms (one timer wake-up serves all
+//     of them) and recovers a panicking room into an aborted result while its
+//     other rooms keep ticking. BenchmarkRooms measures one shard.
+//   - Clock is the fixed-step clock: Advance(now) returns the ticks owed,
+//     capped, and counts late and skipped ticks.
+//   - Each connection has a reader and a writer goroutine. The reader admits
+//     the session (hello with a join ticket, or resume with a resume token),
+//     rate-limits and deduplicates inputs into a bounded inbox; the room
+//     drains every inbox once per tick into one slice sorted by seat and
+//     sequence, steps the sim, encodes each client's delta against its
+//     acknowledged baseline and drops it in the connection's one-slot mailbox
+//     (latest wins); the writer sends it. A client that leaves snapshots
+//     untaken for Config.SlowConsumerTicks ticks is closed with slow_consumer.
+//   - Tickets are HS256 JWTs (room, seat, player, expiry, jti) accepted once,
+//     with an explicit algorithm allow-list. Resume tokens are opaque 128-bit
+//     one-time tokens (netcode caps them at 128 bytes), rotated at every
+//     welcome; a dropped seat is held for the mode's grace period.
+//   - The control API (CONTROL_API.md), /metrics (a registry of its own with
+//     the Go and process collectors), /healthz and net/http/pprof share the
+//     admin address. Heartbeats go to the lobby.
+//   - Results go through a bounded queue drained by a goroutine of the
+//     server; a room whose result does not fit keeps it and retries next
+//     tick, so no tick blocks and no result is dropped.
+//
+// # Use
+//
+//	content, _ := ecs.LoadContent()
+//	srv, err := server.New(server.Config{
+//		FleetSecret: secret,          // shared with the lobby
+//		TicketKey:   key,             // 32+ bytes
+//		LobbyURL:    "http://127.0.0.1:8080",
+//	}, content, outbox)               // outbox: a server.ResultSink
+//	if err != nil { ... }
+//	err = srv.Run(ctx)                // serves until ctx ends, then drains
+//
+// Wire events are documented in EVENTS.md.
+package server
