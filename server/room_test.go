@@ -2,6 +2,9 @@ package server
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,7 +94,42 @@ func TestRoomPlaysToTheEnd(t *testing.T) {
 				}
 			}
 			waitFor(t, "room forgotten", func() bool { return h.srv.reg.len() == 0 })
+			checkMetricsPage(t, h, name)
 		})
+	}
+}
+
+// checkMetricsPage reads /metrics over HTTP after a match played over
+// transport and checks the instruments the issue names are there and moved.
+func checkMetricsPage(t *testing.T, h *harness, transport string) {
+	t.Helper()
+	resp, err := http.Get(h.srv.PublicControlURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	page := string(raw)
+	for _, want := range []string{
+		`pantheon_room_tick_duration_seconds_count{mode="battle_1v1"} 150`,
+		`pantheon_room_tick_lateness_seconds_count{mode="battle_1v1"}`,
+		`pantheon_room_tick_overruns_total{mode="battle_1v1"}`,
+		`pantheon_room_rooms{state="running"} 0`,
+		`pantheon_room_connections{transport="` + transport + `"}`,
+		`pantheon_room_bytes_in_total{transport="` + transport + `"}`,
+		`pantheon_room_bytes_out_total{transport="` + transport + `"}`,
+		`pantheon_room_input_drops_total{reason="stale"}`,
+		`pantheon_room_results_total{outcome="team_win"} 1`,
+		`pantheon_room_admissions_total{result="ok"} 2`,
+		"process_resident_memory_bytes ",
+		"go_goroutines ",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if h.srv.metricValue("pantheon_room_bytes_out_total", transport) <= 0 || h.srv.metricValue("pantheon_room_bytes_in_total", transport) <= 0 {
+		t.Error("no bytes counted")
 	}
 }
 
