@@ -158,7 +158,8 @@ func (c *conn) closeWith(final []byte) {
 		c.outMu.Unlock()
 		c.closed.Store(true)
 		close(c.closing)
-		time.AfterFunc(closeGrace, func() { c.w.Close() })
+		w := c.w // the timer must not keep the connection (and its room) alive
+		time.AfterFunc(closeGrace, func() { w.Close() })
 	})
 }
 
