@@ -91,10 +91,6 @@ func (s *Server) admitConn(c *conn, frame []byte) (*room, bool) {
 		s.refuseConn(c, netcode.CodeVersionMismatch, "server speaks protocol version 1")
 		return nil, false
 	}
-	if s.reg.isDraining() && !h.Resume() {
-		s.refuseConn(c, netcode.CodeServerDraining, "server draining")
-		return nil, false
-	}
 	// The signature names the room; a ticket for a room not hosted here is
 	// refused before it is spent.
 	claims, err := s.tickets.CheckIgnoringExpiry(h.Ticket, KindJoin)
@@ -103,6 +99,11 @@ func (s *Server) admitConn(c *conn, frame []byte) (*room, bool) {
 		return nil, false
 	}
 	r, ok := s.reg.get(claims.Room)
+	if !ok && h.Resume() {
+		// The room is gone (ended, or never here): nothing to resume.
+		s.refuseConn(c, netcode.CodeResumeFailed, "no room "+claims.Room+" on this server")
+		return nil, false
+	}
 	if !ok {
 		err := fmt.Errorf("room %s: %w", claims.Room, ErrTicketWrongRoom)
 		s.refuseConn(c, ticketCode(err), err.Error())
