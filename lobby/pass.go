@@ -161,7 +161,7 @@ func (l *Lobby) queueStatus(ctx context.Context, mode string, tickets []match.Ti
 		}
 		wait := now.Sub(t.EnqueuedAt)
 		l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: mode, State: store.StateQueued,
-			WaitedMs: wait.Milliseconds(), Window: l.cfg.Policy.Window.At(wait)})
+			WaitedMs: wait.Milliseconds(), Window: l.cfg.Policy.WindowFor(t, wait)})
 	}
 }
 

@@ -178,7 +178,7 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 		return err
 	}
 	l.notifyPlayers(r.Context(), rec.PlayerIDs, Event{Type: EventQueueStatus, TicketID: t.ID, Mode: t.Mode,
-		State: store.StateQueued, Window: l.cfg.Policy.Window.At(0)})
+		State: store.StateQueued, Window: l.cfg.Policy.WindowFor(t, 0)})
 	writeJSON(w, http.StatusCreated, viewTicket(rec, c.PlayerID))
 	return nil
 }

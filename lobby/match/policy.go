@@ -29,10 +29,34 @@ func (w Window) At(wait time.Duration) float64 {
 	return v
 }
 
+// Uncertainty widens the window of tickets whose rating is still uncertain
+// (new players): their Mu says little yet, so holding them to a narrow Mu
+// gap only makes them wait. A settled ticket gets no extra window.
+type Uncertainty struct {
+	// Settled is the rating deviation (Ticket.Sigma) at or below which a
+	// rating counts as settled and gets no extra window. Default 3 (a new
+	// player starts at 25/3 and settles after a few dozen matches).
+	Settled float64 `json:"settled"`
+	// PerSigma is the extra window, in Mu points, per point of deviation
+	// above Settled. Default 1: a brand-new solo player (Sigma 25/3) starts
+	// with a window of 2 + 5.33 Mu points. Zero disables the widening.
+	PerSigma float64 `json:"per_sigma"`
+}
+
+// Extra returns the extra window for a rating deviation of sigma.
+func (u Uncertainty) Extra(sigma float64) float64 {
+	if sigma <= u.Settled {
+		return 0
+	}
+	return u.PerSigma * (sigma - u.Settled)
+}
+
 // Policy is the matchmaker's tunables shared by every mode.
 type Policy struct {
 	// Window is the rating window as a function of wait.
 	Window Window `json:"window"`
+	// Uncertainty widens the window of uncertain ratings (see WindowFor).
+	Uncertainty Uncertainty `json:"uncertainty"`
 	// TicketTTL: a ticket queued this long expires. Default 2 minutes.
 	TicketTTL time.Duration `json:"ticket_ttl_ns"`
 	// SearchLimit bounds how many rating neighbours of an anchor are
@@ -47,10 +71,18 @@ type Policy struct {
 func DefaultPolicy() Policy {
 	return Policy{
 		Window:      Window{Base: 2, PerSecond: 0.25, Max: 20},
+		Uncertainty: Uncertainty{Settled: 3, PerSigma: 1},
 		TicketTTL:   2 * time.Minute,
 		SearchLimit: 48,
 		SearchNodes: 4096,
 	}
+}
+
+// WindowFor returns ticket t's rating window after waiting wait: the
+// wait-time window plus the uncertainty widening for t.Sigma(), capped at
+// Window.Max (no window ever exceeds Max).
+func (p Policy) WindowFor(t Ticket, wait time.Duration) float64 {
+	return min(p.Window.Max, p.Window.At(wait)+p.Uncertainty.Extra(t.Sigma()))
 }
 
 // Validate reports a policy the matchmaker cannot run with.
@@ -58,6 +90,8 @@ func (p Policy) Validate() error {
 	switch {
 	case p.Window.Base < 0 || p.Window.PerSecond < 0 || p.Window.Max < p.Window.Base:
 		return errors.New("match: policy: window needs 0 <= base <= max and per_second >= 0")
+	case !(p.Uncertainty.Settled >= 0) || !(p.Uncertainty.PerSigma >= 0):
+		return errors.New("match: policy: uncertainty needs settled >= 0 and per_sigma >= 0")
 	case p.TicketTTL <= 0:
 		return errors.New("match: policy: ticket TTL must be positive")
 	case p.SearchLimit < 1 || p.SearchNodes < 1:

@@ -86,7 +86,7 @@ func Process(mode Mode, p Policy, tickets []Ticket, now time.Time) Result {
 			res.Expired = append(res.Expired, *t)
 			continue
 		}
-		ps.es = append(ps.es, entry{t: t, rating: t.Rating(), window: p.Window.At(wait), wait: wait, size: len(t.Members), hosts: t.Hosts()})
+		ps.es = append(ps.es, entry{t: t, rating: t.Rating(), window: p.WindowFor(*t, wait), wait: wait, size: len(t.Members), hosts: t.Hosts()})
 	}
 	n := len(ps.es)
 	if n == 0 {

@@ -13,15 +13,21 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
+// settledSigma is the deviation of a settled rating: at or below
+// DefaultPolicy's Uncertainty.Settled, so it gets no extra window.
+const settledSigma = 2
+
+// solo is a one-player ticket with a settled rating.
 func solo(id string, mu float64, role string, enq time.Time, mode string) Ticket {
 	return Ticket{ID: id, Mode: mode, EnqueuedAt: enq, Members: []Member{{
-		PlayerID: "p_" + id, Mu: mu, Sigma: 8, Oracle: persistence.Oracle{Role: role, Archetype: "aries"},
+		PlayerID: "p_" + id, Mu: mu, Sigma: settledSigma, Oracle: persistence.Oracle{Role: role, Archetype: "aries"},
 	}}}
 }
 
 // genTickets draws a random queue for mode that CheckTicket accepts:
-// parties of 1..MaxParty (mostly solo), Mu around 25 (sd 8), roles two
-// thirds Host, enqueued up to 150 s before now (a fifth past the 2 min TTL).
+// parties of 1..MaxParty (mostly solo), Mu around 25 (sd 8), Sigma from
+// settled (1) to brand new (25/3), roles two thirds Host, enqueued up to
+// 150 s before now (a fifth past the 2 min TTL).
 func genTickets(r *rand.Rand, mode Mode, n int, now time.Time) []Ticket {
 	out := make([]Ticket, n)
 	pid := 0
@@ -36,7 +42,7 @@ func genTickets(r *rand.Rand, mode Mode, n int, now time.Time) []Ticket {
 			if r.IntN(3) == 0 {
 				role = persistence.RoleFriend
 			}
-			t.Members = append(t.Members, Member{PlayerID: fmt.Sprintf("p%06d", pid), Mu: 25 + r.NormFloat64()*8, Sigma: 5, Oracle: persistence.Oracle{Role: role}})
+			t.Members = append(t.Members, Member{PlayerID: fmt.Sprintf("p%06d", pid), Mu: 25 + r.NormFloat64()*8, Sigma: 1 + r.Float64()*(25.0/3-1), Oracle: persistence.Oracle{Role: role}})
 			pid++
 		}
 		if size == mode.TeamSize && t.Hosts() < mode.HostsPerTeam {
@@ -70,7 +76,7 @@ func checkResult(t *testing.T, mode Mode, p Policy, in []Ticket, res Result, now
 		if !ok {
 			t.Fatalf("match %d: anchor %s not in input", mi, m.Anchor)
 		}
-		if w := p.Window.At(now.Sub(anchor.EnqueuedAt)); m.Window != w {
+		if w := p.WindowFor(anchor, now.Sub(anchor.EnqueuedAt)); m.Window != w {
 			t.Fatalf("match %d: window %v, anchor's window is %v", mi, m.Window, w)
 		}
 		var means []float64
@@ -88,8 +94,8 @@ func checkResult(t *testing.T, mode Mode, p Policy, in []Ticket, res Result, now
 				}
 				seenTicket[tk.ID] = true
 				gap := math.Abs(tk.Rating() - anchor.Rating())
-				if gap > m.Window || gap > p.Window.At(now.Sub(tk.EnqueuedAt)) {
-					t.Fatalf("match %d: ticket %s is %.2f from anchor, windows %.2f/%.2f", mi, tk.ID, gap, m.Window, p.Window.At(now.Sub(tk.EnqueuedAt)))
+				if own := p.WindowFor(tk, now.Sub(tk.EnqueuedAt)); gap > m.Window || gap > own {
+					t.Fatalf("match %d: ticket %s is %.2f from anchor, windows %.2f/%.2f", mi, tk.ID, gap, m.Window, own)
 				}
 				for _, mb := range tk.Members {
 					if seenPlayer[mb.PlayerID] {
@@ -293,5 +299,91 @@ func TestCheckTicket(t *testing.T) {
 	}
 	if _, err := LookupMode("nope"); !errorsIs(err, ErrUnknownMode) {
 		t.Fatalf("LookupMode(nope) = %v", err)
+	}
+}
+
+// newPlayer is a one-player ticket with a brand-new rating (Sigma 25/3).
+func newPlayer(id string, mu float64, enq time.Time) Ticket {
+	t := solo(id, mu, persistence.RoleHost, enq, Battle1v1)
+	t.Members[0].Sigma = 25.0 / 3
+	return t
+}
+
+func TestUncertaintyWidensWindow(t *testing.T) {
+	mode, _ := LookupMode(Battle1v1)
+	p := DefaultPolicy() // window 2 + 0.25/s, +1 per Sigma point above 3, max 20
+	wantNew := 2 + (25.0/3 - 3)
+	if got := p.WindowFor(newPlayer("n", 25, t0), 0); math.Abs(got-wantNew) > 1e-9 {
+		t.Fatalf("new player's window %v, want %v", got, wantNew)
+	}
+	if got := p.WindowFor(solo("s", 25, persistence.RoleHost, t0, Battle1v1), 0); got != 2 {
+		t.Fatalf("settled player's window %v, want 2", got)
+	}
+	// A party of two new players: deviation of the mean is sqrt(2)*25/3/2.
+	party := newPlayer("pp", 25, t0)
+	party.Members = append(party.Members, Member{PlayerID: "p2", Mu: 25, Sigma: 25.0 / 3})
+	if got, want := party.Sigma(), math.Sqrt2*25/3/2; math.Abs(got-want) > 1e-9 {
+		t.Fatalf("party sigma %v, want %v", got, want)
+	}
+	// Widening never passes Max.
+	huge := newPlayer("h", 25, t0)
+	huge.Members[0].Sigma = 100
+	if got := p.WindowFor(huge, time.Hour); got != p.Window.Max {
+		t.Fatalf("window of a huge deviation %v, want max %v", got, p.Window.Max)
+	}
+
+	// Two settled players 5 apart wait; two new players 5 apart match at once.
+	settled := []Ticket{solo("a", 25, persistence.RoleHost, t0, Battle1v1), solo("b", 30, persistence.RoleHost, t0, Battle1v1)}
+	if res := Process(mode, p, settled, t0); len(res.Matches) != 0 {
+		t.Fatalf("settled players 5 apart matched at once: %+v", res.Matches)
+	}
+	fresh := []Ticket{newPlayer("a", 25, t0), newPlayer("b", 30, t0)}
+	res := Process(mode, p, fresh, t0)
+	if len(res.Matches) != 1 || math.Abs(res.Matches[0].Window-wantNew) > 1e-9 {
+		t.Fatalf("new players 5 apart not matched at once: %+v", res)
+	}
+	checkResult(t, mode, p, fresh, res, t0)
+	// A new player does not pull a settled player outside the settled
+	// player's own window: they meet once it has widened to the gap (12 s).
+	mixed := []Ticket{newPlayer("n", 25, t0), solo("s", 30, persistence.RoleHost, t0, Battle1v1)}
+	if res := Process(mode, p, mixed, t0.Add(11*time.Second)); len(res.Matches) != 0 {
+		t.Fatal("settled player matched outside its own window")
+	}
+	if res := Process(mode, p, mixed, t0.Add(12*time.Second)); len(res.Matches) != 1 {
+		t.Fatalf("new and settled player 5 apart not matched at 12 s: %+v", res)
+	}
+	// Disabled widening is the wait-time window alone.
+	p.Uncertainty = Uncertainty{}
+	if res := Process(mode, p, fresh, t0); len(res.Matches) != 0 {
+		t.Fatal("matched beyond the wait-time window with widening disabled")
+	}
+}
+
+// TestPairMatchesIffWithinBothWindows: in 1v1, two host tickets match
+// exactly when their Mu gap is within both tickets' windows (wait time and
+// uncertainty), over random ratings, deviations and waits.
+func TestPairMatchesIffWithinBothWindows(t *testing.T) {
+	mode, _ := LookupMode(Battle1v1)
+	p := DefaultPolicy()
+	r := rand.New(rand.NewPCG(3, 9))
+	outcomes := map[bool]int{}
+	for i := range 2000 {
+		a := solo("a", 25+r.NormFloat64()*6, persistence.RoleHost, t0.Add(-time.Duration(r.IntN(60_000))*time.Millisecond), Battle1v1)
+		b := solo("b", 25+r.NormFloat64()*6, persistence.RoleHost, t0.Add(-time.Duration(r.IntN(60_000))*time.Millisecond), Battle1v1)
+		a.Members[0].Sigma = 0.5 + r.Float64()*9
+		b.Members[0].Sigma = 0.5 + r.Float64()*9
+		gap := math.Abs(a.Rating() - b.Rating())
+		want := gap <= p.WindowFor(a, t0.Sub(a.EnqueuedAt)) && gap <= p.WindowFor(b, t0.Sub(b.EnqueuedAt))
+		in := []Ticket{a, b}
+		res := Process(mode, p, in, t0)
+		if got := len(res.Matches) == 1; got != want {
+			t.Fatalf("case %d: gap %.3f, windows %.3f/%.3f: matched=%v, want %v", i, gap,
+				p.WindowFor(a, t0.Sub(a.EnqueuedAt)), p.WindowFor(b, t0.Sub(b.EnqueuedAt)), got, want)
+		}
+		checkResult(t, mode, p, in, res, t0)
+		outcomes[want]++
+	}
+	if outcomes[true] < 200 || outcomes[false] < 200 {
+		t.Fatalf("cases not mixed enough to test anything: %v", outcomes)
 	}
 }

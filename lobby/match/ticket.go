@@ -1,6 +1,7 @@
 package match
 
 import (
+	"math"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -35,6 +36,20 @@ func (t Ticket) Rating() float64 {
 		s += m.Mu
 	}
 	return s / float64(len(t.Members))
+}
+
+// Sigma is the deviation of the ticket's rating (the mean of its members'
+// Mu): sqrt(sum of Sigma^2) / members, so a party's mean is more certain
+// than any one member's (0 for an empty ticket).
+func (t Ticket) Sigma() float64 {
+	if len(t.Members) == 0 {
+		return 0
+	}
+	var v float64
+	for _, m := range t.Members {
+		v += m.Sigma * m.Sigma
+	}
+	return math.Sqrt(v) / float64(len(t.Members))
 }
 
 // Hosts counts the members bringing a Host oracle.
