@@ -76,18 +76,19 @@ func TestIdleScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Connected != 12 || rep.KCP != 6 || rep.WS != 6 || rep.Failed != 0 || rep.Rooms != 3 || rep.ServerConn != 12 {
-		t.Fatalf("report %+v", rep)
+	idle := rep.Idle
+	if idle == nil || idle.Connected != 12 || idle.KCP != 6 || idle.WS != 6 || rep.Failed != 0 || idle.Rooms != 3 || idle.ServerConn != 12 {
+		t.Fatalf("report %+v %+v", rep, idle)
 	}
-	if rep.RSSBefore <= 0 || rep.RSSAfter <= 0 {
-		t.Fatalf("rss %v -> %v", rep.RSSBefore, rep.RSSAfter)
+	if idle.RSSBefore <= 0 || idle.RSSAfter <= 0 {
+		t.Fatalf("rss %v -> %v", idle.RSSBefore, idle.RSSAfter)
 	}
 	var text, js bytes.Buffer
 	if err := rep.WriteText(&text); err != nil || !strings.Contains(text.String(), "RSS per connection") {
 		t.Fatalf("text report %q %v", text.String(), err)
 	}
 	var back Report
-	if err := rep.WriteJSON(&js); err != nil || json.Unmarshal(js.Bytes(), &back) != nil || back.Connected != 12 {
+	if err := rep.WriteJSON(&js); err != nil || json.Unmarshal(js.Bytes(), &back) != nil || back.Idle == nil || back.Idle.Connected != 12 {
 		t.Fatalf("json report %s %v", js.String(), err)
 	}
 }

@@ -8,18 +8,40 @@ import (
 	"time"
 )
 
+// Scenarios.
+const (
+	// ScenarioIdle connects idle clients straight to a room server and
+	// reports the server's RSS growth per connection.
+	ScenarioIdle = "idle"
+	// ScenarioMatch runs bots through the whole path of a match: lobby
+	// login, roster, queue, match_found, room, play to the end.
+	ScenarioMatch = "match"
+)
+
 // Config configures a bench run. Zero fields take the defaults documented
 // on each; Validate reports what is wrong with the rest.
 type Config struct {
-	// Scenario names what to run: "idle" (see IdleScenario). Default "idle".
+	// Scenario names what to run: ScenarioIdle or ScenarioMatch. Default
+	// ScenarioIdle.
 	Scenario string
-	// Target is the room server's admin/control base URL. It must be on
-	// the loopback interface: the bench only ever loads this machine.
+	// Target is the room server's admin/control base URL (idle). It must be
+	// on the loopback interface: the bench only ever loads this machine.
 	// Default "http://127.0.0.1:7002".
 	Target string
-	// FleetSecret is the room server's control API bearer secret. Required.
+	// FleetSecret is the room server's control API bearer secret. Required
+	// for idle.
 	FleetSecret string
-	// Clients is how many clients to connect, 1..5000. Default 1000.
+	// Lobby is the lobby's base URL (match), on loopback. Default
+	// "http://127.0.0.1:8080".
+	Lobby string
+	// Mode is the queue the match bots join (match). Default "battle_1v1".
+	Mode string
+	// LoginRate paces the match bots' logins, per second; 0 starts them
+	// all at once.
+	LoginRate float64
+	// Clients is how many clients (idle) or bots (match) to run, 1..5000.
+	// Default 1000 for idle, 2 for match (choose a multiple of the mode's
+	// match size).
 	Clients int
 	// KCPFraction is the share of clients on KCP, the rest on WebSocket,
 	// 0..1. Default 0.5.
@@ -39,13 +61,22 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.Scenario == "" {
-		c.Scenario = "idle"
+		c.Scenario = ScenarioIdle
 	}
 	if c.Target == "" {
 		c.Target = "http://127.0.0.1:7002"
 	}
+	if c.Lobby == "" {
+		c.Lobby = "http://127.0.0.1:8080"
+	}
+	if c.Mode == "" {
+		c.Mode = "battle_1v1"
+	}
 	if c.Clients == 0 {
 		c.Clients = 1000
+		if c.Scenario == ScenarioMatch {
+			c.Clients = 2
+		}
 	}
 	if c.KCPFraction == 0 {
 		c.KCPFraction = 0.5
@@ -69,14 +100,23 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
-	if c.Scenario != "idle" {
-		errs = append(errs, fmt.Errorf("unknown scenario %q (have: idle)", c.Scenario))
-	}
-	if err := requireLoopbackURL(c.Target); err != nil {
-		errs = append(errs, err)
-	}
-	if c.FleetSecret == "" {
-		errs = append(errs, errors.New("fleet secret is required"))
+	switch c.Scenario {
+	case ScenarioIdle:
+		if err := requireLoopbackURL(c.Target); err != nil {
+			errs = append(errs, err)
+		}
+		if c.FleetSecret == "" {
+			errs = append(errs, errors.New("fleet secret is required"))
+		}
+	case ScenarioMatch:
+		if err := requireLoopbackURL(c.Lobby); err != nil {
+			errs = append(errs, err)
+		}
+		if c.LoginRate < 0 {
+			errs = append(errs, fmt.Errorf("login rate %v is negative", c.LoginRate))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown scenario %q (have: %s, %s)", c.Scenario, ScenarioIdle, ScenarioMatch))
 	}
 	if c.Clients < 1 || c.Clients > 5000 {
 		errs = append(errs, fmt.Errorf("clients %d outside 1..5000", c.Clients))

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"sync"
@@ -14,22 +13,6 @@ import (
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
 
-// maxReportedErrors bounds Report.Errors.
-const maxReportedErrors = 5
-
-// Run runs cfg's scenario against a running `pantheon room` and reports.
-// It stops by itself: everything it does is bounded by cfg.Clients and
-// cfg.Timeout, and it only talks to loopback addresses.
-func Run(ctx context.Context, cfg Config) (Report, error) {
-	if err := cfg.Validate(); err != nil {
-		return Report{}, err
-	}
-	cfg = cfg.withDefaults()
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
-	return runIdle(ctx, cfg)
-}
-
 // runIdle is the "idle" scenario: it measures what an idle connection
 // costs the server. It creates raid rooms through the control API, reads
 // the server's RSS, connects cfg.Clients clients (cfg.KCPFraction over KCP,
@@ -39,7 +22,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 // and reports the growth per connection. It closes the clients and the
 // rooms before returning.
 func runIdle(ctx context.Context, cfg Config) (Report, error) {
-	rep := Report{Scenario: "idle", Target: cfg.Target, Clients: cfg.Clients}
+	rep := Report{Scenario: ScenarioIdle, Target: cfg.Target}
+	idle := &IdleReport{Clients: cfg.Clients}
+	rep.Idle = idle
 	ctl := &controlClient{base: cfg.Target, secret: cfg.FleetSecret, http: &http.Client{Timeout: 10 * time.Second}}
 	content, err := ecs.LoadContent()
 	if err != nil {
@@ -78,7 +63,11 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 			return rep, err
 		}
 		roomIDs = append(roomIDs, room.RoomID)
-		kcp, ws, err := dialers(room)
+		kcp, err := endpointDialer(room.KCPAddr, room.WSURL, room.KCPKey, true)
+		if err != nil {
+			return rep, err
+		}
+		ws, err := endpointDialer(room.KCPAddr, room.WSURL, room.KCPKey, false)
 		if err != nil {
 			return rep, err
 		}
@@ -87,8 +76,8 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 		}
 	}
 	tickets = tickets[:cfg.Clients]
-	rep.Rooms = nRooms
-	if rep.RSSBefore, err = ctl.metric(ctx, "process_resident_memory_bytes"); err != nil {
+	idle.Rooms = nRooms
+	if idle.RSSBefore, err = ctl.metric(ctx, "process_resident_memory_bytes"); err != nil {
 		return rep, err
 	}
 
@@ -119,16 +108,16 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 				return
 			}
 			clients[i] = c
-			rep.Connected++
+			idle.Connected++
 			if i < nKCP {
-				rep.KCP++
+				idle.KCP++
 			} else {
-				rep.WS++
+				idle.WS++
 			}
 		}()
 	}
 	wg.Wait()
-	rep.ConnectFor = time.Since(start)
+	idle.ConnectFor = time.Since(start)
 	defer func() {
 		for _, c := range clients {
 			if c != nil {
@@ -142,7 +131,7 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 	case <-ctx.Done():
 		return rep, ctx.Err()
 	}
-	if rep.RSSAfter, err = ctl.metric(ctx, "process_resident_memory_bytes"); err != nil {
+	if idle.RSSAfter, err = ctl.metric(ctx, "process_resident_memory_bytes"); err != nil {
 		return rep, err
 	}
 	for _, tr := range []string{"kcp", "ws"} {
@@ -150,29 +139,10 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		rep.ServerConn += n
+		idle.ServerConn += n
 	}
-	if rep.Connected > 0 {
-		rep.PerConn = (rep.RSSAfter - rep.RSSBefore) / float64(rep.Connected)
+	if idle.Connected > 0 {
+		idle.PerConn = (idle.RSSAfter - idle.RSSBefore) / float64(idle.Connected)
 	}
 	return rep, nil
-}
-
-// dialers returns KCP and WebSocket dialers for a created room, refusing
-// endpoints that are not on loopback.
-func dialers(room createdRoom) (kcp, ws transport.Dialer, err error) {
-	if err := requireLoopbackAddr(room.KCPAddr); err != nil {
-		return nil, nil, err
-	}
-	if err := requireLoopbackURL(room.WSURL); err != nil {
-		return nil, nil, err
-	}
-	kc := transport.DefaultKCPConfig(transport.ClientConfig())
-	if room.KCPKey != "" {
-		if kc.Key, err = base64.StdEncoding.DecodeString(room.KCPKey); err != nil {
-			return nil, nil, fmt.Errorf("bench: kcp key: %w", err)
-		}
-	}
-	return transport.KCPDialer{Addr: room.KCPAddr, Config: kc},
-		transport.WSDialer{URL: room.WSURL, Config: transport.DefaultWSConfig(transport.ClientConfig())}, nil
 }
