@@ -100,6 +100,18 @@ type Config struct {
 	// AllocWorkers is how many room allocations run at once per pass.
 	// Default 8.
 	AllocWorkers int
+	// AssignDeadline is how long a claimed ticket may wait for its room.
+	// A ticket still matched after it (its replica died between claim and
+	// assignment) is swept: requeued with its original enqueue time, or
+	// failed when it is past the ticket TTL. Default 30 s; must exceed
+	// AllocAttempts*AllocTimeout, the longest a live replica takes.
+	AssignDeadline time.Duration
+	// SweepInterval is the time between sweeps of each mode's stuck claims
+	// by the background loop. Default 5 s.
+	SweepInterval time.Duration
+	// SweepBatch is the most stuck tickets one sweep of a mode settles.
+	// Default 1000.
+	SweepBatch int
 	// TickBudgetMs is the tick p99 that counts as one unit of load when
 	// ranking servers. Default 10 ms.
 	TickBudgetMs float64
@@ -164,6 +176,11 @@ func (c Config) withDefaults() Config {
 	if c.AllocWorkers == 0 {
 		c.AllocWorkers = 8
 	}
+	def(&c.AssignDeadline, 30*time.Second)
+	def(&c.SweepInterval, 5*time.Second)
+	if c.SweepBatch == 0 {
+		c.SweepBatch = 1000
+	}
 	if c.TickBudgetMs == 0 {
 		c.TickBudgetMs = 10
 	}
@@ -205,6 +222,11 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: queue cap, alloc attempts, alloc workers, max oracles and tick budget must be positive")
 	case c.LeaseTTL < 100*time.Millisecond || c.AllocTimeout <= 0:
 		return errors.New("lobby: config: lease TTL >= 100ms and alloc timeout > 0")
+	case c.AssignDeadline <= time.Duration(c.AllocAttempts)*c.AllocTimeout:
+		return fmt.Errorf("lobby: config: assign deadline %v must exceed alloc attempts x alloc timeout (%v)",
+			c.AssignDeadline, time.Duration(c.AllocAttempts)*c.AllocTimeout)
+	case c.SweepInterval <= 0 || c.SweepBatch < 1:
+		return errors.New("lobby: config: sweep interval > 0 and sweep batch >= 1")
 	case c.Push.SendQueue < 1 || c.Push.PongWait <= c.Push.PingInterval || c.Push.WriteWait <= 0:
 		return errors.New("lobby: config: push send queue >= 1, pong wait > ping interval, write wait > 0")
 	}

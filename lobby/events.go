@@ -18,6 +18,17 @@ const (
 	EventSessionRevoked = "session_revoked"
 )
 
+// Reasons given in queue_status events and ticket bodies.
+const (
+	// ReasonNoRoomServer: the match found no room server; its tickets were
+	// requeued with their original wait.
+	ReasonNoRoomServer = "no_room_server"
+	// ReasonAssignTimeout: the match was claimed but got no room within
+	// AssignDeadline (its lobby replica died or stalled); its tickets were
+	// requeued with their original wait, or failed when past the ticket TTL.
+	ReasonAssignTimeout = "assignment_timeout"
+)
+
 // Event is one push message, sent as a JSON text frame.
 type Event struct {
 	Type string `json:"type"`

@@ -117,8 +117,8 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 // Config returns the effective configuration (defaults filled).
 func (l *Lobby) Config() Config { return l.cfg }
 
-// Run serves the API on ln and runs the matchmaker loop (unless
-// PassInterval is negative) until ctx is cancelled, then shuts down: it stops
+// Run serves the API on ln and runs the matchmaker loop, passes and sweeps
+// (unless PassInterval is negative), until ctx is cancelled, then shuts down: it stops
 // accepting, closes push connections, and waits up to 5 s for requests.
 func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
@@ -193,19 +193,28 @@ func (l *Lobby) shutdownPush() {
 	}
 }
 
-// matchLoop runs a pass of every mode each PassInterval until ctx ends.
+// matchLoop runs a pass of every mode each PassInterval and a sweep of
+// every mode's stuck claims each SweepInterval, until ctx ends.
 func (l *Lobby) matchLoop(ctx context.Context) {
-	t := time.NewTicker(l.cfg.PassInterval)
-	defer t.Stop()
+	pass := time.NewTicker(l.cfg.PassInterval)
+	defer pass.Stop()
+	sweep := time.NewTicker(l.cfg.SweepInterval)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		for _, m := range match.Modes() {
-			if _, err := l.Pass(ctx, m.ID); err != nil && ctx.Err() == nil {
-				l.log.Warn("matchmaking pass failed", "mode", m.ID, "err", err)
+		case <-pass.C:
+			for _, m := range match.Modes() {
+				if _, err := l.Pass(ctx, m.ID); err != nil && ctx.Err() == nil {
+					l.log.Warn("matchmaking pass failed", "mode", m.ID, "err", err)
+				}
+			}
+		case <-sweep.C:
+			for _, m := range match.Modes() {
+				if _, err := l.Sweep(ctx, m.ID); err != nil && ctx.Err() == nil {
+					l.log.Warn("sweep of stuck claims failed", "mode", m.ID, "err", err)
+				}
 			}
 		}
 	}

@@ -64,8 +64,8 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 	rep.Queued = len(recs)
 	tickets := make([]match.Ticket, 0, len(recs))
 	for _, rec := range recs {
-		var t match.Ticket
-		if err := json.Unmarshal(rec.Data, &t); err != nil || t.ID != rec.ID {
+		t, err := decodeTicket(rec)
+		if err != nil {
 			l.log.Error("undecodable ticket; failing it", "ticket", rec.ID, "err", err)
 			_ = l.st.Transition(ctx, rec.ID, store.StateQueued, store.StateFailed, nil)
 			continue
@@ -97,7 +97,7 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 		for i, t := range ts {
 			ids[i] = t.ID
 		}
-		ok, err := l.st.Claim(ctx, modeID, matchID, ids)
+		ok, err := l.st.Claim(ctx, modeID, matchID, ids, now)
 		if err != nil {
 			wg.Wait()
 			return rep, err
@@ -129,6 +129,18 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 	wg.Wait()
 	l.queueStatus(ctx, modeID, tickets, res, now)
 	return rep, nil
+}
+
+// decodeTicket decodes the match.Ticket a store record carries.
+func decodeTicket(rec store.TicketRecord) (match.Ticket, error) {
+	var t match.Ticket
+	if err := json.Unmarshal(rec.Data, &t); err != nil {
+		return match.Ticket{}, fmt.Errorf("ticket %s: decode: %w", rec.ID, err)
+	}
+	if t.ID != rec.ID {
+		return match.Ticket{}, fmt.Errorf("ticket %s: record carries ticket %q", rec.ID, t.ID)
+	}
+	return t, nil
 }
 
 // queueStatus publishes a queue_status to every ticket left queued, at most
@@ -194,14 +206,18 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) err
 		room, srv, err = l.fleet.Allocate(actx, fleet.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), req, l.cfg.AllocAttempts)
 		cancel()
 	}
+	// Settling the claim must not be cut short by a shutdown: a claim left
+	// unsettled waits for the sweeper (AssignDeadline).
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.AllocTimeout)
+	defer cancel()
 	if err != nil {
 		l.log.Warn("no room for match; requeueing", "match", matchID, "mode", m.Mode, "err", err)
 		for _, t := range m.Tickets() {
-			if terr := l.st.Transition(ctx, t.ID, store.StateMatched, store.StateQueued, nil); terr != nil {
-				l.log.Warn("requeue failed", "ticket", t.ID, "err", terr)
+			if serr := l.st.Settle(sctx, t.ID, matchID, store.Outcome{State: store.StateQueued, Reason: ReasonNoRoomServer}); serr != nil {
+				l.log.Warn("requeue failed", "ticket", t.ID, "match", matchID, "err", serr)
 				continue
 			}
-			l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: m.Mode, State: store.StateQueued, Reason: "no_room_server"})
+			l.notifyPlayers(sctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: m.Mode, State: store.StateQueued, Reason: ReasonNoRoomServer})
 		}
 		return fmt.Errorf("match %s: %w", matchID, err)
 	}
@@ -217,13 +233,16 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) err
 		if err != nil {
 			return err
 		}
-		if err := l.st.Transition(ctx, t.ID, store.StateMatched, store.StateAssigned, data); err != nil {
+		if err := l.st.Settle(sctx, t.ID, matchID, store.Outcome{State: store.StateAssigned, Assignment: data}); err != nil {
+			// Swept past AssignDeadline (requeued or claimed by another
+			// match) or the store failed: the room's seat for this ticket
+			// stays empty and the room server's join deadline ends it.
 			l.log.Error("assign failed; the room exists but the ticket does not say so", "ticket", t.ID, "match", matchID, "err", err)
 			continue
 		}
 		for i := range a.Seats {
 			seat := a.Seats[i]
-			l.notifyPlayers(ctx, []string{seat.PlayerID}, Event{Type: EventMatchFound, TicketID: t.ID, Mode: m.Mode, State: store.StateAssigned, Match: &seat})
+			l.notifyPlayers(sctx, []string{seat.PlayerID}, Event{Type: EventMatchFound, TicketID: t.ID, Mode: m.Mode, State: store.StateAssigned, Match: &seat})
 		}
 	}
 	return nil

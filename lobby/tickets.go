@@ -96,10 +96,14 @@ type ticketView struct {
 	EnqueuedAt time.Time `json:"enqueued_at"`
 	MatchID    string    `json:"match_id,omitempty"`
 	Seat       *Seat     `json:"seat,omitempty"`
+	// Reason says why the ticket was last requeued or why it failed
+	// (ReasonNoRoomServer, ReasonAssignTimeout).
+	Reason string `json:"reason,omitempty"`
 }
 
 func viewTicket(rec store.TicketRecord, player string) ticketView {
-	v := ticketView{ID: rec.ID, Mode: rec.Mode, State: rec.State, Players: rec.PlayerIDs, EnqueuedAt: rec.EnqueuedAt.UTC(), MatchID: rec.MatchID}
+	v := ticketView{ID: rec.ID, Mode: rec.Mode, State: rec.State, Players: rec.PlayerIDs, EnqueuedAt: rec.EnqueuedAt.UTC(),
+		MatchID: rec.MatchID, Reason: rec.Reason}
 	if len(rec.Assignment) > 0 {
 		var a assignment
 		if json.Unmarshal(rec.Assignment, &a) == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,8 +45,10 @@ type Memory struct {
 	mu        sync.Mutex
 	tickets   map[string]*memTicket
 	queues    map[string]map[string]struct{} // mode -> queued ticket ids
+	claimed   map[string]map[string]struct{} // mode -> matched ticket ids
 	players   map[string]string              // player -> live ticket id
 	revoked   map[string]time.Time           // session -> expiry
+	cutoffs   map[string]memCutoff           // player -> revoked-before cutoff
 	limiters  map[string]*memBucket
 	servers   map[string]ServerRecord
 	leases    map[string]memLease
@@ -65,6 +68,11 @@ type memBucket struct {
 	seen time.Time
 }
 
+type memCutoff struct {
+	before  time.Time
+	expires time.Time
+}
+
 type memLease struct {
 	owner   string
 	expires time.Time
@@ -76,8 +84,10 @@ func NewMemory(cfg MemoryConfig) *Memory {
 		cfg:      cfg.withDefaults(),
 		tickets:  map[string]*memTicket{},
 		queues:   map[string]map[string]struct{}{},
+		claimed:  map[string]map[string]struct{}{},
 		players:  map[string]string{},
 		revoked:  map[string]time.Time{},
+		cutoffs:  map[string]memCutoff{},
 		limiters: map[string]*memBucket{},
 		servers:  map[string]ServerRecord{},
 		leases:   map[string]memLease{},
@@ -109,6 +119,11 @@ func (m *Memory) sweepLocked(now time.Time) {
 	for s, exp := range m.revoked {
 		if !now.Before(exp) {
 			delete(m.revoked, s)
+		}
+	}
+	for p, c := range m.cutoffs {
+		if !now.Before(c.expires) {
+			delete(m.cutoffs, p)
 		}
 	}
 	for id, s := range m.servers {
@@ -185,7 +200,7 @@ func (m *Memory) QueueLen(_ context.Context, mode string) (int, error) {
 }
 
 // Claim implements Queues.
-func (m *Memory) Claim(_ context.Context, mode, matchID string, ids []string) (bool, error) {
+func (m *Memory) Claim(_ context.Context, mode, matchID string, ids []string, claimedAt time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q := m.queues[mode]
@@ -195,17 +210,69 @@ func (m *Memory) Claim(_ context.Context, mode, matchID string, ids []string) (b
 		}
 	}
 	now := m.cfg.Now()
+	idx := m.claimed[mode]
+	if idx == nil {
+		idx = map[string]struct{}{}
+		m.claimed[mode] = idx
+	}
 	for _, id := range ids {
 		delete(q, id)
+		idx[id] = struct{}{}
 		t := m.tickets[id]
-		t.rec.State, t.rec.MatchID = StateMatched, matchID
+		t.rec.State, t.rec.MatchID, t.rec.ClaimedAt = StateMatched, matchID, claimedAt
 		t.expires = now.Add(m.cfg.Retention)
 	}
 	return true, nil
 }
 
+// Settle implements Queues.
+func (m *Memory) Settle(_ context.Context, id, matchID string, out Outcome) error {
+	if out.State == StateMatched {
+		return fmt.Errorf("ticket %s: settle to %s: %w", id, out.State, ErrBadTransition)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	m.sweepLocked(now)
+	t, ok := m.tickets[id]
+	if !ok {
+		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	}
+	if t.rec.State != StateMatched || t.rec.MatchID != matchID {
+		return fmt.Errorf("ticket %s: %s under %q, not matched under %q: %w", id, t.rec.State, t.rec.MatchID, matchID, ErrStateConflict)
+	}
+	t.rec.Reason = out.Reason
+	m.moveLocked(t, StateMatched, out.State, out.Assignment, now)
+	return nil
+}
+
+// Stuck implements Queues.
+func (m *Memory) Stuck(_ context.Context, mode string, claimedBefore time.Time, limit int) ([]TicketRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []TicketRecord
+	for id := range m.claimed[mode] {
+		if t := m.tickets[id]; t.rec.ClaimedAt.Before(claimedBefore) {
+			out = append(out, cloneRecord(t.rec))
+		}
+	}
+	slices.SortFunc(out, func(a, b TicketRecord) int {
+		if c := a.ClaimedAt.Compare(b.ClaimedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if len(out) > limit {
+		out = out[:max(limit, 0)]
+	}
+	return out, nil
+}
+
 // Transition implements Queues.
 func (m *Memory) Transition(_ context.Context, id, from, to string, assignment []byte) error {
+	if to == StateMatched {
+		return fmt.Errorf("ticket %s: transition to %s: %w", id, to, ErrBadTransition)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.cfg.Now()
@@ -217,8 +284,20 @@ func (m *Memory) Transition(_ context.Context, id, from, to string, assignment [
 	if t.rec.State != from {
 		return fmt.Errorf("ticket %s: %s, not %s: %w", id, t.rec.State, from, ErrStateConflict)
 	}
-	if from == StateQueued {
+	m.moveLocked(t, from, to, assignment, now)
+	return nil
+}
+
+// moveLocked moves t from state from (its current state) to state to,
+// keeping the queue, claimed index and player indexes in step. The caller
+// holds m.mu.
+func (m *Memory) moveLocked(t *memTicket, from, to string, assignment []byte, now time.Time) {
+	id := t.rec.ID
+	switch from {
+	case StateQueued:
 		delete(m.queues[t.rec.Mode], id)
+	case StateMatched:
+		delete(m.claimed[t.rec.Mode], id)
 	}
 	if to == StateQueued {
 		q := m.queues[t.rec.Mode]
@@ -240,7 +319,6 @@ func (m *Memory) Transition(_ context.Context, id, from, to string, assignment [
 	}
 	t.rec.State = to
 	t.expires = now.Add(m.cfg.Retention)
-	return nil
 }
 
 // Revoke implements Revocations.
@@ -259,6 +337,34 @@ func (m *Memory) Revoked(_ context.Context, session string) (bool, error) {
 	defer m.mu.Unlock()
 	exp, ok := m.revoked[session]
 	return ok && m.cfg.Now().Before(exp), nil
+}
+
+// RevokePlayer implements Revocations.
+func (m *Memory) RevokePlayer(_ context.Context, player string, before time.Time, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	m.sweepLocked(now)
+	if c, ok := m.cutoffs[player]; ok && now.Before(c.expires) && !c.before.Before(before) {
+		return nil
+	}
+	m.cutoffs[player] = memCutoff{before: before, expires: now.Add(ttl)}
+	return nil
+}
+
+// Revocation implements Revocations.
+func (m *Memory) Revocation(_ context.Context, session, player string) (Revocation, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	var r Revocation
+	if exp, ok := m.revoked[session]; ok && now.Before(exp) {
+		r.Session = true
+	}
+	if c, ok := m.cutoffs[player]; ok && now.Before(c.expires) {
+		r.Before = c.before
+	}
+	return r, nil
 }
 
 // Allow implements Limiter with golang.org/x/time/rate buckets.

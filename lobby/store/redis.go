@@ -159,9 +159,16 @@ func (r *Redis) Ticket(ctx context.Context, id string) (TicketRecord, error) {
 	if err != nil {
 		return TicketRecord{}, fmt.Errorf("ticket %s: decode: %w", id, err)
 	}
-	rec.State, rec.MatchID = h["state"], h["match"]
+	rec.State, rec.MatchID, rec.Reason = h["state"], h["match"], h["reason"]
 	if a := h["assign"]; a != "" {
 		rec.Assignment = []byte(a)
+	}
+	if c := h["claimed"]; c != "" {
+		ms, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			return TicketRecord{}, fmt.Errorf("ticket %s: decode claim time: %w", id, err)
+		}
+		rec.ClaimedAt = time.UnixMilli(ms).UTC()
 	}
 	return rec, nil
 }
@@ -192,10 +199,10 @@ func (r *Redis) QueueLen(ctx context.Context, mode string) (int, error) {
 	return int(n), nil
 }
 
-// Claim implements Queues.
-func (r *Redis) Claim(ctx context.Context, mode, matchID string, ids []string) (bool, error) {
-	keys := []string{r.key("q:", mode)}
-	args := []any{matchID, r.cfg.Retention.Milliseconds()}
+// Claim implements Queues. The claim time is kept to the millisecond.
+func (r *Redis) Claim(ctx context.Context, mode, matchID string, ids []string, claimedAt time.Time) (bool, error) {
+	keys := []string{r.key("q:", mode), r.key("mt:", mode)}
+	args := []any{matchID, r.cfg.Retention.Milliseconds(), claimedAt.UnixMilli()}
 	for _, id := range ids {
 		keys = append(keys, r.key("t:", id))
 		args = append(args, id)
@@ -207,8 +214,69 @@ func (r *Redis) Claim(ctx context.Context, mode, matchID string, ids []string) (
 	return n == 1, nil
 }
 
+// Settle implements Queues.
+func (r *Redis) Settle(ctx context.Context, id, matchID string, out Outcome) error {
+	if out.State == StateMatched {
+		return fmt.Errorf("ticket %s: settle to %s: %w", id, out.State, ErrBadTransition)
+	}
+	n, err := settleScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
+		matchID, out.State, string(out.Assignment), out.Reason, r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
+	switch {
+	case err != nil:
+		return unavailable("settle", err)
+	case n == -1:
+		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	case n == -2:
+		return fmt.Errorf("ticket %s: not matched under %q: %w", id, matchID, ErrStateConflict)
+	}
+	return nil
+}
+
+// Stuck implements Queues from the mode's claimed index (a sorted set
+// scored by claim time), dropping entries whose record has expired.
+func (r *Redis) Stuck(ctx context.Context, mode string, claimedBefore time.Time, limit int) ([]TicketRecord, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	idx := r.key("mt:", mode)
+	ids, err := r.rdb.ZRangeByScore(ctx, idx, &redis.ZRangeBy{
+		Min: "-inf", Max: "(" + strconv.FormatInt(claimedBefore.UnixMilli(), 10), Count: int64(limit),
+	}).Result()
+	if err != nil {
+		return nil, unavailable("stuck", err)
+	}
+	var out []TicketRecord
+	var gone []string
+	for _, id := range ids {
+		rec, err := r.Ticket(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			gone = append(gone, id)
+		case err != nil:
+			return nil, err
+		case rec.State == StateMatched:
+			out = append(out, rec)
+		}
+	}
+	if len(gone) > 0 {
+		keys := []string{idx}
+		args := make([]any, len(gone))
+		for i, id := range gone {
+			keys = append(keys, r.key("t:", id))
+			args[i] = id
+		}
+		if err := stuckCleanScript.Run(ctx, r.rdb, keys, args...).Err(); err != nil {
+			return nil, unavailable("stuck", err)
+		}
+	}
+	return out, nil
+}
+
 // Transition implements Queues.
 func (r *Redis) Transition(ctx context.Context, id, from, to string, assignment []byte) error {
+	if to == StateMatched {
+		return fmt.Errorf("ticket %s: transition to %s: %w", id, to, ErrBadTransition)
+	}
 	rec, err := r.Ticket(ctx, id)
 	if err != nil {
 		return err
@@ -245,6 +313,33 @@ func (r *Redis) Revoked(ctx context.Context, session string) (bool, error) {
 		return false, unavailable("revoked", err)
 	}
 	return n == 1, nil
+}
+
+// RevokePlayer implements Revocations; the cutoff is kept to the
+// microsecond.
+func (r *Redis) RevokePlayer(ctx context.Context, player string, before time.Time, ttl time.Duration) error {
+	if err := revokePlayerScript.Run(ctx, r.rdb, []string{r.key("revp:", player)}, before.UnixMicro(), ttl.Milliseconds()).Err(); err != nil {
+		return unavailable("revoke player", err)
+	}
+	return nil
+}
+
+// Revocation implements Revocations with one MGET.
+func (r *Redis) Revocation(ctx context.Context, session, player string) (Revocation, error) {
+	vals, err := r.rdb.MGet(ctx, r.key("rev:", session), r.key("revp:", player)).Result()
+	if err != nil {
+		return Revocation{}, unavailable("revocation", err)
+	}
+	var rv Revocation
+	rv.Session = vals[0] != nil
+	if s, ok := vals[1].(string); ok {
+		us, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return Revocation{}, fmt.Errorf("revocation of %s: decode cutoff: %w", player, err)
+		}
+		rv.Before = time.UnixMicro(us).UTC()
+	}
+	return rv, nil
 }
 
 // Allow implements Limiter with a GCRA script, so every replica draws from

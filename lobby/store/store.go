@@ -36,6 +36,10 @@ func Terminal(state string) bool {
 	return state == StateAssigned || state == StateCancelled || state == StateExpired || state == StateFailed
 }
 
+// ErrBadTransition: the caller asked for a transition the store never
+// makes (for example entering StateMatched other than through Claim).
+var ErrBadTransition = errors.New("store: transition not allowed")
+
 // TicketRecord is one ticket as the store keeps it. Data and Assignment are
 // opaque to the store (the lobby's encodings).
 type TicketRecord struct {
@@ -43,10 +47,21 @@ type TicketRecord struct {
 	Mode       string
 	PlayerIDs  []string
 	State      string
-	MatchID    string // set by Claim
+	MatchID    string    // set by Claim
+	ClaimedAt  time.Time // set by Claim (the caller's clock); kept after the ticket leaves StateMatched
 	EnqueuedAt time.Time
 	Data       []byte
-	Assignment []byte // set by Transition to StateAssigned
+	Assignment []byte // set by Transition or Settle to StateAssigned
+	Reason     string // set by Settle: why the ticket was requeued or failed
+}
+
+// Outcome is how Settle ends a claim: the state the ticket moves to
+// (StateAssigned, StateQueued to requeue, StateFailed or StateExpired), the
+// assignment for StateAssigned, and a reason kept in the record.
+type Outcome struct {
+	State      string
+	Assignment []byte
+	Reason     string
 }
 
 // Queues keeps tickets and one queue per mode.
@@ -65,25 +80,62 @@ type Queues interface {
 	// QueueLen returns how many tickets mode's queue holds.
 	QueueLen(ctx context.Context, mode string) (int, error)
 	// Claim atomically moves every ticket of ids from StateQueued to
-	// StateMatched under matchID and out of mode's queue, or changes nothing
-	// and returns false when any of them is no longer queued. Two concurrent
-	// claims sharing a ticket never both succeed.
-	Claim(ctx context.Context, mode, matchID string, ids []string) (bool, error)
+	// StateMatched under matchID, claimed at now, out of mode's queue and
+	// into mode's claimed index (see Stuck), or changes nothing and returns
+	// false when any of them is no longer queued. Two concurrent claims
+	// sharing a ticket never both succeed.
+	Claim(ctx context.Context, mode, matchID string, ids []string, now time.Time) (bool, error)
+	// Settle atomically ends ticket id's claim by match matchID with out:
+	// it succeeds only while the ticket is in StateMatched under matchID,
+	// and returns ErrStateConflict otherwise (already settled, swept, or
+	// requeued and claimed again by another match), ErrNotFound for an
+	// unknown id, ErrBadTransition for out.State StateMatched. The ticket
+	// leaves the claimed index; StateQueued puts it back in its queue with
+	// its original enqueue time; a terminal state releases its players;
+	// StateAssigned stores out.Assignment; out.Reason is recorded. Of
+	// several concurrent Settles of one claim exactly one succeeds.
+	Settle(ctx context.Context, id, matchID string, out Outcome) error
+	// Stuck returns up to limit tickets of mode in StateMatched whose claim
+	// is older than claimedBefore, oldest claim first: claims whose replica
+	// died before settling them. The caller settles each (with the MatchID
+	// it read), so racing sweepers cannot both act on one claim.
+	Stuck(ctx context.Context, mode string, claimedBefore time.Time, limit int) ([]TicketRecord, error)
 	// Transition atomically moves ticket id from state from to state to, or
-	// returns ErrStateConflict (ErrNotFound for an unknown id). Leaving
-	// StateQueued removes the ticket from its queue; entering StateQueued
+	// returns ErrStateConflict (ErrNotFound for an unknown id,
+	// ErrBadTransition when to is StateMatched: only Claim enters it).
+	// Leaving StateQueued removes the ticket from its queue; leaving
+	// StateMatched removes it from the claimed index; entering StateQueued
 	// (a requeue after a failed allocation) puts it back with its original
 	// enqueue time; a terminal state releases its players; StateAssigned
-	// stores assignment.
+	// stores assignment. It does not check which match holds a claim: the
+	// lobby settles claims with Settle.
 	Transition(ctx context.Context, id, from, to string, assignment []byte) error
 }
 
-// Revocations is the list of revoked sessions (access-token session ids).
+// Revocation is what the revocation list says about one access token.
+type Revocation struct {
+	// Session reports whether the token's session is revoked.
+	Session bool
+	// Before is the player's cutoff: every access token of the player
+	// issued at or before it is revoked. Zero when there is none.
+	Before time.Time
+}
+
+// Revocations is the list of revoked sessions (access-token session ids)
+// and of players whose older tokens are all revoked (logout everywhere).
 type Revocations interface {
 	// Revoke marks session revoked for ttl (the access-token lifetime).
 	Revoke(ctx context.Context, session string, ttl time.Duration) error
 	// Revoked reports whether session is revoked.
 	Revoked(ctx context.Context, session string) (bool, error)
+	// RevokePlayer revokes every access token of player issued at or
+	// before before, for ttl (the access-token lifetime: older tokens have
+	// expired by then). A later cutoff replaces an earlier one; an earlier
+	// one never lowers a later one.
+	RevokePlayer(ctx context.Context, player string, before time.Time, ttl time.Duration) error
+	// Revocation returns whether session is revoked and player's cutoff, in
+	// one round trip.
+	Revocation(ctx context.Context, session, player string) (Revocation, error)
 }
 
 // Limit is a token bucket: Rate tokens per second, up to Burst at once.

@@ -55,7 +55,12 @@ func Run(t *testing.T, open Open) {
 		{"ClaimAllOrNothing", testClaimAllOrNothing},
 		{"ConcurrentClaimsNeverOverlap", testConcurrentClaims},
 		{"Transitions", testTransitions},
+		{"ClaimTimeAndStuck", testClaimTimeAndStuck},
+		{"Settle", testSettle},
+		{"ConcurrentSettlesOneWins", testConcurrentSettles},
+		{"StuckReturnsWholeRecords", testStuckRecords},
 		{"Revocations", testRevocations},
+		{"PlayerRevocations", testPlayerRevocations},
 		{"Limiter", testLimiter},
 		{"Registry", testRegistry},
 		{"Leases", testLeases},
@@ -161,7 +166,7 @@ func testOneLiveTicketPerPlayer(t *testing.T, s store.Store) {
 		t.Fatalf("refused ticket was stored: %v", err)
 	}
 	// Still live while matched.
-	ok, err := s.Claim(ctx, "m", "m1", []string{"a"})
+	ok, err := s.Claim(ctx, "m", "m1", []string{"a"}, t0)
 	must(t, err)
 	if !ok {
 		t.Fatal("claim failed")
@@ -179,12 +184,12 @@ func testClaimAllOrNothing(t *testing.T, s store.Store) {
 	for _, id := range []string{"a", "b", "c"} {
 		must(t, s.Enqueue(ctx, rec(id, "m", "p"+id), 10))
 	}
-	ok, err := s.Claim(ctx, "m", "m1", []string{"a", "b"})
+	ok, err := s.Claim(ctx, "m", "m1", []string{"a", "b"}, t0)
 	must(t, err)
 	if !ok {
 		t.Fatal("claim of two queued tickets failed")
 	}
-	ok, err = s.Claim(ctx, "m", "m2", []string{"c", "b"})
+	ok, err = s.Claim(ctx, "m", "m2", []string{"c", "b"}, t0)
 	must(t, err)
 	if ok {
 		t.Fatal("claim including a matched ticket succeeded")
@@ -197,7 +202,7 @@ func testClaimAllOrNothing(t *testing.T, s store.Store) {
 	if got.State != store.StateMatched || got.MatchID != "m1" {
 		t.Fatalf("b is %s/%s, want matched/m1", got.State, got.MatchID)
 	}
-	ok, err = s.Claim(ctx, "other", "m3", []string{"c"})
+	ok, err = s.Claim(ctx, "other", "m3", []string{"c"}, t0)
 	must(t, err)
 	if ok {
 		t.Fatal("claim in the wrong mode's queue succeeded")
@@ -224,7 +229,7 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 					continue
 				}
 				match := fmt.Sprintf("w%d-%d", w, k)
-				ok, err := s.Claim(ctx, "m", match, ids)
+				ok, err := s.Claim(ctx, "m", match, ids, t0)
 				if err != nil {
 					t.Error(err)
 					return
@@ -281,7 +286,7 @@ func testTransitions(t *testing.T, s store.Store) {
 		t.Fatalf("cancelled ticket reads %s", got.State)
 	}
 	// Requeue after a failed allocation keeps the enqueue time and data.
-	ok, err := s.Claim(ctx, "m", "m1", []string{"b"})
+	ok, err := s.Claim(ctx, "m", "m1", []string{"b"}, t0)
 	must(t, err)
 	if !ok {
 		t.Fatal("claim failed")
@@ -292,7 +297,7 @@ func testTransitions(t *testing.T, s store.Store) {
 	if len(recs) != 1 || recs[0].ID != "b" || !recs[0].EnqueuedAt.Equal(t0) || string(recs[0].Data) != `{"id":"b"}` {
 		t.Fatalf("requeued %+v", recs)
 	}
-	ok, err = s.Claim(ctx, "m", "m2", []string{"b"})
+	ok, err = s.Claim(ctx, "m", "m2", []string{"b"}, t0)
 	must(t, err)
 	if !ok {
 		t.Fatal("claim after requeue failed")
