@@ -62,33 +62,6 @@ const (
 	minSeatBytes   = 10
 )
 
-// recorder appends each tick's inputs and hash to the replay body as the
-// match runs, in the encoding above.
-type recorder struct {
-	body  []byte
-	ticks int
-}
-
-func newRecorder(seats int, maxTicks uint32) recorder {
-	// Room for a whole match with an input from every seat every tick (about
-	// 9 bytes a tick and 14 an input), up to 1 MiB; beyond, it grows by
-	// doubling.
-	est := min(int64(maxTicks)*int64(9+14*seats), 1<<20)
-	return recorder{body: make([]byte, 0, est)}
-}
-
-func (r *recorder) beginTick(inputs []Input) {
-	r.body = binary.AppendUvarint(r.body, uint64(len(inputs)))
-	for i := range inputs {
-		r.body = appendInput(r.body, &inputs[i])
-	}
-}
-
-func (r *recorder) endTick(hash uint64) {
-	r.body = binary.LittleEndian.AppendUint64(r.body, hash)
-	r.ticks++
-}
-
 func appendInput(b []byte, in *Input) []byte {
 	b = binary.AppendVarint(b, int64(in.Seat))
 	b = binary.AppendUvarint(b, uint64(in.Seq))
@@ -135,11 +108,12 @@ func appendHeader(b []byte, version, mode, arena string, seed uint64, seats []Se
 	return binary.AppendUvarint(b, uint64(ticks))
 }
 
-// encodeReplay encodes the sim's record so far.
+// encodeReplay encodes the sim's record so far: the header, then the
+// recorder's chunks concatenated, then the checksum.
 func (s *Sim) encodeReplay() []byte {
-	b := make([]byte, 0, 256+len(s.plan.seats)*64+len(s.rec.body)+4)
+	b := make([]byte, 0, 256+len(s.plan.seats)*64+s.rec.size+4)
 	b = appendHeader(b, s.c.version, s.mode.ID, s.plan.arena, s.plan.seed, s.plan.seats, s.rec.ticks)
-	b = append(b, s.rec.body...)
+	b = s.rec.appendBody(b)
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 

@@ -125,7 +125,7 @@ func New(c *Content, cfg Config) (*Sim, error) {
 	s.codex = make([]codexHit, 0, len(p.seats)*int(triggerCount))
 	s.scratch = make([]int32, 0, 256)
 	s.slots = make([]slot, 0, 64)
-	s.rec = newRecorder(len(p.seats), s.maxTicks)
+	s.rec = newRecorder()
 
 	switch p.kind {
 	case modeBattle:
@@ -183,8 +183,10 @@ func (s *Sim) SeatEntity(seat int) (id uint32, ok bool) {
 // or rejected and reported as events, never trusted. Once the match is
 // done, Step changes nothing and returns Done with no events.
 //
-// In steady state Step allocates nothing, except that the replay record
-// grows by doubling (amortised to zero per tick).
+// In steady state Step allocates nothing but the replay record's chunks:
+// one 16 KiB chunk per 16 KiB of inputs and hashes recorded (amortised,
+// a few bytes per tick), never copying what is already recorded. The final
+// tick also builds the Result.
 func (s *Sim) Step(inputs []Input) Output {
 	if s.done {
 		return Output{Tick: int(s.tick), Hash: s.hash, Done: true}

@@ -22,9 +22,11 @@ func mustContent(t testing.TB) *Content {
 // stepAllocations returns how many objects have been allocated so far by
 // code called from (*Sim).Step, other than the Result built on a match's
 // final tick, according to the runtime's allocation profile (which must be
-// recording every allocation: runtime.MemProfileRate = 1). Attributing by
-// stack keeps the runtime's own background allocations out of the count.
-func stepAllocations(t *testing.T) int64 {
+// recording every allocation: runtime.MemProfileRate = 1), split into the
+// replay recorder's chunks (allocated by (*recorder).grow) and everything
+// else. Attributing by stack keeps the runtime's own background
+// allocations out of the count.
+func stepAllocations(t *testing.T) (chunks, other int64) {
 	t.Helper()
 	runtime.GC()
 	runtime.GC() // the profile is published up to two cycles late
@@ -34,36 +36,44 @@ func stepAllocations(t *testing.T) int64 {
 	if !ok {
 		t.Fatal("memory profile grew while reading it")
 	}
-	var total int64
 	for _, r := range recs[:n] {
-		inStep, inResult := false, false
+		inStep, inResult, inGrow := false, false, false
 		frames := runtime.CallersFrames(r.Stack())
 		for {
 			f, more := frames.Next()
 			inStep = inStep || strings.HasSuffix(f.Function, "ecs.(*Sim).Step")
 			inResult = inResult || strings.HasSuffix(f.Function, "ecs.(*Sim).buildResult")
+			inGrow = inGrow || strings.HasSuffix(f.Function, "ecs.(*recorder).grow")
 			if !more {
 				break
 			}
 		}
-		if inStep && !inResult {
-			total += r.AllocObjects
+		switch {
+		case !inStep || inResult:
+		case inGrow:
+			chunks += r.AllocObjects
+		default:
+			other += r.AllocObjects
 		}
 	}
-	return total
+	return chunks, other
 }
 
 // TestStepSteadyStateAllocatesNothing plays 500 ticks of busy play after
 // warm-up in each benchmark configuration and checks that Step allocated
-// nothing (the Result built on a match's last tick aside).
+// nothing but replay chunks (the Result built on a match's last tick
+// aside), and no more chunks than ceil(bytes recorded / chunk size): one
+// per chunkBytes recorded, the ones the recorder actually linked in.
 func TestStepSteadyStateAllocatesNothing(t *testing.T) {
 	c := mustContent(t)
 	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
 	runtime.MemProfileRate = 1
+	grew := false
 	for _, bc := range benchCases() {
 		t.Run(bc.name, func(t *testing.T) {
 			s, sc := newEpisode(t, c, bc, 3)
-			before := stepAllocations(t)
+			chunks0, other0 := stepAllocations(t)
+			size0, linked0 := s.rec.size, s.rec.chunks
 			steady := 0
 			for range 500 {
 				out := s.Step(sc.inputs())
@@ -72,14 +82,26 @@ func TestStepSteadyStateAllocatesNothing(t *testing.T) {
 				}
 				steady++
 			}
-			if n := stepAllocations(t) - before; n != 0 {
-				t.Fatalf("Step allocated %d objects in %d steady ticks", n, steady)
+			chunks1, other1 := stepAllocations(t)
+			chunks, other := chunks1-chunks0, other1-other0
+			recorded, linked := s.rec.size-size0, s.rec.chunks-linked0
+			if other != 0 {
+				t.Fatalf("Step allocated %d objects besides replay chunks in %d steady ticks", other, steady)
+			}
+			if bound := (recorded + chunkBytes - 1) / chunkBytes; chunks != int64(linked) || linked > bound {
+				t.Fatalf("%d chunk allocations, %d chunks linked, for %d bytes recorded (at most %d chunks)",
+					chunks, linked, recorded, bound)
 			}
 			if steady < 100 {
 				t.Fatalf("only %d steady ticks before the match ended", steady)
 			}
-			t.Logf("%d steady ticks (to tick %d), no allocation", steady, s.Tick())
+			grew = grew || chunks > 0
+			t.Logf("%d steady ticks (to tick %d): %d bytes recorded in %d new chunks, nothing else allocated",
+				steady, s.Tick(), recorded, chunks)
 		})
+	}
+	if !grew {
+		t.Fatal("no case recorded enough to add a chunk: the chunk accounting was not exercised")
 	}
 }
 
