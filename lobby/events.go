@@ -16,6 +16,11 @@ const (
 	// EventSessionRevoked is internal: it closes the session's push
 	// connections on every replica and is never sent to clients.
 	EventSessionRevoked = "session_revoked"
+	// EventPlayerRevoked is internal: published on the player's topic by a
+	// logout everywhere, it closes the player's push connections whose
+	// token was issued at or before RevokedBefore, on every replica. It is
+	// never sent to clients.
+	EventPlayerRevoked = "player_revoked"
 )
 
 // Reasons given in queue_status events and ticket bodies.
@@ -48,6 +53,8 @@ type Event struct {
 	Match *Seat `json:"match,omitempty"`
 	// SessionID is the revoked session (session_revoked, internal).
 	SessionID string `json:"session_id,omitempty"`
+	// RevokedBefore is the player's cutoff (player_revoked, internal).
+	RevokedBefore time.Time `json:"revoked_before,omitzero"`
 	// At is when the event was produced.
 	At time.Time `json:"at"`
 }

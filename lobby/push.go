@@ -13,7 +13,7 @@ import (
 
 // Close codes of the push channel (RFC 6455 private range 4000-4999).
 const (
-	CloseSessionRevoked = 4001 // logout or refresh-token reuse
+	CloseSessionRevoked = 4001 // logout (of this session or everywhere) or refresh-token reuse
 	CloseTokenExpired   = 4002 // the access token's lifetime ended; reconnect with a fresh one
 	CloseSlowConsumer   = 4008 // the send queue overflowed
 	CloseShutdown       = 1001 // the lobby is stopping (going away)
@@ -49,14 +49,11 @@ func (l *Lobby) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		psub.Close()
 		return err
 	}
-	// The session may have been revoked between authenticate and Subscribe.
-	if revoked, err := l.st.Revoked(ctx, c.SessionID); err != nil || revoked {
+	// The token may have been revoked between authenticate and Subscribe.
+	if err := l.checkRevoked(ctx, c); err != nil {
 		psub.Close()
 		ssub.Close()
-		if err != nil {
-			return err
-		}
-		return fail(http.StatusUnauthorized, CodeSessionRevoked, "session revoked")
+		return err
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -144,6 +141,14 @@ loop:
 				break loop
 			}
 		case p := <-psub.C():
+			var ev Event
+			if json.Unmarshal(p, &ev) == nil && ev.Type == EventPlayerRevoked {
+				if revokedBefore(c, ev.RevokedBefore) {
+					code, reason = CloseSessionRevoked, "logged out everywhere"
+					break loop
+				}
+				continue // internal: never sent to clients
+			}
 			select {
 			case queue <- p:
 			default:

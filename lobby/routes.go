@@ -1,6 +1,7 @@
 package lobby
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 )
@@ -119,7 +121,7 @@ func bearer(r *http.Request, allowQuery bool) string {
 	return ""
 }
 
-// authenticate checks an access token and that its session is not revoked.
+// authenticate checks an access token and that it is not revoked.
 func (l *Lobby) authenticate(ctx context.Context, token string) (auth.Claims, error) {
 	if token == "" {
 		return auth.Claims{}, fail(http.StatusUnauthorized, CodeUnauthorized, "missing bearer token")
@@ -128,14 +130,30 @@ func (l *Lobby) authenticate(ctx context.Context, token string) (auth.Claims, er
 	if err != nil {
 		return auth.Claims{}, err
 	}
-	revoked, err := l.st.Revoked(ctx, c.SessionID)
-	if err != nil {
+	if err := l.checkRevoked(ctx, c); err != nil {
 		return auth.Claims{}, err
 	}
-	if revoked {
-		return auth.Claims{}, fail(http.StatusUnauthorized, CodeSessionRevoked, "session revoked")
-	}
 	return c, nil
+}
+
+// checkRevoked refuses a token whose session is revoked (logout, refresh
+// reuse) or that was issued at or before its player's logout everywhere,
+// with one store round trip.
+func (l *Lobby) checkRevoked(ctx context.Context, c auth.Claims) error {
+	rv, err := l.st.Revocation(ctx, c.SessionID, c.PlayerID)
+	if err != nil {
+		return err
+	}
+	if rv.Session || revokedBefore(c, rv.Before) {
+		return fail(http.StatusUnauthorized, CodeSessionRevoked, "session revoked")
+	}
+	return nil
+}
+
+// revokedBefore reports whether c was issued at or before cutoff (a zero
+// cutoff revokes nothing).
+func revokedBefore(c auth.Claims, cutoff time.Time) bool {
+	return !cutoff.IsZero() && !c.IssuedAt.After(cutoff)
 }
 
 func (l *Lobby) requireAuth(f authedFunc) handlerFunc {
@@ -147,6 +165,20 @@ func (l *Lobby) requireAuth(f authedFunc) handlerFunc {
 		}
 		return f(w, r, c)
 	}
+}
+
+// decodeOptional is decode for an optional body: an empty (or all
+// whitespace) body leaves v unchanged.
+func decodeOptional(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err // *http.MaxBytesError: 413
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return decode(r, v)
 }
 
 // decode reads a JSON body into v: one object, no unknown fields.

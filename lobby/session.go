@@ -184,7 +184,11 @@ func (l *Lobby) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := l.refresh.RotateRefresh(r.Context(), family, hash, newHash, l.now())
+	// The access token is stamped with the time before the rotation, so a
+	// logout everywhere that revokes the family after the rotation also
+	// covers the token (its cutoff is taken after revoking the families).
+	now := l.now()
+	f, err := l.refresh.RotateRefresh(r.Context(), family, hash, newHash, now)
 	switch {
 	case errors.Is(err, persistence.ErrRefreshReused):
 		if rerr := l.revokeSession(r.Context(), family); rerr != nil {
@@ -196,7 +200,7 @@ func (l *Lobby) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	access, exp, err := l.tokens.IssueAccess(f.PlayerID, family, l.now())
+	access, exp, err := l.tokens.IssueAccess(f.PlayerID, family, now)
 	if err != nil {
 		return err
 	}
@@ -215,10 +219,29 @@ func (l *Lobby) revokeSession(ctx context.Context, session string) error {
 	return l.publish(ctx, sessionTopic(session), Event{Type: EventSessionRevoked, SessionID: session})
 }
 
-// handleLogout: POST /v1/auth/logout ends the caller's session everywhere:
-// the refresh family is revoked, its access tokens are refused on HTTP and
-// its push connections are closed on every replica.
+// logoutRequest is the optional body of POST /v1/auth/logout.
+type logoutRequest struct {
+	// Everywhere ends every session of the player, not only the caller's.
+	Everywhere bool `json:"everywhere"`
+}
+
+// handleLogout: POST /v1/auth/logout ends the caller's session on every
+// transport: the refresh family is revoked, its access tokens are refused on
+// HTTP and its push connections are closed on every replica. With
+// {"everywhere": true} it ends every session of the player (logoutEverywhere).
+// The body is optional.
 func (l *Lobby) handleLogout(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	var req logoutRequest
+	if err := decodeOptional(r, &req); err != nil {
+		return err
+	}
+	if req.Everywhere {
+		if err := l.logoutEverywhere(r.Context(), c.PlayerID); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	if err := l.refresh.RevokeFamily(r.Context(), c.SessionID, l.now()); err != nil && !errors.Is(err, persistence.ErrNotFound) {
 		return err
 	}
@@ -227,4 +250,25 @@ func (l *Lobby) handleLogout(w http.ResponseWriter, r *http.Request, c auth.Clai
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// logoutEverywhere ends every session of player: it revokes every refresh
+// family (persistence), then sets the player's cutoff in the state store so
+// every access token issued until now is refused on HTTP and on the push
+// channel for the rest of the access-token lifetime, then tells every
+// replica to close the player's push connections opened with such tokens.
+// The cutoff is taken after the families are revoked: a refresh racing with
+// the logout stamps its token before its rotation, hence before the cutoff.
+// Replicas' clocks are assumed to agree to well under a second (NTP); a
+// login on a replica whose clock is behind by d within d of the logout gets
+// an access token that is refused, and refreshes to a good one.
+func (l *Lobby) logoutEverywhere(ctx context.Context, player string) error {
+	if err := l.refresh.RevokePlayerFamilies(ctx, player, l.now()); err != nil {
+		return err
+	}
+	cutoff := l.now()
+	if err := l.st.RevokePlayer(ctx, player, cutoff, l.tokens.AccessTTL()+l.tokens.Leeway()+time.Second); err != nil {
+		return err
+	}
+	return l.publish(ctx, playerTopic(player), Event{Type: EventPlayerRevoked, RevokedBefore: cutoff.UTC()})
 }

@@ -77,6 +77,11 @@ func (c Config) Validate() error {
 type Claims struct {
 	PlayerID  string
 	SessionID string
+	// IssuedAt is when the token was issued, to the microsecond for tokens
+	// this package issues (the iat_us claim), else to the second (iat);
+	// zero when the token carries neither. Logout everywhere revokes every
+	// token issued at or before a cutoff.
+	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
 
@@ -86,10 +91,13 @@ type Tokens struct {
 	parser *jwt.Parser
 }
 
-// accessClaims is the JWT body: registered claims plus the session id.
+// accessClaims is the JWT body: registered claims plus the session id and
+// the issue time in microseconds (iat has whole seconds only, too coarse to
+// order a token against a logout in the same second).
 type accessClaims struct {
 	jwt.RegisteredClaims
-	SessionID string `json:"sid"`
+	SessionID     string `json:"sid"`
+	IssuedAtMicro int64  `json:"iat_us,omitempty"`
 }
 
 // NewTokens returns Tokens for cfg (after Validate).
@@ -120,7 +128,8 @@ func (t *Tokens) IssueAccess(player, session string, now time.Time) (string, tim
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(exp),
 		},
-		SessionID: session,
+		SessionID:     session,
+		IssuedAtMicro: now.UnixMicro(),
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.cfg.Key)
 	if err != nil {
@@ -155,7 +164,14 @@ func (t *Tokens) VerifyAccess(token string, now time.Time) (Claims, error) {
 	case c.Subject == "" || c.SessionID == "":
 		return Claims{}, fmt.Errorf("access token without subject or session: %w", ErrInvalidToken)
 	}
-	return Claims{PlayerID: c.Subject, SessionID: c.SessionID, ExpiresAt: c.ExpiresAt.Time}, nil
+	out := Claims{PlayerID: c.Subject, SessionID: c.SessionID, ExpiresAt: c.ExpiresAt.Time}
+	switch {
+	case c.IssuedAtMicro != 0:
+		out.IssuedAt = time.UnixMicro(c.IssuedAtMicro)
+	case c.IssuedAt != nil:
+		out.IssuedAt = c.IssuedAt.Time
+	}
+	return out, nil
 }
 
 // NewRefresh returns a fresh refresh token for family and the SHA-256 hash

@@ -61,6 +61,21 @@ func TestAccessRoundTrip(t *testing.T) {
 	if c.PlayerID != "p1" || c.SessionID != "s1" || !c.ExpiresAt.Equal(exp) {
 		t.Fatalf("claims %+v", c)
 	}
+	// The issue time survives to the microsecond.
+	at := now.Add(1234567 * time.Microsecond)
+	s, _, err = tok.IssueAccess("p1", "s1", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = tok.VerifyAccess(s, at)
+	if err != nil || !c.IssuedAt.Equal(at) {
+		t.Fatalf("issued at %v (%v), want %v", c.IssuedAt, err, at)
+	}
+	// A token with only the standard iat reads it to the second.
+	c, err = tok.VerifyAccess(sign(t, jwt.SigningMethodHS256, key, claims(nil)), now)
+	if err != nil || !c.IssuedAt.Equal(now) {
+		t.Fatalf("iat-only token issued at %v (%v)", c.IssuedAt, err)
+	}
 }
 
 func TestAccessRefused(t *testing.T) {
