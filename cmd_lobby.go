@@ -51,6 +51,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("lobby", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("PANTHEON_LOBBY_ADDR", "127.0.0.1:8080"), "listen address (env PANTHEON_LOBBY_ADDR)")
+	adminAddr := fs.String("admin-addr", envOr("PANTHEON_LOBBY_ADMIN_ADDR", "127.0.0.1:8081"), "private listen address of /metrics and /debug/pprof; keep it off the public network; empty disables (env PANTHEON_LOBBY_ADMIN_ADDR)")
 	jwtKey := fs.String("jwt-key", os.Getenv("PANTHEON_JWT_KEY"), "access-token HS256 key, at least 32 bytes, shared by replicas (env PANTHEON_JWT_KEY; required)")
 	fleetSecret := fs.String("fleet-secret", os.Getenv("PANTHEON_FLEET_SECRET"), "secret shared with room servers, at least 16 bytes (env PANTHEON_FLEET_SECRET; required)")
 	dbURL := fs.String("db", envOr("PANTHEON_DB", persistence.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
@@ -64,6 +65,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	refreshTTL := fs.Duration("refresh-ttl", envDuration("PANTHEON_REFRESH_TTL", 30*24*time.Hour), "refresh-token family lifetime (env PANTHEON_REFRESH_TTL)")
 	heartbeatTTL := fs.Duration("heartbeat-ttl", envDuration("PANTHEON_HEARTBEAT_TTL", 6*time.Second), "drop a room server after this long without a heartbeat (env PANTHEON_HEARTBEAT_TTL)")
 	pass := fs.Duration("pass-interval", envDuration("PANTHEON_PASS_INTERVAL", 250*time.Millisecond), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
+	assignDeadline := fs.Duration("assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", 30*time.Second), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
 	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
 	maxBody := fs.Int("max-body", envInt("PANTHEON_MAX_BODY", 64<<10), "request body limit in bytes (env PANTHEON_MAX_BODY)")
 	logLevel := fs.String("log-level", envOr("PANTHEON_LOG_LEVEL", "info"), "debug, info, warn or error (env PANTHEON_LOG_LEVEL)")
@@ -91,6 +93,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		FleetSecret:    *fleetSecret,
 		HeartbeatTTL:   *heartbeatTTL,
 		PassInterval:   *pass,
+		AssignDeadline: *assignDeadline,
 		QueueCap:       *queueCap,
 		MaxBodyBytes:   int64(*maxBody),
 		ContentVersion: *contentVersion,
@@ -155,6 +158,26 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fail("listen: %v", err)
+	}
+	if *adminAddr != "" {
+		aln, err := net.Listen("tcp", *adminAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fail("listen admin: %v", err)
+		}
+		fmt.Fprintf(stdout, "pantheon lobby: metrics on http://%s/metrics\n", aln.Addr())
+		actx, stopAdmin := context.WithCancel(ctx)
+		adminDone := make(chan struct{})
+		go func() {
+			defer close(adminDone)
+			if err := l.ServeAdmin(actx, aln); err != nil {
+				log.Error("admin server stopped; /metrics is unavailable", "err", err)
+			}
+		}()
+		defer func() {
+			stopAdmin()
+			<-adminDone
+		}()
 	}
 	fmt.Fprintf(stdout, "pantheon lobby: listening on http://%s (state: %s, db: %s, content %s)\n",
 		ln.Addr(), map[bool]string{true: "redis", false: "memory"}[*redisURL != ""], redactURL(*dbURL), content.Version())

@@ -55,13 +55,25 @@ func (l *Lobby) trusted(a netip.Addr) bool {
 	return false
 }
 
-// limit takes a token from key's bucket or returns a 429 with Retry-After.
-func (l *Lobby) limit(ctx context.Context, key string, lim store.Limit) error {
+// Names of the limits in the rate_limited_total metric.
+const (
+	limitPerIP           = "per_ip"
+	limitLoginPerIP      = "login_per_ip"
+	limitLoginPerAccount = "login_per_account"
+	limitIPBlocked       = "ip_blocked"
+	limitTickets         = "tickets_per_player"
+	limitQueueFull       = "queue_full"
+)
+
+// limit takes a token from key's bucket or returns a 429 with Retry-After,
+// counting the refusal under name.
+func (l *Lobby) limit(ctx context.Context, name, key string, lim store.Limit) error {
 	ok, retry, err := l.st.Allow(ctx, key, lim, l.now())
 	if err != nil {
 		return err
 	}
 	if !ok {
+		l.met.rateLimited.WithLabelValues(name).Inc()
 		e := fail(http.StatusTooManyRequests, CodeRateLimited, "too many requests; retry later")
 		e.retryAfter = max(retry, time.Second)
 		return e

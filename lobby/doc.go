@@ -1,9 +1,10 @@
 // Package lobby is the Pantheon lobby: an HTTP JSON API under /v1 (guest
-// and platform logins, rotating refresh tokens, profiles and rosters,
-// matchmaking tickets, the room server registry), a WebSocket push channel
-// (GET /v1/events) for match_found and queue_status events, and the
-// matchmaker loop that forms matches and allocates rooms on the healthiest
-// room server (server/CONTROL_API.md).
+// and platform logins, rotating refresh tokens, logout of one session or of
+// every session, profiles and rosters, matchmaking tickets, the room server
+// registry), a WebSocket push channel (GET /v1/events) for match_found and
+// queue_status events, and the matchmaker loop that forms matches, allocates
+// rooms on the healthiest room server (server/CONTROL_API.md) and sweeps
+// claims that never got a room.
 //
 // State shared between replicas lives in a store.Store (memory by default,
 // Redis to run several replicas); durable data in persistence. openapi.json
@@ -15,9 +16,66 @@
 //	}, lobby.Deps{Store: store.NewMemory(store.MemoryConfig{}),
 //		Accounts: db, Refresh: db, Rosters: db, Ratings: db})
 //	ln, _ := net.Listen("tcp", "127.0.0.1:8080")
-//	err = l.Run(ctx, ln) // serves and matchmakes until ctx is cancelled
+//	admin, _ := net.Listen("tcp", "127.0.0.1:8081")
+//	go l.ServeAdmin(ctx, admin) // /metrics and /debug/pprof, private
+//	err = l.Run(ctx, ln)        // serves and matchmakes until ctx is cancelled
 //
 // Errors are wrapped inside and translated at the edge: every failure is a
 // JSON body {"code","message"} whose code is one of the Code constants; 429
 // and 503 carry Retry-After.
+//
+// # Stuck claims
+//
+// A pass claims a match's tickets atomically (queued -> matched) and then
+// allocates a room. A replica that dies in between would leave them matched,
+// and their players unable to queue, until the record retention ran out.
+// Sweep (run every SweepInterval for each mode) finds tickets matched for
+// longer than AssignDeadline (default 30 s, above the longest allocation a
+// live replica makes) and settles each under the match id that claimed it:
+// back to the queue with its original enqueue time, or failed when past the
+// ticket TTL, with reason assignment_timeout in the ticket and in a
+// queue_status event. Every exit from matched (assignment, requeue, sweep)
+// is conditional on that match id, so a late replica cannot assign a ticket
+// that was swept and claimed again; its room's seat stays empty and the room
+// server's join deadline ends it.
+//
+// # Logout everywhere
+//
+// POST /v1/auth/logout with {"everywhere": true} revokes every refresh
+// family of the player, then stores a per-player cutoff (for the access-token
+// lifetime): every access token issued at or before it is refused on HTTP
+// and on the push channel, and a player_revoked event closes the player's
+// open push connections (4001) on every replica. Access tokens carry their
+// issue time to the microsecond (iat_us) so a login right after the logout
+// is not caught by it.
+//
+// # Metrics
+//
+// /metrics is served by AdminHandler on a separate, private admin address
+// (pantheon lobby --admin-addr), not on the public API: scrapes must not use
+// per-IP rate-limit tokens or count as API traffic, and queue depths, error
+// rates and profiles are for operators, not players. The registry is the
+// lobby's own (never the global default) with the Go and process
+// collectors, unless Deps.Registry supplies one. Series, all prefixed
+// pantheon_lobby_:
+//
+//	series                                 type       labels           meaning
+//	http_requests_total                    counter    route, code      requests by route pattern ("unmatched" for 404/405) and status
+//	http_request_duration_seconds          histogram  route, code      time to answer (to the upgrade for GET /v1/events)
+//	logins_total                           counter    method, outcome  guest, provider, refresh; "ok" or the error code
+//	logouts_total                          counter    scope            session, everywhere
+//	queue_length                           gauge      mode             tickets queued, read from the shared store at scrape time
+//	ticket_wait_seconds                    histogram  mode, outcome    wait until matched (each claim), expired, cancelled, failed
+//	pass_duration_seconds                  histogram  mode             one pass this replica led, allocation included
+//	matches_total                          counter    mode             matches formed and claimed
+//	allocation_failures_total              counter    mode             claimed matches no room server took (requeued)
+//	swept_tickets_total                    counter    mode, result     stuck claims requeued or failed by the sweeper
+//	push_connections                       gauge      -                open push connections on this replica
+//	push_closes_total                      counter    reason           client, session_revoked, token_expired, slow_consumer, shutdown
+//	unavailable_total                      counter    backend          failures because state (Redis) or db (Postgres/SQLite) was down
+//	rate_limited_total                     counter    limit            per_ip, login_per_ip, login_per_account, ip_blocked,
+//	                                                                   tickets_per_player, queue_full
+//
+// queue_length is the same on every replica (use max, not sum); the other
+// series are per replica (sum them).
 package lobby

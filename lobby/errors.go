@@ -127,6 +127,7 @@ type errorBody struct {
 // and 503, a Retry-After header in whole seconds (at least 1).
 func (l *Lobby) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := l.translate(err)
+	l.met.countUnavailable(err)
 	if ae.status >= 500 {
 		l.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "code", ae.code, "err", ae.Error())
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // RosterValidator checks an oracle's content ids (archetype, loadout, pet,
@@ -51,6 +52,11 @@ type Deps struct {
 	Now func() time.Time
 	// Log receives operational logs. Default discards.
 	Log *slog.Logger
+	// Registry receives the lobby's Prometheus metrics. Default: a registry
+	// of the lobby's own (never the global default) with the Go and process
+	// collectors; a registry passed in gets only the lobby's metrics, and
+	// its owner adds those collectors. AdminHandler serves it at /metrics.
+	Registry *prometheus.Registry
 }
 
 // Lobby is the lobby service: the HTTP API, the push channel and the
@@ -71,6 +77,7 @@ type Lobby struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	routes    []route
+	met       *metrics
 
 	conns sync.WaitGroup // open push connections
 
@@ -110,12 +117,20 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	if l.log == nil {
 		l.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	reg, own := deps.Registry, deps.Registry == nil
+	if own {
+		reg = prometheus.NewRegistry()
+	}
+	l.met = newMetrics(reg, own, l.st)
 	l.buildRoutes()
 	return l, nil
 }
 
 // Config returns the effective configuration (defaults filled).
 func (l *Lobby) Config() Config { return l.cfg }
+
+// Registry returns the registry holding the lobby's metrics.
+func (l *Lobby) Registry() *prometheus.Registry { return l.met.reg }
 
 // Run serves the API on ln and runs the matchmaker loop, passes and sweeps
 // (unless PassInterval is negative), until ctx is cancelled, then shuts down: it stops
@@ -207,12 +222,14 @@ func (l *Lobby) matchLoop(ctx context.Context) {
 		case <-pass.C:
 			for _, m := range match.Modes() {
 				if _, err := l.Pass(ctx, m.ID); err != nil && ctx.Err() == nil {
+					l.met.countUnavailable(err)
 					l.log.Warn("matchmaking pass failed", "mode", m.ID, "err", err)
 				}
 			}
 		case <-sweep.C:
 			for _, m := range match.Modes() {
 				if _, err := l.Sweep(ctx, m.ID); err != nil && ctx.Err() == nil {
+					l.met.countUnavailable(err)
 					l.log.Warn("sweep of stuck claims failed", "mode", m.ID, "err", err)
 				}
 			}

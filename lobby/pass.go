@@ -57,6 +57,8 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 		return rep, err
 	}
 	rep.Leader = true
+	start := time.Now()
+	defer func() { l.met.passDuration.WithLabelValues(modeID).Observe(time.Since(start).Seconds()) }()
 	recs, err := l.st.Queued(ctx, modeID)
 	if err != nil {
 		return rep, err
@@ -83,6 +85,7 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 			continue // cancelled or claimed meanwhile
 		}
 		rep.Expired++
+		l.met.observeWait(modeID, waitExpired, now.Sub(t.EnqueuedAt))
 		l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: modeID, State: store.StateExpired,
 			WaitedMs: now.Sub(t.EnqueuedAt).Milliseconds()})
 	}
@@ -107,7 +110,9 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 			continue
 		}
 		rep.Claimed++
+		l.met.matches.WithLabelValues(modeID).Inc()
 		for _, t := range ts {
+			l.met.observeWait(modeID, waitMatched, now.Sub(t.EnqueuedAt))
 			l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: modeID, State: store.StateMatched,
 				WaitedMs: now.Sub(t.EnqueuedAt).Milliseconds()})
 		}
@@ -211,6 +216,8 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) err
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.AllocTimeout)
 	defer cancel()
 	if err != nil {
+		l.met.allocFailures.WithLabelValues(m.Mode).Inc()
+		l.met.countUnavailable(err)
 		l.log.Warn("no room for match; requeueing", "match", matchID, "mode", m.Mode, "err", err)
 		for _, t := range m.Tickets() {
 			if serr := l.st.Settle(sctx, t.ID, matchID, store.Outcome{State: store.StateQueued, Reason: ReasonNoRoomServer}); serr != nil {

@@ -19,6 +19,22 @@ const (
 	CloseShutdown       = 1001 // the lobby is stopping (going away)
 )
 
+// closeReason names a close code in the push_closes_total metric; 0 means
+// the client left (or a write failed).
+func closeReason(code int) string {
+	switch code {
+	case CloseSessionRevoked:
+		return "session_revoked"
+	case CloseTokenExpired:
+		return "token_expired"
+	case CloseSlowConsumer:
+		return "slow_consumer"
+	case CloseShutdown:
+		return "shutdown"
+	}
+	return "client"
+}
+
 var upgrader = websocket.Upgrader{
 	HandshakeTimeout: 5 * time.Second,
 	ReadBufferSize:   512,
@@ -62,8 +78,10 @@ func (l *Lobby) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		return nil // the upgrader already answered
 	}
 	l.conns.Add(1)
+	l.met.pushConns.Inc()
 	go func() {
 		defer l.conns.Done()
+		defer l.met.pushConns.Dec()
 		defer psub.Close()
 		defer ssub.Close()
 		l.servePush(conn, c, psub, ssub)
@@ -159,6 +177,7 @@ loop:
 	}
 	close(stop)
 	<-writerDone
+	l.met.pushCloses.WithLabelValues(closeReason(code)).Inc()
 	if code != 0 {
 		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(cfg.WriteWait))
 	}

@@ -60,20 +60,25 @@ func (l *Lobby) buildRoutes() {
 
 // Handler returns the lobby's HTTP handler: every route under /v1, a JSON
 // 404/405 for anything else, and the per-IP rate limit in front (room
-// server heartbeats excepted).
+// server heartbeats excepted). Every request is counted and timed by route
+// pattern and status code.
 func (l *Lobby) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := l.mux.Handler(r); pattern == "" {
-			l.writeError(w, r, l.unrouted(r))
-			return
-		}
+	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/servers/heartbeat" {
-			if err := l.limit(r.Context(), "ip:"+l.clientIP(r).String(), l.cfg.Limits.PerIP); err != nil {
+			if err := l.limit(r.Context(), limitPerIP, "ip:"+l.clientIP(r).String(), l.cfg.Limits.PerIP); err != nil {
 				l.writeError(w, r, err)
 				return
 			}
 		}
 		l.mux.ServeHTTP(w, r)
+	})
+	unrouted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.writeError(w, r, l.unrouted(r)) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := l.mux.Handler(r); pattern != "" {
+			l.met.instrument(pattern, w, r, serve)
+			return
+		}
+		l.met.instrument(routeUnmatched, w, r, unrouted)
 	})
 }
 

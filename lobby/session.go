@@ -33,15 +33,16 @@ func (l *Lobby) guardAuth(r *http.Request, account string) error {
 		return err
 	}
 	if blocked {
+		l.met.rateLimited.WithLabelValues(limitIPBlocked).Inc()
 		e := fail(http.StatusTooManyRequests, CodeRateLimited, "too many failed attempts from this address")
 		e.retryAfter = l.cfg.Limits.FailureBlock
 		return e
 	}
-	if err := l.limit(r.Context(), "login-ip:"+ip, l.cfg.Limits.LoginPerIP); err != nil {
+	if err := l.limit(r.Context(), limitLoginPerIP, "login-ip:"+ip, l.cfg.Limits.LoginPerIP); err != nil {
 		return err
 	}
 	if account != "" {
-		return l.limit(r.Context(), "login-acct:"+account, l.cfg.Limits.LoginPerAccount)
+		return l.limit(r.Context(), limitLoginPerAccount, "login-acct:"+account, l.cfg.Limits.LoginPerAccount)
 	}
 	return nil
 }
@@ -88,8 +89,19 @@ type guestRequest struct {
 	DisplayName string `json:"display_name"`
 }
 
+// countLogin records a login attempt's outcome: "ok", or the error code
+// the attempt is answered with.
+func (l *Lobby) countLogin(method string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = l.translate(err).code
+	}
+	l.met.logins.WithLabelValues(method, outcome).Inc()
+}
+
 // handleGuest: POST /v1/auth/guest, the device login.
-func (l *Lobby) handleGuest(w http.ResponseWriter, r *http.Request) error {
+func (l *Lobby) handleGuest(w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() { l.countLogin("guest", err) }()
 	var req guestRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -140,7 +152,8 @@ func (l *Lobby) verifyProvider(r *http.Request, req providerRequest) (auth.Ident
 }
 
 // handleLogin: POST /v1/auth/login with a platform credential.
-func (l *Lobby) handleLogin(w http.ResponseWriter, r *http.Request) error {
+func (l *Lobby) handleLogin(w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() { l.countLogin("provider", err) }()
 	var req providerRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -152,7 +165,7 @@ func (l *Lobby) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := l.limit(r.Context(), "login-acct:"+req.Provider+":"+id.Subject, l.cfg.Limits.LoginPerAccount); err != nil {
+	if err := l.limit(r.Context(), limitLoginPerAccount, "login-acct:"+req.Provider+":"+id.Subject, l.cfg.Limits.LoginPerAccount); err != nil {
 		return err
 	}
 	return l.login(w, r, req.Provider, id.Subject, id.DisplayName)
@@ -165,7 +178,8 @@ type refreshRequest struct {
 // handleRefresh: POST /v1/auth/refresh rotates the refresh token. A reused
 // token revokes the family (persistence) and its live access tokens (the
 // revocation list) and closes its push connections.
-func (l *Lobby) handleRefresh(w http.ResponseWriter, r *http.Request) error {
+func (l *Lobby) handleRefresh(w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() { l.countLogin("refresh", err) }()
 	var req refreshRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -177,7 +191,7 @@ func (l *Lobby) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return l.failedAttempt(r, err)
 	}
-	if err := l.limit(r.Context(), "login-acct:session:"+family, l.cfg.Limits.LoginPerAccount); err != nil {
+	if err := l.limit(r.Context(), limitLoginPerAccount, "login-acct:session:"+family, l.cfg.Limits.LoginPerAccount); err != nil {
 		return err
 	}
 	next, newHash, err := auth.NewRefresh(family)
@@ -239,6 +253,7 @@ func (l *Lobby) handleLogout(w http.ResponseWriter, r *http.Request, c auth.Clai
 		if err := l.logoutEverywhere(r.Context(), c.PlayerID); err != nil {
 			return err
 		}
+		l.met.logouts.WithLabelValues("everywhere").Inc()
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -248,6 +263,7 @@ func (l *Lobby) handleLogout(w http.ResponseWriter, r *http.Request, c auth.Clai
 	if err := l.revokeSession(r.Context(), c.SessionID); err != nil {
 		return err
 	}
+	l.met.logouts.WithLabelValues("session").Inc()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

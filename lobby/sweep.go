@@ -73,12 +73,15 @@ func (l *Lobby) Sweep(ctx context.Context, modeID string) (SweepReport, error) {
 		ev := Event{Type: EventQueueStatus, TicketID: rec.ID, Mode: modeID, State: out.State, Reason: ReasonAssignTimeout,
 			WaitedMs: wait.Milliseconds()}
 		if out.State == store.StateQueued {
+			l.met.swept.WithLabelValues(modeID, "requeued").Inc()
 			rep.Requeued++
 			if t, err := decodeTicket(rec); err == nil {
 				ev.Window = l.cfg.Policy.WindowFor(t, wait)
 			}
 		} else {
+			l.met.swept.WithLabelValues(modeID, "failed").Inc()
 			rep.Failed++
+			l.met.observeWait(modeID, waitFailed, wait)
 		}
 		l.notifyPlayers(ctx, rec.PlayerIDs, ev)
 	}

@@ -131,7 +131,7 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := l.limit(r.Context(), "tickets:"+c.PlayerID, l.cfg.Limits.TicketsPerPlayer); err != nil {
+	if err := l.limit(r.Context(), limitTickets, "tickets:"+c.PlayerID, l.cfg.Limits.TicketsPerPlayer); err != nil {
 		return err
 	}
 	mode, err := match.LookupMode(req.Mode)
@@ -179,6 +179,9 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 	}
 	rec := store.TicketRecord{ID: t.ID, Mode: t.Mode, PlayerIDs: t.PlayerIDs(), EnqueuedAt: now, Data: data, State: store.StateQueued}
 	if err := l.st.Enqueue(r.Context(), rec, l.cfg.QueueCap); err != nil {
+		if errors.Is(err, store.ErrQueueFull) {
+			l.met.rateLimited.WithLabelValues(limitQueueFull).Inc()
+		}
 		return err
 	}
 	l.notifyPlayers(r.Context(), rec.PlayerIDs, Event{Type: EventQueueStatus, TicketID: t.ID, Mode: t.Mode,
@@ -221,6 +224,7 @@ func (l *Lobby) handleCancelTicket(w http.ResponseWriter, r *http.Request, c aut
 	if err != nil {
 		return err
 	}
+	l.met.observeWait(rec.Mode, waitCancelled, l.now().Sub(rec.EnqueuedAt))
 	l.notifyPlayers(r.Context(), rec.PlayerIDs, Event{Type: EventQueueStatus, TicketID: rec.ID, Mode: rec.Mode, State: store.StateCancelled})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
