@@ -67,7 +67,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs.IntVar(&cfg.SlowConsumerTicks, "slow-consumer-ticks", 60, "ticks a snapshot may stay untaken before slow_consumer")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 5*time.Minute, "how long a drain lets rooms finish before aborting them")
 	fs.DurationVar(&cfg.FlushTimeout, "flush-timeout", 30*time.Second, "how long a drain waits for results to reach the outbox")
-	fs.StringVar(&dbURL, "database", "sqlite:data/pantheon.db", "results store: postgres://... or sqlite:PATH")
+	fs.StringVar(&dbURL, "db", persistence.DefaultDevURL, "results store: postgres://... or sqlite:PATH")
 	fs.StringVar(&outboxDir, "outbox", "data/outbox", "directory of the durable results outbox")
 	fs.StringVar(&profMode, "profile", "", "write a profile while running: cpu, mem or trace")
 	fs.StringVar(&profDir, "profile-dir", ".", "directory for -profile output")
@@ -128,18 +128,11 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	defer store.Close()
 	cfg.Registry = prometheus.NewRegistry()
-	outbox, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: outboxDir, Registerer: cfg.Registry, Logger: log}, store)
+	outbox, stopOutbox, err := startOutbox(outboxDir, store, cfg.Registry, log, cfg.FlushTimeout)
 	if err != nil {
 		return fail(err)
 	}
-	defer outbox.Close()
-	flushCtx, stopFlush := context.WithCancel(context.Background())
-	flushed := make(chan error, 1)
-	go func() { flushed <- outbox.Run(flushCtx) }()
-	defer func() {
-		stopFlush()
-		<-flushed
-	}()
+	defer stopOutbox()
 
 	srv, err := server.New(cfg, content, outbox)
 	if err != nil {
@@ -149,6 +142,35 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return fail(err)
 	}
 	return 0
+}
+
+// startOutbox opens the durable results outbox in dir and starts its
+// flusher into store. stop, called once the room server has handed over its
+// last result, gives the flusher up to flushWait to empty the outbox, then
+// stops it and closes the outbox; what was not flushed by then stays on
+// disk and is flushed by the next start.
+func startOutbox(dir string, store persistence.Store, reg prometheus.Registerer, log *slog.Logger, flushWait time.Duration) (outbox *persistence.Outbox, stop func(), err error) {
+	outbox, err = persistence.OpenOutbox(persistence.OutboxConfig{Dir: dir, Registerer: reg, Logger: log}, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	flushed := make(chan error, 1)
+	go func() { flushed <- outbox.Run(ctx) }()
+	return outbox, func() {
+		deadline := time.Now().Add(flushWait)
+		for n, _ := outbox.Pending(); n > 0 && time.Now().Before(deadline); n, _ = outbox.Pending() {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n, _ := outbox.Pending(); n > 0 {
+			log.Warn("results left in the outbox for the next start", "records", n, "dir", dir)
+		}
+		cancel()
+		if err := <-flushed; err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("outbox flusher stopped", "err", err)
+		}
+		outbox.Close()
+	}, nil
 }
 
 // envDefaults sets each flag of fs from PANTHEON_<NAME> when that is set,
