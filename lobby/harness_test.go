@@ -112,22 +112,30 @@ type harness struct {
 // startLobby runs l on a fresh 127.0.0.1 listener until the test ends.
 func startLobby(t *testing.T, l *Lobby) string {
 	t.Helper()
+	return serveUntilCleanup(t, "Run", l.Run)
+}
+
+// serveUntilCleanup runs serve (named name in failures) on a fresh
+// 127.0.0.1 listener until the test ends, then cancels it and checks it
+// returns cleanly in time. It returns the base URL.
+func serveUntilCleanup(t *testing.T, name string, serve func(context.Context, net.Listener) error) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx, ln) }()
+	go func() { done <- serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("Run: %v", err)
+				t.Errorf("%s: %v", name, err)
 			}
 		case <-time.After(testDeadline):
-			t.Error("Run did not return after cancel")
+			t.Errorf("%s did not return after cancel", name)
 		}
 	})
 	return "http://" + ln.Addr().String()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -35,25 +34,7 @@ func (s *pingDownStore) Ping(ctx context.Context) error {
 // the test ends and returns the base URL.
 func startAdmin(t *testing.T, l *Lobby) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.ServeAdmin(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("ServeAdmin: %v", err)
-			}
-		case <-time.After(testDeadline):
-			t.Error("ServeAdmin did not return after cancel")
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return serveUntilCleanup(t, "ServeAdmin", l.ServeAdmin)
 }
 
 // scrape reads base/metrics and returns every sample by its series, e.g.

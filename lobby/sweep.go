@@ -69,7 +69,7 @@ func (l *Lobby) Sweep(ctx context.Context, modeID string) (SweepReport, error) {
 			return rep, fmt.Errorf("sweep %s: ticket %s: %w", modeID, rec.ID, err)
 		}
 		l.log.Warn("claimed ticket got no room in time", "ticket", rec.ID, "match", rec.MatchID, "mode", modeID,
-			"claimed_at", rec.ClaimedAt, "now", out.State)
+			"claimed_at", rec.ClaimedAt, "to", out.State)
 		ev := Event{Type: EventQueueStatus, TicketID: rec.ID, Mode: modeID, State: out.State, Reason: ReasonAssignTimeout,
 			WaitedMs: wait.Milliseconds()}
 		if out.State == store.StateQueued {

@@ -47,6 +47,13 @@ func readStatus(t testing.TB, ws *websocket.Conn, ticket, state, reason string) 
 	}
 }
 
+// queuedPlayer is a logged-in player with its push connection and ticket.
+type queuedPlayer struct {
+	tok tokenResponse
+	ws  *websocket.Conn
+	tk  ticketView
+}
+
 // TestSweepStuckClaims: tickets claimed by a replica that never settles
 // them (it died) are requeued after AssignDeadline with their original
 // enqueue time, matched again, and failed instead when past the ticket TTL;
@@ -67,12 +74,7 @@ func testSweepStuckClaims(t *testing.T, st store.Store) {
 		t.Fatalf("default assign deadline %v, want 30s", deadline)
 	}
 	const mode = "battle_1v1"
-	type player struct {
-		tok tokenResponse
-		ws  *websocket.Conn
-		tk  ticketView
-	}
-	ps := make([]player, 4)
+	ps := make([]queuedPlayer, 4)
 	for i := range ps {
 		ps[i].tok = h.guest(fmt.Sprintf("device-sweep-%06d", i))
 		h.oracle(ps[i].tok.AccessToken, "h", persistence.RoleHost)
@@ -243,12 +245,7 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 	if rep, err := a.Pass(context.Background(), mode); err != nil || !rep.Leader {
 		t.Fatalf("A's first pass %+v %v", rep, err)
 	}
-	type player struct {
-		tok tokenResponse
-		ws  *websocket.Conn
-		tk  ticketView
-	}
-	ps := make([]player, 2)
+	ps := make([]queuedPlayer, 2)
 	for i := range ps {
 		r := doReq(t, urlA, "POST", "/v1/auth/guest", "", guestRequest{DeviceID: fmt.Sprintf("device-killed-%05d", i)})
 		expect(t, "login", r, 200, "")

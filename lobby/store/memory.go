@@ -232,11 +232,9 @@ func (m *Memory) Settle(_ context.Context, id, matchID string, out Outcome) erro
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.cfg.Now()
-	m.sweepLocked(now)
-	t, ok := m.tickets[id]
-	if !ok {
-		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	t, now, err := m.findLocked(id)
+	if err != nil {
+		return err
 	}
 	if t.rec.State != StateMatched || t.rec.MatchID != matchID {
 		return fmt.Errorf("ticket %s: %s under %q, not matched under %q: %w", id, t.rec.State, t.rec.MatchID, matchID, ErrStateConflict)
@@ -275,17 +273,27 @@ func (m *Memory) Transition(_ context.Context, id, from, to string, assignment [
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.cfg.Now()
-	m.sweepLocked(now)
-	t, ok := m.tickets[id]
-	if !ok {
-		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	t, now, err := m.findLocked(id)
+	if err != nil {
+		return err
 	}
 	if t.rec.State != from {
 		return fmt.Errorf("ticket %s: %s, not %s: %w", id, t.rec.State, from, ErrStateConflict)
 	}
 	m.moveLocked(t, from, to, assignment, now)
 	return nil
+}
+
+// findLocked returns ticket id (ErrNotFound when there is none) and the
+// time, sweeping first. The caller holds m.mu.
+func (m *Memory) findLocked(id string) (*memTicket, time.Time, error) {
+	now := m.cfg.Now()
+	m.sweepLocked(now)
+	t, ok := m.tickets[id]
+	if !ok {
+		return nil, now, fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	}
+	return t, now, nil
 }
 
 // moveLocked moves t from state from (its current state) to state to,

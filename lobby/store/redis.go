@@ -221,13 +221,20 @@ func (r *Redis) Settle(ctx context.Context, id, matchID string, out Outcome) err
 	}
 	n, err := settleScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
 		matchID, out.State, string(out.Assignment), out.Reason, r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
+	return moveResult("settle", id, n, err, "not matched under "+strconv.Quote(matchID))
+}
+
+// moveResult translates the answer of the transition and settle scripts:
+// -1 for an unknown ticket, -2 for one not in the expected state
+// (described by conflict), 0 for done.
+func moveResult(op, id string, n int, err error, conflict string) error {
 	switch {
 	case err != nil:
-		return unavailable("settle", err)
+		return unavailable(op, err)
 	case n == -1:
 		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
 	case n == -2:
-		return fmt.Errorf("ticket %s: not matched under %q: %w", id, matchID, ErrStateConflict)
+		return fmt.Errorf("ticket %s: %s: %w", id, conflict, ErrStateConflict)
 	}
 	return nil
 }
@@ -277,25 +284,9 @@ func (r *Redis) Transition(ctx context.Context, id, from, to string, assignment 
 	if to == StateMatched {
 		return fmt.Errorf("ticket %s: transition to %s: %w", id, to, ErrBadTransition)
 	}
-	rec, err := r.Ticket(ctx, id)
-	if err != nil {
-		return err
-	}
-	players, _ := json.Marshal(rec.PlayerIDs)
-	if rec.PlayerIDs == nil {
-		players = []byte("[]")
-	}
 	n, err := transitionScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
-		from, to, string(assignment), r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id, players).Int()
-	switch {
-	case err != nil:
-		return unavailable("transition", err)
-	case n == -1:
-		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
-	case n == -2:
-		return fmt.Errorf("ticket %s: not %s: %w", id, from, ErrStateConflict)
-	}
-	return nil
+		from, to, string(assignment), r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
+	return moveResult("transition", id, n, err, "not "+from)
 }
 
 // Revoke implements Revocations.

@@ -42,7 +42,9 @@ return 1
 `)
 
 // transitionScript: KEYS = ticket; ARGV = from, to, assignment, retention
-// ms, key prefix, ticket id, players JSON array.
+// ms, key prefix, ticket id. Returns -1 for an unknown ticket, -2 when it is
+// not in state from, 0 when moved. The players to release are read from the
+// stored record.
 var transitionScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then
@@ -57,9 +59,12 @@ if ARGV[2] == 'queued' then redis.call('HSET', q, ARGV[6], redis.call('HGET', KE
 if ARGV[2] == 'assigned' then redis.call('HSET', KEYS[1], 'assign', ARGV[3]) end
 local to = ARGV[2]
 if to == 'assigned' or to == 'cancelled' or to == 'expired' or to == 'failed' then
-  for _, p in ipairs(cjson.decode(ARGV[7])) do
-    local k = ARGV[5] .. 'pl:' .. p
-    if redis.call('GET', k) == ARGV[6] then redis.call('DEL', k) end
+  local players = cjson.decode(redis.call('HGET', KEYS[1], 'rec'))['players']
+  if type(players) == 'table' then
+    for _, p in ipairs(players) do
+      local k = ARGV[5] .. 'pl:' .. p
+      if redis.call('GET', k) == ARGV[6] then redis.call('DEL', k) end
+    end
   end
 end
 redis.call('HSET', KEYS[1], 'state', to)
