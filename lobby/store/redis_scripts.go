@@ -41,60 +41,54 @@ end
 return 1
 `)
 
-// transitionScript: KEYS = ticket; ARGV = from, to, assignment, retention
-// ms, key prefix, ticket id. Returns -1 for an unknown ticket, -2 when it is
-// not in state from, 0 when moved. The players to release are read from the
-// stored record.
-var transitionScript = redis.NewScript(`
-local st = redis.call('HGET', KEYS[1], 'state')
-if not st then
-  return -1
-end
-if st ~= ARGV[1] then return -2 end
-local mode = redis.call('HGET', KEYS[1], 'mode')
-local q = ARGV[5] .. 'q:' .. mode
-if ARGV[1] == 'queued' then redis.call('HDEL', q, ARGV[6]) end
-if ARGV[1] == 'matched' then redis.call('ZREM', ARGV[5] .. 'mt:' .. mode, ARGV[6]) end
-if ARGV[2] == 'queued' then redis.call('HSET', q, ARGV[6], redis.call('HGET', KEYS[1], 'rec')) end
-if ARGV[2] == 'assigned' then redis.call('HSET', KEYS[1], 'assign', ARGV[3]) end
-local to = ARGV[2]
-if to == 'assigned' or to == 'cancelled' or to == 'expired' or to == 'failed' then
-  local players = cjson.decode(redis.call('HGET', KEYS[1], 'rec'))['players']
-  if type(players) == 'table' then
-    for _, p in ipairs(players) do
-      local k = ARGV[5] .. 'pl:' .. p
-      if redis.call('GET', k) == ARGV[6] then redis.call('DEL', k) end
+// moveLua defines move(ticket, from, to, assignment, retention ms, key
+// prefix, ticket id): the part of a state change shared by Transition and
+// Settle, once the caller has checked the ticket is in state from. It keeps
+// the mode's queue and claimed index in step, stores the assignment,
+// releases the players (read from the stored record) on a terminal state,
+// and sets the state and retention.
+const moveLua = `
+local function move(ticket, from, to, assignment, retention, prefix, id)
+  local mode = redis.call('HGET', ticket, 'mode')
+  local q = prefix .. 'q:' .. mode
+  if from == 'queued' then redis.call('HDEL', q, id) end
+  if from == 'matched' then redis.call('ZREM', prefix .. 'mt:' .. mode, id) end
+  if to == 'queued' then redis.call('HSET', q, id, redis.call('HGET', ticket, 'rec')) end
+  if to == 'assigned' then redis.call('HSET', ticket, 'assign', assignment) end
+  if to == 'assigned' or to == 'cancelled' or to == 'expired' or to == 'failed' then
+    local players = cjson.decode(redis.call('HGET', ticket, 'rec'))['players']
+    if type(players) == 'table' then
+      for _, p in ipairs(players) do
+        local k = prefix .. 'pl:' .. p
+        if redis.call('GET', k) == id then redis.call('DEL', k) end
+      end
     end
   end
+  redis.call('HSET', ticket, 'state', to)
+  redis.call('PEXPIRE', ticket, retention)
 end
-redis.call('HSET', KEYS[1], 'state', to)
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+`
+
+// transitionScript: KEYS = ticket; ARGV = from, to, assignment, retention
+// ms, key prefix, ticket id. Returns -1 for an unknown ticket, -2 when it is
+// not in state from, 0 when moved.
+var transitionScript = redis.NewScript(moveLua + `
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return -1 end
+if st ~= ARGV[1] then return -2 end
+move(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 return 0
 `)
 
 // settleScript: KEYS = ticket; ARGV = match id, to, assignment, reason,
 // retention ms, key prefix, ticket id. Returns -1 for an unknown ticket, -2
-// when it is not matched under the match id, 0 when settled. The players to
-// release are read from the stored record.
-var settleScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'state', 'match', 'mode', 'rec')
+// when it is not matched under the match id, 0 when settled.
+var settleScript = redis.NewScript(moveLua + `
+local h = redis.call('HMGET', KEYS[1], 'state', 'match')
 if not h[1] then return -1 end
 if h[1] ~= 'matched' or h[2] ~= ARGV[1] then return -2 end
-redis.call('ZREM', ARGV[6] .. 'mt:' .. h[3], ARGV[7])
-local to = ARGV[2]
-if to == 'queued' then redis.call('HSET', ARGV[6] .. 'q:' .. h[3], ARGV[7], h[4]) end
-if to == 'assigned' then redis.call('HSET', KEYS[1], 'assign', ARGV[3]) end
-if to == 'assigned' or to == 'cancelled' or to == 'expired' or to == 'failed' then
-  local players = cjson.decode(h[4])['players']
-  if type(players) == 'table' then
-    for _, p in ipairs(players) do
-      local k = ARGV[6] .. 'pl:' .. p
-      if redis.call('GET', k) == ARGV[7] then redis.call('DEL', k) end
-    end
-  end
-end
-redis.call('HSET', KEYS[1], 'state', to, 'reason', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('HSET', KEYS[1], 'reason', ARGV[4])
+move(KEYS[1], 'matched', ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7])
 return 0
 `)
 
