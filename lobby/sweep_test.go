@@ -286,3 +286,24 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 		}
 	}
 }
+
+// TestAssignDeadlineValidation: the assignment deadline must outlast the
+// longest allocation a live replica makes, or the sweeper would requeue
+// matches still being placed.
+func TestAssignDeadlineValidation(t *testing.T) {
+	cfg := testConfig()
+	cfg.AllocAttempts, cfg.AllocTimeout = 3, 2*time.Second
+	for _, c := range []struct {
+		deadline time.Duration
+		ok       bool
+	}{{6 * time.Second, false}, {5 * time.Second, false}, {7 * time.Second, true}, {0, true}} {
+		cfg.AssignDeadline = c.deadline
+		if err := cfg.Validate(); (err == nil) != c.ok {
+			t.Errorf("assign deadline %v with 3 x 2s allocations: %v, want ok=%v", c.deadline, err, c.ok)
+		}
+	}
+	cfg.AssignDeadline, cfg.SweepBatch = 0, -1
+	if err := cfg.Validate(); err == nil {
+		t.Error("negative sweep batch accepted")
+	}
+}
