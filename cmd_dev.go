@@ -28,14 +28,15 @@ import (
 // devConfig is what `pantheon dev` runs: the lobby, one room server and the
 // results pipeline in one process, on embedded defaults.
 type devConfig struct {
-	LobbyAddr string // lobby HTTP listen address
-	KCPAddr   string // room server KCP (UDP) address
-	WSAddr    string // room server WebSocket address
-	AdminAddr string // room server control API, /metrics, pprof
-	DB        string // database URL; the embedded SQLite file by default
-	OutboxDir string // durable results outbox of the room server
-	TickRates map[string]int
-	Log       *slog.Logger
+	LobbyAddr  string // lobby HTTP listen address
+	LobbyAdmin string // lobby /metrics and pprof; "" for none
+	KCPAddr    string // room server KCP (UDP) address
+	WSAddr     string // room server WebSocket address
+	AdminAddr  string // room server control API, /metrics, pprof
+	DB         string // database URL; the embedded SQLite file by default
+	OutboxDir  string // durable results outbox of the room server
+	TickRates  map[string]int
+	Log        *slog.Logger
 }
 
 // devServerID names the dev room server in the lobby's registry.
@@ -48,16 +49,18 @@ type devSystem struct {
 	store       persistence.Store
 	room        *server.Server
 	lobbyURL    string
+	lobbyAdmin  string // bound lobby admin address, "" when off
 	fleetSecret string
 	lobbyDone   chan error
 	stopOutbox  func()
 	stopLobby   context.CancelFunc
+	stopAdmin   func() // lobby admin server; a no-op when off
 }
 
 // startDev starts the whole system. Secrets (fleet secret, access-token key,
 // join-ticket key) are drawn per process: tokens do not outlive a restart.
 func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
-	d := &devSystem{cfg: cfg, fleetSecret: randomHex(16)}
+	d := &devSystem{cfg: cfg, fleetSecret: randomHex(16), stopAdmin: func() {}}
 	var closers []func()
 	defer func() {
 		if err != nil {
@@ -105,6 +108,14 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	d.stopLobby, d.lobbyDone = stopLobby, make(chan error, 1)
 	go func() { d.lobbyDone <- l.Run(lctx, ln) }()
 	closers = append(closers, func() { stopLobby(); <-d.lobbyDone })
+	if cfg.LobbyAdmin != "" {
+		bound, stopAdmin, err := serveLobbyAdmin(lctx, l, cfg.LobbyAdmin, cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		d.lobbyAdmin, d.stopAdmin = bound, stopAdmin
+		closers = append(closers, stopAdmin)
+	}
 
 	// The room server, heartbeating into the lobby, with its outbox
 	// flushing finished matches into the same database.
@@ -169,6 +180,7 @@ func (d *devSystem) waitReady(ctx context.Context) error {
 // and closes the database, in that order.
 func (d *devSystem) stop() error {
 	err := d.room.Shutdown()
+	d.stopAdmin()
 	d.stopLobby()
 	if lerr := <-d.lobbyDone; lerr != nil && err == nil {
 		err = lerr
@@ -190,6 +202,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfg := devConfig{}
 	fs.StringVar(&cfg.LobbyAddr, "lobby", "127.0.0.1:8080", "lobby HTTP listen address")
+	fs.StringVar(&cfg.LobbyAdmin, "lobby-admin", "127.0.0.1:8081", "lobby /metrics and /debug/pprof listen address (\"\": off)")
 	fs.StringVar(&cfg.KCPAddr, "kcp", "127.0.0.1:7000", "room server KCP (UDP) listen address")
 	fs.StringVar(&cfg.WSAddr, "ws", "127.0.0.1:7001", "room server WebSocket listen address")
 	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:7002", "room server control API, /metrics and /debug/pprof")
@@ -220,12 +233,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, `pantheon dev: the whole system on one machine (content %s)
-  lobby        %s  (OpenAPI: %s/v1/openapi.json)
+  lobby        %s  (OpenAPI: %s/v1/openapi.json; metrics: http://%s/metrics)
   room server  kcp %s  ws %s
   room admin   http://%s  (/metrics, /debug/pprof, control API)
   database     %s, results outbox %s
   fleet secret %s  (for pantheon bench and the control API)
-`, d.content.Version(), d.lobbyURL, d.lobbyURL, d.room.PublicKCPAddr(), d.room.PublicWSURL(),
+`, d.content.Version(), d.lobbyURL, d.lobbyURL, d.lobbyAdmin, d.room.PublicKCPAddr(), d.room.PublicWSURL(),
 		d.room.AdminAddr(), cfg.DB, cfg.OutboxDir, d.fleetSecret)
 
 	code := 0
@@ -311,13 +324,6 @@ func (d *devSystem) waitStored(ctx context.Context, id string) (persistence.Matc
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// contentValidator checks roster oracles against the game content.
-func contentValidator(c *ecs.Content) lobby.RosterValidator {
-	return lobby.RosterValidatorFunc(func(o persistence.Oracle) error {
-		return c.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
-	})
 }
 
 func randomHex(n int) string {

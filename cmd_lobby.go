@@ -146,9 +146,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	l, err := lobby.New(cfg, lobby.Deps{
 		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db,
-		Validator: lobby.RosterValidatorFunc(func(o persistence.Oracle) error {
-			return content.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
-		}),
+		Validator: contentValidator(content),
 		Providers: providers,
 		Log:       log,
 	})
@@ -160,24 +158,13 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("listen: %v", err)
 	}
 	if *adminAddr != "" {
-		aln, err := net.Listen("tcp", *adminAddr)
+		bound, stopAdmin, err := serveLobbyAdmin(ctx, l, *adminAddr, log)
 		if err != nil {
 			_ = ln.Close()
-			return fail("listen admin: %v", err)
+			return fail("%v", err)
 		}
-		fmt.Fprintf(stdout, "pantheon lobby: metrics on http://%s/metrics\n", aln.Addr())
-		actx, stopAdmin := context.WithCancel(ctx)
-		adminDone := make(chan struct{})
-		go func() {
-			defer close(adminDone)
-			if err := l.ServeAdmin(actx, aln); err != nil {
-				log.Error("admin server stopped; /metrics is unavailable", "err", err)
-			}
-		}()
-		defer func() {
-			stopAdmin()
-			<-adminDone
-		}()
+		defer stopAdmin()
+		fmt.Fprintf(stdout, "pantheon lobby: metrics on http://%s/metrics\n", bound)
 	}
 	fmt.Fprintf(stdout, "pantheon lobby: listening on http://%s (state: %s, db: %s, content %s)\n",
 		ln.Addr(), map[bool]string{true: "redis", false: "memory"}[*redisURL != ""], redactURL(*dbURL), content.Version())
@@ -185,6 +172,31 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("%v", err)
 	}
 	return 0
+}
+
+// serveLobbyAdmin serves the lobby's /metrics and /debug/pprof on addr
+// until stop is called (or ctx ends) and returns the bound address.
+func serveLobbyAdmin(ctx context.Context, l *lobby.Lobby, addr string, log *slog.Logger) (bound string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen admin: %w", err)
+	}
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := l.ServeAdmin(actx, ln); err != nil {
+			log.Error("admin server stopped; /metrics is unavailable", "err", err)
+		}
+	}()
+	return ln.Addr().String(), func() { cancel(); <-done }, nil
+}
+
+// contentValidator checks roster oracles against the game content.
+func contentValidator(c *ecs.Content) lobby.RosterValidator {
+	return lobby.RosterValidatorFunc(func(o persistence.Oracle) error {
+		return c.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
+	})
 }
 
 // redactURL hides a password in a database URL for logging.

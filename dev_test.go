@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func TestMatchEndToEnd(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			d, err := startDev(ctx, devConfig{
-				LobbyAddr: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+				LobbyAddr: "127.0.0.1:0", LobbyAdmin: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 				DB: b.url(t), OutboxDir: t.TempDir(),
 				// Twice the content's 60 Hz (the most the server allows): the same match in half the time.
 				TickRates: map[string]int{"battle_1v1": 120},
@@ -66,6 +67,14 @@ func TestMatchEndToEnd(t *testing.T) {
 				t.Fatalf("%d matches stored, want 1", len(recs))
 			}
 			checkStoredMatch(t, ctx, d, recs[0])
+			for addr, series := range map[string]string{
+				d.lobbyAdmin:       `pantheon_lobby_matches_total{mode="battle_1v1"} 1`,
+				d.room.AdminAddr(): `pantheon_room_results_total`,
+			} {
+				if page := scrape(t, "http://"+addr+"/metrics"); !strings.Contains(page, series) {
+					t.Errorf("%s/metrics lacks %s", addr, series)
+				}
+			}
 		})
 	}
 }
@@ -126,4 +135,19 @@ func checkStoredMatch(t *testing.T, ctx context.Context, d *devSystem, rec persi
 			t.Errorf("%s balance %d (%v), want the match's rewards %d", key, got, err, want)
 		}
 	}
+}
+
+// scrape GETs a metrics page.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
+	}
+	return string(b)
 }
