@@ -35,6 +35,7 @@ func runConformance(t *testing.T, open storeFactory) {
 		{"ApplyMatches", testApplyMatches},
 		{"ApplyMatchesIdempotent", testApplyMatchesIdempotent},
 		{"ApplyMatchesRejects", testApplyMatchesRejects},
+		{"ApplyMatchesInOrder", testApplyMatchesInOrder},
 		{"WagerSettlement", testWagerSettlement},
 		{"WagerRefunds", testWagerRefunds},
 		{"Progress", testProgress},

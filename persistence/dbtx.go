@@ -32,9 +32,49 @@ type dbtx interface {
 	// UPDATE ... FROM unnest(...) statement; SQLite runs one prepared UPDATE
 	// per row).
 	updateRows(ctx context.Context, table string, keyCols, setCols, pgTypes []string, rows [][]any) error
+	// selectKeyed runs q with group as the value of q.group and calls
+	// each for every row found whose q.key is one of keys, in q.order.
+	// Postgres sends one statement with keys as one array parameter, so
+	// its text (and cached plan) does not depend on how many keys there
+	// are; SQLite sends IN lists in chunks within maxParams.
+	selectKeyed(ctx context.Context, q keyedSelect, group string, keys []string, each func(rows) error) error
 	// lockSuffix is appended to SELECTs that must lock the rows they read:
-	// " FOR UPDATE" on Postgres, "" on SQLite (whose writers are serialized).
+	// " FOR NO KEY UPDATE" on Postgres (what an UPDATE of non-key columns
+	// takes, so foreign-key checks of other transactions, which take KEY
+	// SHARE, are not blocked), "" on SQLite (whose writers are serialized).
 	lockSuffix() string
+}
+
+// keyedSelect is a SELECT of the rows with one value of a group column
+// and any of a set of values of a key column: SELECT cols FROM table WHERE
+// group = $group AND key IN (keys) [AND where] ORDER BY order [locking].
+// With (group, key) or (key, group) the table's primary key, Postgres
+// answers with one index scan that returns the rows in key order.
+type keyedSelect struct {
+	table string
+	cols  string // the select list
+	group string // the column matched with the group value, or "" for none
+	key   string // the text column matched against the keys
+	where string // an extra condition, or ""
+	order string // the ORDER BY list: the lock order when lock is set
+	lock  bool   // lock the rows read (see lockSuffix)
+}
+
+// sql is the statement text of q with the key condition in, the group
+// value as parameter $groupParam.
+func (q keyedSelect) sql(in string, groupParam int, lockSuffix string) string {
+	sql := "SELECT " + q.cols + " FROM " + q.table + " WHERE " + in
+	if q.group != "" {
+		sql += fmt.Sprintf(" AND %s = $%d", q.group, groupParam)
+	}
+	if q.where != "" {
+		sql += " AND " + q.where
+	}
+	sql += " ORDER BY " + q.order
+	if q.lock {
+		sql += lockSuffix
+	}
+	return sql
 }
 
 // rows is a result set; Close must be called.
@@ -89,25 +129,26 @@ func inList(start, n int) string {
 const maxParams = 30000
 
 // insertRows appends rows with multi-row INSERT statements, each within
-// maxParams parameters. suffix (e.g. "ON CONFLICT DO NOTHING") ends each.
-func insertRows(ctx context.Context, tx dbtx, table string, columns []string, rows [][]any, suffix string) error {
-	if len(rows) == 0 {
-		return nil
-	}
+// maxParams parameters, and returns how many rows were inserted. suffix
+// (e.g. "ON CONFLICT DO NOTHING") ends each.
+func insertRows(ctx context.Context, tx dbtx, table string, columns []string, rows [][]any, suffix string) (int64, error) {
 	per := maxParams / len(columns)
 	head := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	var inserted int64
 	for len(rows) > 0 {
 		n := min(per, len(rows))
 		args := make([]any, 0, n*len(columns))
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		if _, err := tx.exec(ctx, head+placeholders(1, n, len(columns))+" "+suffix, args...); err != nil {
-			return fmt.Errorf("insert %s: %w", table, err)
+		k, err := tx.exec(ctx, head+placeholders(1, n, len(columns))+" "+suffix, args...)
+		if err != nil {
+			return inserted, fmt.Errorf("insert %s: %w", table, err)
 		}
+		inserted += k
 		rows = rows[n:]
 	}
-	return nil
+	return inserted, nil
 }
 
 // encodeArg converts the Go values the store passes that a driver would
@@ -175,6 +216,42 @@ func scanConverted(scan scanFunc, dec func(src any) (time.Time, error), dest []a
 		}
 	}
 	return nil
+}
+
+// selectKeyedChunks is selectKeyed with IN lists of at most maxParams
+// parameters (SQLite). Rows come in q.order within each chunk; callers
+// that lock pass keys sorted in that order.
+func selectKeyedChunks(ctx context.Context, tx dbtx, q keyedSelect, group string, keys []string, each func(rows) error) error {
+	for len(keys) > 0 {
+		n := min(len(keys), maxParams-1)
+		args := make([]any, 0, n+1)
+		for _, k := range keys[:n] {
+			args = append(args, k)
+		}
+		if q.group != "" {
+			args = append(args, group)
+		}
+		if err := scanEach(ctx, tx, q.sql(q.key+" IN ("+inList(1, n)+")", n+1, tx.lockSuffix()), args, each); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// scanEach runs a query and calls each for every row.
+func scanEach(ctx context.Context, tx dbtx, q string, args []any, each func(rows) error) error {
+	rs, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := each(rs); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
 }
 
 // updateSQL returns the one-row UPDATE of updateRows: SET columns take

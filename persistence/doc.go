@@ -8,8 +8,10 @@
 //
 //   - postgres:// or postgresql:// — PostgreSQL through a pgx pool, the
 //     production store. Transactions run at READ COMMITTED; rows that
-//     change are locked with SELECT ... FOR UPDATE in key order, and
-//     serialization failures and deadlocks are retried.
+//     change are locked with SELECT ... FOR NO KEY UPDATE in one global
+//     order (lockorder.go: the shared house wallet last, just before
+//     commit), so concurrent flushers and ledger calls do not deadlock;
+//     serialization failures and deadlocks are retried all the same.
 //   - sqlite:PATH or file:PATH — an embedded SQLite file (modernc.org/sqlite,
 //     pure Go, no cgo), the default of `pantheon dev` (DefaultDevURL). All
 //     access goes through one connection, so writers are serialized.

@@ -14,7 +14,7 @@ import (
 // BenchmarkFlush measures ApplyMatches against real PostgreSQL, the flush
 // path of the outbox, with COPY and with batched multi-row INSERTs, and
 // reports participant rows/s. Each op applies one batch of fresh 5v5
-// matches (10 participant rows each, a codex entry, a replay):
+// matches (10 participant rows each, a codex entry, a replay) per flusher:
 //
 //   - work=rows: aborted matches without rewards: the match, participant,
 //     codex and replay rows and the closed wager book, no rating or ledger
@@ -25,51 +25,83 @@ import (
 //     (rating and wallet rows already exist: an untimed warm-up batch
 //     creates them).
 //
+//   - flushers=N: N goroutines apply their batches at the same time, each
+//     with its own players (like N room servers, each with its outbox),
+//     all crediting the one house wallet.
+//
 //     PANTHEON_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //     go test -run '^$' -bench BenchmarkFlush ./persistence/...
 func BenchmarkFlush(b *testing.B) {
 	url := postgresSchemaURL(b)
 	ctx := context.Background()
-	const pool = 5000 // one 500-match batch seats every player once
-	players := seedPlayers(b, url, pool)
+	const batch = 500
+	const pool = 10 * batch // one batch seats every player of a pool once
+	const maxFlushers = 2
+	players := seedPlayers(b, url, maxFlushers*pool)
 	for _, work := range []string{"rows", "full"} {
 		for _, mode := range []string{persistence.BulkCopy, persistence.BulkBatched} {
-			batch := 500
-			b.Run(fmt.Sprintf("work=%s/mode=%s/batch=%d", work, mode, batch), func(b *testing.B) {
-				s, err := persistence.OpenConfig(ctx, persistence.Config{URL: url, AutoMigrate: true, BulkInsert: mode})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				var rows int
-				var next int
-				nonce := time.Now().UnixNano() // -count=N reruns need fresh match ids
-				// Warm-up, untimed: every player's rating and wallet rows exist,
-				// as they do in steady state.
-				warm := make([]persistence.MatchRecord, batch)
-				for j := range warm {
-					warm[j] = benchMatch(fmt.Sprintf("warm-%x-%s-%s-%d", nonce, work, mode, j), work == "full", players, &next)
-				}
-				if _, err := s.ApplyMatches(ctx, warm); err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				start := time.Now()
-				for i := 0; b.Loop(); i++ {
-					recs := make([]persistence.MatchRecord, batch)
-					for j := range recs {
-						recs[j] = benchMatch(fmt.Sprintf("bench-%x-%s-%s-%d-%d", nonce, work, mode, i, j), work == "full", players, &next)
-						rows += len(recs[j].Participants)
+			for flushers := 1; flushers <= maxFlushers; flushers++ {
+				name := fmt.Sprintf("work=%s/mode=%s/batch=%d/flushers=%d", work, mode, batch, flushers)
+				b.Run(name, func(b *testing.B) {
+					s, err := persistence.OpenConfig(ctx, persistence.Config{URL: url, AutoMigrate: true, BulkInsert: mode})
+					if err != nil {
+						b.Fatal(err)
 					}
-					n, err := s.ApplyMatches(ctx, recs)
-					if err != nil || n != batch {
-						b.Fatalf("apply = %d, %v", n, err)
+					defer s.Close()
+					fs := make([]*benchFlusher, flushers)
+					for i := range fs {
+						fs[i] = &benchFlusher{s: s, full: work == "full", players: players[i*pool : (i+1)*pool],
+							prefix: fmt.Sprintf("%x-%s-%d", time.Now().UnixNano(), name, i)} // -count=N reruns need fresh match ids
+						// Warm-up, untimed: every player's rating and wallet rows
+						// exist, as they do in steady state.
+						if err := fs[i].apply(ctx, batch); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
-				b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
-			})
+					b.ReportAllocs()
+					var rows int
+					start := time.Now()
+					for b.Loop() {
+						errs := make(chan error, flushers)
+						for _, f := range fs {
+							go func() { errs <- f.apply(ctx, batch) }()
+						}
+						for range fs {
+							if err := <-errs; err != nil {
+								b.Fatal(err)
+							}
+						}
+						rows += flushers * batch * 10
+					}
+					b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+				})
+			}
 		}
 	}
+}
+
+// benchFlusher applies batches of fresh matches among its own players.
+type benchFlusher struct {
+	s       persistence.Store
+	full    bool
+	players []string
+	prefix  string // unique per flusher and run
+	batches int
+	next    int // round-robin position in players
+}
+
+// apply builds one batch of n fresh matches and applies it.
+func (f *benchFlusher) apply(ctx context.Context, n int) error {
+	recs := make([]persistence.MatchRecord, n)
+	for j := range recs {
+		recs[j] = benchMatch(fmt.Sprintf("%s-%d-%d", f.prefix, f.batches, j), f.full, f.players, &f.next)
+	}
+	f.batches++
+	applied, err := f.s.ApplyMatches(ctx, recs)
+	if err == nil && applied != n {
+		err = fmt.Errorf("applied %d of %d fresh matches", applied, n)
+	}
+	return err
 }
 
 // benchMatch is a 5v5 with a codex entry and a replay; full adds a win and
@@ -101,7 +133,7 @@ func benchMatch(id string, full bool, players []string, next *int) persistence.M
 }
 
 // seedPlayers migrates the schema at url and inserts n players with COPY.
-func seedPlayers(b *testing.B, url string, n int) []string {
+func seedPlayers(b testing.TB, url string, n int) []string {
 	ctx := context.Background()
 	if _, err := persistence.Migrate(ctx, url); err != nil {
 		b.Fatal(err)

@@ -176,13 +176,14 @@ func (s *sqlStore) RefundWagers(ctx context.Context, matchID string) error {
 			return err
 		}
 		op, updates := refundOp("refund:"+matchID, matchID, open[matchID])
+		if err := setWagerStates(ctx, tx, updates, now); err != nil {
+			return err
+		}
 		if err := insertOps(ctx, tx, []ledgerOp{op}, now); err != nil {
 			return err
 		}
-		if _, err := post(ctx, tx, []ledgerOp{op}, now, false); err != nil {
-			return err
-		}
-		return setWagerStates(ctx, tx, updates, now)
+		_, err = post(ctx, tx, []ledgerOp{op}, now, false)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("refund wagers of match %s: %w", matchID, err)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,17 +19,15 @@ import (
 
 // pgBackend is the production store: PostgreSQL through a pgx pool.
 // Transactions run at READ COMMITTED; the store locks the rows it changes
-// (SELECT ... FOR UPDATE, always in key order so concurrent transactions
-// cannot deadlock on them), and write retries serialization failures and
-// deadlocks from the start.
+// (SELECT ... FOR NO KEY UPDATE, in the lock order of lockorder.go so
+// concurrent transactions do not deadlock on them), and write retries
+// serialization failures, deadlocks and errRelock from the start.
 type pgBackend struct {
 	pool *pgxpool.Pool
 	bulk string // BulkCopy or BulkBatched
+	// reruns counts the transactions write ran again, by cause.
+	reruns struct{ deadlock, serialization, relock atomic.Int64 }
 }
-
-// pgMaxAttempts bounds how often write retries a transaction that failed
-// with a serialization failure or a deadlock.
-const pgMaxAttempts = 10
 
 // pgMigrationLockKey is the pg_advisory_lock key migrators hold.
 const pgMigrationLockKey = 0x70616e7468656f6e // "pantheon"
@@ -64,9 +63,10 @@ func (b *pgBackend) read(ctx context.Context, fn func(tx dbtx) error) error {
 func (b *pgBackend) write(ctx context.Context, fn func(tx dbtx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := b.writeOnce(ctx, fn)
-		if err == nil || !pgRetryable(err) || attempt == pgMaxAttempts {
+		if err == nil || !pgRetryable(err) || attempt == maxWriteAttempts {
 			return classifyPG(err)
 		}
+		b.countRerun(err)
 		// Jittered exponential backoff: 1ms, 2ms, 4ms ... capped at 100ms.
 		d := min(time.Millisecond<<(attempt-1), 100*time.Millisecond)
 		d = d/2 + rand.N(d/2+1)
@@ -108,8 +108,24 @@ func (b *pgBackend) withMigrationLock(ctx context.Context, fn func() error) erro
 	return fn()
 }
 
+// countRerun counts a retryable failure by cause.
+func (b *pgBackend) countRerun(err error) {
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, errRelock):
+		b.reruns.relock.Add(1)
+	case errors.As(err, &pe) && pe.Code == "40P01":
+		b.reruns.deadlock.Add(1)
+	default:
+		b.reruns.serialization.Add(1)
+	}
+}
+
 // pgRetryable reports a transaction worth running again as a whole.
 func pgRetryable(err error) bool {
+	if errors.Is(err, errRelock) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return pe.Code == "40001" || pe.Code == "40P01" // serialization_failure, deadlock_detected
@@ -225,7 +241,8 @@ func (t pgTx) bulkInsert(ctx context.Context, table string, columns []string, ro
 		return nil
 	}
 	if t.bulk != BulkCopy {
-		return insertRows(ctx, t, table, columns, rows, "")
+		_, err := insertRows(ctx, t, table, columns, rows, "")
+		return err
 	}
 	for _, r := range rows {
 		encodeArgs(r, pgTime)
@@ -318,7 +335,20 @@ func pgColumn(rows [][]any, i int) (any, error) {
 	return nil, fmt.Errorf("unsupported type %T", rows[0][i])
 }
 
-func (pgTx) lockSuffix() string { return " FOR UPDATE" }
+// selectKeyed sends one statement whatever the number of keys, matching
+// them with = ANY($1::text[]).
+func (t pgTx) selectKeyed(ctx context.Context, q keyedSelect, group string, keys []string, each func(rows) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := []any{keys}
+	if q.group != "" {
+		args = append(args, group)
+	}
+	return scanEach(ctx, t, q.sql(q.key+" = ANY($1::text[])", 2, t.lockSuffix()), args, each)
+}
+
+func (pgTx) lockSuffix() string { return " FOR NO KEY UPDATE" }
 
 type pgRows struct{ rs pgx.Rows }
 

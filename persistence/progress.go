@@ -40,14 +40,13 @@ func (s *sqlStore) Codex(ctx context.Context, playerID string) ([]CodexUnlock, e
 	var out []CodexUnlock
 	err := s.b.read(ctx, func(tx dbtx) error {
 		out = out[:0]
-		return scanAll(ctx, tx, `SELECT c.match_id, c.player_id, c.entry_id, c.tick, c.detail FROM codex_entries c
-			JOIN matches m ON m.match_id = c.match_id WHERE c.player_id = $1 ORDER BY m.applied_at, c.match_id, c.seq`,
-			playerID, func(rs rows) error {
-				var c CodexUnlock
-				err := rs.Scan(&c.MatchID, &c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
-				out = append(out, c)
-				return err
-			})
+		return scanEach(ctx, tx, `SELECT c.match_id, c.player_id, c.entry_id, c.tick, c.detail FROM codex_entries c
+			JOIN matches m ON m.match_id = c.match_id WHERE c.player_id = $1 ORDER BY m.applied_at, c.match_id, c.seq`, []any{playerID}, func(rs rows) error {
+			var c CodexUnlock
+			err := rs.Scan(&c.MatchID, &c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
+			out = append(out, c)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("codex of player %s: %w", playerID, err)
@@ -60,8 +59,8 @@ func (s *sqlStore) Achievements(ctx context.Context, playerID string) ([]Achieve
 	var out []Achievement
 	err := s.b.read(ctx, func(tx dbtx) error {
 		out = out[:0]
-		return scanAll(ctx, tx, `SELECT player_id, achievement_id, COALESCE(match_id, ''), unlocked_at FROM achievements
-			WHERE player_id = $1 ORDER BY unlocked_at, achievement_id`, playerID, func(rs rows) error {
+		return scanEach(ctx, tx, `SELECT player_id, achievement_id, COALESCE(match_id, ''), unlocked_at FROM achievements
+			WHERE player_id = $1 ORDER BY unlocked_at, achievement_id`, []any{playerID}, func(rs rows) error {
 			var a Achievement
 			err := rs.Scan(&a.PlayerID, &a.AchievementID, &a.MatchID, &a.UnlockedAt)
 			out = append(out, a)

@@ -11,48 +11,34 @@ import (
 // Ratings returns the rating of each player in mode, in the order asked;
 // players without a row get the model's default with Matches == 0.
 func (s *sqlStore) Ratings(ctx context.Context, mode string, playerIDs []string) ([]Rating, error) {
-	found := make(map[string]Rating, len(playerIDs))
+	keys := make([]ratingKey, len(playerIDs))
+	for i, id := range playerIDs {
+		keys[i] = ratingKey{mode, id}
+	}
+	var found map[ratingKey]Rating
 	err := s.b.read(ctx, func(tx dbtx) error {
-		for ids := playerIDs; len(ids) > 0; {
-			n := min(len(ids), maxParams-1)
-			args := []any{mode}
-			for _, id := range ids[:n] {
-				args = append(args, id)
-			}
-			rs, err := tx.query(ctx, `SELECT player_id, mu, sigma, matches FROM ratings
-				WHERE mode = $1 AND player_id IN (`+inList(2, n)+`)`, args...)
-			if err != nil {
-				return err
-			}
-			for rs.Next() {
-				r := Rating{Mode: mode}
-				if err := rs.Scan(&r.PlayerID, &r.Mu, &r.Sigma, &r.Matches); err != nil {
-					rs.Close()
-					return err
-				}
-				found[r.PlayerID] = r
-			}
-			rs.Close()
-			if err := rs.Err(); err != nil {
-				return err
-			}
-			ids = ids[n:]
-		}
-		return nil
+		var err error
+		found, err = readRatings(ctx, tx, keys, false)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ratings in %s: %w", mode, err)
 	}
 	out := make([]Rating, len(playerIDs))
-	for i, id := range playerIDs {
-		r, ok := found[id]
+	for i, k := range keys {
+		r, ok := found[k]
 		if !ok {
-			d := s.model.New()
-			r = Rating{PlayerID: id, Mode: mode, Mu: d.Mu, Sigma: d.Sigma}
+			r = s.defaultRating(k)
 		}
 		out[i] = r
 	}
 	return out, nil
+}
+
+// defaultRating is the rating of a player who has none in the mode yet.
+func (s *sqlStore) defaultRating(k ratingKey) Rating {
+	d := s.model.New()
+	return Rating{PlayerID: k.player, Mode: k.mode, Mu: d.Mu, Sigma: d.Sigma}
 }
 
 // ratingKey names one rating row.
@@ -62,8 +48,8 @@ type ratingKey struct{ mode, player string }
 // order, inside tx. Aborted matches and matches with a single team change
 // nothing but count (single team) or nothing at all (aborted).
 //
-// Lock order: rating rows are created and locked sorted by (mode, player),
-// before anything else the result transaction locks after the match rows.
+// Lock order (lockorder.go): rating rows are locked sorted by (mode,
+// player), after the match rows and before wager books and wallets.
 func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord) error {
 	keySet := map[ratingKey]bool{}
 	for _, r := range recs {
@@ -88,34 +74,23 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord)
 		return keys[i].player < keys[j].player
 	})
 	now := s.clock()
-	// Lock the rows that exist; create the missing ones (new rows are
-	// locked by their insert) and read them back.
-	cur, err := lockRatings(ctx, tx, keys)
+	// Lock the rows that exist, then create the missing ones at the
+	// default rating (locked by their insert; see lockorder.go).
+	cur, err := readRatings(ctx, tx, keys, true)
 	if err != nil {
 		return err
 	}
-	var missing []ratingKey
+	var create [][]any
 	for _, k := range keys {
 		if _, ok := cur[k]; !ok {
-			missing = append(missing, k)
+			r := s.defaultRating(k)
+			cur[k] = r
+			create = append(create, []any{r.PlayerID, r.Mode, r.Mu, r.Sigma, r.Matches, now})
 		}
 	}
-	if len(missing) > 0 {
-		def := s.model.New()
-		ensure := make([][]any, len(missing))
-		for i, k := range missing {
-			ensure[i] = []any{k.player, k.mode, def.Mu, def.Sigma, 0, now}
-		}
-		if err := insertRows(ctx, tx, "ratings", []string{"player_id", "mode", "mu", "sigma", "matches", "updated_at"},
-			ensure, "ON CONFLICT (player_id, mode) DO NOTHING"); err != nil {
+	if len(create) > 0 {
+		if err := createMissing(ctx, tx, "ratings", []string{"player_id", "mode", "mu", "sigma", "matches", "updated_at"}, create); err != nil {
 			return err
-		}
-		more, err := lockRatings(ctx, tx, missing)
-		if err != nil {
-			return err
-		}
-		for k, r := range more {
-			cur[k] = r
 		}
 	}
 	for _, r := range recs {
@@ -136,38 +111,30 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord)
 		[]string{"text", "text", "float8", "float8", "int4", "timestamptz"}, updates)
 }
 
-// lockRatings locks and reads the existing rating rows of keys (sorted by
-// mode, then player).
-func lockRatings(ctx context.Context, tx dbtx, keys []ratingKey) (map[ratingKey]Rating, error) {
+// readRatings reads the existing rating rows of keys (sorted by mode,
+// then player), locking them in that order when lock is set: one
+// statement per mode.
+func readRatings(ctx context.Context, tx dbtx, keys []ratingKey, lock bool) (map[ratingKey]Rating, error) {
 	cur := make(map[ratingKey]Rating, len(keys))
+	q := keyedSelect{table: "ratings", cols: "player_id, mu, sigma, matches", group: "mode", key: "player_id",
+		order: "player_id", lock: lock}
 	for start := 0; start < len(keys); {
 		mode := keys[start].mode
-		end := start
-		for end < len(keys) && keys[end].mode == mode && end-start < maxParams-1 {
-			end++
+		var players []string
+		for ; start < len(keys) && keys[start].mode == mode; start++ {
+			players = append(players, keys[start].player)
 		}
-		args := []any{mode}
-		for _, k := range keys[start:end] {
-			args = append(args, k.player)
-		}
-		rs, err := tx.query(ctx, `SELECT player_id, mu, sigma, matches FROM ratings
-			WHERE mode = $1 AND player_id IN (`+inList(2, end-start)+`) ORDER BY player_id`+tx.lockSuffix(), args...)
+		err := tx.selectKeyed(ctx, q, mode, players, func(rs rows) error {
+			r := Rating{Mode: mode}
+			if err := rs.Scan(&r.PlayerID, &r.Mu, &r.Sigma, &r.Matches); err != nil {
+				return err
+			}
+			cur[ratingKey{mode, r.PlayerID}] = r
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		for rs.Next() {
-			r := Rating{Mode: mode}
-			if err := rs.Scan(&r.PlayerID, &r.Mu, &r.Sigma, &r.Matches); err != nil {
-				rs.Close()
-				return nil, err
-			}
-			cur[ratingKey{mode, r.PlayerID}] = r
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return nil, err
-		}
-		start = end
 	}
 	return cur, nil
 }

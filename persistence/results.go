@@ -78,14 +78,19 @@ func ValidateRecord(r MatchRecord) error {
 // retry after an uncertain commit, a duplicate in the batch or a concurrent
 // flusher applying the same match changes nothing. An invalid record fails
 // the whole batch with ErrInvalid before anything is written.
+//
+// The records take effect in the order given (the outbox's submission
+// order): a player in several matches of one batch gets the ratings that
+// applying them one call at a time would give. Each rating and wallet row
+// is still read, locked and written once per batch, in key order
+// (lockorder.go).
 func (s *sqlStore) ApplyMatches(ctx context.Context, recs []MatchRecord) (int, error) {
 	for _, r := range recs {
 		if err := ValidateRecord(r); err != nil {
 			return 0, err
 		}
 	}
-	// First occurrence of each match id, processed in match id order (the
-	// lock order of match rows and wager books).
+	// First occurrence of each match id, in the order given.
 	seen := map[string]bool{}
 	var batch []MatchRecord
 	for _, r := range recs {
@@ -97,7 +102,6 @@ func (s *sqlStore) ApplyMatches(ctx context.Context, recs []MatchRecord) (int, e
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	sort.SliceStable(batch, func(i, j int) bool { return batch[i].MatchID < batch[j].MatchID })
 
 	var applied int
 	err := s.b.write(ctx, func(tx dbtx) error {
@@ -123,13 +127,15 @@ func (s *sqlStore) ApplyMatches(ctx context.Context, recs []MatchRecord) (int, e
 	return applied, nil
 }
 
-// insertMatches inserts the match rows and returns the records whose row
-// was new, in batch order.
+// insertMatches inserts the match rows, in match id order (the lock
+// order), and returns the records whose row was new, in batch order.
 func (s *sqlStore) insertMatches(ctx context.Context, tx dbtx, batch []MatchRecord) ([]MatchRecord, error) {
 	now := s.clock()
 	created := map[string]bool{}
 	per := maxParams / len(matchColumns)
-	for rest := batch; len(rest) > 0; {
+	sorted := append([]MatchRecord(nil), batch...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].MatchID < sorted[j].MatchID })
+	for rest := sorted; len(rest) > 0; {
 		n := min(per, len(rest))
 		args := make([]any, 0, n*len(matchColumns))
 		for _, r := range rest[:n] {
@@ -204,7 +210,7 @@ func (s *sqlStore) insertMatchRows(ctx context.Context, tx dbtx, fresh []MatchRe
 // and closes the wager books of freshly inserted matches: one ledger
 // operation per match for rewards ("match:<id>:rewards") and one for
 // wagers ("match:<id>:wagers"), all posted together so every wallet is
-// locked once, in order.
+// locked once, in order. It is the last step of the result transaction.
 func (s *sqlStore) settleMatches(ctx context.Context, tx dbtx, fresh []MatchRecord) error {
 	now := s.clock()
 	ids := make([]string, len(fresh))
@@ -233,13 +239,17 @@ func (s *sqlStore) settleMatches(ctx context.Context, tx dbtx, fresh []MatchReco
 	if len(ops) == 0 {
 		return nil
 	}
+	if err := setWagerStates(ctx, tx, outcomes, now); err != nil {
+		return err
+	}
 	if err := insertOps(ctx, tx, ops, now); err != nil {
 		return err
 	}
+	// Last: post locks the wallets and moves the house's (lockorder.go).
 	if _, err := post(ctx, tx, ops, now, false); err != nil {
 		return fmt.Errorf("post rewards and wagers: %w", err)
 	}
-	return setWagerStates(ctx, tx, outcomes, now)
+	return nil
 }
 
 // rewardOp credits a match's currency rewards from the house.
@@ -275,8 +285,8 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		if err != nil {
 			return err
 		}
-		if err := scanAll(ctx, tx, `SELECT seat, player_id, team, result, kills, deaths, damage_dealt, damage_taken, healing, score
-			FROM match_participants WHERE match_id = $1 ORDER BY seat`, matchID, func(rs rows) error {
+		if err := scanEach(ctx, tx, `SELECT seat, player_id, team, result, kills, deaths, damage_dealt, damage_taken, healing, score
+			FROM match_participants WHERE match_id = $1 ORDER BY seat`, []any{matchID}, func(rs rows) error {
 			var p Participant
 			err := rs.Scan(&p.Seat, &p.PlayerID, &p.Team, &p.Result, &p.Kills, &p.Deaths, &p.DamageDealt, &p.DamageTaken, &p.Healing, &p.Score)
 			r.Participants = append(r.Participants, p)
@@ -284,22 +294,20 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		}); err != nil {
 			return err
 		}
-		if err := scanAll(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`,
-			matchID, func(rs rows) error {
-				var rw Reward
-				err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
-				r.Rewards = append(r.Rewards, rw)
-				return err
-			}); err != nil {
+		if err := scanEach(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`, []any{matchID}, func(rs rows) error {
+			var rw Reward
+			err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
+			r.Rewards = append(r.Rewards, rw)
+			return err
+		}); err != nil {
 			return err
 		}
-		if err := scanAll(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`,
-			matchID, func(rs rows) error {
-				var c CodexEntry
-				err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
-				r.Codex = append(r.Codex, c)
-				return err
-			}); err != nil {
+		if err := scanEach(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`, []any{matchID}, func(rs rows) error {
+			var c CodexEntry
+			err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
+			r.Codex = append(r.Codex, c)
+			return err
+		}); err != nil {
 			return err
 		}
 		err = tx.queryRow(ctx, `SELECT inputs FROM replays WHERE match_id = $1`, matchID).Scan(&r.Replay)
@@ -312,19 +320,4 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		return MatchRecord{}, fmt.Errorf("match %s: %w", matchID, err)
 	}
 	return r, nil
-}
-
-// scanAll runs a one-argument query and calls each for every row.
-func scanAll(ctx context.Context, tx dbtx, q string, arg any, each func(rows) error) error {
-	rs, err := tx.query(ctx, q, arg)
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
-	for rs.Next() {
-		if err := each(rs); err != nil {
-			return err
-		}
-	}
-	return rs.Err()
 }

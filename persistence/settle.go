@@ -130,40 +130,26 @@ func closeBooks(ctx context.Context, tx dbtx, matchIDs []string, now time.Time) 
 	for i, id := range ids {
 		rows[i] = []any{id, "closed", now}
 	}
-	return insertRows(ctx, tx, "wager_books", []string{"match_id", "state", "closed_at"}, rows,
+	_, err := insertRows(ctx, tx, "wager_books", []string{"match_id", "state", "closed_at"}, rows,
 		"ON CONFLICT (match_id) DO UPDATE SET state = 'closed', closed_at = COALESCE(wager_books.closed_at, excluded.closed_at)")
+	return err
 }
 
 // escrowedWagers locks and returns the escrowed wagers of matchIDs, by match.
 // Call closeBooks first: with the books closed no wager can be added.
 func escrowedWagers(ctx context.Context, tx dbtx, matchIDs []string) (map[string][]wagerRow, error) {
 	out := map[string][]wagerRow{}
-	for ids := matchIDs; len(ids) > 0; {
-		n := min(len(ids), maxParams)
-		args := make([]any, n)
-		for i, id := range ids[:n] {
-			args[i] = id
-		}
-		rs, err := tx.query(ctx, `SELECT idempotency_key, match_id, player_id, currency, amount FROM wagers
-			WHERE state = 'escrowed' AND match_id IN (`+inList(1, n)+`) ORDER BY idempotency_key`+tx.lockSuffix(), args...)
-		if err != nil {
-			return nil, err
-		}
-		for rs.Next() {
+	err := tx.selectKeyed(ctx, keyedSelect{table: "wagers", cols: "idempotency_key, match_id, player_id, currency, amount",
+		key: "match_id", where: "state = 'escrowed'", order: "match_id, idempotency_key", lock: true}, "", matchIDs,
+		func(rs rows) error {
 			var w wagerRow
 			if err := rs.Scan(&w.key, &w.matchID, &w.playerID, &w.currency, &w.amount); err != nil {
-				rs.Close()
-				return nil, err
+				return err
 			}
 			out[w.matchID] = append(out[w.matchID], w)
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return nil, err
-		}
-		ids = ids[n:]
-	}
-	return out, nil
+			return nil
+		})
+	return out, err
 }
 
 // settlementOp turns settled wagers into one ledger operation: the escrow

@@ -68,7 +68,19 @@ func (b *sqliteBackend) read(ctx context.Context, fn func(tx dbtx) error) error 
 	return classifySQLite(fn(sqliteTx{q: b.db}))
 }
 
+// write runs fn in a transaction. With one connection no other writer
+// runs meanwhile, so errRelock cannot happen; it is retried all the same,
+// a bounded number of times, to keep the backends' contract identical.
 func (b *sqliteBackend) write(ctx context.Context, fn func(tx dbtx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := b.writeOnce(ctx, fn)
+		if !errors.Is(err, errRelock) || attempt == maxWriteAttempts {
+			return err
+		}
+	}
+}
+
+func (b *sqliteBackend) writeOnce(ctx context.Context, fn func(tx dbtx) error) error {
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
 		return classifySQLite(fmt.Errorf("begin: %w", err))
@@ -172,11 +184,16 @@ func (t sqliteTx) execMany(ctx context.Context, q string, argLists [][]any) erro
 }
 
 func (t sqliteTx) bulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error {
-	return insertRows(ctx, t, table, columns, rows, "")
+	_, err := insertRows(ctx, t, table, columns, rows, "")
+	return err
 }
 
 func (t sqliteTx) updateRows(ctx context.Context, table string, keyCols, setCols, _ []string, rows [][]any) error {
 	return t.execMany(ctx, updateSQL(table, keyCols, setCols), rows)
+}
+
+func (t sqliteTx) selectKeyed(ctx context.Context, q keyedSelect, group string, keys []string, each func(rows) error) error {
+	return selectKeyedChunks(ctx, t, q, group, keys, each)
 }
 
 func (sqliteTx) lockSuffix() string { return "" }

@@ -29,7 +29,8 @@ var errNoRows = errors.New("persistence: no rows")
 // the sqlStore, written once.
 type backend interface {
 	// write runs fn in a read-write transaction, committing when fn returns
-	// nil, retrying serialization failures and deadlocks from the start.
+	// nil, retrying serialization failures, deadlocks and errRelock from
+	// the start, at most maxWriteAttempts times in all.
 	write(ctx context.Context, fn func(tx dbtx) error) error
 	// read runs fn on a connection without a transaction (one consistent
 	// statement at a time).
@@ -39,6 +40,10 @@ type backend interface {
 	// name is "postgres" or "sqlite", for errors and logs.
 	name() string
 }
+
+// maxWriteAttempts bounds how often a backend's write runs a transaction
+// that failed with a serialization failure, a deadlock or errRelock.
+const maxWriteAttempts = 10
 
 // sqlStore implements Store on either backend.
 type sqlStore struct {

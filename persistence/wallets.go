@@ -36,11 +36,12 @@ func accountKind(account string) string {
 // walletKey names one wallet.
 type walletKey struct{ account, currency string }
 
+// less orders wallets by currency, then account: the lock order.
 func (a walletKey) less(b walletKey) bool {
-	if a.account != b.account {
-		return a.account < b.account
+	if a.currency != b.currency {
+		return a.currency < b.currency
 	}
-	return a.currency < b.currency
+	return a.account < b.account
 }
 
 // posting is one signed movement on one wallet.
@@ -114,26 +115,25 @@ func insertOps(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time) erro
 	for i, op := range ops {
 		rows[i] = []any{op.key, op.kind, op.params, op.result.account, op.result.currency, now}
 	}
-	return insertRows(ctx, tx, "ledger_ops", []string{"idempotency_key", "kind", "params", "account", "currency", "created_at"}, rows, "")
+	_, err := insertRows(ctx, tx, "ledger_ops", []string{"idempotency_key", "kind", "params", "account", "currency", "created_at"}, rows, "")
+	return err
 }
 
-// post applies the postings of ops whose keys are already recorded: it
-// creates missing wallets, locks every touched wallet in (account,
-// currency) order, refuses with ErrInsufficientFunds when a non-house
-// wallet would end below zero, writes the new balances and one entry per
-// (op, wallet). With want it returns the entries keyed by op key and
-// wallet; without, it writes them in bulk (COPY on Postgres) and returns nil.
+// post applies the postings of ops whose keys are already recorded, in the
+// lock order of lockorder.go: it locks every touched wallet but the
+// house's in (currency, account) order, creating the missing ones; refuses
+// with ErrInsufficientFunds when one would end below zero; writes their
+// new balances and one entry per (op, wallet); and last moves the house
+// wallets by their deltas. Callers run nothing after post but the commit.
+// With want it returns the entries keyed by op key and wallet; without, it
+// writes them in bulk (COPY on Postgres) and returns nil.
 func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time, want bool) (map[string]map[walletKey]LedgerEntry, error) {
-	type agg struct {
-		op     int
-		wallet walletKey
-	}
-	sums := map[agg]int64{}
-	var order []agg
+	sums := map[opWallet]int64{}
+	var order []opWallet
 	delta := map[walletKey]int64{}
 	for i, op := range ops {
 		for _, p := range op.posts {
-			k := agg{i, p.wallet}
+			k := opWallet{i, p.wallet}
 			if _, ok := sums[k]; !ok {
 				order = append(order, k)
 			}
@@ -144,103 +144,69 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time, want bool
 	if len(delta) == 0 {
 		return nil, nil
 	}
-	wallets := make([]walletKey, 0, len(delta))
+	var held, house []walletKey
 	for w := range delta {
-		wallets = append(wallets, w)
+		if w.account == HouseAccount {
+			house = append(house, w)
+		} else {
+			held = append(held, w)
+		}
 	}
-	sort.Slice(wallets, func(i, j int) bool { return wallets[i].less(wallets[j]) })
+	sort.Slice(held, func(i, j int) bool { return held[i].less(held[j]) })
+	sort.Slice(house, func(i, j int) bool { return house[i].less(house[j]) })
 
-	// Lock the wallets that exist; create the missing ones (locked by their
-	// insert) and read them back.
-	balance, err := lockWallets(ctx, tx, wallets)
+	balance, err := readWallets(ctx, tx, held, true)
 	if err != nil {
 		return nil, err
 	}
-	var missing []walletKey
-	for _, w := range wallets {
+	// The house wallets are only checked for existence here (no lock).
+	houseFound, err := readWallets(ctx, tx, house, false)
+	if err != nil {
+		return nil, err
+	}
+	var create [][]any
+	for _, w := range held {
 		if _, ok := balance[w]; !ok {
-			missing = append(missing, w)
+			create = append(create, walletRow(w))
 		}
 	}
-	if len(missing) > 0 {
-		ensure := make([][]any, len(missing))
-		for i, w := range missing {
-			ensure[i] = walletRow(w)
-		}
-		if err := insertRows(ctx, tx, "wallets", walletColumns, ensure, "ON CONFLICT (account, currency) DO NOTHING"); err != nil {
-			return nil, err
-		}
-		more, err := lockWallets(ctx, tx, missing)
-		if err != nil {
-			return nil, err
-		}
-		for w, b := range more {
-			balance[w] = b
+	for _, w := range house {
+		if _, ok := houseFound[w]; !ok {
+			create = append(create, walletRow(w))
 		}
 	}
-	updates := make([][]any, 0, len(wallets))
-	for _, w := range wallets {
+	if len(create) > 0 {
+		if err := createMissing(ctx, tx, "wallets", walletColumns, create); err != nil {
+			return nil, err
+		}
+	}
+	updates := make([][]any, 0, len(held))
+	for _, w := range held {
 		nb := balance[w] + delta[w]
-		if nb < 0 && w.account != HouseAccount {
+		if nb < 0 {
 			return nil, fmt.Errorf("%w: wallet %s/%s holds %d, needs %d", ErrInsufficientFunds, w.account, w.currency, balance[w], -delta[w])
 		}
 		if delta[w] != 0 {
 			updates = append(updates, []any{w.account, w.currency, nb})
 		}
 	}
-	// Every row exists and is locked: update them all at once.
+	// Every held row exists and is locked: update them all at once.
 	if err := tx.updateRows(ctx, "wallets", []string{"account", "currency"}, []string{"balance"},
 		[]string{"text", "text", "int8"}, updates); err != nil {
 		return nil, err
 	}
-
-	cols := []string{"account", "currency", "amount", "op_key", "reason", "created_at"}
-	if !want {
-		entries := make([][]any, 0, len(order))
-		for _, k := range order {
-			if sums[k] != 0 {
-				op := ops[k.op]
-				entries = append(entries, []any{k.wallet.account, k.wallet.currency, sums[k], op.key, op.reason, now})
-			}
-		}
-		return nil, tx.bulkInsert(ctx, "ledger_entries", cols, entries)
+	out, err := insertEntries(ctx, tx, ops, order, sums, now, want)
+	if err != nil {
+		return nil, err
 	}
-	out := make(map[string]map[walletKey]LedgerEntry, len(ops))
-	per := maxParams / len(cols)
-	for len(order) > 0 {
-		n := min(per, len(order))
-		args := make([]any, 0, n*len(cols))
-		for _, k := range order[:n] {
-			if sums[k] == 0 {
-				continue
-			}
-			op := ops[k.op]
-			args = append(args, k.wallet.account, k.wallet.currency, sums[k], op.key, op.reason, now)
+	var houseMoves [][]any
+	for _, w := range house {
+		if delta[w] != 0 {
+			houseMoves = append(houseMoves, []any{w.account, w.currency, delta[w]})
 		}
-		order = order[n:]
-		if len(args) == 0 {
-			continue
-		}
-		rs, err := tx.query(ctx, `INSERT INTO ledger_entries (`+strings.Join(cols, ", ")+`) VALUES `+
-			placeholders(1, len(args)/len(cols), len(cols))+` RETURNING id, account, currency, amount, op_key, reason, created_at`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rs.Next() {
-			var e LedgerEntry
-			if err := rs.Scan(&e.ID, &e.PlayerID, &e.Currency, &e.Amount, &e.IdempotencyKey, &e.Reason, &e.CreatedAt); err != nil {
-				rs.Close()
-				return nil, err
-			}
-			if out[e.IdempotencyKey] == nil {
-				out[e.IdempotencyKey] = map[walletKey]LedgerEntry{}
-			}
-			out[e.IdempotencyKey][walletKey{e.PlayerID, e.Currency}] = e
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return nil, err
-		}
+	}
+	if err := tx.execMany(ctx, `UPDATE wallets SET balance = balance + $3 WHERE account = $1 AND currency = $2`, houseMoves); err != nil {
+		return nil, fmt.Errorf("move house wallets: %w", err)
 	}
 	return out, nil
 }
@@ -258,35 +224,89 @@ func walletRow(w walletKey) []any {
 	return []any{w.account, w.currency, kind, player}
 }
 
-// lockWallets locks the given wallets (sorted, existing) and returns their
-// balances.
-func lockWallets(ctx context.Context, tx dbtx, wallets []walletKey) (map[walletKey]int64, error) {
-	balance := make(map[walletKey]int64, len(wallets))
-	for ws := wallets; len(ws) > 0; {
-		n := min(len(ws), maxParams/2)
-		args := make([]any, 0, 2*n)
-		for _, w := range ws[:n] {
-			args = append(args, w.account, w.currency)
+// opWallet names the entry of one operation on one wallet.
+type opWallet struct {
+	op     int // index in the operations posted
+	wallet walletKey
+}
+
+// entryColumns are the ledger_entries columns insertEntries writes.
+var entryColumns = []string{"account", "currency", "amount", "op_key", "reason", "created_at"}
+
+// insertEntries writes one ledger entry per (op, wallet) of order with a
+// non-zero sum. With want it returns the entries keyed by op key and
+// wallet; without, it writes them in bulk (COPY on Postgres).
+func insertEntries(ctx context.Context, tx dbtx, ops []ledgerOp, order []opWallet, sums map[opWallet]int64, now time.Time, want bool) (map[string]map[walletKey]LedgerEntry, error) {
+	if !want {
+		entries := make([][]any, 0, len(order))
+		for _, k := range order {
+			if sums[k] != 0 {
+				op := ops[k.op]
+				entries = append(entries, []any{k.wallet.account, k.wallet.currency, sums[k], op.key, op.reason, now})
+			}
 		}
-		rs, err := tx.query(ctx, `SELECT account, currency, balance FROM wallets WHERE (account, currency) IN (VALUES `+
-			placeholders(1, n, 2)+`) ORDER BY account, currency`+tx.lockSuffix(), args...)
+		return nil, tx.bulkInsert(ctx, "ledger_entries", entryColumns, entries)
+	}
+	out := make(map[string]map[walletKey]LedgerEntry, len(ops))
+	per := maxParams / len(entryColumns)
+	for len(order) > 0 {
+		n := min(per, len(order))
+		args := make([]any, 0, n*len(entryColumns))
+		for _, k := range order[:n] {
+			if sums[k] == 0 {
+				continue
+			}
+			op := ops[k.op]
+			args = append(args, k.wallet.account, k.wallet.currency, sums[k], op.key, op.reason, now)
+		}
+		order = order[n:]
+		if len(args) == 0 {
+			continue
+		}
+		err := scanEach(ctx, tx, `INSERT INTO ledger_entries (`+strings.Join(entryColumns, ", ")+`) VALUES `+
+			placeholders(1, len(args)/len(entryColumns), len(entryColumns))+` RETURNING id, account, currency, amount, op_key, reason, created_at`,
+			args, func(rs rows) error {
+				var e LedgerEntry
+				if err := rs.Scan(&e.ID, &e.PlayerID, &e.Currency, &e.Amount, &e.IdempotencyKey, &e.Reason, &e.CreatedAt); err != nil {
+					return err
+				}
+				if out[e.IdempotencyKey] == nil {
+					out[e.IdempotencyKey] = map[walletKey]LedgerEntry{}
+				}
+				out[e.IdempotencyKey][walletKey{e.PlayerID, e.Currency}] = e
+				return nil
+			})
 		if err != nil {
 			return nil, err
 		}
-		for rs.Next() {
-			var w walletKey
+	}
+	return out, nil
+}
+
+// readWallets returns the balances of the existing wallets among
+// wallets (sorted by currency, then account), locking them in that order
+// when lock is set: one statement per currency.
+func readWallets(ctx context.Context, tx dbtx, wallets []walletKey, lock bool) (map[walletKey]int64, error) {
+	balance := make(map[walletKey]int64, len(wallets))
+	q := keyedSelect{table: "wallets", cols: "account, balance", group: "currency", key: "account", order: "account", lock: lock}
+	for start := 0; start < len(wallets); {
+		currency := wallets[start].currency
+		var accounts []string
+		for ; start < len(wallets) && wallets[start].currency == currency; start++ {
+			accounts = append(accounts, wallets[start].account)
+		}
+		err := tx.selectKeyed(ctx, q, currency, accounts, func(rs rows) error {
+			w := walletKey{currency: currency}
 			var b int64
-			if err := rs.Scan(&w.account, &w.currency, &b); err != nil {
-				rs.Close()
-				return nil, err
+			if err := rs.Scan(&w.account, &b); err != nil {
+				return err
 			}
 			balance[w] = b
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
-		ws = ws[n:]
 	}
 	return balance, nil
 }
