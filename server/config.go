@@ -135,11 +135,20 @@ type Config struct {
 	// aborts them. Default 5 min.
 	DrainTimeout time.Duration
 	// FlushTimeout is how long a drain waits for queued results to reach the
-	// sink before giving up (they are logged). Default 30 s.
+	// sink before giving up (they are logged), and then for queued log
+	// records to be written. Default 30 s.
 	FlushTimeout time.Duration
 
-	// Logger receives structured logs. Default slog.Default().
+	// Logger receives structured logs. The server never calls it from a
+	// room's goroutine: records go through a bounded queue (LogQueue) to a
+	// logger goroutine of the server, so a slow or blocked log writer
+	// delays only that goroutine. Default slog.Default().
 	Logger *slog.Logger
+	// LogQueue bounds the log records waiting for the logger goroutine, in
+	// records. When it is full a new record is dropped and counted in
+	// pantheon_room_log_records_dropped_total, and the logger writes one
+	// warning with the count once it catches up. Default 4096.
+	LogQueue int
 	// Registry is where the server registers its metrics (and the Go and
 	// process collectors); /metrics serves it. Share it to put other
 	// components' metrics (the persistence outbox) on the same page.
@@ -184,6 +193,7 @@ func (c Config) WithDefaults() Config {
 	defInt(&c.SlowConsumerTicks, 60)
 	defInt(&c.JoinQueue, 32)
 	defInt(&c.ResultQueue, 1024)
+	defInt(&c.LogQueue, 4096)
 	defDur(&c.SubmitRetry, 250*time.Millisecond)
 	defDur(&c.DrainTimeout, 5*time.Minute)
 	defDur(&c.FlushTimeout, 30*time.Second)
@@ -237,6 +247,7 @@ func (c Config) Validate() error {
 		{"inbox size", int64(c.InboxSize)}, {"input burst", int64(c.InputBurst)},
 		{"flood limit", int64(c.FloodLimit)}, {"slow consumer ticks", int64(c.SlowConsumerTicks)},
 		{"join queue", int64(c.JoinQueue)}, {"result queue", int64(c.ResultQueue)},
+		{"log queue", int64(c.LogQueue)},
 		{"submit retry", int64(c.SubmitRetry)}, {"drain timeout", int64(c.DrainTimeout)},
 		{"flush timeout", int64(c.FlushTimeout)},
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -10,8 +11,9 @@ import (
 
 // metrics are the room server's Prometheus instruments, registered on a
 // registry of their own (never the global default) together with the Go
-// and process collectors. Every instrument is safe for concurrent use; the
-// tick path only touches pre-resolved children (no label lookups per tick).
+// and process collectors. Every instrument is safe for concurrent use; a
+// room's goroutine only touches pre-resolved children (no label lookup,
+// so no wait on a vector's lock).
 type metrics struct {
 	reg *prometheus.Registry
 
@@ -31,6 +33,14 @@ type metrics struct {
 	submitErrors prometheus.Counter
 	panics       prometheus.Counter
 	resultQueue  prometheus.Gauge
+	logDrops     prometheus.Counter
+
+	// Children resolved once for the room goroutines, which must not wait
+	// on a metric vector's lock.
+	admitted    prometheus.Counter                           // admissions{result="ok"}
+	refusals    [netcode.CodeInternal + 1]prometheus.Counter // admissions by refusal code
+	slowCloses  prometheus.Counter                           // connection_closes{code="slow_consumer"}
+	roomsStates map[string]prometheus.Gauge                  // rooms by state; read-only after newMetrics
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -90,18 +100,35 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	m.resultQueue = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: ns, Name: "result_queue_length", Help: "Finished matches waiting for the result sink.",
 	})
+	m.logDrops = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Name: "log_records_dropped_total", Help: "Log records dropped because the log queue was full (a slow or blocked log writer).",
+	})
 	m.reg.MustRegister(m.tickDuration, m.tickLateness, m.overruns, m.lateTicks, m.skippedTicks,
 		m.rooms, m.connections, m.bytesIn, m.bytesOut, m.inboxDrops, m.closes, m.admissions,
-		m.results, m.submitErrors, m.panics, m.resultQueue)
+		m.results, m.submitErrors, m.panics, m.resultQueue, m.logDrops)
 	for _, mode := range allModes() {
 		m.tickDuration.WithLabelValues(mode)
 		m.tickLateness.WithLabelValues(mode)
 		m.overruns.WithLabelValues(mode)
 	}
+	m.roomsStates = make(map[string]prometheus.Gauge)
 	for _, s := range []string{StateWaiting, StateRunning, StateEnded} {
-		m.rooms.WithLabelValues(s)
+		m.roomsStates[s] = m.rooms.WithLabelValues(s)
 	}
+	m.admitted = m.admissions.WithLabelValues("ok")
+	for c := netcode.CodeProtocolError; int(c) < len(m.refusals); c++ {
+		m.refusals[c] = m.admissions.WithLabelValues(c.String())
+	}
+	m.slowCloses = m.closes.WithLabelValues(netcode.CodeSlowConsumer.String())
 	return m
+}
+
+// refused is the admissions counter of a refusal code.
+func (m *metrics) refused(code netcode.Code) prometheus.Counter {
+	if code > netcode.CodeNone && int(code) < len(m.refusals) {
+		return m.refusals[code]
+	}
+	return m.refusals[netcode.CodeInternal] // not a refusal code of this build
 }
 
 // handler serves the registry in the Prometheus text format.

@@ -60,7 +60,7 @@ func (r *room) refuseJoins(code netcode.Code, msg string) {
 }
 
 func (r *room) refuse(j joinReq, code netcode.Code, msg string) {
-	r.srv.metrics.admissions.WithLabelValues(code.String()).Inc()
+	r.srv.metrics.refused(code).Inc()
 	r.srv.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
 		"resume", j.resume, "code", code.String(), "why", msg)
 	j.c.closeCode(code, msg)
@@ -110,7 +110,7 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 	}
 	j.c.offerControl(netcode.AppendWelcome(nil, &w))
 	j.c.admit(r, s.lastSeq)
-	r.srv.metrics.admissions.WithLabelValues("ok").Inc()
+	r.srv.metrics.admitted.Inc()
 	r.srv.log.Info("player seated", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID,
 		"resume", j.resume, "transport", j.c.transport, "baseline", s.enc.Baseline())
 }

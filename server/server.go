@@ -17,11 +17,13 @@ import (
 )
 
 // Server hosts many rooms: it owns the scheduler shards, the listeners, the
-// control API, the result queue and the heartbeats, and starts every
-// goroutine through its owner group so Shutdown can wait for all of them.
+// control API, the result queue, the log queue and the heartbeats, and
+// starts every goroutine through its owner group (the logger goroutine
+// apart, which outlives them) so Shutdown can wait for all of them.
 type Server struct {
 	cfg            Config
-	log            *slog.Logger
+	log            *slog.Logger // queued: safe on a room's goroutine (logs)
+	logs           *logQueue
 	metrics        *metrics
 	tickets        *Tickets
 	reg            *registry
@@ -71,10 +73,12 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, sink 
 		return nil, err
 	}
 	m := newMetrics(cfg.Registry)
+	logs := newLogQueue(cfg.LogQueue, cfg.Logger.Handler(), m.logDrops)
+	log := logs.logger()
 	s := &Server{
-		cfg: cfg, log: cfg.Logger, metrics: m, tickets: tk,
+		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk,
 		reg:            newRegistry(cfg.MaxRooms),
-		results:        newResultQueue(cfg.ResultQueue, sink, cfg.SubmitRetry, cfg.Logger, m),
+		results:        newResultQueue(cfg.ResultQueue, sink, cfg.SubmitRetry, log, m),
 		newEngine:      newEngine,
 		contentVersion: contentVersion,
 		drops: inputDrops{
@@ -123,6 +127,7 @@ func (s *Server) Start() error {
 	s.started = true
 	s.mu.Unlock()
 
+	go s.logs.run() // waited for by Shutdown (logQueue.close), after the group
 	for _, sh := range s.shards {
 		if s.manual {
 			break
@@ -188,7 +193,9 @@ func (s *Server) Run(ctx context.Context) error {
 // and new rooms are refused; running rooms get Config.DrainTimeout to
 // finish, then the rest are aborted (clients get server_draining); queued
 // results get Config.FlushTimeout to reach the sink; listeners close and
-// every goroutine is waited for.
+// every goroutine is waited for; last, the logger goroutine writes the
+// queued log records (for at most Config.FlushTimeout: a log writer blocked
+// for good is left behind, and Shutdown says so).
 func (s *Server) Shutdown() error {
 	s.mu.Lock()
 	if !s.started {
@@ -231,11 +238,15 @@ func (s *Server) Shutdown() error {
 	s.group.Wait()
 	flushTimer.Stop()
 	s.flushCancel()
-	s.log.Info("room server stopped")
+	var errs []error
 	if err != nil {
-		return fmt.Errorf("server: admin shutdown: %w", err)
+		errs = append(errs, fmt.Errorf("server: admin shutdown: %w", err))
 	}
-	return nil
+	s.log.Info("room server stopped")
+	if !s.logs.close(s.cfg.FlushTimeout) {
+		errs = append(errs, fmt.Errorf("server: log writer blocked; %d records not written", len(s.logs.ch)))
+	}
+	return errors.Join(errs...)
 }
 
 // waitRooms polls until no room is hosted or d has passed.
@@ -314,10 +325,10 @@ func (s *Server) leastLoadedShard() *shard {
 // roomState moves one room between the rooms gauge's states ("" for none).
 func (s *Server) roomState(from, to string) {
 	if from != "" {
-		s.metrics.rooms.WithLabelValues(from).Dec()
+		s.metrics.roomsStates[from].Dec()
 	}
 	if to != "" {
-		s.metrics.rooms.WithLabelValues(to).Inc()
+		s.metrics.roomsStates[to].Inc()
 	}
 }
 
