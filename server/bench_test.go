@@ -74,7 +74,10 @@ func (bc *benchClient) send() {
 // Reported: ns/room-tick (mean time of one room's tick: inputs, step,
 // snapshots for 8 clients), p99-tick-ns, rooms/core (how many such rooms
 // one core sustains at 30 Hz), cpu-ns/room-tick (process CPU including the
-// in-process clients and transports; an upper bound) and heap-bytes/room.
+// in-process clients and transports; an upper bound), heap-bytes/room and
+// replay-bytes/room-tick (how a room's heap grows as its match records). allocs/op and B/op count the whole process,
+// clients and the in-memory transport included (BenchmarkRoomTick
+// isolates the room's tick).
 func BenchmarkRooms(b *testing.B) {
 	content, err := ecs.LoadContent()
 	if err != nil {
@@ -230,6 +233,17 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 	}
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
+	// The replay record each live room holds: its encoded size is its
+	// in-memory size to within a chunk and a header.
+	var replayBytes, replayTicks int
+	for _, lr := range live {
+		sim := lr.r.eng.(*simEngine).sim
+		raw, err := ecs.EncodeReplay(sim.Replay())
+		if err != nil {
+			b.Fatal(err)
+		}
+		replayBytes, replayTicks = replayBytes+len(raw), replayTicks+sim.Tick()
+	}
 	hist.drain(&drained)
 	var roomTicks uint64
 	for _, n := range drained {
@@ -264,10 +278,14 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 	for _, bc := range closed {
 		<-bc.done
 	}
-	// Heap per room: the live heap with the rooms running (after warm-up)
-	// minus before they were created. It includes each room's sim (and its
-	// replay record so far), snapshot ring, and 8 server-side connections.
+	// Heap per room: the live heap with the rooms running (after warm-up,
+	// 60 ticks) minus before they were created. It includes each room's sim
+	// (and its replay record so far), snapshot ring, and 8 server-side
+	// connections. A room's heap then grows by its replay record (inputs
+	// and hashes, in 16 KiB chunks), which the match keeps to its end:
+	// replay-bytes/room-tick.
 	b.ReportMetric(float64(int64(heapWith)-int64(heapBefore))/float64(rooms), "heap-bytes/room")
+	b.ReportMetric(float64(replayBytes)/float64(max(replayTicks, 1)), "replay-bytes/room-tick")
 }
 
 // discardSink drops results (a MemorySink would keep every replay alive

@@ -18,8 +18,10 @@ import (
 //   - its room's shard drains inbox once per tick and offers each snapshot
 //     to the one-slot mailbox: latest wins, and a snapshot still untaken
 //     after Config.SlowConsumerTicks ticks closes the connection with
-//     slow_consumer; other frames (welcome, events, pong) go to a small
-//     control queue whose overflow also closes with slow_consumer;
+//     slow_consumer; other frames (welcome, events, pong) are copied into
+//     a small control queue of buffers the connection owns and reuses
+//     (no allocation per frame in steady state), whose overflow also
+//     closes with slow_consumer;
 //   - its writer (writeLoop) takes frames out and writes them, so a slow
 //     socket stalls only this goroutine, never the tick.
 type conn struct {
@@ -37,12 +39,13 @@ type conn struct {
 	ackTick atomic.Uint32 // newest snapshot tick the client acknowledged
 
 	// outbox, guarded by outMu.
-	outMu    sync.Mutex
-	snap     []byte   // pending snapshot frame; nil when taken
-	snapFree []byte   // a buffer the room may fill next
-	ctrl     [][]byte // pending control frames, in order
-	final    []byte   // error or bye frame written last, then the socket closes
-	wake     chan struct{}
+	outMu     sync.Mutex
+	snap      []byte   // pending snapshot frame; nil when taken
+	snapFree  []byte   // a buffer the room may fill next
+	ctrl      [][]byte // pending control frames, in order, in buffers of the conn
+	ctrlSpare [][]byte // written control buffers for reuse (at most maxSpareCtrl)
+	final     []byte   // error or bye frame written last, then the socket closes
+	wake      chan struct{}
 
 	closing   chan struct{} // closed by close(): the writer flushes final and exits
 	closeOnce sync.Once
@@ -60,6 +63,14 @@ type conn struct {
 
 // maxCtrlFrames bounds a connection's control queue.
 const maxCtrlFrames = 64
+
+// maxSpareCtrl and maxSpareCtrlBytes bound the written control buffers a
+// connection keeps for reuse: enough for the frames of a few ticks, and no
+// buffer grown by an outsized frame (a burst of events).
+const (
+	maxSpareCtrl      = 4
+	maxSpareCtrlBytes = 16 << 10
+)
 
 // closeGrace is how long a closing connection's writer gets to send its
 // last frame before the transport is closed under it (a slow consumer's
@@ -127,19 +138,38 @@ func (c *conn) offerSnapshot(frame []byte) (replaced bool) {
 	return replaced
 }
 
-// offerControl queues a frame the writer sends before the next snapshot.
-// The frame must not be modified afterwards (it may be shared by many
-// connections). It returns false when the queue is full.
+// offerControl queues a copy of frame, which the writer sends before the
+// next snapshot; the caller may reuse frame at once. The copy goes into a
+// buffer the writer gave back, so a steady flow of control frames
+// allocates nothing. It returns false when the queue is full.
 func (c *conn) offerControl(frame []byte) bool {
 	c.outMu.Lock()
 	if len(c.ctrl) >= maxCtrlFrames {
 		c.outMu.Unlock()
 		return false
 	}
-	c.ctrl = append(c.ctrl, frame)
+	var buf []byte
+	if n := len(c.ctrlSpare); n > 0 {
+		buf = c.ctrlSpare[n-1]
+		c.ctrlSpare[n-1] = nil
+		c.ctrlSpare = c.ctrlSpare[:n-1]
+	}
+	c.ctrl = append(c.ctrl, append(buf[:0], frame...))
 	c.outMu.Unlock()
 	c.signal()
 	return true
+}
+
+// recycleCtrl takes back written control buffers for reuse, up to
+// maxSpareCtrl of at most maxSpareCtrlBytes each. Called by the writer.
+func (c *conn) recycleCtrl(bufs [][]byte) {
+	c.outMu.Lock()
+	for _, b := range bufs {
+		if len(c.ctrlSpare) < maxSpareCtrl && cap(b) <= maxSpareCtrlBytes {
+			c.ctrlSpare = append(c.ctrlSpare, b)
+		}
+	}
+	c.outMu.Unlock()
 }
 
 func (c *conn) signal() {
@@ -204,6 +234,7 @@ func (c *conn) writeLoop() {
 					return
 				}
 			}
+			c.recycleCtrl(batch)
 			clear(batch)
 			if snap != nil {
 				ok := c.write(snap)

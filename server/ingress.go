@@ -141,7 +141,7 @@ func (s *Server) admitConn(c *conn, frame []byte) (*room, bool) {
 
 // refuseConn closes a connection that was not admitted.
 func (s *Server) refuseConn(c *conn, code netcode.Code, msg string) {
-	s.metrics.admissions.WithLabelValues(code.String()).Inc()
+	s.metrics.refused(code).Inc()
 	s.log.Info("session refused", "transport", c.transport, "addr", c.w.RemoteAddr().String(), "code", code.String(), "why", msg)
 	c.closeCode(code, msg)
 }
@@ -170,6 +170,7 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 	lastQueued := c.startSeq
 	flood := 0
 	var f netcode.InputFrame
+	var pong []byte // reused: offerControl copies the frame
 	for {
 		frame, err := c.w.ReadFrame()
 		if err != nil {
@@ -228,8 +229,8 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 				s.protocolError(c, err)
 				return
 			}
-			pong := netcode.Pong{ID: p.ID, ClientTimeUs: p.ClientTimeUs, ServerTick: r.tick.Load(), ServerTimeUs: time.Now().UnixMicro()}
-			c.offerControl(netcode.AppendPong(nil, &pong))
+			pong = netcode.AppendPong(pong[:0], &netcode.Pong{ID: p.ID, ClientTimeUs: p.ClientTimeUs, ServerTick: r.tick.Load(), ServerTimeUs: time.Now().UnixMicro()})
+			c.offerControl(pong)
 		case netcode.KindClientBye:
 			c.closeWith(nil)
 			return

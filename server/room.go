@@ -53,8 +53,8 @@ type room struct {
 	ring     *netcode.SnapshotRing
 	snap     netcode.Snapshot
 	inputs   []seatInput
-	events   []netcode.Event
-	evBuf    []byte
+	events   []netcode.Event          // the tick's events, reused every tick
+	evFrame  []byte                   // the tick's events frame, reused every tick
 	record   *persistence.MatchRecord // set when ended, until the result queue takes it
 	ended    bool
 	counted  ClockStats // clock counters already added to the metrics
@@ -241,18 +241,18 @@ func (r *room) step(now time.Time) {
 	r.snap.Tick = tick
 	r.snap.Entities = r.eng.AppendEntities(r.snap.Entities[:0])
 	r.ring.Put(&r.snap)
-	var evFrame []byte
-	if len(events) > 0 {
-		evFrame = netcode.AppendEvents(nil, &netcode.EventsFrame{Tick: tick, Events: events[:min(len(events), netcode.MaxEventsPerFrame)]})
+	// Events go first, in frames of at most MaxEventsPerFrame, each encoded
+	// once into the room's buffer and copied into each connection's own.
+	for len(events) > 0 {
+		batch := events[:min(len(events), netcode.MaxEventsPerFrame)]
+		events = events[len(batch):]
+		r.evFrame = netcode.AppendEvents(r.evFrame[:0], &netcode.EventsFrame{Tick: tick, Events: batch})
+		r.offerEvents(r.evFrame)
 	}
 	for i := range r.seats {
 		s := &r.seats[i]
 		c := s.conn
 		if c == nil || c.isClosed() {
-			continue
-		}
-		if evFrame != nil && !c.offerControl(evFrame) {
-			r.closeSlow(s, "events queue full")
 			continue
 		}
 		if c.offerSnapshot(s.enc.Encode(&r.snap, s.lastSeq)) {
@@ -278,8 +278,19 @@ func (r *room) step(now time.Time) {
 	}
 }
 
+// offerEvents queues an events frame on every live connection; one whose
+// control queue is full is closed as a slow consumer.
+func (r *room) offerEvents(frame []byte) {
+	for i := range r.seats {
+		s := &r.seats[i]
+		if c := s.conn; c != nil && !c.isClosed() && !c.offerControl(frame) {
+			r.closeSlow(s, "events queue full")
+		}
+	}
+}
+
 func (r *room) closeSlow(s *seat, why string) {
-	r.srv.metrics.closes.WithLabelValues(netcode.CodeSlowConsumer.String()).Inc()
+	r.srv.metrics.slowCloses.Inc()
 	r.srv.log.Info("slow consumer closed", "room", r.id, "seat", s.spec.Seat, "why", why)
 	s.conn.closeCode(netcode.CodeSlowConsumer, why)
 }
