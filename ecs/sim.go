@@ -92,7 +92,9 @@ type Output struct {
 
 // New builds a match from content and a config. The config is validated
 // first; errors wrap ErrInvalidConfig (or ErrInvalidOracle) and name the
-// bad field. New allocates everything a match of that size needs up front.
+// bad field. New allocates everything a match of that size needs up front,
+// except the replay record, which starts with a 2 KiB chunk and grows by
+// 16 KiB chunks as the match records (see Step).
 func New(c *Content, cfg Config) (*Sim, error) {
 	p, err := c.plan(cfg)
 	if err != nil {
