@@ -24,14 +24,15 @@ type dbtx interface {
 	// execMany runs q once per argument list, pipelined where the driver can.
 	execMany(ctx context.Context, q string, argLists [][]any) error
 	// bulkInsert appends rows to table (columns in order). The Postgres
-	// backend uses COPY when configured to; otherwise multi-row INSERTs.
+	// backend uses COPY (BulkCopy) or one INSERT ... SELECT FROM unnest of
+	// one array per column (BulkBatched); SQLite multi-row INSERTs.
 	bulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error
 	// updateRows sets setCols of existing rows found by keyCols. Each row
-	// holds the key values then the set values; pgTypes names the Postgres
-	// type of every column in that order (the Postgres backend sends one
-	// UPDATE ... FROM unnest(...) statement; SQLite runs one prepared UPDATE
-	// per row).
-	updateRows(ctx context.Context, table string, keyCols, setCols, pgTypes []string, rows [][]any) error
+	// holds the key values then the set values, each column of one Go type
+	// (string, int, int64, float64, time.Time or []byte), none NULL. The
+	// Postgres backend sends one UPDATE ... FROM unnest(...) statement;
+	// SQLite runs one prepared UPDATE per row.
+	updateRows(ctx context.Context, table string, keyCols, setCols []string, rows [][]any) error
 	// selectKeyed runs q with group as the value of q.group and calls
 	// each for every row found whose q.key is one of keys, in q.order.
 	// Postgres sends one statement with keys as one array parameter, so

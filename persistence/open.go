@@ -15,7 +15,7 @@ const DefaultDevURL = "sqlite:data/pantheon.db"
 // Bulk insert modes of the Postgres backend.
 const (
 	BulkCopy    = "copy"    // COPY FROM STDIN (pgx CopyFrom): the fastest
-	BulkBatched = "batched" // multi-row INSERT statements
+	BulkBatched = "batched" // one INSERT ... SELECT FROM unnest(arrays) statement per table
 )
 
 // Config opens a Store.
@@ -29,7 +29,8 @@ type Config struct {
 	// (always one connection).
 	MaxConns int32
 	// BulkInsert is how the Postgres backend writes match participants,
-	// rewards and codex rows: BulkCopy (default) or BulkBatched.
+	// rewards, codex entries, replays and the ledger entries of results:
+	// BulkCopy (default) or BulkBatched.
 	BulkInsert string
 	// Rating is the rating model applied to results. Default
 	// rating.DefaultModel().

@@ -236,103 +236,144 @@ func (t pgTx) execMany(ctx context.Context, q string, argLists [][]any) error {
 	return br.Close()
 }
 
+// bulkInsert appends rows with COPY (BulkCopy), or (BulkBatched) with one
+// INSERT ... SELECT FROM unnest($1::type[], ...) statement: one array
+// parameter per column, so the statement text does not depend on the
+// number of rows.
 func (t pgTx) bulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if t.bulk != BulkCopy {
-		_, err := insertRows(ctx, t, table, columns, rows, "")
-		return err
-	}
 	for _, r := range rows {
 		encodeArgs(r, pgTime)
 	}
-	if _, err := t.q.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy %s: %w", table, err)
+	if t.bulk == BulkCopy {
+		if _, err := t.q.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy %s: %w", table, err)
+		}
+		return nil
+	}
+	arrays, err := pgArrays(rows, len(columns))
+	if err != nil {
+		return fmt.Errorf("insert %s: %w", table, err)
+	}
+	if _, err := t.q.Exec(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") SELECT * FROM unnest("+
+		strings.Join(arrays.casts, ", ")+")", arrays.args...); err != nil {
+		return fmt.Errorf("insert %s: %w", table, err)
 	}
 	return nil
 }
 
 // updateRows sends one UPDATE ... FROM unnest($1::type[], ...) statement
 // with one array parameter per column.
-func (t pgTx) updateRows(ctx context.Context, table string, keyCols, setCols, pgTypes []string, rows [][]any) error {
+func (t pgTx) updateRows(ctx context.Context, table string, keyCols, setCols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	cols := append(append([]string(nil), keyCols...), setCols...)
-	if len(pgTypes) != len(cols) {
-		return fmt.Errorf("update %s: %d types for %d columns", table, len(pgTypes), len(cols))
+	for _, r := range rows {
+		encodeArgs(r, pgTime)
 	}
-	var q strings.Builder
-	q.WriteString("UPDATE " + table + " AS t SET ")
+	arrays, err := pgArrays(rows, len(cols))
+	if err != nil {
+		return fmt.Errorf("update %s: %w", table, err)
+	}
+	set := make([]string, len(setCols))
 	for i, c := range setCols {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(c + " = v." + c)
+		set[i] = c + " = v." + c
 	}
-	q.WriteString(" FROM unnest(")
-	args := make([]any, len(cols))
-	for i := range cols {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(&q, "$%d::%s[]", i+1, pgTypes[i])
-		arr, err := pgColumn(rows, i)
-		if err != nil {
-			return fmt.Errorf("update %s: column %s: %w", table, cols[i], err)
-		}
-		args[i] = arr
-	}
-	q.WriteString(") AS v(" + strings.Join(cols, ", ") + ") WHERE ")
+	match := make([]string, len(keyCols))
 	for i, c := range keyCols {
-		if i > 0 {
-			q.WriteString(" AND ")
-		}
-		q.WriteString("t." + c + " = v." + c)
+		match[i] = "t." + c + " = v." + c
 	}
-	_, err := t.q.Exec(ctx, q.String(), args...)
+	_, err = t.q.Exec(ctx, "UPDATE "+table+" AS t SET "+strings.Join(set, ", ")+" FROM unnest("+strings.Join(arrays.casts, ", ")+
+		") AS v("+strings.Join(cols, ", ")+") WHERE "+strings.Join(match, " AND "), arrays.args...)
 	return err
 }
 
-// pgColumn collects column i of rows into a typed slice pgx encodes as an
-// array.
-func pgColumn(rows [][]any, i int) (any, error) {
-	switch rows[0][i].(type) {
-	case string:
-		out := make([]string, len(rows))
-		for j, r := range rows {
-			out[j], _ = r[i].(string)
+// pgColumnArrays are the columns of a set of rows as array parameters.
+type pgColumnArrays struct {
+	args  []any    // one typed slice per column
+	casts []string // "$1::text[]", ... naming each parameter's type
+}
+
+// pgArrays turns rows of width columns into one typed slice per column,
+// which pgx sends as a Postgres array. The values of a column must all be
+// of one type among string, int, int64, float64, time.Time and []byte, or
+// nil (NULL): a column with a nil becomes a slice of pointers.
+func pgArrays(rows [][]any, width int) (pgColumnArrays, error) {
+	out := pgColumnArrays{args: make([]any, width), casts: make([]string, width)}
+	for i := range width {
+		var first any
+		for _, r := range rows {
+			if r[i] != nil {
+				first = r[i]
+				break
+			}
 		}
-		return out, nil
-	case float64:
-		out := make([]float64, len(rows))
-		for j, r := range rows {
-			out[j], _ = r[i].(float64)
+		var err error
+		var elem string
+		switch first.(type) {
+		case string, nil: // an all-NULL column is sent as text[]
+			out.args[i], err = pgColumn(rows, i, func(v any) (string, bool) { s, ok := v.(string); return s, ok })
+			elem = "text"
+		case int, int64:
+			out.args[i], err = pgColumn(rows, i, func(v any) (int64, bool) {
+				switch n := v.(type) {
+				case int:
+					return int64(n), true
+				case int64:
+					return n, true
+				}
+				return 0, false
+			})
+			elem = "int8"
+		case float64:
+			out.args[i], err = pgColumn(rows, i, func(v any) (float64, bool) { f, ok := v.(float64); return f, ok })
+			elem = "float8"
+		case time.Time:
+			out.args[i], err = pgColumn(rows, i, func(v any) (time.Time, bool) { t, ok := v.(time.Time); return t, ok })
+			elem = "timestamptz"
+		case []byte:
+			out.args[i], err = pgColumn(rows, i, func(v any) ([]byte, bool) { b, ok := v.([]byte); return b, ok })
+			elem = "bytea"
+		default:
+			err = fmt.Errorf("column %d: unsupported value %T", i, first)
 		}
-		return out, nil
-	case int:
-		out := make([]int64, len(rows))
-		for j, r := range rows {
-			v, _ := r[i].(int)
-			out[j] = int64(v)
+		if err != nil {
+			return pgColumnArrays{}, err
 		}
-		return out, nil
-	case int64:
-		out := make([]int64, len(rows))
-		for j, r := range rows {
-			out[j], _ = r[i].(int64)
-		}
-		return out, nil
-	case time.Time:
-		out := make([]time.Time, len(rows))
-		for j, r := range rows {
-			v, _ := r[i].(time.Time)
-			out[j] = v.UTC()
-		}
-		return out, nil
+		out.casts[i] = fmt.Sprintf("$%d::%s[]", i+1, elem)
 	}
-	return nil, fmt.Errorf("unsupported type %T", rows[0][i])
+	return out, nil
+}
+
+// pgColumn collects column i of rows with conv, which reports a value of
+// another type. The result is a []T, or a []*T when the column holds a nil.
+func pgColumn[T any](rows [][]any, i int, conv func(any) (T, bool)) (any, error) {
+	vals := make([]T, len(rows))
+	nulls := false
+	for j, r := range rows {
+		if r[i] == nil {
+			nulls = true
+			continue
+		}
+		v, ok := conv(r[i])
+		if !ok {
+			return nil, fmt.Errorf("column %d, row %d: %T among values of another type", i, j, r[i])
+		}
+		vals[j] = v
+	}
+	if !nulls {
+		return vals, nil
+	}
+	ptrs := make([]*T, len(rows))
+	for j, r := range rows {
+		if r[i] != nil {
+			ptrs[j] = &vals[j]
+		}
+	}
+	return ptrs, nil
 }
 
 // selectKeyed sends one statement whatever the number of keys, matching

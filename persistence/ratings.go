@@ -107,8 +107,7 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord)
 		r := cur[k]
 		updates[i] = []any{k.player, k.mode, r.Mu, r.Sigma, r.Matches, now}
 	}
-	return tx.updateRows(ctx, "ratings", []string{"player_id", "mode"}, []string{"mu", "sigma", "matches", "updated_at"},
-		[]string{"text", "text", "float8", "float8", "int4", "timestamptz"}, updates)
+	return tx.updateRows(ctx, "ratings", []string{"player_id", "mode"}, []string{"mu", "sigma", "matches", "updated_at"}, updates)
 }
 
 // readRatings reads the existing rating rows of keys (sorted by mode,

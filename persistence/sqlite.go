@@ -188,7 +188,7 @@ func (t sqliteTx) bulkInsert(ctx context.Context, table string, columns []string
 	return err
 }
 
-func (t sqliteTx) updateRows(ctx context.Context, table string, keyCols, setCols, _ []string, rows [][]any) error {
+func (t sqliteTx) updateRows(ctx context.Context, table string, keyCols, setCols []string, rows [][]any) error {
 	return t.execMany(ctx, updateSQL(table, keyCols, setCols), rows)
 }
 

@@ -191,8 +191,7 @@ func post(ctx context.Context, tx dbtx, ops []ledgerOp, now time.Time, want bool
 		}
 	}
 	// Every held row exists and is locked: update them all at once.
-	if err := tx.updateRows(ctx, "wallets", []string{"account", "currency"}, []string{"balance"},
-		[]string{"text", "text", "int8"}, updates); err != nil {
+	if err := tx.updateRows(ctx, "wallets", []string{"account", "currency"}, []string{"balance"}, updates); err != nil {
 		return nil, err
 	}
 	out, err := insertEntries(ctx, tx, ops, order, sums, now, want)
