@@ -174,7 +174,11 @@ func (rc *rawClient) read() {
 			if keep == 0 {
 				keep = 64
 			}
-			delete(rc.ring, out.Tick-keep)
+			for tk := range rc.ring { // ticks the server skipped never come to be deleted by exact tick
+				if tk+keep <= out.Tick {
+					delete(rc.ring, tk)
+				}
+			}
 			rc.world = out
 			rc.snaps++
 			rc.inputAck = f.InputAck
