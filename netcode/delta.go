@@ -27,94 +27,98 @@ type EntityDelta struct {
 
 // AppendSnapshot appends the snapshot frame that turns base into cur:
 //
-//	[17, tick, base_tick, input_ack, created, updated, removed]
+//	[17, tick, base_age, input_ack, created, updated, removed]
 //
-// created and updated are flat arrays of (id_gap, mask, value...) runs,
-// removed a flat array of id gaps (PROTOCOL.md, "Snapshot delta format").
-// A nil base writes a full snapshot (base_tick 0). Both snapshots must
-// satisfy Validate. It does not allocate when dst has room.
+// base_age is cur.Tick - base.Tick (0: full snapshot); created is a flat
+// array of (id_gap, mask, value...) runs with absolute values, updated a
+// bin holding the bit-packed update stream, removed a flat array of id
+// gaps (PROTOCOL.md, "Snapshots and the delta format"). A nil base, or
+// one not older than cur, writes a full snapshot. Both snapshots must
+// satisfy Validate. A full snapshot does not allocate when dst has room;
+// a delta needs scratch space for its changed entities, which a
+// DeltaEncoder keeps between frames.
 func AppendSnapshot(dst []byte, base, cur *Snapshot, inputAck uint32) []byte {
-	var baseTick uint32
+	var e snapshotEncoder
+	return e.append(dst, base, cur, inputAck)
+}
+
+// snapshotEncoder writes snapshot frames. Its scratch holds what the
+// first pass over the entities found, for the update stream; reusing one
+// encoder makes encoding allocation-free once the scratch has grown.
+type snapshotEncoder struct {
+	changes []change
+}
+
+// append is AppendSnapshot with e's scratch.
+func (e *snapshotEncoder) append(dst []byte, base, cur *Snapshot, inputAck uint32) []byte {
+	var age uint32
 	var old []Entity
-	if base != nil {
-		baseTick, old = base.Tick, base.Entities
+	if base != nil && base.Tick != 0 && base.Tick < cur.Tick {
+		age, old = cur.Tick-base.Tick, base.Entities
 	}
 	now := cur.Entities
 	dst = append(dst, 0x97, byte(KindSnapshot))
 	dst = appendUint(dst, uint64(cur.Tick))
-	dst = appendUint(dst, uint64(baseTick))
+	dst = appendUint(dst, uint64(age))
 	dst = appendUint(dst, uint64(inputAck))
 
-	// Each list is written after a 5-byte placeholder header, then the
-	// header is rewritten in its shortest form (one pass, each mask
-	// computed once).
-	at, body := reserveArray(&dst)
-	n, prev, i := 0, uint32(0), 0
+	// One pass writes the created runs and finds the updated entities. The
+	// created list is written after a 5-byte placeholder header, which is
+	// then rewritten in its shortest form.
+	at, body := reserve(&dst)
+	var st updateStats
+	e.changes = e.changes[:0]
+	n, prevCreated, prevUpdated, mg := 0, uint32(0), uint32(0), merge{list: old}
 	for j := range now {
-		for i < len(old) && old[i].ID < now[j].ID {
-			i++
-		}
-		if i < len(old) && old[i].ID == now[j].ID {
+		b := &now[j]
+		i := mg.match(b.ID)
+		if i < 0 {
+			dst, n = appendRun(dst, b, b.ID-prevCreated, n)
+			prevCreated = b.ID
 			continue
 		}
-		dst, n = appendRun(dst, &zeroEntity, &now[j], now[j].ID-prev, n)
-		prev = now[j].ID
+		a := &old[i]
+		if m := mask(a, b); m != 0 {
+			st.add(idGap(b.ID, prevUpdated, len(e.changes)), a, b, m)
+			e.changes = append(e.changes, change{old: int32(i), now: int32(j), mask: m})
+			prevUpdated = b.ID
+		}
 	}
 	dst = patchArray(dst, at, body, n)
 
-	at, body = reserveArray(&dst)
-	n, prev, i = 0, 0, 0
-	for j := range now {
-		for i < len(old) && old[i].ID < now[j].ID {
-			i++
-		}
-		if i == len(old) || old[i].ID != now[j].ID || old[i].Fields == now[j].Fields {
-			continue
-		}
-		dst, n = appendRun(dst, &old[i], &now[j], now[j].ID-prev, n)
-		prev = now[j].ID
-	}
-	dst = patchArray(dst, at, body, n)
+	dst = appendUpdates(dst, old, now, e.changes, &st)
 
-	at, body = reserveArray(&dst)
-	n, prev = 0, 0
-	j := 0
-	for i = range old {
-		for j < len(now) && now[j].ID < old[i].ID {
-			j++
-		}
-		if j < len(now) && now[j].ID == old[i].ID {
+	at, body = reserve(&dst)
+	n, prevRemoved := 0, uint32(0)
+	mg = merge{list: now}
+	for i := range old {
+		if mg.match(old[i].ID) >= 0 {
 			continue
 		}
-		dst = appendUint(dst, uint64(old[i].ID-prev))
-		prev = old[i].ID
+		dst = appendUint(dst, uint64(old[i].ID-prevRemoved))
+		prevRemoved = old[i].ID
 		n++
 	}
 	return patchArray(dst, at, body, n)
 }
 
-// reserveArray appends a placeholder array32 header and returns where it
-// starts and where the elements start.
-func reserveArray(dst *[]byte) (at, body int) {
-	at = len(*dst)
-	*dst = append(*dst, 0xdd, 0, 0, 0, 0)
-	return at, len(*dst)
+// merge walks an id-sorted entity list alongside another one.
+type merge struct {
+	list []Entity
+	i    int
 }
 
-// patchArray rewrites the placeholder header at dst[at:body] as the
-// shortest header for n elements, moving the elements left if it shrank.
-func patchArray(dst []byte, at, body, n int) []byte {
-	var hdr [5]byte
-	h := appendArrayLen(hdr[:0], n)
-	copy(dst[at:], h)
-	if shift := body - at - len(h); shift > 0 {
-		copy(dst[at+len(h):], dst[body:])
-		dst = dst[:len(dst)-shift]
+// match returns the index in list of the entity with the given id, or -1.
+// Successive calls must ask for ascending ids.
+func (m *merge) match(id uint32) int {
+	for m.i < len(m.list) && m.list[m.i].ID < id {
+		m.i++
 	}
-	return dst
+	if m.i < len(m.list) && m.list[m.i].ID == id {
+		return m.i
+	}
+	return -1
 }
-
-var zeroEntity Entity
 
 // mask returns the bits of the fields that differ between a and b.
 func mask(a, b *Entity) uint32 {
@@ -134,21 +138,21 @@ func mask(a, b *Entity) uint32 {
 	return m
 }
 
-// appendRun appends one entity run: id gap, change mask, then the wrapping
-// difference of each changed field in ascending field order. It adds the
-// run's element count to n.
-func appendRun(dst []byte, a, b *Entity, gap uint32, n int) ([]byte, int) {
-	m := mask(a, b)
+// appendRun appends one created entity's run: id gap, the mask of its
+// non-zero fields, then each of those fields in ascending order. It adds
+// the run's element count to n.
+func appendRun(dst []byte, e *Entity, gap uint32, n int) ([]byte, int) {
+	m := mask(&zeroEntity, e)
 	n += 2 + bits.OnesCount32(m)
 	dst = appendUint(dst, uint64(gap))
 	dst = appendUint(dst, uint64(m))
-	for m != 0 {
-		f := bits.TrailingZeros32(m)
-		m &= m - 1
-		dst = appendInt(dst, int64(b.Fields[f]-a.Fields[f]))
+	for ; m != 0; m &= m - 1 {
+		dst = appendInt(dst, int64(e.Fields[bits.TrailingZeros32(m)]))
 	}
 	return dst, n
 }
+
+var zeroEntity Entity
 
 // DecodeSnapshot decodes a snapshot frame into f, reusing f's slices (no
 // allocation once they have grown to the largest snapshot seen). Entity
@@ -162,7 +166,8 @@ func DecodeSnapshot(frame []byte, f *SnapshotFrame) error {
 	if f.Tick, err = r.uint32(); err != nil {
 		return err
 	}
-	if f.Base, err = r.uint32(); err != nil {
+	age, err := r.uint32()
+	if err != nil {
 		return err
 	}
 	if f.InputAck, err = r.uint32(); err != nil {
@@ -171,11 +176,18 @@ func DecodeSnapshot(frame []byte, f *SnapshotFrame) error {
 	if f.Tick == 0 {
 		return r.errf("snapshot tick 0")
 	}
+	if age >= f.Tick {
+		return r.errf("base_age %d reaches back past tick 1 from tick %d", age, f.Tick)
+	}
+	f.Base = 0
+	if age != 0 {
+		f.Base = f.Tick - age
+	}
 	budget := MaxSnapshotEntries
 	if f.Created, err = decodeRuns(&r, f.Created[:0], &budget); err != nil {
 		return err
 	}
-	if f.Updated, err = decodeRuns(&r, f.Updated[:0], &budget); err != nil {
+	if f.Updated, err = decodeUpdates(&r, f.Updated[:0], &budget); err != nil {
 		return err
 	}
 	n, err := r.arrayLen(budget)
@@ -196,7 +208,7 @@ func DecodeSnapshot(frame []byte, f *SnapshotFrame) error {
 	return finish(&r, extra-6)
 }
 
-// decodeRuns decodes one flat array of entity runs, appending to dst and
+// decodeRuns decodes the created list, a flat array of entity runs, appending to dst and
 // charging each entity against budget.
 func decodeRuns(r *reader, dst []EntityDelta, budget *int) ([]EntityDelta, error) {
 	n, err := r.arrayLen(MaxServerFrame)

@@ -2,8 +2,11 @@ package netcode
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // randomSnapshot builds a snapshot of up to n entities with random ids and
@@ -37,16 +40,25 @@ func randomSnapshot(rng *rand.Rand, tick uint32, n int) *Snapshot {
 }
 
 // mutate returns a changed copy of s at tick: some entities removed, some
-// created, some fields changed.
+// created; about half move a little in x and y (the update stream's
+// default mask), some change random fields by any amount, some jump to
+// the int32 extremes (overflowing differences).
 func mutate(rng *rand.Rand, s *Snapshot, tick uint32) *Snapshot {
 	n := &Snapshot{Tick: tick}
 	for _, e := range s.Entities {
 		if rng.IntN(10) == 0 {
 			continue // removed
 		}
+		if rng.IntN(2) == 0 {
+			e.Fields[FieldX] += rng.Int32N(41) - 20
+			e.Fields[FieldY] += rng.Int32N(41) - 20
+		}
 		for range rng.IntN(4) {
 			f := rng.IntN(MaxFields)
 			e.Fields[f] += int32(rng.Uint32()) >> rng.IntN(32)
+		}
+		if rng.IntN(8) == 0 {
+			e.Fields[rng.IntN(MaxFields)] = [...]int32{-1 << 31, 1<<31 - 1, -1, 0}[rng.IntN(4)]
 		}
 		n.Entities = append(n.Entities, e)
 	}
@@ -120,9 +132,9 @@ func TestDeltaUnchangedWorldIsHeaderOnly(t *testing.T) {
 	cur.CopyFrom(base)
 	cur.Tick++
 	frame := AppendSnapshot(nil, base, cur, 3)
-	// [17, tick, base, ack, [], [], []] = 1 + 1 + 1 + 1 + 1 + 3
-	if len(frame) != 8 {
-		t.Fatalf("idle delta is %d bytes (% x), want 8", len(frame), frame)
+	// [17, tick, base_age, ack, [], bin(0), []] = 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1
+	if len(frame) != 9 {
+		t.Fatalf("idle delta is %d bytes (% x), want 9", len(frame), frame)
 	}
 }
 
@@ -222,5 +234,28 @@ func TestApplyRejectsContradictions(t *testing.T) {
 		if err := Apply(base, &f, &out); !errors.Is(err, ErrBaseline) {
 			t.Errorf("%s: got %v, want ErrBaseline", name, err)
 		}
+	}
+}
+
+// TestSnapshotIsPlainMsgpack: msgpack/v5, as a reference decoder on
+// trusted bytes, reads a delta frame as the layout PROTOCOL.md gives:
+// [17, tick, base_age, input_ack, created array, updated bin, removed array].
+func TestSnapshotIsPlainMsgpack(t *testing.T) {
+	base, cur := exampleDelta()
+	var generic []any
+	if err := msgpack.Unmarshal(AppendSnapshot(nil, base, cur, 42), &generic); err != nil {
+		t.Fatal(err)
+	}
+	if len(generic) != 7 {
+		t.Fatalf("%d elements: %#v", len(generic), generic)
+	}
+	created, ok1 := generic[4].([]any)
+	updated, ok2 := generic[5].([]byte)
+	removed, ok3 := generic[6].([]any)
+	if !ok1 || !ok2 || !ok3 || len(created) != 9 || len(updated) != 13 || len(removed) != 1 {
+		t.Fatalf("layout: %#v", generic)
+	}
+	if fmt.Sprint(generic[:4]) != "[17 101 1 42]" {
+		t.Fatalf("header %v", generic[:4])
 	}
 }

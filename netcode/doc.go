@@ -5,8 +5,15 @@
 // does no I/O: every function is a pure function over bytes or values
 // (transports live in netcode/transport, a client in netcode/client).
 //
-// Encoding appends to a caller's buffer and never allocates once the
-// buffer has grown. Decoding reads only into fixed types, checks every
+// Encoding appends to a caller's buffer. A DeltaEncoder never allocates
+// once its buffers have grown to the largest frame; message encoders and
+// full snapshots never allocate when the caller's buffer has room.
+//
+// Snapshots are deltas against the newest tick the client acknowledged.
+// Created entities go as msgpack runs; updated ones as a bit-packed stream
+// of zigzagged differences in Exp-Golomb codes whose orders the encoder
+// picks per frame (PROTOCOL.md, "The update stream"), which makes a
+// combat delta about a tenth of the state's compact msgpack. Decoding reads only into fixed types, checks every
 // declared length against the bytes left and every limit before sizing
 // anything, and never panics: a bad frame is an error wrapping
 // ErrMalformed, ErrFrameTooLarge or ErrUnknownKind (msgpack/v5's own

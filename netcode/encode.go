@@ -70,3 +70,47 @@ func appendStr(dst []byte, s string) []byte {
 	}
 	return append(dst, s...)
 }
+
+// appendBinLen appends a msgpack bin header for n bytes.
+func appendBinLen(dst []byte, n int) []byte {
+	switch {
+	case n <= 0xff:
+		return append(dst, 0xc4, byte(n))
+	case n <= 0xffff:
+		return append(dst, 0xc5, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint32(append(dst, 0xc6), uint32(n))
+	}
+}
+
+// reserve appends a 5-byte placeholder for a container header whose length
+// is known only after its body is written, and returns where it starts and
+// where the body starts.
+func reserve(dst *[]byte) (at, body int) {
+	at = len(*dst)
+	*dst = append(*dst, 0, 0, 0, 0, 0)
+	return at, len(*dst)
+}
+
+// patch replaces the placeholder at dst[at:body] with hdr (at most 5
+// bytes), moving the body left if hdr is shorter.
+func patch(dst []byte, at, body int, hdr []byte) []byte {
+	copy(dst[at:], hdr)
+	if shift := body - at - len(hdr); shift > 0 {
+		copy(dst[at+len(hdr):], dst[body:])
+		dst = dst[:len(dst)-shift]
+	}
+	return dst
+}
+
+// patchArray completes a reserved array header for n elements.
+func patchArray(dst []byte, at, body, n int) []byte {
+	var hdr [5]byte
+	return patch(dst, at, body, appendArrayLen(hdr[:0], n))
+}
+
+// patchBin completes a reserved bin header for the bytes after body.
+func patchBin(dst []byte, at, body int) []byte {
+	var hdr [5]byte
+	return patch(dst, at, body, appendBinLen(hdr[:0], len(dst)-body))
+}

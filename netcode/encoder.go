@@ -14,6 +14,7 @@ type DeltaEncoder struct {
 	sentHi uint32
 	sent   uint64
 	buf    []byte
+	w      snapshotEncoder
 }
 
 // NewDeltaEncoder returns an encoder whose baselines come from ring. The
@@ -28,7 +29,7 @@ func NewDeltaEncoder(ring *SnapshotRing) *DeltaEncoder {
 // allocations once the internal buffer has grown to the largest frame.
 func (e *DeltaEncoder) Encode(cur *Snapshot, inputAck uint32) []byte {
 	base := e.ring.Get(e.acked)
-	e.buf = AppendSnapshot(e.buf[:0], base, cur, inputAck)
+	e.buf = e.w.append(e.buf[:0], base, cur, inputAck)
 	e.markSent(cur.Tick)
 	return e.buf
 }

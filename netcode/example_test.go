@@ -32,5 +32,5 @@ func Example() {
 	_ = netcode.DecodeSnapshot(delta, &f)
 	_ = netcode.Apply(&client1, &f, &client2)
 	fmt.Printf("full %d bytes, delta %d bytes, base %d, x=%d\n", len(full), len(delta), f.Base, client2.Entities[0].Fields[netcode.FieldX])
-	// Output: full 13 bytes, delta 11 bytes, base 1, x=1012
+	// Output: full 14 bytes, delta 13 bytes, base 1, x=1012
 }

@@ -154,13 +154,38 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	for range 3 {
 		w.step()
 	}
+	idle := &Snapshot{}
+	idle.CopyFrom(base)
+	idle.Tick += 2
+	exBase, exCur := exampleDelta()
 	valid := [][]byte{
 		AppendSnapshot(nil, nil, &w.snap, 4),
 		AppendSnapshot(nil, base, &w.snap, 4),
-		AppendSnapshot(nil, base, base, 0),
+		AppendSnapshot(nil, base, idle, 0),
+		AppendSnapshot(nil, exBase, exCur, 42),
 	}
 	for _, s := range hostileSeeds(valid) {
 		f.Add(s)
+	}
+	// Update streams that break one rule each: no field, a code of 33
+	// zero bits, an id past 2^32-1, bytes after the padding.
+	for _, st := range [][]byte{
+		stream(func(w *bitWriter) { w.expGolomb(0, 0); w.expGolomb(0, 0) }),
+		stream(func(w *bitWriter) { w.write(0, 32); w.write(0, 1); w.write(1, 1) }),
+		stream(func(w *bitWriter) {
+			w.expGolomb(1, 0)
+			w.expGolomb(1, 0)
+			w.write(0, 5)
+			w.write(31, 5)
+			w.write(1, 1)
+			w.expGolomb(1<<32-1, 31)
+			w.write(0, 1)
+			w.expGolomb(0, 0)
+			w.expGolomb(0, 31)
+		}),
+		append(stream(func(w *bitWriter) { w.expGolomb(0, 0); w.expGolomb(1, 0) }), 0, 0),
+	} {
+		f.Add(deltaFrame(st))
 	}
 	f.Fuzz(func(t *testing.T, fr []byte) {
 		var sf SnapshotFrame

@@ -7,8 +7,11 @@ import (
 
 // Version is the protocol version this package speaks; it travels in hello,
 // resume and welcome. Peers with a different version are refused with
-// CodeVersionMismatch.
-const Version = 1
+// CodeVersionMismatch. Version 2 replaced version 1's snapshot layout
+// (base_tick became base_age, updated became a bit-packed stream); the
+// hello, resume, welcome and error layouts are the same in both, so a
+// server can always tell an old client why it is refused.
+const Version = 2
 
 // Kind is the first element of every frame's top-level array and names the
 // message. Client-to-server kinds are 1-15, server-to-client kinds 16-31.

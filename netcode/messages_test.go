@@ -92,7 +92,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 	if err := msgpack.Unmarshal(AppendHello(nil, resume), &generic); err != nil {
 		t.Fatal(err)
 	}
-	want := []any{int8(2), int8(1), "tk", "rt-1", uint32(1 << 20)}
+	want := []any{int8(KindResume), int8(Version), "tk", "rt-1", uint32(1 << 20)}
 	if !reflect.DeepEqual(generic, want) {
 		t.Fatalf("resume as generic msgpack: %#v, want %#v", generic, want)
 	}
@@ -104,6 +104,9 @@ func TestMessagesRoundTrip(t *testing.T) {
 func TestDecodersRejectHostileFrames(t *testing.T) {
 	w := newTestWorld(9, 3, 5)
 	full := AppendSnapshot(nil, nil, &w.snap, 1)
+	base := &Snapshot{}
+	base.CopyFrom(&w.snap)
+	delta := AppendSnapshot(nil, base, w.step(), 2)
 	frames := [][]byte{
 		AppendHello(nil, &Hello{Version: 1, Ticket: "abc", ResumeToken: "r", LastAckTick: 5}),
 		AppendInputFrame(nil, sampleInputs()),
@@ -111,6 +114,7 @@ func TestDecodersRejectHostileFrames(t *testing.T) {
 		AppendWelcome(nil, &Welcome{Version: 1, ResumeToken: "x", ServerTimeUs: 1 << 40}),
 		AppendPong(nil, &Pong{ID: 1, ServerTimeUs: 1 << 40}),
 		full,
+		delta,
 	}
 	for _, fr := range frames {
 		for cut := 0; cut < len(fr); cut++ {
@@ -130,8 +134,10 @@ func TestDecodersRejectHostileFrames(t *testing.T) {
 		"input with short input":    {0x93, 0x03, 0x00, 0x91, 0x92, 0x01, 0x02},
 		"bad type byte 0xc1":        {0x92, 0x04, 0xc1},
 		"trailing bytes":            append(AppendAck(nil, 3), 0x00),
-		"snapshot id not ascending": {0x97, 0x11, 0x02, 0x01, 0x00, 0x90, 0x94, 0x05, 0x00, 0x00, 0x00, 0x90},
-		"snapshot mask over run":    {0x97, 0x11, 0x02, 0x00, 0x00, 0x92, 0x05, 0x03, 0x90, 0x90},
+		"snapshot id not ascending": {0x97, 0x11, 0x02, 0x01, 0x00, 0x94, 0x05, 0x00, 0x00, 0x00, 0xc4, 0x00, 0x90},
+		"snapshot mask over run":    {0x97, 0x11, 0x02, 0x00, 0x00, 0x92, 0x05, 0x03, 0xc4, 0x00, 0x90},
+		"snapshot base_age = tick":  {0x97, 0x11, 0x02, 0x02, 0x00, 0x90, 0xc4, 0x00, 0x90},
+		"snapshot bin over frame":   {0x97, 0x11, 0x02, 0x01, 0x00, 0x90, 0xc6, 0xff, 0xff, 0xff, 0xff, 0x90},
 	}
 	// Deep nesting where a newer minor version could add fields.
 	deep := AppendAck(nil, 3)

@@ -198,6 +198,44 @@ func (r *reader) str(max int) (string, error) {
 	return string(p), nil
 }
 
+// bin reads a msgpack bin of at most max bytes and returns its bytes,
+// which alias the frame.
+func (r *reader) bin(max int) ([]byte, error) {
+	c, err := r.byte()
+	if err != nil {
+		return nil, err
+	}
+	var size int
+	switch c {
+	case 0xc4:
+		size = 1
+	case 0xc5:
+		size = 2
+	case 0xc6:
+		size = 4
+	default:
+		r.off--
+		return nil, r.errf("want bin, got type byte 0x%02x", c)
+	}
+	p, err := r.take(size)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	switch size {
+	case 1:
+		n = int(p[0])
+	case 2:
+		n = int(binary.BigEndian.Uint16(p))
+	default:
+		n = int(binary.BigEndian.Uint32(p))
+	}
+	if n > max {
+		return nil, r.errf("bin of %d bytes over the limit %d", n, max)
+	}
+	return r.take(n)
+}
+
 // skip passes over one value of any type, descending at most depth levels
 // into arrays and maps. Used only for trailing elements a newer peer added.
 func (r *reader) skip(depth int) error {
