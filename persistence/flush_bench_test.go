@@ -29,8 +29,13 @@ import (
 //     with its own players (like N room servers, each with its outbox),
 //     all crediting the one house wallet.
 //
-//     PANTHEON_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
-//     go test -run '^$' -bench BenchmarkFlush ./persistence/...
+// When Postgres runs on this host (its /proc entries readable), it also
+// reports the CPU time its server processes spent per op (pg-cpu-ms/op)
+// and participant rows per second of that CPU (rows/pg-cpu-s): what one
+// server core can absorb, whatever the client and the machine's load.
+//
+//	PANTHEON_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//	go test -run '^$' -bench BenchmarkFlush ./persistence/...
 func BenchmarkFlush(b *testing.B) {
 	url := postgresSchemaURL(b)
 	ctx := context.Background()
@@ -43,7 +48,12 @@ func BenchmarkFlush(b *testing.B) {
 			for flushers := 1; flushers <= maxFlushers; flushers++ {
 				name := fmt.Sprintf("work=%s/mode=%s/batch=%d/flushers=%d", work, mode, batch, flushers)
 				b.Run(name, func(b *testing.B) {
-					s, err := persistence.OpenConfig(ctx, persistence.Config{URL: url, AutoMigrate: true, BulkInsert: mode})
+					app := fmt.Sprintf("pantheon_flush_bench_%d", time.Now().UnixNano())
+					storeURL, err := withApplicationName(url, app)
+					if err != nil {
+						b.Fatal(err)
+					}
+					s, err := persistence.OpenConfig(ctx, persistence.Config{URL: storeURL, AutoMigrate: true, BulkInsert: mode})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -57,6 +67,10 @@ func BenchmarkFlush(b *testing.B) {
 						if err := fs[i].apply(ctx, batch); err != nil {
 							b.Fatal(err)
 						}
+					}
+					cpu, err := startServerCPU(ctx, url, app)
+					if err != nil {
+						b.Fatal(err)
 					}
 					b.ReportAllocs()
 					var rows int
@@ -74,6 +88,10 @@ func BenchmarkFlush(b *testing.B) {
 						rows += flushers * batch * 10
 					}
 					b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+					if used, ok := cpu.used(ctx); ok && used > 0 {
+						b.ReportMetric(float64(used.Milliseconds())/float64(b.N), "pg-cpu-ms/op")
+						b.ReportMetric(float64(rows)/used.Seconds(), "rows/pg-cpu-s")
+					}
 				})
 			}
 		}
