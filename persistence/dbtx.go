@@ -240,6 +240,28 @@ func selectKeyedChunks(ctx context.Context, tx dbtx, q keyedSelect, group string
 	return nil
 }
 
+// selectGrouped runs q once per run of keys with the same group (the n
+// keys sorted by group, then key; at returns the i-th), with that group
+// and the run's keys, and calls each with the group and every row.
+func selectGrouped(ctx context.Context, tx dbtx, q keyedSelect, n int, at func(i int) (group, key string),
+	each func(group string, rs rows) error) error {
+	for start := 0; start < n; {
+		group, _ := at(start)
+		var keys []string
+		for ; start < n; start++ {
+			g, k := at(start)
+			if g != group {
+				break
+			}
+			keys = append(keys, k)
+		}
+		if err := tx.selectKeyed(ctx, q, group, keys, func(rs rows) error { return each(group, rs) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // scanEach runs a query and calls each for every row.
 func scanEach(ctx context.Context, tx dbtx, q string, args []any, each func(rows) error) error {
 	rs, err := tx.query(ctx, q, args...)

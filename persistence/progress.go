@@ -41,12 +41,13 @@ func (s *sqlStore) Codex(ctx context.Context, playerID string) ([]CodexUnlock, e
 	err := s.b.read(ctx, func(tx dbtx) error {
 		out = out[:0]
 		return scanEach(ctx, tx, `SELECT c.match_id, c.player_id, c.entry_id, c.tick, c.detail FROM codex_entries c
-			JOIN matches m ON m.match_id = c.match_id WHERE c.player_id = $1 ORDER BY m.applied_at, c.match_id, c.seq`, []any{playerID}, func(rs rows) error {
-			var c CodexUnlock
-			err := rs.Scan(&c.MatchID, &c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
-			out = append(out, c)
-			return err
-		})
+			JOIN matches m ON m.match_id = c.match_id WHERE c.player_id = $1 ORDER BY m.applied_at, c.match_id, c.seq`,
+			[]any{playerID}, func(rs rows) error {
+				var c CodexUnlock
+				err := rs.Scan(&c.MatchID, &c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
+				out = append(out, c)
+				return err
+			})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("codex of player %s: %w", playerID, err)

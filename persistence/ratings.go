@@ -117,13 +117,8 @@ func readRatings(ctx context.Context, tx dbtx, keys []ratingKey, lock bool) (map
 	cur := make(map[ratingKey]Rating, len(keys))
 	q := keyedSelect{table: "ratings", cols: "player_id, mu, sigma, matches", group: "mode", key: "player_id",
 		order: "player_id", lock: lock}
-	for start := 0; start < len(keys); {
-		mode := keys[start].mode
-		var players []string
-		for ; start < len(keys) && keys[start].mode == mode; start++ {
-			players = append(players, keys[start].player)
-		}
-		err := tx.selectKeyed(ctx, q, mode, players, func(rs rows) error {
+	err := selectGrouped(ctx, tx, q, len(keys), func(i int) (string, string) { return keys[i].mode, keys[i].player },
+		func(mode string, rs rows) error {
 			r := Rating{Mode: mode}
 			if err := rs.Scan(&r.PlayerID, &r.Mu, &r.Sigma, &r.Matches); err != nil {
 				return err
@@ -131,11 +126,7 @@ func readRatings(ctx context.Context, tx dbtx, keys []ratingKey, lock bool) (map
 			cur[ratingKey{mode, r.PlayerID}] = r
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return cur, nil
+	return cur, err
 }
 
 // rateMatch applies one match to the ratings in cur. Teams are ranked by

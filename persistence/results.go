@@ -294,20 +294,22 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		}); err != nil {
 			return err
 		}
-		if err := scanEach(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`, []any{matchID}, func(rs rows) error {
-			var rw Reward
-			err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
-			r.Rewards = append(r.Rewards, rw)
-			return err
-		}); err != nil {
+		if err := scanEach(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`,
+			[]any{matchID}, func(rs rows) error {
+				var rw Reward
+				err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
+				r.Rewards = append(r.Rewards, rw)
+				return err
+			}); err != nil {
 			return err
 		}
-		if err := scanEach(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`, []any{matchID}, func(rs rows) error {
-			var c CodexEntry
-			err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
-			r.Codex = append(r.Codex, c)
-			return err
-		}); err != nil {
+		if err := scanEach(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`,
+			[]any{matchID}, func(rs rows) error {
+				var c CodexEntry
+				err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
+				r.Codex = append(r.Codex, c)
+				return err
+			}); err != nil {
 			return err
 		}
 		err = tx.queryRow(ctx, `SELECT inputs FROM replays WHERE match_id = $1`, matchID).Scan(&r.Replay)

@@ -288,13 +288,8 @@ func insertEntries(ctx context.Context, tx dbtx, ops []ledgerOp, order []opWalle
 func readWallets(ctx context.Context, tx dbtx, wallets []walletKey, lock bool) (map[walletKey]int64, error) {
 	balance := make(map[walletKey]int64, len(wallets))
 	q := keyedSelect{table: "wallets", cols: "account, balance", group: "currency", key: "account", order: "account", lock: lock}
-	for start := 0; start < len(wallets); {
-		currency := wallets[start].currency
-		var accounts []string
-		for ; start < len(wallets) && wallets[start].currency == currency; start++ {
-			accounts = append(accounts, wallets[start].account)
-		}
-		err := tx.selectKeyed(ctx, q, currency, accounts, func(rs rows) error {
+	err := selectGrouped(ctx, tx, q, len(wallets), func(i int) (string, string) { return wallets[i].currency, wallets[i].account },
+		func(currency string, rs rows) error {
 			w := walletKey{currency: currency}
 			var b int64
 			if err := rs.Scan(&w.account, &b); err != nil {
@@ -303,9 +298,5 @@ func readWallets(ctx context.Context, tx dbtx, wallets []walletKey, lock bool) (
 			balance[w] = b
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return balance, nil
+	return balance, err
 }
