@@ -40,9 +40,9 @@ import (
 // transaction again.
 var errRelock = errors.New("persistence: rows created concurrently; rerun to lock them in order")
 
-// createMissing inserts rows (sorted in the lock order) into table with ON
-// CONFLICT DO NOTHING and returns errRelock unless this transaction created
-// every one of them.
+// createMissing inserts rows (sorted in the lock order, keys distinct)
+// into table with ON CONFLICT DO NOTHING and returns errRelock unless this
+// transaction created every one of them.
 func createMissing(ctx context.Context, tx dbtx, table string, columns []string, rows [][]any) error {
 	n, err := insertRows(ctx, tx, table, columns, rows, "ON CONFLICT DO NOTHING")
 	if err != nil {
