@@ -2,6 +2,8 @@ package netcode
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -188,32 +190,46 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		f.Add(deltaFrame(st))
 	}
 	f.Fuzz(func(t *testing.T, fr []byte) {
-		var sf SnapshotFrame
-		if DecodeSnapshot(fr, &sf) != nil {
-			return
-		}
-		b := base
-		if sf.Base != base.Tick {
-			b = &Snapshot{Tick: sf.Base}
-		}
-		var out Snapshot
-		if Apply(b, &sf, &out) != nil {
-			return
-		}
-		if err := out.Validate(); err != nil {
-			t.Fatalf("applied snapshot breaks the id order: %v", err)
-		}
-		if sf.Base == 0 {
-			b = nil
-		}
-		again := AppendSnapshot(nil, b, &out, sf.InputAck)
-		var sf2 SnapshotFrame
-		var out2 Snapshot
-		if err := DecodeSnapshot(again, &sf2); err != nil {
-			t.Fatalf("re-encoded frame does not decode: %v", err)
-		}
-		if err := Apply(b, &sf2, &out2); err != nil || !out2.Equal(&out) {
-			t.Fatalf("re-encoded frame does not reproduce the snapshot: %v", err)
+		if _, err := reapply(fr, base); err != nil && !errors.Is(err, errDecode) {
+			t.Fatal(err)
 		}
 	})
+}
+
+// errDecode marks reapply's errors that only say the frame did not decode.
+var errDecode = errors.New("frame does not decode")
+
+// reapply decodes a snapshot frame and applies it to base (or, when the
+// frame names another baseline, to an empty world of that tick). When it
+// applies, the result must keep the id order and survive a re-encode
+// exactly. It reports whether the frame applied; a frame that does not
+// decode is an error wrapping errDecode and the decoder's error.
+func reapply(fr []byte, base *Snapshot) (bool, error) {
+	var f SnapshotFrame
+	if err := DecodeSnapshot(fr, &f); err != nil {
+		return false, fmt.Errorf("%w: %w", errDecode, err)
+	}
+	b := base
+	if f.Base != base.Tick {
+		b = &Snapshot{Tick: f.Base}
+	}
+	var out Snapshot
+	if Apply(b, &f, &out) != nil {
+		return false, nil
+	}
+	if err := out.Validate(); err != nil {
+		return true, fmt.Errorf("applied snapshot breaks the id order: %w", err)
+	}
+	if f.Base == 0 {
+		b = nil
+	}
+	var f2 SnapshotFrame
+	var out2 Snapshot
+	if err := DecodeSnapshot(AppendSnapshot(nil, b, &out, f.InputAck), &f2); err != nil {
+		return true, fmt.Errorf("re-encoded frame does not decode: %w", err)
+	}
+	if err := Apply(b, &f2, &out2); err != nil || !out2.Equal(&out) {
+		return true, fmt.Errorf("re-encoded frame does not reproduce the snapshot: %v", err)
+	}
+	return true, nil
 }

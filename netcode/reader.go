@@ -217,23 +217,30 @@ func (r *reader) bin(max int) ([]byte, error) {
 		r.off--
 		return nil, r.errf("want bin, got type byte 0x%02x", c)
 	}
-	p, err := r.take(size)
+	n, err := r.length(size)
 	if err != nil {
 		return nil, err
-	}
-	var n int
-	switch size {
-	case 1:
-		n = int(p[0])
-	case 2:
-		n = int(binary.BigEndian.Uint16(p))
-	default:
-		n = int(binary.BigEndian.Uint32(p))
 	}
 	if n > max {
 		return nil, r.errf("bin of %d bytes over the limit %d", n, max)
 	}
 	return r.take(n)
+}
+
+// length reads a big-endian length of size 1, 2 or 4 bytes.
+func (r *reader) length(size int) (int, error) {
+	p, err := r.take(size)
+	if err != nil {
+		return 0, err
+	}
+	switch size {
+	case 1:
+		return int(p[0]), nil
+	case 2:
+		return int(binary.BigEndian.Uint16(p)), nil
+	default:
+		return int(binary.BigEndian.Uint32(p)), nil
+	}
 }
 
 // skip passes over one value of any type, descending at most depth levels
@@ -286,18 +293,9 @@ func (r *reader) skip(depth int) error {
 			return r.errf("invalid type byte 0x%02x", c)
 		}
 		if hdr > 0 {
-			p, err := r.take(hdr)
+			n, err := r.length(hdr)
 			if err != nil {
 				return err
-			}
-			var n int
-			switch hdr {
-			case 1:
-				n = int(p[0])
-			case 2:
-				n = int(binary.BigEndian.Uint16(p))
-			default:
-				n = int(binary.BigEndian.Uint32(p))
 			}
 			switch c {
 			case 0xdc, 0xdd:
