@@ -101,7 +101,7 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 	// Ticks come faster than wall time here, and the input rate limit and
 	// slow-consumer close count in wall time and ticks respectively: turn
 	// both off so no client is dropped for keeping the benchmark's pace.
-	cfg.InputRate, cfg.InputBurst, cfg.FloodLimit = 1e9, 1<<20, 1<<30
+	cfg.InputsPerTick, cfg.InputBurst, cfg.FloodLimit = 1e6, 1<<20, 1<<30
 	cfg.SlowConsumerTicks = 1 << 30
 	s, err := New(cfg, content, discardSink{})
 	if err != nil {

@@ -9,28 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Modes a room can run. They match the control API and persistence.
-const (
-	ModeBattle1v1 = "battle_1v1"
-	ModeBattle3v3 = "battle_3v3"
-	ModeBattle5v5 = "battle_5v5"
-	ModeRaid      = "raid"
-	ModeRitual    = "ritual"
-)
-
-// allModes lists every mode in a fixed order (metrics, validation).
-func allModes() []string {
-	return []string{ModeBattle1v1, ModeBattle3v3, ModeBattle5v5, ModeRaid, ModeRitual}
-}
-
-func validMode(m string) bool {
-	switch m {
-	case ModeBattle1v1, ModeBattle3v3, ModeBattle5v5, ModeRaid, ModeRitual:
-		return true
-	}
-	return false
-}
-
 // Config configures a room server. The zero value of every field but
 // TicketKey and FleetSecret means its documented default (see
 // WithDefaults); Validate reports what is wrong with the rest.
@@ -109,12 +87,19 @@ type Config struct {
 	// InboxSize is the per-connection input queue, in inputs; overflow drops
 	// the newest input and counts it. Default 64.
 	InboxSize int
-	// InputRate is the sustained inputs per second a connection may send,
-	// with InputBurst as the bucket size. Defaults 90/s and 30.
-	InputRate  float64
-	InputBurst int
-	// FloodLimit is how many inputs a connection may have dropped by the
-	// rate limiter before it is closed with rate_limited. Default 150.
+	// InputsPerTick is the sustained rate of new inputs a connection may
+	// send, per tick of its room: the limiter refills at InputsPerTick times
+	// the room's tick rate per second, so a client sending one input a tick
+	// is never limited at any tick rate. InputBurst is the bucket size.
+	// Frames (inputs, acks, pings) may come at InputsPerTick+2 a tick.
+	// Defaults 1.5 and 30.
+	InputsPerTick float64
+	InputBurst    int
+	// FloodLimit is how far a connection's rate-limited inputs and frames
+	// may outnumber its accepted ones before it is closed with
+	// rate_limited: every drop adds one, every accepted input or frame takes
+	// one away, so a client above its rate loses inputs and one sending at
+	// more than twice its rate is closed. Default 150.
 	FloodLimit int
 	// SlowConsumerTicks is how many consecutive ticks a connection's writer
 	// may leave a snapshot untaken before the connection is closed with
@@ -185,8 +170,8 @@ func (c Config) WithDefaults() Config {
 	defDur(&c.DefaultGrace, 30*time.Second)
 	defDur(&c.TicketTTL, 5*time.Minute)
 	defInt(&c.InboxSize, 64)
-	if c.InputRate == 0 {
-		c.InputRate = 90
+	if c.InputsPerTick == 0 {
+		c.InputsPerTick = 1.5
 	}
 	defInt(&c.InputBurst, 30)
 	defInt(&c.FloodLimit, 150)
@@ -221,18 +206,13 @@ func (c Config) Validate() error {
 	default:
 		bad("kcp key: %d bytes, need 16, 24 or 32 (or none)", len(c.KCPKey))
 	}
+	// Mode names are checked against the content by New.
 	for m, hz := range c.TickRates {
-		if !validMode(m) {
-			bad("tick rate for unknown mode %q", m)
-		}
 		if hz < 10 || hz > 120 {
 			bad("tick rate for %s: %d Hz, need 10..120", m, hz)
 		}
 	}
 	for m, g := range c.Grace {
-		if !validMode(m) {
-			bad("grace for unknown mode %q", m)
-		}
 		if g < 0 {
 			bad("grace for %s is negative", m)
 		}
@@ -256,8 +236,8 @@ func (c Config) Validate() error {
 			bad("%s must be positive", p.name)
 		}
 	}
-	if c.InputRate <= 0 {
-		bad("input rate must be positive")
+	if c.InputsPerTick < 1 {
+		bad("inputs per tick must be at least 1 (a client sends one input a tick)")
 	}
 	if c.Shards < 0 {
 		bad("shards must not be negative")

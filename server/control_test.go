@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"io"
 	"log/slog"
 	"net/http"
@@ -69,7 +70,7 @@ func TestControlAPI(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxRooms = 2
 	cfg.KCPKey = bytes.Repeat([]byte("a"), 16)
-	s, err := newServer(cfg, scriptFactory(30, 0), "v-test", NewMemorySink())
+	s, err := newServer(cfg, scriptFactory(30, 0), "v-test", testModes, NewMemorySink())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,9 +185,30 @@ func TestConfigValidate(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad config accepted")
 	}
-	for _, want := range []string{"ticket key", "fleet secret", "kcp key", "unknown mode", "raid"} {
+	for _, want := range []string{"ticket key", "fleet secret", "kcp key", "raid"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	// Mode names are the content's: the server refuses overrides for others.
+	for _, c := range []Config{
+		{TickRates: map[string]int{"chess": 30}},
+		{Grace: map[string]time.Duration{"chess": time.Second}},
+	} {
+		c.TicketKey, c.FleetSecret = testConfig().TicketKey, testConfig().FleetSecret
+		if _, err := newServer(c, scriptFactory(30, 0), "v-test", testModes, NewMemorySink()); err == nil || !strings.Contains(err.Error(), `unknown mode "chess"`) {
+			t.Errorf("override for an unknown mode: %v", err)
+		}
+	}
+	content, err := ecs.LoadContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range content.Modes() {
+		c := testConfig()
+		c.TickRates = map[string]int{m.ID: 30}
+		if _, err := New(c, content, NewMemorySink()); err != nil {
+			t.Errorf("content mode %s refused: %v", m.ID, err)
 		}
 	}
 }

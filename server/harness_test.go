@@ -27,7 +27,7 @@ type harness struct {
 func startHarness(t testing.TB, cfg Config, factory engineFactory) *harness {
 	t.Helper()
 	sink := NewMemorySink()
-	s, err := newServer(cfg, factory, "v-test", sink)
+	s, err := newServer(cfg, factory, "v-test", testModes, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

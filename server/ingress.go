@@ -88,7 +88,7 @@ func (s *Server) admitConn(c *conn, frame []byte) (*room, bool) {
 		return nil, false
 	}
 	if h.Version != netcode.Version {
-		s.refuseConn(c, netcode.CodeVersionMismatch, "server speaks protocol version 1")
+		s.refuseConn(c, netcode.CodeVersionMismatch, fmt.Sprintf("server speaks protocol version %d, client %d", netcode.Version, h.Version))
 		return nil, false
 	}
 	// The signature names the room; a ticket for a room not hosted here is
@@ -161,14 +161,16 @@ func ticketCode(err error) netcode.Code {
 
 // readFrames reads an admitted session's frames: inputs into the inbox
 // (duplicates and old sequence numbers dropped, floods rate limited), acks,
-// pings. A client over its rate keeps losing inputs; past
-// Config.FloodLimit dropped inputs it is closed with rate_limited.
+// pings. Rates are per tick of the room (Config.InputsPerTick). A client
+// over its rate keeps losing inputs; once its drops outnumber what was
+// accepted by Config.FloodLimit it is closed with rate_limited.
 func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) }) {
-	inputs := rate.NewLimiter(rate.Limit(s.cfg.InputRate), s.cfg.InputBurst)
-	// Frames: inputs, acks and pings may each come once per tick, plus slack.
-	frames := rate.NewLimiter(rate.Limit(3*s.cfg.InputRate), 3*s.cfg.InputBurst)
+	hz := float64(time.Second) / float64(r.clock.Step())
+	inputs := rate.NewLimiter(rate.Limit(s.cfg.InputsPerTick*hz), s.cfg.InputBurst)
+	// Frames: an input frame, an ack and now and then a ping per tick.
+	frames := rate.NewLimiter(rate.Limit((s.cfg.InputsPerTick+2)*hz), 3*s.cfg.InputBurst)
 	lastQueued := c.startSeq
-	flood := 0
+	flood := 0 // drops minus accepted inputs and frames, never below 0
 	var f netcode.InputFrame
 	var pong []byte // reused: offerControl copies the frame
 	for {
@@ -186,6 +188,7 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 			}
 			continue
 		}
+		flood = max(0, flood-1)
 		kind, err := netcode.PeekKind(frame)
 		if err != nil {
 			s.protocolError(c, err)
@@ -207,6 +210,7 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 					s.drops.rateLimited.Inc()
 					continue
 				}
+				flood = max(0, flood-1)
 				lastQueued = in.Seq
 				if !c.push(in) {
 					s.drops.inboxFull.Inc()

@@ -172,6 +172,40 @@ func TestFloodIsRateLimited(t *testing.T) {
 	}
 }
 
+// TestInputRateFollowsTickRate: a client sending one input every tick is
+// never rate limited, whatever the room's tick rate (here 120 Hz, above the
+// content's fastest mode), while a flood (TestFloodIsRateLimited) is.
+func TestInputRateFollowsTickRate(t *testing.T) {
+	cfg := testConfig()
+	h := startHarness(t, cfg, scriptFactory(120, 0))
+	resp := h.create(RoomSpec{MatchID: "m_fast", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	clients := joinAll(t, h, resp, "mem")
+	seq := make([]uint32, len(clients))
+	seen := make([]int, len(clients))
+	deadline := time.Now().Add(2 * time.Second) // 240 ticks
+	for time.Now().Before(deadline) {
+		for i, rc := range clients {
+			if _, _, _, snaps, _, _ := rc.state(); snaps > seen[i] {
+				seen[i] = snaps
+				seq[i]++
+				rc.input(netcode.Input{Seq: seq[i], MoveX: 1, CastSlot: -1})
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i, rc := range clients {
+		if _, _, _, _, e, bye := rc.state(); e != nil || bye {
+			t.Fatalf("client %d closed after %d inputs: %v (bye %v)", i, seq[i], e, bye)
+		}
+		if seq[i] < 120 {
+			t.Fatalf("client %d sent only %d inputs in 2 s at 120 Hz", i, seq[i])
+		}
+	}
+	if n := h.srv.metricValue("pantheon_room_input_drops_total", "rate_limited"); n != 0 {
+		t.Fatalf("%v inputs rate limited from clients sending one a tick", n)
+	}
+}
+
 func TestWaitingDeadline(t *testing.T) {
 	cfg := testConfig()
 	cfg.WaitDeadline = 100 * time.Millisecond

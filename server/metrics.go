@@ -43,7 +43,9 @@ type metrics struct {
 	roomsStates map[string]prometheus.Gauge                  // rooms by state; read-only after newMetrics
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
+// newMetrics registers the server's instruments on reg, with the per-mode
+// series of every mode in modes created up front.
+func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 	m := &metrics{reg: reg}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -106,7 +108,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	m.reg.MustRegister(m.tickDuration, m.tickLateness, m.overruns, m.lateTicks, m.skippedTicks,
 		m.rooms, m.connections, m.bytesIn, m.bytesOut, m.inboxDrops, m.closes, m.admissions,
 		m.results, m.submitErrors, m.panics, m.resultQueue, m.logDrops)
-	for _, mode := range allModes() {
+	for _, mode := range modes {
 		m.tickDuration.WithLabelValues(mode)
 		m.tickLateness.WithLabelValues(mode)
 		m.overruns.WithLabelValues(mode)

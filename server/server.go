@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type Server struct {
 	results        *resultQueue
 	newEngine      engineFactory
 	contentVersion string
+	modes          []string // the content's mode ids; rooms of other modes are refused
 	shards         []*shard
 	window         tickHist   // tick durations since the last heartbeat
 	tickObserver   *tickHist  // optional extra observer (benchmarks)
@@ -57,13 +59,24 @@ type inputDrops struct {
 	inboxFull, rateLimited, stale prometheus.Counter
 }
 
-// New validates cfg (after defaults) and returns a server that builds each
-// room's simulation with newEngine, running content version
-// contentVersion, and hands results to sink. Nothing listens until Start.
-func newServer(cfg Config, newEngine engineFactory, contentVersion string, sink ResultSink) (*Server, error) {
+// newServer validates cfg (after defaults) and returns a server that builds
+// each room's simulation with newEngine, running content version
+// contentVersion with the given modes, and hands results to sink. Nothing
+// listens until Start.
+func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes []string, sink ResultSink) (*Server, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	for m := range cfg.TickRates {
+		if !slices.Contains(modes, m) {
+			return nil, fmt.Errorf("server: config: tick rate for unknown mode %q (content has %v)", m, modes)
+		}
+	}
+	for m := range cfg.Grace {
+		if !slices.Contains(modes, m) {
+			return nil, fmt.Errorf("server: config: grace for unknown mode %q (content has %v)", m, modes)
+		}
 	}
 	if sink == nil {
 		return nil, errors.New("server: nil result sink")
@@ -72,7 +85,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, sink 
 	if err != nil {
 		return nil, err
 	}
-	m := newMetrics(cfg.Registry)
+	m := newMetrics(cfg.Registry, modes)
 	logs := newLogQueue(cfg.LogQueue, cfg.Logger.Handler(), m.logDrops)
 	log := logs.logger()
 	s := &Server{
@@ -81,6 +94,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, sink 
 		results:        newResultQueue(cfg.ResultQueue, sink, cfg.SubmitRetry, log, m),
 		newEngine:      newEngine,
 		contentVersion: contentVersion,
+		modes:          slices.Clone(modes),
 		drops: inputDrops{
 			inboxFull:   m.inboxDrops.WithLabelValues("inbox_full"),
 			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),
@@ -275,6 +289,9 @@ func (s *Server) pokeShards() {
 func (s *Server) createRoom(spec RoomSpec) (r *room, existed bool, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
+	}
+	if !slices.Contains(s.modes, spec.Mode) {
+		return nil, false, fmt.Errorf("%w: unknown mode %q", ErrBadSpec, spec.Mode)
 	}
 	if old, ok := s.reg.lookupMatch(spec.MatchID); ok {
 		return old, true, nil

@@ -26,7 +26,11 @@ func New(cfg Config, content *ecs.Content, sink ResultSink) (*Server, error) {
 	if content == nil {
 		return nil, fmt.Errorf("server: nil content")
 	}
-	return newServer(cfg, simFactory(content), content.Version(), sink)
+	var modes []string
+	for _, m := range content.Modes() {
+		modes = append(modes, m.ID)
+	}
+	return newServer(cfg, simFactory(content), content.Version(), modes, sink)
 }
 
 // simFactory builds rooms on content.

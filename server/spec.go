@@ -45,14 +45,14 @@ type OracleSpec struct {
 	Totem     string   `json:"totem"`
 }
 
-// Validate checks what the server can check without the content (which the
-// simulation checks when the room is built).
+// Validate checks what the server can check without the content (the mode
+// against the content's modes, and the rest when the simulation is built).
 func (s RoomSpec) Validate() error {
 	switch {
 	case s.MatchID == "" || len(s.MatchID) > 128:
 		return fmt.Errorf("%w: match_id must be 1..128 bytes", ErrBadSpec)
-	case !validMode(s.Mode):
-		return fmt.Errorf("%w: unknown mode %q", ErrBadSpec, s.Mode)
+	case s.Mode == "":
+		return fmt.Errorf("%w: mode is required", ErrBadSpec)
 	case len(s.Seats) == 0 || len(s.Seats) > MaxSeats:
 		return fmt.Errorf("%w: %d seats, need 1..%d", ErrBadSpec, len(s.Seats), MaxSeats)
 	}

@@ -117,7 +117,7 @@ func newTickRig(tb testing.TB, factory engineFactory, spec RoomSpec, countEvents
 	cfg.Shards = 1
 	cfg.WaitDeadline = 1000 * time.Hour // synthetic time runs ahead of the wall clock
 	cfg.SlowConsumerTicks = 1 << 30
-	s, err := newServer(cfg, factory, "v-test", discardSink{})
+	s, err := newServer(cfg, factory, "v-test", testModes, discardSink{})
 	if err != nil {
 		tb.Fatal(err)
 	}
