@@ -243,7 +243,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	code := 0
 	if *bots > 0 {
-		if _, err := d.playBots(ctx, *bots, *botMode, stdout); err != nil {
+		if _, _, err := d.playBots(ctx, *bots, *botMode, stdout); err != nil {
 			fmt.Fprintln(stderr, "pantheon dev:", err)
 			code = 1
 		}
@@ -263,29 +263,29 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // playBots runs the bench "match" scenario against the system, waits for
 // each finished match to land in the database and shows it with the
 // players' new ratings.
-func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.Writer) ([]persistence.MatchRecord, error) {
+func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.Writer) (bench.Report, []persistence.MatchRecord, error) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := d.waitReady(rctx)
 	cancel()
 	if err != nil {
-		return nil, err
+		return bench.Report{}, nil, err
 	}
 	fmt.Fprintf(stdout, "\n%d bots: guest login, roster, queue for %s, play to the end...\n", n, mode)
 	rep, err := bench.Run(ctx, bench.Config{Scenario: bench.ScenarioMatch, Lobby: d.lobbyURL, Mode: mode, Clients: n, Timeout: 3 * time.Minute})
 	if err != nil {
-		return nil, err
+		return rep, nil, err
 	}
 	if err := rep.WriteText(stdout); err != nil {
-		return nil, err
+		return rep, nil, err
 	}
 	if rep.Failed > 0 || rep.Match == nil || rep.Match.Finished != n {
-		return nil, fmt.Errorf("the bot match did not finish cleanly (%d failed)", rep.Failed)
+		return rep, nil, fmt.Errorf("the bot match did not finish cleanly (%d failed)", rep.Failed)
 	}
 	var recs []persistence.MatchRecord
 	for _, id := range rep.Match.MatchIDs {
 		rec, err := d.waitStored(ctx, id)
 		if err != nil {
-			return recs, err
+			return rep, recs, err
 		}
 		recs = append(recs, rec)
 		fmt.Fprintf(stdout, "stored %s: %s %s after %d ticks, %d rewards, replay %d bytes, final hash %016x\n",
@@ -296,14 +296,14 @@ func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.
 		}
 		ratings, err := d.store.Ratings(ctx, rec.Mode, ids)
 		if err != nil {
-			return recs, err
+			return rep, recs, err
 		}
 		for i, p := range rec.Participants {
 			fmt.Fprintf(stdout, "  seat %d team %d %-4s player %s: rating mu %.2f sigma %.2f after %d match(es)\n",
 				p.Seat, p.Team, p.Result, p.PlayerID, ratings[i].Mu, ratings[i].Sigma, ratings[i].Matches)
 		}
 	}
-	return recs, nil
+	return rep, recs, nil
 }
 
 // waitStored polls the database until the outbox has flushed match id.

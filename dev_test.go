@@ -58,10 +58,15 @@ func TestMatchEndToEnd(t *testing.T) {
 				}
 			}()
 			var out bytes.Buffer
-			recs, err := d.playBots(ctx, 2, "battle_1v1", &out)
+			rep, recs, err := d.playBots(ctx, 2, "battle_1v1", &out)
 			t.Logf("bots:\n%s", out.String())
 			if err != nil {
 				t.Fatal(err)
+			}
+			// On loopback nothing should drop a session: a resume here once
+			// exposed input limits that ignored the room's tick rate.
+			if rep.Match.Resumes != 0 {
+				t.Errorf("%d sessions resumed during a loopback match", rep.Match.Resumes)
 			}
 			if len(recs) != 1 {
 				t.Fatalf("%d matches stored, want 1", len(recs))
