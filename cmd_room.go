@@ -16,6 +16,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/outbox"
 	"github.com/pantheon-oracles/pantheon/server"
 	"github.com/pkg/profile"
 	"github.com/prometheus/client_golang/prometheus"
@@ -129,13 +130,13 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	defer store.Close()
 	cfg.Registry = prometheus.NewRegistry()
-	outbox, stopOutbox, err := startOutbox(outboxDir, store, cfg.Registry, log, cfg.FlushTimeout)
+	ob, stopOutbox, err := startOutbox(outboxDir, store, cfg.Registry, log, cfg.FlushTimeout)
 	if err != nil {
 		return fail(err)
 	}
 	defer stopOutbox()
 
-	srv, err := server.New(cfg, content, outbox)
+	srv, err := server.New(cfg, content, ob)
 	if err != nil {
 		return fail(err)
 	}
@@ -150,27 +151,27 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 // last result, gives the flusher up to flushWait to empty the outbox, then
 // stops it and closes the outbox; what was not flushed by then stays on
 // disk and is flushed by the next start.
-func startOutbox(dir string, store persistence.Store, reg prometheus.Registerer, log *slog.Logger, flushWait time.Duration) (outbox *persistence.Outbox, stop func(), err error) {
-	outbox, err = persistence.OpenOutbox(persistence.OutboxConfig{Dir: dir, Registerer: reg, Logger: log}, store)
+func startOutbox(dir string, store persistence.Store, reg prometheus.Registerer, log *slog.Logger, flushWait time.Duration) (ob *outbox.Outbox, stop func(), err error) {
+	ob, err = outbox.Open(outbox.Config{Dir: dir, Registerer: reg, Logger: log}, store)
 	if err != nil {
 		return nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	flushed := make(chan error, 1)
-	go func() { flushed <- outbox.Run(ctx) }()
-	return outbox, func() {
+	go func() { flushed <- ob.Run(ctx) }()
+	return ob, func() {
 		deadline := time.Now().Add(flushWait)
-		for n, _ := outbox.Pending(); n > 0 && time.Now().Before(deadline); n, _ = outbox.Pending() {
+		for n, _ := ob.Pending(); n > 0 && time.Now().Before(deadline); n, _ = ob.Pending() {
 			time.Sleep(50 * time.Millisecond)
 		}
-		if n, _ := outbox.Pending(); n > 0 {
+		if n, _ := ob.Pending(); n > 0 {
 			log.Warn("results left in the outbox for the next start", "records", n, "dir", dir)
 		}
 		cancel()
 		if err := <-flushed; err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("outbox flusher stopped", "err", err)
 		}
-		outbox.Close()
+		ob.Close()
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
 
 // bankOp is one ledger call of the bank test, identified by its key.
@@ -28,12 +29,12 @@ type bankOp struct {
 // its entries, every key had at most one effect, and retries of a key all
 // returned the first result.
 func runBank(t *testing.T, s persistence.Store, players, ops, workers int) {
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	const start = 1000
 	ids := make([]string, players)
 	for i := range ids {
-		ids[i] = mustPlayer(t, s, fmt.Sprintf("bank%d", i)).ID
+		ids[i] = storetest.MustPlayer(t, s, fmt.Sprintf("bank%d", i)).ID
 		if _, err := s.Grant(ctx, persistence.Grant{IdempotencyKey: "seed-" + ids[i], PlayerID: ids[i], Currency: "gold", Amount: start}); err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +53,7 @@ func runBank(t *testing.T, s persistence.Store, players, ops, workers int) {
 	}
 	for m := range matches {
 		a, b := ids[(2*m)%players], ids[(2*m+1)%players]
-		rec := battle(fmt.Sprintf("bm%d", m), a, b)
+		rec := storetest.Battle(fmt.Sprintf("bm%d", m), a, b)
 		rec.Rewards = nil
 		if m%3 == 2 {
 			rec.Outcome = persistence.OutcomeAborted
@@ -202,6 +203,6 @@ func runBank(t *testing.T, s persistence.Store, players, ops, workers int) {
 	}
 }
 
-func TestSQLiteBank(t *testing.T) { runBank(t, openSQLiteStore(t), 8, 300, 6) }
+func TestSQLiteBank(t *testing.T) { runBank(t, storetest.OpenSQLite(t), 8, 300, 6) }
 
 func TestPostgresBank(t *testing.T) { runBank(t, openPostgresStore(t), 8, 400, 8) }

@@ -4,15 +4,16 @@ import (
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
 
 // orderRecords returns three 1v1 matches among a, b and c, each player in
 // two of them: a beats b, then c beats a, then b and c draw. Their ids end
 // in -z, -m, -a, so sorting them by id reverses the order.
 func orderRecords(tag, a, b, c string) []persistence.MatchRecord {
-	first := battle(tag+"-z", a, b)
-	second := battle(tag+"-m", c, a)
-	third := battle(tag+"-a", b, c)
+	first := storetest.Battle(tag+"-z", a, b)
+	second := storetest.Battle(tag+"-m", c, a)
+	third := storetest.Battle(tag+"-a", b, c)
 	third.Outcome, third.WinningTeam, third.Rewards = persistence.OutcomeDraw, -1, nil
 	third.Participants[0].Result, third.Participants[1].Result = persistence.ResultDraw, persistence.ResultDraw
 	return []persistence.MatchRecord{first, second, third}
@@ -22,9 +23,9 @@ func orderRecords(tag, a, b, c string) []persistence.MatchRecord {
 // one call at a time in the order given, although each rating and wallet
 // row is written once per batch; and that order is not match id order.
 func testApplyMatchesInOrder(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	trio := func(tag string) []string {
-		return []string{mustPlayer(t, s, tag+"a").ID, mustPlayer(t, s, tag+"b").ID, mustPlayer(t, s, tag+"c").ID}
+		return []string{storetest.MustPlayer(t, s, tag+"a").ID, storetest.MustPlayer(t, s, tag+"b").ID, storetest.MustPlayer(t, s, tag+"c").ID}
 	}
 	batched, single, reversed := trio("batched"), trio("single"), trio("reversed")
 
@@ -61,11 +62,11 @@ func testApplyMatchesInOrder(t *testing.T, s persistence.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustBalance(t, s, single[i], "gold", gold)
+		storetest.MustBalance(t, s, single[i], "gold", gold)
 	}
 	// The order matters, so the comparison above can tell orders apart.
 	if !differs {
 		t.Fatalf("reversed order gave the same ratings %+v as the batch %+v", rr, rb)
 	}
-	checkLedger(t, s, "gold", append(append([]string{persistence.HouseAccount}, batched...), single...)...)
+	storetest.CheckLedger(t, s, "gold", append(append([]string{persistence.HouseAccount}, batched...), single...)...)
 }

@@ -2,7 +2,6 @@ package persistence_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
 
 // storeFactory opens a fresh, empty, migrated store for one test; the
@@ -45,23 +45,8 @@ func runConformance(t *testing.T, open storeFactory) {
 	}
 }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func mustPlayer(t *testing.T, s persistence.Store, name string) persistence.Player {
-	t.Helper()
-	p, _, err := s.LoginIdentity(ctxT(t), "device", "dev-"+name, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func testLoginIdentity(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	p, created, err := s.LoginIdentity(ctx, "device", "abc", "Ari")
 	if err != nil || !created || p.ID == "" || p.DisplayName != "Ari" || p.CreatedAt.IsZero() {
 		t.Fatalf("first login = %+v, %v, %v", p, created, err)
@@ -83,7 +68,7 @@ func testLoginIdentity(t *testing.T, s persistence.Store) {
 }
 
 func testLoginIdentityConcurrent(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	const n = 8
 	ids := make([]string, n)
 	var createdCount int
@@ -118,8 +103,8 @@ func testLoginIdentityConcurrent(t *testing.T, s persistence.Store) {
 }
 
 func testLinkIdentity(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
 	if err := s.LinkIdentity(ctx, a.ID, "discord", "d1"); err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +131,8 @@ func testLinkIdentity(t *testing.T, s persistence.Store) {
 }
 
 func testRefreshRotation(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	p := mustPlayer(t, s, "r")
+	ctx := storetest.Ctx(t)
+	p := storetest.MustPlayer(t, s, "r")
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	f := persistence.RefreshFamily{ID: "fam1", PlayerID: p.ID, CurrentHash: []byte("h0"), ExpiresAt: now.Add(time.Hour)}
 	if err := s.CreateRefreshFamily(ctx, f); err != nil {
@@ -181,8 +166,8 @@ func testRefreshRotation(t *testing.T, s persistence.Store) {
 }
 
 func testRefreshRevoke(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	p := mustPlayer(t, s, "rv")
+	ctx := storetest.Ctx(t)
+	p := storetest.MustPlayer(t, s, "rv")
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, id := range []string{"a", "b", "c"} {
 		if err := s.CreateRefreshFamily(ctx, persistence.RefreshFamily{ID: id, PlayerID: p.ID, CurrentHash: []byte(id), ExpiresAt: now.Add(time.Hour)}); err != nil {
@@ -215,8 +200,8 @@ func testRefreshRevoke(t *testing.T, s persistence.Store) {
 }
 
 func testRosters(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	p := mustPlayer(t, s, "o")
+	ctx := storetest.Ctx(t)
+	p := storetest.MustPlayer(t, s, "o")
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	b := persistence.Oracle{ID: "b", PlayerID: p.ID, Name: "Bram", Archetype: "taurus", Role: persistence.RoleFriend,
 		Loadout: []string{"horn", "stomp"}, Pet: "ox", UpdatedAt: at}
@@ -244,7 +229,7 @@ func testRosters(t *testing.T, s persistence.Store) {
 	if err := s.DeleteOracle(ctx, p.ID, "b"); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("second delete err = %v", err)
 	}
-	other := mustPlayer(t, s, "o2")
+	other := storetest.MustPlayer(t, s, "o2")
 	if err := s.DeleteOracle(ctx, other.ID, "a"); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("delete another player's oracle err = %v", err)
 	}
@@ -261,7 +246,7 @@ func testRosters(t *testing.T, s persistence.Store) {
 }
 
 func testRatingsDefault(t *testing.T, s persistence.Store) {
-	rs, err := s.Ratings(ctxT(t), "battle_1v1", []string{"p_x", "p_y"})
+	rs, err := s.Ratings(storetest.Ctx(t), "battle_1v1", []string{"p_x", "p_y"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,48 +255,10 @@ func testRatingsDefault(t *testing.T, s persistence.Store) {
 	}
 }
 
-// checkLedger asserts that every listed wallet's balance equals the sum of
-// its entries.
-func checkLedger(t *testing.T, s persistence.Store, currency string, accounts ...string) {
-	t.Helper()
-	ctx := ctxT(t)
-	for _, a := range accounts {
-		bal, err := s.Balance(ctx, a, currency)
-		if err != nil {
-			t.Fatal(err)
-		}
-		es, err := s.Entries(ctx, a, currency)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sum int64
-		for _, e := range es {
-			sum += e.Amount
-		}
-		if sum != bal {
-			t.Fatalf("wallet %s/%s balance %d, entries sum %d", a, currency, bal, sum)
-		}
-		if bal < 0 && a != persistence.HouseAccount {
-			t.Fatalf("wallet %s/%s negative: %d", a, currency, bal)
-		}
-	}
-}
-
-func mustBalance(t *testing.T, s persistence.Store, account, currency string, want int64) {
-	t.Helper()
-	got, err := s.Balance(ctxT(t), account, currency)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != want {
-		t.Fatalf("balance %s/%s = %d, want %d", account, currency, got, want)
-	}
-}
-
 func testLedgerGrantTransfer(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
-	mustBalance(t, s, a.ID, "gold", 0)
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
+	storetest.MustBalance(t, s, a.ID, "gold", 0)
 	if _, err := s.Grant(ctx, persistence.Grant{IdempotencyKey: "g1", PlayerID: a.ID, Currency: "gold", Amount: 100, Reason: "purchase"}); err != nil {
 		t.Fatal(err)
 	}
@@ -322,9 +269,9 @@ func testLedgerGrantTransfer(t *testing.T, s persistence.Store) {
 	if e.PlayerID != a.ID || e.Amount != -30 || e.IdempotencyKey != "t1" || e.ID == 0 {
 		t.Fatalf("transfer entry = %+v", e)
 	}
-	mustBalance(t, s, a.ID, "gold", 70)
-	mustBalance(t, s, b.ID, "gold", 30)
-	mustBalance(t, s, persistence.HouseAccount, "gold", -100)
+	storetest.MustBalance(t, s, a.ID, "gold", 70)
+	storetest.MustBalance(t, s, b.ID, "gold", 30)
+	storetest.MustBalance(t, s, persistence.HouseAccount, "gold", -100)
 	// Overdraft: refused, nothing moves.
 	if _, err := s.Transfer(ctx, persistence.Transfer{IdempotencyKey: "t2", From: b.ID, To: a.ID, Currency: "gold", Amount: 31}); !errors.Is(err, persistence.ErrInsufficientFunds) {
 		t.Fatalf("overdraft err = %v", err)
@@ -332,12 +279,12 @@ func testLedgerGrantTransfer(t *testing.T, s persistence.Store) {
 	if _, err := s.Grant(ctx, persistence.Grant{IdempotencyKey: "g2", PlayerID: b.ID, Currency: "gold", Amount: -31}); !errors.Is(err, persistence.ErrInsufficientFunds) {
 		t.Fatalf("overdraft debit err = %v", err)
 	}
-	mustBalance(t, s, b.ID, "gold", 30)
+	storetest.MustBalance(t, s, b.ID, "gold", 30)
 	// A failed key is not recorded: it can succeed once funds exist.
 	if _, err := s.Transfer(ctx, persistence.Transfer{IdempotencyKey: "t2", From: b.ID, To: a.ID, Currency: "gold", Amount: 30}); err != nil {
 		t.Fatalf("retry of failed key with funds: %v", err)
 	}
-	mustBalance(t, s, b.ID, "gold", 0)
+	storetest.MustBalance(t, s, b.ID, "gold", 0)
 	if _, err := s.Transfer(ctx, persistence.Transfer{IdempotencyKey: "t3", From: a.ID, To: "p_nobody", Currency: "gold", Amount: 1}); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("transfer to missing player err = %v", err)
 	}
@@ -351,12 +298,12 @@ func testLedgerGrantTransfer(t *testing.T, s persistence.Store) {
 			t.Fatalf("transfer %+v err = %v", bad, err)
 		}
 	}
-	checkLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
+	storetest.CheckLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
 }
 
 func testLedgerIdempotency(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
 	g := persistence.Grant{IdempotencyKey: "g", PlayerID: a.ID, Currency: "gems", Amount: 50}
 	first, err := s.Grant(ctx, g)
 	if err != nil {
@@ -366,7 +313,7 @@ func testLedgerIdempotency(t *testing.T, s persistence.Store) {
 	if err != nil || again != first {
 		t.Fatalf("retry = %+v, %v; want %+v", again, err, first)
 	}
-	mustBalance(t, s, a.ID, "gems", 50)
+	storetest.MustBalance(t, s, a.ID, "gems", 50)
 	g.Amount = 51
 	if _, err := s.Grant(ctx, g); !errors.Is(err, persistence.ErrIdempotencyMismatch) {
 		t.Fatalf("mismatch err = %v", err)
@@ -391,40 +338,19 @@ func testLedgerIdempotency(t *testing.T, s persistence.Store) {
 			t.Fatalf("concurrent retries returned different entries: %+v", results)
 		}
 	}
-	mustBalance(t, s, a.ID, "gems", 30)
-	mustBalance(t, s, b.ID, "gems", 20)
+	storetest.MustBalance(t, s, a.ID, "gems", 30)
+	storetest.MustBalance(t, s, b.ID, "gems", 20)
 	// The same key used for another kind of operation is a mismatch.
 	if _, err := s.Grant(ctx, persistence.Grant{IdempotencyKey: "tr", PlayerID: a.ID, Currency: "gems", Amount: 20}); !errors.Is(err, persistence.ErrIdempotencyMismatch) {
 		t.Fatalf("cross-kind reuse err = %v", err)
 	}
-	checkLedger(t, s, "gems", a.ID, b.ID, persistence.HouseAccount)
-}
-
-// battle returns a 1v1 record won by team 0 (a) against team 1 (b).
-func battle(id string, a, b string) persistence.MatchRecord {
-	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	return persistence.MatchRecord{
-		MatchID: id, RoomID: "r_" + id, ServerID: "room-1", Mode: "battle_1v1", Arena: "leviathan",
-		ContentVersion: "c1", Seed: 1<<63 + 7, StartedAt: start, EndedAt: start.Add(3 * time.Minute),
-		Ticks: 5400, Outcome: persistence.OutcomeTeamWin, WinningTeam: 0, FinalHash: 0xfeedfacecafebeef,
-		Participants: []persistence.Participant{
-			{PlayerID: a, Seat: 0, Team: 0, Result: persistence.ResultWin, Kills: 3, Deaths: 1, DamageDealt: 900, DamageTaken: 400, Healing: 50, Score: 1200},
-			{PlayerID: b, Seat: 1, Team: 1, Result: persistence.ResultLoss, Kills: 1, Deaths: 3, DamageDealt: 400, DamageTaken: 900, Score: 300},
-		},
-		Rewards: []persistence.Reward{
-			{PlayerID: a, Currency: "gold", Amount: 25},
-			{PlayerID: a, ItemID: "ember_shard"},
-			{PlayerID: b, Currency: "gold", Amount: 5},
-		},
-		Codex:  []persistence.CodexEntry{{PlayerID: a, EntryID: "first_flame", Tick: 1200, Detail: "struck first"}},
-		Replay: []byte{0x93, 1, 2, 3},
-	}
+	storetest.CheckLedger(t, s, "gems", a.ID, b.ID, persistence.HouseAccount)
 }
 
 func testApplyMatches(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
-	rec := battle("m1", a.ID, b.ID)
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
+	rec := storetest.Battle("m1", a.ID, b.ID)
 	n, err := s.ApplyMatches(ctx, []persistence.MatchRecord{rec})
 	if err != nil || n != 1 {
 		t.Fatalf("apply = %d, %v", n, err)
@@ -439,9 +365,9 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 	if _, err := s.Match(ctx, "m404"); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("missing match err = %v", err)
 	}
-	mustBalance(t, s, a.ID, "gold", 25)
-	mustBalance(t, s, b.ID, "gold", 5)
-	mustBalance(t, s, persistence.HouseAccount, "gold", -30)
+	storetest.MustBalance(t, s, a.ID, "gold", 25)
+	storetest.MustBalance(t, s, b.ID, "gold", 5)
+	storetest.MustBalance(t, s, persistence.HouseAccount, "gold", -30)
 	rs, err := s.Ratings(ctx, "battle_1v1", []string{a.ID, b.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -450,7 +376,7 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 		t.Fatalf("ratings after win = %+v", rs)
 	}
 	// A draw between them moves the lower-rated b up.
-	draw := battle("m2", a.ID, b.ID)
+	draw := storetest.Battle("m2", a.ID, b.ID)
 	draw.Outcome, draw.WinningTeam, draw.Rewards = persistence.OutcomeDraw, -1, nil
 	draw.Participants[0].Result, draw.Participants[1].Result = persistence.ResultDraw, persistence.ResultDraw
 	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{draw}); err != nil {
@@ -464,7 +390,7 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 		t.Fatalf("ratings after draw = %+v (before %+v)", rs2, rs)
 	}
 	// Aborted: no rating change.
-	ab := battle("m3", a.ID, b.ID)
+	ab := storetest.Battle("m3", a.ID, b.ID)
 	ab.Outcome, ab.Rewards = persistence.OutcomeAborted, nil
 	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{ab}); err != nil {
 		t.Fatal(err)
@@ -473,13 +399,13 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 	if !reflect.DeepEqual(rs3, rs2) {
 		t.Fatalf("aborted match changed ratings: %+v -> %+v", rs2, rs3)
 	}
-	checkLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
+	storetest.CheckLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
 }
 
 func testApplyMatchesIdempotent(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
-	recs := []persistence.MatchRecord{battle("m1", a.ID, b.ID), battle("m2", b.ID, a.ID), battle("m1", a.ID, b.ID)}
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
+	recs := []persistence.MatchRecord{storetest.Battle("m1", a.ID, b.ID), storetest.Battle("m2", b.ID, a.ID), storetest.Battle("m1", a.ID, b.ID)}
 	n, err := s.ApplyMatches(ctx, recs)
 	if err != nil || n != 2 {
 		t.Fatalf("apply with a duplicate = %d, %v; want 2", n, err)
@@ -505,10 +431,10 @@ func testApplyMatchesIdempotent(t *testing.T, s persistence.Store) {
 	if !reflect.DeepEqual(before, after) {
 		t.Fatalf("re-apply changed ratings %+v -> %+v", before, after)
 	}
-	mustBalance(t, s, a.ID, "gold", 30)
-	mustBalance(t, s, b.ID, "gold", 30)
+	storetest.MustBalance(t, s, a.ID, "gold", 30)
+	storetest.MustBalance(t, s, b.ID, "gold", 30)
 	// Concurrent first application of fresh matches: each exactly once.
-	fresh := []persistence.MatchRecord{battle("m3", a.ID, b.ID), battle("m4", a.ID, b.ID)}
+	fresh := []persistence.MatchRecord{storetest.Battle("m3", a.ID, b.ID), storetest.Battle("m4", a.ID, b.ID)}
 	var applied int
 	var mu sync.Mutex
 	for range 4 {
@@ -528,14 +454,14 @@ func testApplyMatchesIdempotent(t *testing.T, s persistence.Store) {
 	if applied != 2 {
 		t.Fatalf("concurrent first applications applied %d, want 2", applied)
 	}
-	mustBalance(t, s, a.ID, "gold", 80)
-	checkLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
+	storetest.MustBalance(t, s, a.ID, "gold", 80)
+	storetest.CheckLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
 }
 
 func testApplyMatchesRejects(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
-	good := battle("ok", a.ID, b.ID)
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
+	good := storetest.Battle("ok", a.ID, b.ID)
 	for name, mutate := range map[string]func(r *persistence.MatchRecord){
 		"empty id":       func(r *persistence.MatchRecord) { r.MatchID = "" },
 		"bad outcome":    func(r *persistence.MatchRecord) { r.Outcome = "victory" },
@@ -545,26 +471,26 @@ func testApplyMatchesRejects(t *testing.T, s persistence.Store) {
 		"ghost winner":   func(r *persistence.MatchRecord) { r.WinningTeam = 7 },
 		"negative prize": func(r *persistence.MatchRecord) { r.Rewards[0].Amount = -1 },
 	} {
-		bad := battle("bad", a.ID, b.ID)
+		bad := storetest.Battle("bad", a.ID, b.ID)
 		mutate(&bad)
 		if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{good, bad}); !errors.Is(err, persistence.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
 	// An unknown player fails the batch as a whole: nothing of it lands.
-	ghost := battle("ghost", a.ID, "p_nobody")
+	ghost := storetest.Battle("ghost", a.ID, "p_nobody")
 	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{good, ghost}); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("unknown player err = %v", err)
 	}
 	if _, err := s.Match(ctx, "ok"); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("batch partly applied: %v", err)
 	}
-	mustBalance(t, s, a.ID, "gold", 0)
+	storetest.MustBalance(t, s, a.ID, "gold", 0)
 }
 
 func testWagerSettlement(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b, c := mustPlayer(t, s, "a"), mustPlayer(t, s, "b"), mustPlayer(t, s, "c")
+	ctx := storetest.Ctx(t)
+	a, b, c := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b"), storetest.MustPlayer(t, s, "c")
 	for _, p := range []persistence.Player{a, b, c} {
 		if _, err := s.Grant(ctx, persistence.Grant{IdempotencyKey: "seed-" + p.ID, PlayerID: p.ID, Currency: "gold", Amount: 100}); err != nil {
 			t.Fatal(err)
@@ -587,32 +513,32 @@ func testWagerSettlement(t *testing.T, s persistence.Store) {
 	if _, err := s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: "wbig", MatchID: "w1", PlayerID: b.ID, Currency: "gold", Amount: 81}); !errors.Is(err, persistence.ErrInsufficientFunds) {
 		t.Fatalf("overdrawn wager err = %v", err)
 	}
-	mustBalance(t, s, persistence.EscrowAccount("w1"), "gold", 67)
-	rec := battle("w1", b.ID, a.ID) // b wins
+	storetest.MustBalance(t, s, persistence.EscrowAccount("w1"), "gold", 67)
+	rec := storetest.Battle("w1", b.ID, a.ID) // b wins
 	rec.Rewards = nil
 	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{rec}); err != nil {
 		t.Fatal(err)
 	}
-	mustBalance(t, s, a.ID, "gold", 60)  // lost 40
-	mustBalance(t, s, b.ID, "gold", 140) // won the pot of 60
-	mustBalance(t, s, c.ID, "gold", 100) // refunded
-	mustBalance(t, s, persistence.EscrowAccount("w1"), "gold", 0)
+	storetest.MustBalance(t, s, a.ID, "gold", 60)  // lost 40
+	storetest.MustBalance(t, s, b.ID, "gold", 140) // won the pot of 60
+	storetest.MustBalance(t, s, c.ID, "gold", 100) // refunded
+	storetest.MustBalance(t, s, persistence.EscrowAccount("w1"), "gold", 0)
 	if _, err := s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: "late", MatchID: "w1", PlayerID: a.ID, Currency: "gold", Amount: 1}); !errors.Is(err, persistence.ErrWagersClosed) {
 		t.Fatalf("late wager err = %v", err)
 	}
 	// A match that had no wagers is closed too.
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{battle("w2", a.ID, b.ID)}); err != nil {
+	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{storetest.Battle("w2", a.ID, b.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: "late2", MatchID: "w2", PlayerID: a.ID, Currency: "gold", Amount: 1}); !errors.Is(err, persistence.ErrWagersClosed) {
 		t.Fatalf("late wager on unwagered match err = %v", err)
 	}
-	checkLedger(t, s, "gold", a.ID, b.ID, c.ID, persistence.HouseAccount, persistence.EscrowAccount("w1"))
+	storetest.CheckLedger(t, s, "gold", a.ID, b.ID, c.ID, persistence.HouseAccount, persistence.EscrowAccount("w1"))
 }
 
 func testWagerRefunds(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
 	for _, p := range []persistence.Player{a, b} {
 		if _, err := s.Grant(ctx, persistence.Grant{IdempotencyKey: "seed-" + p.ID, PlayerID: p.ID, Currency: "gold", Amount: 100}); err != nil {
 			t.Fatal(err)
@@ -633,7 +559,7 @@ func testWagerRefunds(t *testing.T, s persistence.Store) {
 				t.Fatalf("second refund: %v", err)
 			}
 		} else {
-			rec := battle(m, a.ID, b.ID)
+			rec := storetest.Battle(m, a.ID, b.ID)
 			rec.Outcome, rec.Rewards = outcome, nil
 			if outcome == persistence.OutcomeDraw {
 				rec.WinningTeam = -1
@@ -643,20 +569,20 @@ func testWagerRefunds(t *testing.T, s persistence.Store) {
 				t.Fatal(err)
 			}
 		}
-		mustBalance(t, s, a.ID, "gold", 100)
-		mustBalance(t, s, b.ID, "gold", 100)
-		mustBalance(t, s, persistence.EscrowAccount(m), "gold", 0)
+		storetest.MustBalance(t, s, a.ID, "gold", 100)
+		storetest.MustBalance(t, s, b.ID, "gold", 100)
+		storetest.MustBalance(t, s, persistence.EscrowAccount(m), "gold", 0)
 		if _, err := s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: m + "late", MatchID: m, PlayerID: a.ID, Currency: "gold", Amount: 1}); !errors.Is(err, persistence.ErrWagersClosed) {
 			t.Fatalf("%s: late wager err = %v", outcome, err)
 		}
-		checkLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount, persistence.EscrowAccount(m))
+		storetest.CheckLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount, persistence.EscrowAccount(m))
 	}
 }
 
 func testProgress(t *testing.T, s persistence.Store) {
-	ctx := ctxT(t)
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{battle("cx", a.ID, b.ID)}); err != nil {
+	ctx := storetest.Ctx(t)
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
+	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{storetest.Battle("cx", a.ID, b.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	codex, err := s.Codex(ctx, a.ID)

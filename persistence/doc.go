@@ -26,13 +26,14 @@
 // participant rows per server core-second with ratings and ledger), and
 // what was measured and left out; BenchmarkFlush reproduces it.
 //
-// Exactly-once results: a room server hands each finished match to an
-// Outbox, whose Submit returns once the record is fsynced to a local
-// segment log; Outbox.Run flushes records in batches to ApplyMatches, which
-// inserts the match row first (ON CONFLICT DO NOTHING) and applies
-// participants, replay, ratings (package rating), reward credits, wager
-// settlement and codex entries only for rows it created, all in one
-// transaction. Retries after a crash or an uncertain commit change nothing.
+// Exactly-once results: a room server hands each finished match to its
+// durable outbox (package persistence/outbox), whose Submit returns once
+// the record is fsynced to a local segment log; its Run flushes records in
+// batches to ApplyMatches, which inserts the match row first (ON CONFLICT
+// DO NOTHING) and applies participants, replay, ratings (package rating),
+// reward credits, wager settlement and codex entries only for rows it
+// created, all in one transaction. Retries after a crash or an uncertain
+// commit change nothing.
 //
 // The ledger is double entry: every movement is a pair (or more) of
 // entries summing to zero per currency, between player wallets, the
@@ -49,8 +50,4 @@
 //	defer store.Close()
 //	p, _, err := store.LoginIdentity(ctx, "device", deviceID, "Ari")
 //	_, err = store.Grant(ctx, persistence.Grant{IdempotencyKey: "order-77", PlayerID: p.ID, Currency: "gold", Amount: 100})
-//
-//	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: "data/outbox", Registerer: reg}, store)
-//	go func() { done <- ob.Run(ctx) }()   // the flusher; wait for it before ob.Close()
-//	err = ob.Submit(ctx, record)           // durable on local disk when nil
 package persistence

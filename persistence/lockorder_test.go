@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
 
 // TestPostgresRelockAfterConcurrentCreate: a result transaction that must
@@ -20,14 +21,14 @@ import (
 // the committed rows) runs again once and locks them in order. The rows
 // the other transaction created are the ones updated.
 func TestPostgresRelockAfterConcurrentCreate(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	url := postgresSchemaURL(t)
 	s, err := persistence.OpenConfig(ctx, persistence.Config{URL: url, AutoMigrate: true, MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	a, b := mustPlayer(t, s, "a"), mustPlayer(t, s, "b")
+	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
 
 	other, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -49,7 +50,7 @@ func TestPostgresRelockAfterConcurrentCreate(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		n, err := s.ApplyMatches(ctx, []persistence.MatchRecord{battle("m1", a.ID, b.ID)})
+		n, err := s.ApplyMatches(ctx, []persistence.MatchRecord{storetest.Battle("m1", a.ID, b.ID)})
 		if err == nil && n != 1 {
 			err = fmt.Errorf("applied %d", n)
 		}
@@ -98,8 +99,8 @@ func TestPostgresRelockAfterConcurrentCreate(t *testing.T) {
 	if rs[0].Matches != 1 || rs[1].Matches != 1 || rs[0].Mu <= 25 {
 		t.Fatalf("ratings after the rerun: %+v", rs)
 	}
-	mustBalance(t, s, a.ID, "gold", 25)
-	checkLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
+	storetest.MustBalance(t, s, a.ID, "gold", 25)
+	storetest.CheckLedger(t, s, "gold", a.ID, b.ID, persistence.HouseAccount)
 }
 
 // TestPostgresConcurrentFlushersNoDeadlock runs result batches from several
@@ -109,7 +110,7 @@ func TestPostgresRelockAfterConcurrentCreate(t *testing.T) {
 // retry; afterwards every rating counts each match of its player once and
 // every wallet equals its ledger.
 func TestPostgresConcurrentFlushersNoDeadlock(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	s, err := persistence.OpenConfig(ctx, persistence.Config{URL: postgresSchemaURL(t), AutoMigrate: true, MaxConns: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestPostgresConcurrentFlushersNoDeadlock(t *testing.T) {
 	const players, flushers, batches, perBatch = 16, 4, 6, 6
 	ids := make([]string, players)
 	for i := range ids {
-		ids[i] = mustPlayer(t, s, fmt.Sprintf("f%d", i)).ID
+		ids[i] = storetest.MustPlayer(t, s, fmt.Sprintf("f%d", i)).ID
 	}
 	modes := []string{"battle_1v1", "battle_3v3"}
 	currencies := []string{"gems", "gold"}
@@ -135,7 +136,7 @@ func TestPostgresConcurrentFlushersNoDeadlock(t *testing.T) {
 				var recs []persistence.MatchRecord
 				for m := range perBatch {
 					p := rng.Perm(players)
-					rec := battle(fmt.Sprintf("f%d-b%d-m%d", f, bt, m), ids[p[0]], ids[p[1]])
+					rec := storetest.Battle(fmt.Sprintf("f%d-b%d-m%d", f, bt, m), ids[p[0]], ids[p[1]])
 					rec.Mode = modes[rng.IntN(len(modes))]
 					for i := range rec.Rewards {
 						rec.Rewards[i].Currency = currencies[rng.IntN(len(currencies))]
@@ -199,7 +200,7 @@ func TestPostgresConcurrentFlushersNoDeadlock(t *testing.T) {
 		}
 	}
 	for _, cur := range currencies {
-		checkLedger(t, s, cur, append([]string{persistence.HouseAccount}, ids...)...)
+		storetest.CheckLedger(t, s, cur, append([]string{persistence.HouseAccount}, ids...)...)
 		total, err := s.Balance(ctx, persistence.HouseAccount, cur)
 		if err != nil {
 			t.Fatal(err)

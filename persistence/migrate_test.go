@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
 
 // testMigrations checks migrating an empty database, re-running as a no-op
 // and concurrent migrators, on the database at url.
 func testMigrations(t *testing.T, url string) {
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	st, err := persistence.MigrationStatus(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestPostgresMigrations(t *testing.T) {
 	url := postgresSchemaURL(t)
 	// Without migrations, opening Postgres fails with advice instead of
 	// failing later on a missing table.
-	if _, err := persistence.Open(ctxT(t), url); err == nil || !strings.Contains(err.Error(), "pantheon migrate up") {
+	if _, err := persistence.Open(storetest.Ctx(t), url); err == nil || !strings.Contains(err.Error(), "pantheon migrate up") {
 		t.Fatalf("open of unmigrated postgres err = %v", err)
 	}
 	testMigrations(t, url)
@@ -83,7 +84,7 @@ func TestPostgresMigrations(t *testing.T) {
 
 func TestOpenRejectsBadURL(t *testing.T) {
 	for _, u := range []string{"", "mysql://x", "sqlite:", "redis://127.0.0.1"} {
-		if _, err := persistence.Open(ctxT(t), u); !errors.Is(err, persistence.ErrInvalid) {
+		if _, err := persistence.Open(storetest.Ctx(t), u); !errors.Is(err, persistence.ErrInvalid) {
 			t.Errorf("Open(%q) err = %v, want ErrInvalid", u, err)
 		}
 	}

@@ -9,7 +9,8 @@ import (
 // This file is the contract other packages build against: the value types
 // and the Store interface. The lobby consumes accounts, refresh-token
 // families, rosters, ratings and the ledger; the room server hands finished
-// matches to an Outbox, which flushes them to a Store.
+// matches to its durable outbox (package persistence/outbox), which flushes
+// them to a Store's Results.
 
 // Sentinel errors. Callers compare with errors.Is; the lobby maps them to
 // HTTP status codes and stable error codes.
@@ -29,8 +30,6 @@ var (
 	ErrIdempotencyMismatch = errors.New("persistence: idempotency key reused with different parameters")
 	// ErrUnavailable: the database cannot be reached; retry later.
 	ErrUnavailable = errors.New("persistence: database unavailable")
-	// ErrOutboxFull: the durable outbox is at its configured bound.
-	ErrOutboxFull = errors.New("persistence: outbox full")
 )
 
 // Player is one account.

@@ -9,13 +9,13 @@ import (
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
-// ResultSink receives finished matches. persistence.Outbox implements it
-// durably; MemorySink is for tests. Submit is never called on a tick
-// goroutine: the server hands records to a bounded queue drained by a
-// goroutine of its own, which retries a failed Submit with back-off until
-// it succeeds or the server's flush deadline passes. Submit must be
-// idempotent by rec.MatchID (a retry after an uncertain failure may deliver
-// the same record twice).
+// ResultSink receives finished matches. outbox.Outbox (package
+// persistence/outbox) implements it durably; MemorySink is for tests.
+// Submit is never called on a tick goroutine: the server hands records to
+// a bounded queue drained by a goroutine of its own, which retries a
+// failed Submit with back-off until it succeeds or the server's flush
+// deadline passes. Submit must be idempotent by rec.MatchID (a retry
+// after an uncertain failure may deliver the same record twice).
 type ResultSink interface {
 	Submit(ctx context.Context, rec persistence.MatchRecord) error
 }

@@ -1,4 +1,4 @@
-package persistence_test
+package outbox_test
 
 import (
 	"bufio"
@@ -17,6 +17,8 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
+	"github.com/pantheon-oracles/pantheon/persistence/outbox"
 )
 
 // The crash test: a child process (this test binary re-executed) submits
@@ -41,7 +43,7 @@ const (
 // of the players, with a reward for each and (every third match) wagers.
 func crashMatch(n int, players []string) persistence.MatchRecord {
 	p := func(k int) string { return players[(n*3+k*7)%len(players)] }
-	rec := battle(fmt.Sprintf("crash-%05d", n), p(0), p(1))
+	rec := storetest.Battle(fmt.Sprintf("crash-%05d", n), p(0), p(1))
 	rec.Mode = "battle_2v2"
 	rec.Participants = append(rec.Participants,
 		persistence.Participant{PlayerID: p(2), Seat: 2, Team: 0, Result: persistence.ResultWin},
@@ -80,7 +82,7 @@ func TestCrashChild(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // poll for the database with a deadline
 	}
-	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: os.Getenv(envCrashDir), BatchRecords: 50,
+	ob, err := outbox.Open(outbox.Config{Dir: os.Getenv(envCrashDir), BatchRecords: 50,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, s)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +105,7 @@ func TestCrashChild(t *testing.T) {
 			if err == nil {
 				break
 			}
-			if !errors.Is(err, persistence.ErrOutboxFull) {
+			if !errors.Is(err, outbox.ErrFull) {
 				t.Fatal(err)
 			}
 			time.Sleep(10 * time.Millisecond) // full: wait for the flusher
@@ -191,7 +193,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 	}
 	players := make([]string, 12)
 	for i := range players {
-		players[i] = mustPlayer(t, s, fmt.Sprintf("crash%d", i)).ID
+		players[i] = storetest.MustPlayer(t, s, fmt.Sprintf("crash%d", i)).ID
 		if _, err := s.Grant(ctx, persistence.Grant{IdempotencyKey: "seed-" + players[i], PlayerID: players[i], Currency: "gold", Amount: crashSeedGold}); err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +243,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: dir, Logger: quietLogger()}, s)
+	ob, err := outbox.Open(outbox.Config{Dir: dir, Logger: quietLogger()}, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,8 @@
-package persistence_test
+package outbox_test
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
 
 // pgCluster is a private PostgreSQL cluster for tests that must kill or
@@ -61,7 +62,7 @@ func startPGCluster(t testing.TB) *pgCluster {
 	if out, err := c.run("initdb", "-D", c.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	c.port = freePort(t)
+	c.port = storetest.FreePort(t)
 	c.start()
 	return c
 }
@@ -80,15 +81,6 @@ func pgBinDir() (string, error) {
 		return "", fmt.Errorf("no initdb found (pg_config --bindir, /usr/lib/postgresql/*/bin)")
 	}
 	return filepath.Dir(matches[len(matches)-1]), nil
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (c *pgCluster) data() string { return filepath.Join(c.dir, "data") }

@@ -1,4 +1,4 @@
-package persistence
+package outbox
 
 import (
 	"encoding/binary"
@@ -14,21 +14,24 @@ import (
 	"syscall"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
-// The outbox's on-disk log, in OutboxConfig.Dir:
+// The outbox's on-disk log, in Config.Dir:
 //
 //	LOCK                  flock(2)ed while an Outbox has the directory open
 //	<first seq, 16 hex>.seg  segments: frames appended in sequence order
 //	ack                   the highest sequence number applied to the store
-//	deadletter.seg        records the store refused for good (ErrInvalid,
-//	                      ErrNotFound), kept for an operator
+//	deadletter.seg        records the store refused for good
+//	                      (persistence.ErrInvalid, ErrNotFound), kept for an operator
 //
 // A frame is: length uint32 | crc32c uint32 | seq uint64 | payload, where
 // length counts seq+payload, crc32c (Castagnoli) covers seq+payload, all
-// little-endian, and the payload is the msgpack encoding of a MatchRecord.
-// A frame is acknowledged to Submit only after the segment is fsynced, so a
-// crash can only tear the tail of the last segment, which recovery truncates.
+// little-endian, and the payload is the msgpack encoding of a
+// persistence.MatchRecord. A frame is acknowledged to Submit only after the
+// segment is fsynced, so a crash can only tear the tail of the last
+// segment, which recovery truncates.
 
 const (
 	frameHeader   = 16 // length, crc, seq
@@ -42,16 +45,16 @@ const (
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // errCorrupt marks a damaged frame in the middle of the log.
-var errCorrupt = errors.New("persistence: outbox log corrupt")
+var errCorrupt = errors.New("outbox: log corrupt")
 
 // encodeFrame returns the frame of rec under seq.
-func encodeFrame(seq uint64, rec *MatchRecord) ([]byte, error) {
+func encodeFrame(seq uint64, rec *persistence.MatchRecord) ([]byte, error) {
 	payload, err := msgpack.Marshal(rec)
 	if err != nil {
 		return nil, fmt.Errorf("encode match %s: %w", rec.MatchID, err)
 	}
 	if len(payload) > maxFramePayld {
-		return nil, fmt.Errorf("%w: match %s encodes to %d bytes, over %d", ErrInvalid, rec.MatchID, len(payload), maxFramePayld)
+		return nil, fmt.Errorf("%w: match %s encodes to %d bytes, over %d", persistence.ErrInvalid, rec.MatchID, len(payload), maxFramePayld)
 	}
 	buf := make([]byte, frameHeader+len(payload))
 	binary.LittleEndian.PutUint32(buf[0:], uint32(8+len(payload)))
@@ -64,7 +67,7 @@ func encodeFrame(seq uint64, rec *MatchRecord) ([]byte, error) {
 // logEntry is one record read back from a segment.
 type logEntry struct {
 	seq  uint64
-	rec  MatchRecord
+	rec  persistence.MatchRecord
 	size int64 // frame bytes
 }
 
@@ -89,7 +92,7 @@ func readSegment(path string) (entries []logEntry, good int64, torn bool, err er
 		if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[off+4:]) {
 			return entries, int64(off), true, nil
 		}
-		var rec MatchRecord
+		var rec persistence.MatchRecord
 		if err := msgpack.Unmarshal(body[8:], &rec); err != nil {
 			return entries, int64(off), true, nil
 		}
@@ -101,7 +104,7 @@ func readSegment(path string) (entries []logEntry, good int64, torn bool, err er
 }
 
 // normaliseTimes puts decoded times in UTC (msgpack decodes to local time).
-func normaliseTimes(r *MatchRecord) {
+func normaliseTimes(r *persistence.MatchRecord) {
 	if !r.StartedAt.IsZero() {
 		r.StartedAt = r.StartedAt.UTC()
 	}

@@ -1,4 +1,4 @@
-package persistence
+package outbox
 
 import (
 	"context"
@@ -10,102 +10,37 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
-// ErrOutboxClosed: Submit after Close, or after a disk failure made the
-// outbox unusable (the error says which).
-var ErrOutboxClosed = errors.New("persistence: outbox closed")
-
-// OutboxConfig configures a durable outbox.
-type OutboxConfig struct {
-	// Dir holds the outbox's segment files; created when missing. One
-	// process at a time may use it (an flock on Dir/LOCK). Required.
-	Dir string
-	// MaxRecords bounds the records waiting to be flushed; Submit refuses
-	// with ErrOutboxFull beyond it. Default 100,000.
-	MaxRecords int
-	// MaxBytes bounds the encoded bytes waiting to be flushed. Default 256 MiB.
-	MaxBytes int64
-	// SegmentBytes is the size at which a new segment file is started; whole
-	// segments are deleted once flushed. Default 8 MiB.
-	SegmentBytes int64
-	// BatchRecords is how many records one ApplyMatches call takes at most.
-	// Default 500.
-	BatchRecords int
-	// MinBackoff and MaxBackoff bound the jittered exponential wait after a
-	// failed flush. Defaults 100ms and 30s.
-	MinBackoff, MaxBackoff time.Duration
-	// NearFull is the fill ratio (of records or bytes) at which a warning is
-	// logged, once per crossing. Default 0.8.
-	NearFull float64
-	// Registerer receives the outbox's metrics (pantheon_outbox_*). nil
-	// registers nothing.
-	Registerer prometheus.Registerer
-	// Logger receives warnings and errors. Default slog.Default().
-	Logger *slog.Logger
-}
-
-func (c OutboxConfig) withDefaults() OutboxConfig {
-	if c.MaxRecords == 0 {
-		c.MaxRecords = 100_000
-	}
-	if c.MaxBytes == 0 {
-		c.MaxBytes = 256 << 20
-	}
-	if c.SegmentBytes == 0 {
-		c.SegmentBytes = 8 << 20
-	}
-	if c.BatchRecords == 0 {
-		c.BatchRecords = 500
-	}
-	if c.MinBackoff == 0 {
-		c.MinBackoff = 100 * time.Millisecond
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = 30 * time.Second
-	}
-	if c.NearFull == 0 {
-		c.NearFull = 0.8
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return c
-}
-
-// Validate reports a malformed configuration; zero fields take defaults.
-func (c OutboxConfig) Validate() error {
-	c = c.withDefaults()
-	switch {
-	case c.Dir == "":
-		return errors.New("persistence: outbox config: Dir is required")
-	case c.MaxRecords < 1 || c.MaxBytes < 1 || c.SegmentBytes < 1 || c.BatchRecords < 1:
-		return errors.New("persistence: outbox config: MaxRecords, MaxBytes, SegmentBytes and BatchRecords must be positive")
-	case c.MinBackoff < 0 || c.MaxBackoff < c.MinBackoff:
-		return errors.New("persistence: outbox config: need 0 <= MinBackoff <= MaxBackoff")
-	case !(c.NearFull > 0 && c.NearFull <= 1):
-		return errors.New("persistence: outbox config: NearFull must be in (0, 1]")
-	}
-	return nil
-}
+// Sentinel errors; compare with errors.Is.
+var (
+	// ErrFull: Submit refused a record because the outbox holds
+	// Config.MaxRecords records or Config.MaxBytes bytes not yet flushed.
+	// Retry once the flusher has caught up; nothing was written.
+	ErrFull = errors.New("outbox: full")
+	// ErrClosed: Submit after Close, or after a disk failure made the
+	// outbox unusable (the error says which).
+	ErrClosed = errors.New("outbox: closed")
+)
 
 // Outbox is the room server's durable local outbox of finished matches.
 // Submit makes a record durable on local disk (fsync, shared by concurrent
 // submitters) and returns; Run, a goroutine the owner starts and waits for,
-// drains the records in order to a Results store in batches. ApplyMatches
-// is idempotent by match id, so a batch retried after an uncertain commit
-// or replayed after a crash changes nothing. A restart resumes from disk.
+// drains the records in order to a persistence.Results in batches.
+// ApplyMatches is idempotent by match id, so a batch retried after an
+// uncertain commit or replayed after a crash changes nothing. A restart
+// resumes from disk. An Outbox is safe for concurrent Submits.
 //
-//	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: "data/outbox"}, store)
+//	ob, err := outbox.Open(outbox.Config{Dir: "data/outbox"}, store)
 //	go func() { done <- ob.Run(ctx) }()
 //	err = ob.Submit(ctx, rec) // durable when nil
 //	...; cancel(); <-done; ob.Close()
 type Outbox struct {
-	cfg  OutboxConfig
-	sink Results
+	cfg  Config
+	sink persistence.Results
 	log  *slog.Logger
-	met  *outboxMetrics
+	met  *metrics
 	lock *os.File
 	kick chan struct{} // buffered 1: records became flushable
 
@@ -131,16 +66,17 @@ type segment struct {
 	first, last uint64
 }
 
-// OpenOutbox opens (or creates) the outbox in cfg.Dir, recovering what is
-// on disk: records written before a crash and not yet flushed become
-// pending again; a torn frame at the tail of the log is cut off. sink is
-// where Run flushes to.
-func OpenOutbox(cfg OutboxConfig, sink Results) (*Outbox, error) {
+// Open opens (or creates) the outbox in cfg.Dir, recovering what is on
+// disk: records written before a crash and not yet flushed become pending
+// again; a torn frame at the tail of the log is cut off. sink is where Run
+// flushes to. Only one Outbox (in any process) may have cfg.Dir open;
+// call Close to release it.
+func Open(cfg Config, sink persistence.Results) (*Outbox, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if sink == nil {
-		return nil, errors.New("persistence: outbox: nil Results")
+		return nil, errors.New("outbox: nil persistence.Results")
 	}
 	cfg = cfg.withDefaults()
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
@@ -150,7 +86,7 @@ func OpenOutbox(cfg OutboxConfig, sink Results) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	met, err := newOutboxMetrics(cfg.Registerer)
+	met, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("outbox %s: metrics: %w", cfg.Dir, err)
@@ -240,13 +176,13 @@ func (o *Outbox) startSegment() error {
 
 // Submit durably appends rec and returns nil once it is on disk (fsynced):
 // from then on the record will reach the store exactly once, across
-// crashes and restarts. It refuses with ErrOutboxFull at the configured
-// bound, with ErrInvalid for a record the store would refuse, and with
-// ErrOutboxClosed after Close or a disk failure. It never waits on the
+// crashes and restarts. It refuses with ErrFull at the configured bound,
+// with persistence.ErrInvalid for a record the store would refuse, and
+// with ErrClosed after Close or a disk failure. It never waits on the
 // database; it waits for at most one fsync of the log (shared with
 // concurrent Submits) and checks ctx only before writing.
-func (o *Outbox) Submit(ctx context.Context, rec MatchRecord) error {
-	if err := ValidateRecord(rec); err != nil {
+func (o *Outbox) Submit(ctx context.Context, rec persistence.MatchRecord) error {
+	if err := persistence.ValidateRecord(rec); err != nil {
 		return fmt.Errorf("outbox: submit: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -269,7 +205,7 @@ func (o *Outbox) Submit(ctx context.Context, rec MatchRecord) error {
 			o.log.Error("OUTBOX FULL: refusing match results until the store catches up",
 				"records", o.pendRecs, "max_records", o.cfg.MaxRecords, "bytes", o.pendSize, "max_bytes", o.cfg.MaxBytes)
 		}
-		return fmt.Errorf("outbox: submit match %s: %w", rec.MatchID, ErrOutboxFull)
+		return fmt.Errorf("outbox: submit match %s: %w", rec.MatchID, ErrFull)
 	}
 	if o.actSize > 0 && o.actSize+size > o.cfg.SegmentBytes {
 		if err := o.rotate(); err != nil {
@@ -353,7 +289,7 @@ func (o *Outbox) rotate() error {
 // o.mu is held.
 func (o *Outbox) fail(err error) {
 	if o.failed == nil {
-		o.failed = fmt.Errorf("%w: disk failure: %w", ErrOutboxClosed, err)
+		o.failed = fmt.Errorf("%w: disk failure: %w", ErrClosed, err)
 		o.log.Error("OUTBOX DISK FAILURE: refusing further results", "err", err)
 	}
 	o.cond.Broadcast()
@@ -396,18 +332,18 @@ func (o *Outbox) Pending() (records int, bytes int64) {
 }
 
 // Close closes the log files and releases the directory. Call it after Run
-// has returned; Submits after Close fail with ErrOutboxClosed.
+// has returned; Submits after Close fail with ErrClosed.
 func (o *Outbox) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for o.syncing {
 		o.cond.Wait()
 	}
-	if errors.Is(o.failed, ErrOutboxClosed) && o.active == nil {
+	if errors.Is(o.failed, ErrClosed) && o.active == nil {
 		return nil
 	}
 	if o.failed == nil {
-		o.failed = ErrOutboxClosed
+		o.failed = ErrClosed
 	}
 	var err error
 	if o.active != nil {

@@ -1,4 +1,4 @@
-package persistence_test
+package outbox_test
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
+	"github.com/pantheon-oracles/pantheon/persistence/outbox"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -38,7 +40,7 @@ func (s *syncBuffer) String() string {
 
 // runOutbox starts ob.Run and stops it at cleanup (before ob.Close, which
 // the caller's cleanup registered earlier runs after).
-func runOutbox(t *testing.T, ob *persistence.Outbox) (stop func()) {
+func runOutbox(t *testing.T, ob *outbox.Outbox) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -56,9 +58,9 @@ func runOutbox(t *testing.T, ob *persistence.Outbox) (stop func()) {
 	return stop
 }
 
-func openOutbox(t *testing.T, cfg persistence.OutboxConfig, sink persistence.Results) *persistence.Outbox {
+func openOutbox(t *testing.T, cfg outbox.Config, sink persistence.Results) *outbox.Outbox {
 	t.Helper()
-	ob, err := persistence.OpenOutbox(cfg, sink)
+	ob, err := outbox.Open(cfg, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func openOutbox(t *testing.T, cfg persistence.OutboxConfig, sink persistence.Res
 }
 
 // waitDrained polls until the outbox has nothing pending.
-func waitDrained(t *testing.T, ob *persistence.Outbox, within time.Duration) {
+func waitDrained(t *testing.T, ob *outbox.Outbox, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -86,25 +88,25 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(&syncBuffe
 
 // twoPlayers makes a store with two players.
 func twoPlayers(t *testing.T) (persistence.Store, string, string) {
-	s := openSQLiteStore(t)
-	return s, mustPlayer(t, s, "a").ID, mustPlayer(t, s, "b").ID
+	s := storetest.OpenSQLite(t)
+	return s, storetest.MustPlayer(t, s, "a").ID, storetest.MustPlayer(t, s, "b").ID
 }
 
 func TestOutboxDrainsToStore(t *testing.T) {
 	s, a, b := twoPlayers(t)
 	reg := prometheus.NewRegistry()
 	dir := t.TempDir()
-	ob := openOutbox(t, persistence.OutboxConfig{Dir: dir, Registerer: reg, Logger: quietLogger(), SegmentBytes: 2048, BatchRecords: 7}, s)
+	ob := openOutbox(t, outbox.Config{Dir: dir, Registerer: reg, Logger: quietLogger(), SegmentBytes: 2048, BatchRecords: 7}, s)
 	runOutbox(t, ob)
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	const n = 40
 	for i := range n {
-		if err := ob.Submit(ctx, battle(fmt.Sprintf("m%03d", i), a, b)); err != nil {
+		if err := ob.Submit(ctx, storetest.Battle(fmt.Sprintf("m%03d", i), a, b)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A duplicate submission (a retry by the room server) lands once.
-	if err := ob.Submit(ctx, battle("m000", a, b)); err != nil {
+	if err := ob.Submit(ctx, storetest.Battle("m000", a, b)); err != nil {
 		t.Fatal(err)
 	}
 	waitDrained(t, ob, 30*time.Second)
@@ -113,7 +115,7 @@ func TestOutboxDrainsToStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustBalance(t, s, a, "gold", 25*n)
+	storetest.MustBalance(t, s, a, "gold", 25*n)
 	if got := metricValue(t, reg, "pantheon_outbox_flushed_records_total"); got != n+1 {
 		t.Fatalf("flushed metric %v, want %d", got, n+1)
 	}
@@ -151,20 +153,20 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func TestOutboxResumesAfterRestart(t *testing.T) {
 	s, a, b := twoPlayers(t)
 	dir := t.TempDir()
-	ctx := ctxT(t)
-	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: dir, Logger: quietLogger(), SegmentBytes: 1500}, s)
+	ctx := storetest.Ctx(t)
+	ob, err := outbox.Open(outbox.Config{Dir: dir, Logger: quietLogger(), SegmentBytes: 1500}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20 {
-		if err := ob.Submit(ctx, battle(fmt.Sprintf("r%02d", i), a, b)); err != nil {
+		if err := ob.Submit(ctx, storetest.Battle(fmt.Sprintf("r%02d", i), a, b)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := ob.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := ob.Submit(ctx, battle("late", a, b)); !errors.Is(err, persistence.ErrOutboxClosed) {
+	if err := ob.Submit(ctx, storetest.Battle("late", a, b)); !errors.Is(err, outbox.ErrClosed) {
 		t.Fatalf("submit after close err = %v", err)
 	}
 	// Tear the tail as a crash mid-write would: a partial frame at the end
@@ -178,14 +180,14 @@ func TestOutboxResumesAfterRestart(t *testing.T) {
 	f.Write([]byte{200, 0, 0, 0, 1, 2, 3})
 	f.Close()
 
-	ob2 := openOutbox(t, persistence.OutboxConfig{Dir: dir, Logger: quietLogger(), SegmentBytes: 1500}, s)
+	ob2 := openOutbox(t, outbox.Config{Dir: dir, Logger: quietLogger(), SegmentBytes: 1500}, s)
 	if n, _ := ob2.Pending(); n != 20 {
 		t.Fatalf("recovered %d pending, want 20", n)
 	}
 	runOutbox(t, ob2)
 	waitDrained(t, ob2, 30*time.Second)
-	mustBalance(t, s, a, "gold", 25*20)
-	if err := ob2.Submit(ctx, battle("after", a, b)); err != nil {
+	storetest.MustBalance(t, s, a, "gold", 25*20)
+	if err := ob2.Submit(ctx, storetest.Battle("after", a, b)); err != nil {
 		t.Fatal(err)
 	}
 	waitDrained(t, ob2, 30*time.Second)
@@ -197,21 +199,21 @@ func TestOutboxResumesAfterRestart(t *testing.T) {
 func TestOutboxRecoversAfterAck(t *testing.T) {
 	s, a, b := twoPlayers(t)
 	dir := t.TempDir()
-	ctx := ctxT(t)
-	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: dir, Logger: quietLogger()}, s)
+	ctx := storetest.Ctx(t)
+	ob, err := outbox.Open(outbox.Config{Dir: dir, Logger: quietLogger()}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := runOutbox(t, ob)
 	for i := range 5 {
-		if err := ob.Submit(ctx, battle(fmt.Sprintf("k%d", i), a, b)); err != nil {
+		if err := ob.Submit(ctx, storetest.Battle(fmt.Sprintf("k%d", i), a, b)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	waitDrained(t, ob, 30*time.Second)
 	stop()
 	ob.Close()
-	ob2 := openOutbox(t, persistence.OutboxConfig{Dir: dir, Logger: quietLogger()}, s)
+	ob2 := openOutbox(t, outbox.Config{Dir: dir, Logger: quietLogger()}, s)
 	if n, _ := ob2.Pending(); n != 0 {
 		t.Fatalf("flushed records pending again after restart: %d", n)
 	}
@@ -221,15 +223,15 @@ func TestOutboxFull(t *testing.T) {
 	s, a, b := twoPlayers(t)
 	logs := &syncBuffer{}
 	reg := prometheus.NewRegistry()
-	ob := openOutbox(t, persistence.OutboxConfig{Dir: t.TempDir(), MaxRecords: 10, NearFull: 0.5, Registerer: reg,
+	ob := openOutbox(t, outbox.Config{Dir: t.TempDir(), MaxRecords: 10, NearFull: 0.5, Registerer: reg,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}, s)
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	for i := range 10 {
-		if err := ob.Submit(ctx, battle(fmt.Sprintf("f%d", i), a, b)); err != nil {
+		if err := ob.Submit(ctx, storetest.Battle(fmt.Sprintf("f%d", i), a, b)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := ob.Submit(ctx, battle("f10", a, b)); !errors.Is(err, persistence.ErrOutboxFull) {
+	if err := ob.Submit(ctx, storetest.Battle("f10", a, b)); !errors.Is(err, outbox.ErrFull) {
 		t.Fatalf("over the bound err = %v", err)
 	}
 	if !strings.Contains(logs.String(), "OUTBOX NEAR FULL") || !strings.Contains(logs.String(), "OUTBOX FULL") {
@@ -240,16 +242,16 @@ func TestOutboxFull(t *testing.T) {
 	}
 	runOutbox(t, ob)
 	waitDrained(t, ob, 30*time.Second)
-	if err := ob.Submit(ctx, battle("f10", a, b)); err != nil {
+	if err := ob.Submit(ctx, storetest.Battle("f10", a, b)); err != nil {
 		t.Fatalf("after draining: %v", err)
 	}
 	// The byte bound too.
-	ob2 := openOutbox(t, persistence.OutboxConfig{Dir: t.TempDir(), MaxBytes: 600, Logger: quietLogger()}, s)
+	ob2 := openOutbox(t, outbox.Config{Dir: t.TempDir(), MaxBytes: 600, Logger: quietLogger()}, s)
 	var err error
 	for i := 0; i < 20 && err == nil; i++ {
-		err = ob2.Submit(ctx, battle(fmt.Sprintf("g%d", i), a, b))
+		err = ob2.Submit(ctx, storetest.Battle(fmt.Sprintf("g%d", i), a, b))
 	}
-	if !errors.Is(err, persistence.ErrOutboxFull) {
+	if !errors.Is(err, outbox.ErrFull) {
 		t.Fatalf("byte bound err = %v", err)
 	}
 	if _, bytes := ob2.Pending(); bytes > 600 {
@@ -283,12 +285,12 @@ func TestOutboxStoreDownBacksOffAndDrains(t *testing.T) {
 	s, a, b := twoPlayers(t)
 	sink := &flakySink{Results: s, down: true}
 	reg := prometheus.NewRegistry()
-	ob := openOutbox(t, persistence.OutboxConfig{Dir: t.TempDir(), MinBackoff: 2 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+	ob := openOutbox(t, outbox.Config{Dir: t.TempDir(), MinBackoff: 2 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		Registerer: reg, Logger: quietLogger()}, sink)
 	runOutbox(t, ob)
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	for i := range 10 {
-		if err := ob.Submit(ctx, battle(fmt.Sprintf("d%d", i), a, b)); err != nil {
+		if err := ob.Submit(ctx, storetest.Battle(fmt.Sprintf("d%d", i), a, b)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -307,18 +309,18 @@ func TestOutboxStoreDownBacksOffAndDrains(t *testing.T) {
 	}
 	sink.setDown(false)
 	waitDrained(t, ob, 30*time.Second)
-	mustBalance(t, s, a, "gold", 250)
+	storetest.MustBalance(t, s, a, "gold", 250)
 }
 
 func TestOutboxDeadLetters(t *testing.T) {
 	s, a, b := twoPlayers(t)
 	reg := prometheus.NewRegistry()
-	ob := openOutbox(t, persistence.OutboxConfig{Dir: t.TempDir(), Registerer: reg, Logger: quietLogger()}, s)
-	ctx := ctxT(t)
+	ob := openOutbox(t, outbox.Config{Dir: t.TempDir(), Registerer: reg, Logger: quietLogger()}, s)
+	ctx := storetest.Ctx(t)
 	if err := ob.Submit(ctx, persistence.MatchRecord{MatchID: "x", Outcome: "nonsense"}); !errors.Is(err, persistence.ErrInvalid) {
 		t.Fatalf("invalid record accepted: %v", err)
 	}
-	for _, r := range []persistence.MatchRecord{battle("ok1", a, b), battle("ghost", a, "p_unknown"), battle("ok2", a, b)} {
+	for _, r := range []persistence.MatchRecord{storetest.Battle("ok1", a, b), storetest.Battle("ghost", a, "p_unknown"), storetest.Battle("ok2", a, b)} {
 		if err := ob.Submit(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -341,16 +343,16 @@ func TestOutboxDeadLetters(t *testing.T) {
 
 func TestOutboxConcurrentSubmits(t *testing.T) {
 	s, a, b := twoPlayers(t)
-	ob := openOutbox(t, persistence.OutboxConfig{Dir: t.TempDir(), SegmentBytes: 4096, Logger: quietLogger()}, s)
+	ob := openOutbox(t, outbox.Config{Dir: t.TempDir(), SegmentBytes: 4096, Logger: quietLogger()}, s)
 	runOutbox(t, ob)
-	ctx := ctxT(t)
+	ctx := storetest.Ctx(t)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range 25 {
-				if err := ob.Submit(ctx, battle(fmt.Sprintf("c%d-%d", g, i), a, b)); err != nil {
+				if err := ob.Submit(ctx, storetest.Battle(fmt.Sprintf("c%d-%d", g, i), a, b)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -359,30 +361,30 @@ func TestOutboxConcurrentSubmits(t *testing.T) {
 	}
 	wg.Wait()
 	waitDrained(t, ob, 60*time.Second)
-	mustBalance(t, s, a, "gold", 25*200)
-	checkLedger(t, s, "gold", a, b, persistence.HouseAccount)
+	storetest.MustBalance(t, s, a, "gold", 25*200)
+	storetest.CheckLedger(t, s, "gold", a, b, persistence.HouseAccount)
 }
 
 func TestOutboxDirectoryLocked(t *testing.T) {
-	s := openSQLiteStore(t)
+	s := storetest.OpenSQLite(t)
 	dir := t.TempDir()
-	openOutbox(t, persistence.OutboxConfig{Dir: dir, Logger: quietLogger()}, s)
-	if _, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: dir, Logger: quietLogger()}, s); err == nil {
+	openOutbox(t, outbox.Config{Dir: dir, Logger: quietLogger()}, s)
+	if _, err := outbox.Open(outbox.Config{Dir: dir, Logger: quietLogger()}, s); err == nil {
 		t.Fatal("second outbox on the same directory opened")
 	}
-	if err := (persistence.OutboxConfig{}).Validate(); err == nil {
+	if err := (outbox.Config{}).Validate(); err == nil {
 		t.Fatal("empty Dir accepted")
 	}
 }
 
 func BenchmarkOutboxSubmit(b *testing.B) {
-	s := openSQLiteStoreB(b)
-	ob, err := persistence.OpenOutbox(persistence.OutboxConfig{Dir: b.TempDir(), MaxRecords: 1 << 30, MaxBytes: 1 << 40, Logger: quietLogger()}, s)
+	s := storetest.OpenSQLite(b)
+	ob, err := outbox.Open(outbox.Config{Dir: b.TempDir(), MaxRecords: 1 << 30, MaxBytes: 1 << 40, Logger: quietLogger()}, s)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ob.Close()
-	rec := battle("bench", "p_a", "p_b")
+	rec := storetest.Battle("bench", "p_a", "p_b")
 	for _, par := range []int{1, 16} {
 		b.Run(fmt.Sprintf("submitters=%d", par), func(b *testing.B) {
 			b.ReportAllocs()
@@ -397,13 +399,4 @@ func BenchmarkOutboxSubmit(b *testing.B) {
 			})
 		})
 	}
-}
-
-func openSQLiteStoreB(b *testing.B) persistence.Store {
-	s, err := persistence.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "p.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s
 }

@@ -1,4 +1,4 @@
-package persistence
+package outbox
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // Run flushes pending records to the store until ctx ends, then returns
@@ -14,9 +16,10 @@ import (
 // ApplyMatches in submission order; after each success the acknowledged
 // sequence number is written durably and flushed segments are deleted.
 // When the store fails, Run waits with jittered exponential backoff and
-// retries the same batch. A record the store refuses for good (ErrInvalid,
-// or ErrNotFound for an unknown player) is moved to deadletter.seg with a
-// loud log instead of blocking the records behind it. Run one Run at a time.
+// retries the same batch. A record the store refuses for good
+// (persistence.ErrInvalid, or persistence.ErrNotFound for an unknown
+// player) is moved to deadletter.seg with a loud log instead of blocking
+// the records behind it. Run one Run at a time.
 func (o *Outbox) Run(ctx context.Context) error {
 	backoff := o.cfg.MinBackoff
 	for {
@@ -65,7 +68,7 @@ func (o *Outbox) nextBatch() []logEntry {
 // records one by one. It acknowledges every record it settled, even when
 // it returns an error for a later one.
 func (o *Outbox) flush(ctx context.Context, batch []logEntry) error {
-	recs := make([]MatchRecord, len(batch))
+	recs := make([]persistence.MatchRecord, len(batch))
 	for i, e := range batch {
 		recs[i] = e.rec
 	}
@@ -79,7 +82,7 @@ func (o *Outbox) flush(ctx context.Context, batch []logEntry) error {
 		return err
 	}
 	for i, e := range batch {
-		_, err := o.sink.ApplyMatches(ctx, []MatchRecord{e.rec})
+		_, err := o.sink.ApplyMatches(ctx, []persistence.MatchRecord{e.rec})
 		switch {
 		case err == nil:
 			if err := o.ack(batch[i:i+1], nil); err != nil {
@@ -98,7 +101,7 @@ func (o *Outbox) flush(ctx context.Context, batch []logEntry) error {
 
 // permanent reports a store error that retrying cannot fix.
 func permanent(err error) bool {
-	return errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound)
+	return errors.Is(err, persistence.ErrInvalid) || errors.Is(err, persistence.ErrNotFound)
 }
 
 // ack records that batch (a prefix of pending) is settled: applied, or
@@ -170,7 +173,7 @@ func (o *Outbox) deadLetter(batch []logEntry, refused error) error {
 
 // DeadLetters returns the records the flusher moved to the dead-letter
 // file, oldest first, for an operator to inspect or resubmit.
-func (o *Outbox) DeadLetters() ([]MatchRecord, error) {
+func (o *Outbox) DeadLetters() ([]persistence.MatchRecord, error) {
 	entries, _, _, err := readSegment(filepath.Join(o.cfg.Dir, deadFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -178,7 +181,7 @@ func (o *Outbox) DeadLetters() ([]MatchRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]MatchRecord, len(entries))
+	out := make([]persistence.MatchRecord, len(entries))
 	for i, e := range entries {
 		out[i] = e.rec
 	}

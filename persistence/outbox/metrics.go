@@ -1,9 +1,9 @@
-package persistence
+package outbox
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// outboxMetrics are the outbox's Prometheus metrics.
-type outboxMetrics struct {
+// metrics are the outbox's Prometheus metrics.
+type metrics struct {
 	reg            prometheus.Registerer
 	all            []prometheus.Collector
 	pendingRecords prometheus.Gauge
@@ -16,10 +16,10 @@ type outboxMetrics struct {
 	syncSeconds    prometheus.Histogram
 }
 
-// newOutboxMetrics creates the metrics and registers them on reg (nil: not
+// newMetrics creates the metrics and registers them on reg (nil: not
 // registered, still counted).
-func newOutboxMetrics(reg prometheus.Registerer) (*outboxMetrics, error) {
-	m := &outboxMetrics{
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
 		reg: reg,
 		pendingRecords: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pantheon_outbox_pending_records",
 			Help: "Match results durable in the outbox and not yet flushed to the store."}),
@@ -55,7 +55,7 @@ func newOutboxMetrics(reg prometheus.Registerer) (*outboxMetrics, error) {
 
 // unregister removes the metrics from the registerer, so the directory can
 // be reopened on the same registry.
-func (m *outboxMetrics) unregister() {
+func (m *metrics) unregister() {
 	if m.reg == nil {
 		return
 	}
