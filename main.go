@@ -1,7 +1,3 @@
-// Command pantheon is the single binary of the Pantheon game server.
-//
-// Each subcommand lives in a file of its own beside this one (cmd_*.go);
-// this file only dispatches. Run `pantheon help` for the list.
 package main
 
 import (
