@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"errors"
+	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -28,34 +29,15 @@ func mustContent(t testing.TB) *Content {
 // allocations out of the count.
 func stepAllocations(t *testing.T) (chunks, other int64) {
 	t.Helper()
-	runtime.GC()
-	runtime.GC() // the profile is published up to two cycles late
-	n, _ := runtime.MemProfile(nil, true)
-	recs := make([]runtime.MemProfileRecord, n+64)
-	n, ok := runtime.MemProfile(recs, true)
-	if !ok {
-		t.Fatal("memory profile grew while reading it")
-	}
-	for _, r := range recs[:n] {
-		inStep, inResult, inGrow := false, false, false
-		frames := runtime.CallersFrames(r.Stack())
-		for {
-			f, more := frames.Next()
-			inStep = inStep || strings.HasSuffix(f.Function, "ecs.(*Sim).Step")
-			inResult = inResult || strings.HasSuffix(f.Function, "ecs.(*Sim).buildResult")
-			inGrow = inGrow || strings.HasSuffix(f.Function, "ecs.(*recorder).grow")
-			if !more {
-				break
-			}
-		}
+	allocprof.Sites(t, func(objects int64, s allocprof.Stack) {
 		switch {
-		case !inStep || inResult:
-		case inGrow:
-			chunks += r.AllocObjects
+		case !s.Has("ecs.(*Sim).Step") || s.Has("ecs.(*Sim).buildResult"):
+		case s.Has("ecs.(*recorder).grow"):
+			chunks += objects
 		default:
-			other += r.AllocObjects
+			other += objects
 		}
-	}
+	})
 	return chunks, other
 }
 

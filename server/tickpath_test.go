@@ -1,9 +1,9 @@
 package server
 
 import (
+	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 	"net"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -321,36 +321,17 @@ func (e *eventsEngine) AppendEntities(dst []netcode.Entity) []netcode.Entity {
 // (runtime.acquireSudog, which -race makes likelier).
 func tickAllocations(t *testing.T) (chunks, other int64) {
 	t.Helper()
-	runtime.GC()
-	runtime.GC() // the profile is published up to two cycles late
-	n, _ := runtime.MemProfile(nil, true)
-	recs := make([]runtime.MemProfileRecord, n+64)
-	n, ok := runtime.MemProfile(recs, true)
-	if !ok {
-		t.Fatal("memory profile grew while reading it")
-	}
-	for _, r := range recs[:n] {
-		inTick, inGrow, inWire := false, false, false
-		frames := runtime.CallersFrames(r.Stack())
-		for {
-			f, more := frames.Next()
-			inTick = inTick || strings.HasSuffix(f.Function, "server.(*room).step") ||
-				strings.HasSuffix(f.Function, "server.(*conn).writeLoop")
-			inGrow = inGrow || strings.HasSuffix(f.Function, "ecs.(*recorder).grow")
-			inWire = inWire || strings.Contains(f.Function, "server.(*discardConn)") ||
-				f.Function == "runtime.acquireSudog"
-			if !more {
-				break
-			}
-		}
+	allocprof.Sites(t, func(objects int64, s allocprof.Stack) {
+		inTick := s.Has("server.(*room).step") || s.Has("server.(*conn).writeLoop")
+		inWire := s.Contains("server.(*discardConn)") || s.Has("runtime.acquireSudog")
 		switch {
 		case !inTick || inWire: // the test's wire, the runtime's waiter cache
-		case inGrow:
-			chunks += r.AllocObjects
+		case s.Has("ecs.(*recorder).grow"):
+			chunks += objects
 		default:
-			other += r.AllocObjects
+			other += objects
 		}
-	}
+	})
 	return chunks, other
 }
 
