@@ -68,6 +68,18 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	assignDeadline := fs.Duration("assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", 30*time.Second), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
 	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
 	maxBody := fs.Int("max-body", envInt("PANTHEON_MAX_BODY", 64<<10), "request body limit in bytes (env PANTHEON_MAX_BODY)")
+	perIP := limitFlag{store.Limit{Rate: 20, Burst: 40}}
+	loginPerIP := limitFlag{store.Limit{Rate: 2, Burst: 10}}
+	fs.Var(&perIP, "limit-per-ip", "requests per second from one client IP, as RATE/BURST (env PANTHEON_LIMIT_PER_IP)")
+	fs.Var(&loginPerIP, "limit-login-per-ip", "logins and refreshes per second from one client IP, as RATE/BURST; raise it to load-test logins from one machine (env PANTHEON_LIMIT_LOGIN_PER_IP)")
+	for name, f := range map[string]*limitFlag{"PANTHEON_LIMIT_PER_IP": &perIP, "PANTHEON_LIMIT_LOGIN_PER_IP": &loginPerIP} {
+		if v := os.Getenv(name); v != "" {
+			if err := f.Set(v); err != nil {
+				fmt.Fprintf(stderr, "pantheon lobby: %s: %v\n", name, err)
+				return 2
+			}
+		}
+	}
 	logLevel := fs.String("log-level", envOr("PANTHEON_LOG_LEVEL", "info"), "debug, info, warn or error (env PANTHEON_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -97,6 +109,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		QueueCap:       *queueCap,
 		MaxBodyBytes:   int64(*maxBody),
 		ContentVersion: *contentVersion,
+		Limits:         lobby.Limits{PerIP: perIP.Limit, LoginPerIP: loginPerIP.Limit},
 	}
 	for _, c := range strings.Split(*proxies, ",") {
 		if c = strings.TrimSpace(c); c == "" {
@@ -197,6 +210,26 @@ func contentValidator(c *ecs.Content) lobby.RosterValidator {
 	return lobby.RosterValidatorFunc(func(o persistence.Oracle) error {
 		return c.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
 	})
+}
+
+// limitFlag is a rate limit given as RATE/BURST (e.g. 20/40) on the
+// command line.
+type limitFlag struct{ store.Limit }
+
+func (f *limitFlag) String() string { return fmt.Sprintf("%g/%d", f.Rate, f.Burst) }
+
+func (f *limitFlag) Set(s string) error {
+	r, b, ok := strings.Cut(s, "/")
+	rate, err := strconv.ParseFloat(r, 64)
+	if !ok || err != nil || rate <= 0 {
+		return fmt.Errorf("%q: want RATE/BURST with RATE > 0, e.g. 20/40", s)
+	}
+	burst, err := strconv.Atoi(b)
+	if err != nil || burst < 1 {
+		return fmt.Errorf("%q: want RATE/BURST with BURST >= 1, e.g. 20/40", s)
+	}
+	f.Limit = store.Limit{Rate: rate, Burst: burst}
+	return nil
 }
 
 // redactURL hides a password in a database URL for logging.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/bench"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -155,4 +156,36 @@ func scrape(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
 	}
 	return string(b)
+}
+
+// TestLoginBench runs the bench's login scenario against the lobby as
+// `pantheon dev` wires it: every login succeeds and is timed.
+func TestLoginBench(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := startDev(ctx, devConfig{
+		LobbyAddr: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+		DB: "sqlite:" + filepath.Join(t.TempDir(), "pantheon.db"), OutboxDir: t.TempDir(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.stop()
+	rep, err := bench.Run(ctx, bench.Config{Scenario: bench.ScenarioLogin, Lobby: d.lobbyURL, Clients: 200, LoginRate: 400, Concurrency: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rep.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", out.String())
+	l := rep.Login
+	if l == nil || l.OK != 200 || rep.Failed != 0 || l.Latency.Count != 200 || l.Latency.P95 <= 0 || l.Latency.P95 > l.Latency.Max {
+		t.Fatalf("login report %+v (failed %d, errors %v)", l, rep.Failed, rep.Errors)
+	}
+	if !strings.Contains(out.String(), "200 ok") {
+		t.Fatalf("text report:\n%s", out.String())
+	}
 }

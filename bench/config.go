@@ -16,6 +16,9 @@ const (
 	// ScenarioMatch runs bots through the whole path of a match: lobby
 	// login, roster, queue, match_found, room, play to the end.
 	ScenarioMatch = "match"
+	// ScenarioLogin runs guest logins against the lobby at a set rate and
+	// reports their latency.
+	ScenarioLogin = "login"
 )
 
 // Config configures a bench run. Zero fields take the defaults documented
@@ -36,12 +39,12 @@ type Config struct {
 	Lobby string
 	// Mode is the queue the match bots join (match). Default "battle_1v1".
 	Mode string
-	// LoginRate paces the match bots' logins, per second; 0 starts them
-	// all at once.
+	// LoginRate paces logins (match, login), per second; 0 starts them as
+	// fast as Concurrency allows.
 	LoginRate float64
-	// Clients is how many clients (idle) or bots (match) to run, 1..5000.
-	// Default 1000 for idle, 2 for match (choose a multiple of the mode's
-	// match size).
+	// Clients is how many clients (idle), bots (match) or logins (login)
+	// to run, 1..5000 (login: 1..100000). Default 1000 for idle and login, 2
+	// for match (choose a multiple of the mode's match size).
 	Clients int
 	// KCPFraction is the share of clients on KCP, the rest on WebSocket,
 	// 0..1. Default 0.5.
@@ -108,7 +111,7 @@ func (c Config) Validate() error {
 		if c.FleetSecret == "" {
 			errs = append(errs, errors.New("fleet secret is required"))
 		}
-	case ScenarioMatch:
+	case ScenarioMatch, ScenarioLogin:
 		if err := requireLoopbackURL(c.Lobby); err != nil {
 			errs = append(errs, err)
 		}
@@ -116,10 +119,14 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("login rate %v is negative", c.LoginRate))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("unknown scenario %q (have: %s, %s)", c.Scenario, ScenarioIdle, ScenarioMatch))
+		errs = append(errs, fmt.Errorf("unknown scenario %q (have: %s, %s, %s)", c.Scenario, ScenarioIdle, ScenarioMatch, ScenarioLogin))
 	}
-	if c.Clients < 1 || c.Clients > 5000 {
-		errs = append(errs, fmt.Errorf("clients %d outside 1..5000", c.Clients))
+	maxClients := 5000
+	if c.Scenario == ScenarioLogin {
+		maxClients = 100_000 // logins hold nothing open
+	}
+	if c.Clients < 1 || c.Clients > maxClients {
+		errs = append(errs, fmt.Errorf("clients %d outside 1..%d", c.Clients, maxClients))
 	}
 	if c.KCPFraction < 0 || c.KCPFraction > 1 {
 		errs = append(errs, fmt.Errorf("kcp fraction %v outside 0..1", c.KCPFraction))

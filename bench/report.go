@@ -17,6 +17,7 @@ type Report struct {
 	Errors   []string      `json:"errors,omitempty"` // the first few failures
 	Idle     *IdleReport   `json:"idle,omitempty"`
 	Match    *MatchReport  `json:"match,omitempty"`
+	Login    *LoginReport  `json:"login,omitempty"`
 }
 
 // IdleReport is what the "idle" scenario measured. Byte counts are the
@@ -60,6 +61,13 @@ input ack (worst)   %v
 snapshots           %d applied, %d resumes
 `, m.Mode, m.Bots, m.LoggedIn, m.Queued, m.Matched, m.Finished, r.Failed, m.Matches, m.KCP, m.WS,
 			m.Login, m.QueueWait, m.Connect, m.Play, m.InputAck, m.Snapshots, m.Resumes)
+	}
+	if l := r.Login; l != nil {
+		ew.printf("logins              %d asked at %.0f/s, %d ok, %d failed, %.0f/s sustained\nlatency             %v\n",
+			l.Logins, l.Rate, l.OK, r.Failed, l.Achieved, l.Latency)
+		for code, n := range l.Refused {
+			ew.printf("refused             %d %s\n", n, code)
+		}
 	}
 	for _, e := range r.Errors {
 		ew.printf("error               %s\n", e)

@@ -8,7 +8,7 @@ import (
 // maxReportedErrors bounds Report.Errors.
 const maxReportedErrors = 5
 
-// Run runs cfg's scenario against a running `pantheon room` and reports.
+// Run runs cfg's scenario against a running system and reports.
 // It stops by itself: everything it does is bounded by cfg.Clients and
 // cfg.Timeout, and it only talks to loopback addresses.
 func Run(ctx context.Context, cfg Config) (Report, error) {
@@ -20,8 +20,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	defer cancel()
 	start := time.Now()
 	run := runIdle
-	if cfg.Scenario == ScenarioMatch {
+	switch cfg.Scenario {
+	case ScenarioMatch:
 		run = runMatch
+	case ScenarioLogin:
+		run = runLogin
 	}
 	rep, err := run(ctx, cfg)
 	rep.Duration = time.Since(start)
