@@ -28,7 +28,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.RoomSize, "room-size", 40, "idle: seats per raid room; one stays empty so the room keeps waiting")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "connects (idle) or logins (login) in flight")
 	fs.DurationVar(&cfg.Settle, "settle", 0, "idle time before the second RSS reading (default 3s)")
-	fs.DurationVar(&cfg.Timeout, "timeout", 0, "bound on the whole run (default 2m)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 0, "bound on the whole run (default 2m; 12m for match)")
 	fs.StringVar(&format, "format", "text", "report format: text or json")
 	if err := envPrefixDefaults(fs, "PANTHEON_BENCH_"); err != nil {
 		fmt.Fprintln(stderr, "pantheon bench:", err)

@@ -58,7 +58,8 @@ type Config struct {
 	// Settle is how long the clients stay connected and idle before the
 	// server's RSS is read again. Default 3 s.
 	Settle time.Duration
-	// Timeout bounds the whole run. Default 2 min.
+	// Timeout bounds the whole run. Default 2 min, 12 min for match (the
+	// longest mode, a raid, may run 10 minutes).
 	Timeout time.Duration
 }
 
@@ -95,6 +96,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 2 * time.Minute
+		if c.Scenario == ScenarioMatch {
+			c.Timeout = 12 * time.Minute
+		}
 	}
 	return c
 }
