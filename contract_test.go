@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
+	"github.com/pantheon-oracles/pantheon/server"
 )
 
 // TestLobbyModesFitContent checks the contract between the matchmaker's
@@ -40,5 +44,28 @@ func TestLobbyModesFitContent(t *testing.T) {
 		if !queues[m.ID] {
 			t.Errorf("content mode %s has no lobby queue", m.ID)
 		}
+	}
+}
+
+// TestHeartbeatContract: the room server's heartbeat and the lobby's view of
+// it are two implementations of one JSON body (server/CONTROL_API.md). The
+// conversion below stops compiling when their fields part; the round trip
+// catches a differing JSON name.
+func TestHeartbeatContract(t *testing.T) {
+	hb := server.Heartbeat{ServerID: "room-7", ControlURL: "http://10.0.0.5:7002", KCPAddr: "203.0.113.7:7000",
+		WSURL: "ws://203.0.113.7:7001/v1/play", Region: "eu", ContentVersion: "c1-x", MaxRooms: 256,
+		Rooms: 12, Players: 80, TickP99Ms: 0.8, Draining: true}
+	b, err := json.Marshal(hb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var got fleet.Server
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("the lobby cannot read the room server's heartbeat %s: %v", b, err)
+	}
+	if want := fleet.Server(hb); got != want {
+		t.Fatalf("heartbeat read as %+v, want %+v", got, want)
 	}
 }
