@@ -10,6 +10,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
+	"github.com/pantheon-oracles/pantheon/server"
 )
 
 // player plays one seat over the network the way a game client does: it
@@ -73,7 +74,7 @@ func (p *player) play(ctx context.Context) (client.Stats, error) {
 				views = append(views, v)
 			}
 			if in, ok := p.bot.Act(int(s.Tick)+1, p.self, views); ok {
-				if _, err := p.c.SendInput(wireInput(in)); err != nil && !errors.Is(err, client.ErrEnded) {
+				if _, err := p.c.SendInput(server.WireInput(in)); err != nil && !errors.Is(err, client.ErrEnded) {
 					return p.c.Stats(), err
 				}
 			}
@@ -83,11 +84,3 @@ func (p *player) play(ctx context.Context) (client.Stats, error) {
 
 // close drops the connection without playing.
 func (p *player) close() { p.c.Close() }
-
-// wireInput is what a client sends for a sim input: the inverse of the room
-// server's mapping from netcode.Input to ecs.Input (slot 0 = no cast on the
-// sim side, -1 on the wire).
-func wireInput(in ecs.Input) netcode.Input {
-	return netcode.Input{MoveX: in.MoveX, MoveY: in.MoveY, Facing: in.Facing, CastSlot: int32(in.Cast) - 1,
-		CastTarget: in.Target, CastX: in.PointX, CastY: in.PointY, Channel: int32(in.Channel), Gesture: int32(in.Gesture)}
-}

@@ -66,7 +66,7 @@ func startRemoteBot(t *testing.T, h *harness, content *ecs.Content, mode string,
 					views = append(views, v)
 				}
 				if in, ok := b.Act(int(s.Tick)+1, self, views); ok {
-					if _, err := rb.c.SendInput(wireInput(in)); err != nil {
+					if _, err := rb.c.SendInput(WireInput(in)); err != nil {
 						return
 					}
 				}
@@ -79,13 +79,6 @@ func startRemoteBot(t *testing.T, h *harness, content *ecs.Content, mode string,
 		<-rb.done
 	})
 	return rb
-}
-
-// wireInput is simInput's inverse: what a client sends for a sim input.
-func wireInput(in ecs.Input) netcode.Input {
-	slot := int32(in.Cast) - 1 // CastNone (0) becomes -1
-	return netcode.Input{MoveX: in.MoveX, MoveY: in.MoveY, Facing: in.Facing, CastSlot: slot,
-		CastTarget: in.Target, CastX: in.PointX, CastY: in.PointY, Channel: int32(in.Channel), Gesture: int32(in.Gesture)}
 }
 
 // TestEndToEndModes plays a battle, a raid and a ritual to their end with

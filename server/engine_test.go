@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"fmt"
+	"testing"
 
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
@@ -94,4 +96,18 @@ func (e *scriptEngine) Finish() (persistence.MatchRecord, error) {
 		rec.Participants = append(rec.Participants, persistence.Participant{PlayerID: s.PlayerID, Seat: s.Seat, Team: s.Team, Result: res})
 	}
 	return rec, nil
+}
+
+// TestWireInputInvertsSimInput: what a client sends for a sim input reaches
+// the sim as that input, for every cast slot including none and shapeshift.
+func TestWireInputInvertsSimInput(t *testing.T) {
+	for cast := uint8(ecs.CastNone); cast <= ecs.CastShapeshift; cast++ {
+		want := ecs.Input{Seat: 3, Seq: 9, MoveX: -700, MoveY: 1000, Facing: 200, Cast: cast,
+			Target: 42, PointX: -12345, PointY: 678, Channel: 1, Gesture: 7}
+		w := WireInput(want)
+		w.Seq = want.Seq
+		if got := simInput(&seatInput{Seat: want.Seat, Input: w}); got != want {
+			t.Fatalf("cast %d: wire %+v came back as %+v, want %+v", cast, w, got, want)
+		}
+	}
 }

@@ -132,6 +132,15 @@ func simInput(in *seatInput) ecs.Input {
 	}
 }
 
+// WireInput is simInput's inverse: the netcode input a client sends for a
+// sim input (sim cast 0, none, is slot -1 on the wire). Seat and sequence
+// are left to the connection: the client numbers its own inputs. Bots and
+// test clients that choose their moves with the simulation's types use it.
+func WireInput(in ecs.Input) netcode.Input {
+	return netcode.Input{MoveX: in.MoveX, MoveY: in.MoveY, Facing: in.Facing, CastSlot: int32(in.Cast) - 1,
+		CastTarget: in.Target, CastX: in.PointX, CastY: in.PointY, Channel: int32(in.Channel), Gesture: int32(in.Gesture)}
+}
+
 // clampByte maps v to 0..255, out-of-range values to 255 (which the sim
 // rejects as unknown).
 func clampByte(v int32) uint8 {

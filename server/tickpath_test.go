@@ -190,7 +190,7 @@ func (g *tickRig) tick() {
 			if !ok {
 				continue
 			}
-			in = wireInput(act)
+			in = WireInput(act)
 			in.Seq = g.seq
 		}
 		c.push(in)
