@@ -27,6 +27,7 @@ const (
 	CodeSlowConsumer    Code = 14 // the client did not keep up with its snapshots
 	CodeServerDraining  Code = 15 // the server is shutting down; reconnect elsewhere
 	CodeInternal        Code = 16 // server fault
+	CodeResultPending   Code = 17 // the match ended but its result is not yet durable; the lobby reports it when it is
 )
 
 var codeNames = [...]string{
@@ -47,6 +48,7 @@ var codeNames = [...]string{
 	CodeSlowConsumer:    "slow_consumer",
 	CodeServerDraining:  "server_draining",
 	CodeInternal:        "internal",
+	CodeResultPending:   "result_pending",
 }
 
 // String returns the code's stable name, e.g. "room_full".

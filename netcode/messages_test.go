@@ -209,14 +209,14 @@ func decodeAny(fr []byte) error {
 
 func TestCodeNames(t *testing.T) {
 	seen := map[string]bool{}
-	for c := CodeNone; c <= CodeInternal; c++ {
+	for c := CodeNone; c <= CodeResultPending; c++ {
 		n := c.String()
 		if n == "" || strings.HasPrefix(n, "code(") || seen[n] {
 			t.Fatalf("code %d has name %q", c, n)
 		}
 		seen[n] = true
 	}
-	if CodeInternal+1 != Code(len(codeNames)) {
+	if CodeResultPending+1 != Code(len(codeNames)) {
 		t.Fatal("codeNames out of step with the constants")
 	}
 }

@@ -113,6 +113,14 @@ type Config struct {
 	// ResultQueue bounds finished matches waiting for the ResultSink. A room
 	// whose result does not fit keeps it and retries next tick. Default 1024.
 	ResultQueue int
+	// ResultWait is how long a finished room holds its clients' match end
+	// (the final tick's events and the bye) waiting for the sink to make
+	// the result durable. Past it the clients get result_pending instead
+	// of an end they could take for settled. Default 10 s.
+	ResultWait time.Duration
+	// ResultWorkers is how many goroutines submit results to the sink
+	// concurrently (an outbox shares one fsync between them). Default 4.
+	ResultWorkers int
 	// SubmitRetry is the first back-off after a failed Submit; it doubles up
 	// to 30 s. Default 250 ms.
 	SubmitRetry time.Duration
@@ -178,6 +186,8 @@ func (c Config) WithDefaults() Config {
 	defInt(&c.SlowConsumerTicks, 60)
 	defInt(&c.JoinQueue, 32)
 	defInt(&c.ResultQueue, 1024)
+	defDur(&c.ResultWait, 10*time.Second)
+	defInt(&c.ResultWorkers, 4)
 	defInt(&c.LogQueue, 4096)
 	defDur(&c.SubmitRetry, 250*time.Millisecond)
 	defDur(&c.DrainTimeout, 5*time.Minute)
@@ -227,7 +237,8 @@ func (c Config) Validate() error {
 		{"inbox size", int64(c.InboxSize)}, {"input burst", int64(c.InputBurst)},
 		{"flood limit", int64(c.FloodLimit)}, {"slow consumer ticks", int64(c.SlowConsumerTicks)},
 		{"join queue", int64(c.JoinQueue)}, {"result queue", int64(c.ResultQueue)},
-		{"log queue", int64(c.LogQueue)},
+		{"log queue", int64(c.LogQueue)}, {"result wait", int64(c.ResultWait)},
+		{"result workers", int64(c.ResultWorkers)},
 		{"submit retry", int64(c.SubmitRetry)}, {"drain timeout", int64(c.DrainTimeout)},
 		{"flush timeout", int64(c.FlushTimeout)},
 	}

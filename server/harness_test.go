@@ -27,15 +27,22 @@ type harness struct {
 func startHarness(t testing.TB, cfg Config, factory engineFactory) *harness {
 	t.Helper()
 	sink := NewMemorySink()
+	return startHarnessSink(t, cfg, factory, sink, sink)
+}
+
+// startHarnessSink starts a harness whose server submits to sink; mem is
+// where sink ends up storing records (h.sink), for the test to read.
+func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, sink ResultSink, mem *MemorySink) *harness {
+	t.Helper()
 	s, err := newServer(cfg, factory, "v-test", testModes, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem, err := transport.NewMemNetwork(transport.LinkConfig{})
+	memNet, err := transport.NewMemNetwork(transport.LinkConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ml, err := mem.Listen("room", transport.ServerConfig())
+	ml, err := memNet.Listen("room", transport.ServerConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +50,7 @@ func startHarness(t testing.TB, cfg Config, factory engineFactory) *harness {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: s, sink: sink, mem: mem}
+	h := &harness{t: t, srv: s, sink: mem, mem: memNet}
 	t.Cleanup(func() { h.shutdown() })
 	return h
 }

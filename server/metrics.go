@@ -33,7 +33,11 @@ type metrics struct {
 	submitErrors prometheus.Counter
 	panics       prometheus.Counter
 	resultQueue  prometheus.Gauge
-	logDrops     prometheus.Counter
+	// resultPending counts match ends told as result_pending; endHold is how
+	// long clients waited for their match end (end to durable result).
+	resultPending prometheus.Counter
+	endHold       prometheus.Histogram
+	logDrops      prometheus.Counter
 
 	// Children resolved once for the room goroutines, which must not wait
 	// on a metric vector's lock.
@@ -102,12 +106,19 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 	m.resultQueue = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: ns, Name: "result_queue_length", Help: "Finished matches waiting for the result sink.",
 	})
+	m.resultPending = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Name: "result_pending_total", Help: "Match ends told to clients as result_pending: the result was not durable within the result wait.",
+	})
+	m.endHold = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: ns, Name: "end_hold_seconds", Help: "Time from a match's end to its clients hearing it (the result made durable).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
 	m.logDrops = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: ns, Name: "log_records_dropped_total", Help: "Log records dropped because the log queue was full (a slow or blocked log writer).",
 	})
 	m.reg.MustRegister(m.tickDuration, m.tickLateness, m.overruns, m.lateTicks, m.skippedTicks,
 		m.rooms, m.connections, m.bytesIn, m.bytesOut, m.inboxDrops, m.closes, m.admissions,
-		m.results, m.submitErrors, m.panics, m.resultQueue, m.logDrops)
+		m.results, m.submitErrors, m.panics, m.resultQueue, m.resultPending, m.endHold, m.logDrops)
 	for _, mode := range modes {
 		m.tickDuration.WithLabelValues(mode)
 		m.tickLateness.WithLabelValues(mode)

@@ -16,7 +16,14 @@ import (
 const (
 	StateWaiting = "waiting" // created; waiting for its players (up to Config.WaitDeadline)
 	StateRunning = "running" // the simulation is ticking
-	StateEnded   = "ended"   // finished; its result is on its way to the sink
+	StateEnded   = "ended"   // finished; its clients hear the end once the sink has the result
+)
+
+// Result states of an ended room (room.durable), set by the result queue.
+const (
+	resultQueued  int32 = iota // handed to the sink, not yet confirmed
+	resultDurable              // the sink's Submit returned nil: the result is on disk
+	resultLost                 // the server gave up on it (flush deadline): it is not durable
 )
 
 // snapshotRing is how many past snapshots a room keeps as delta baselines
@@ -40,6 +47,7 @@ type room struct {
 	players  atomic.Int32 // connected players
 	released atomic.Int32 // seats released after their grace ran out
 	tick     atomic.Uint32
+	durable  atomic.Int32 // resultQueued, resultDurable or resultLost, once queued
 	joins    chan joinReq
 	abort    atomic.Pointer[abortReq] // set once by requestAbort
 	seated   []atomic.Pointer[conn]   // by seat index: the seat's live connection, for observers
@@ -57,6 +65,11 @@ type room struct {
 	evFrame  []byte                   // the tick's events frame, reused every tick
 	record   *persistence.MatchRecord // set when ended, until the result queue takes it
 	ended    bool
+	queued   bool       // the record is in the result queue (durable says how it went)
+	held     [][]byte   // the final tick's events frames, sent once the result is durable
+	final    []byte     // the bye or error frame sent after held
+	holdEnd  time.Time  // past it, clients get result_pending instead of the end
+	endedAt  time.Time  // when the match ended (the hold's start)
 	counted  ClockStats // clock counters already added to the metrics
 }
 
@@ -151,13 +164,13 @@ func (r *room) offerJoin(j joinReq) bool {
 func (r *room) service(now time.Time) (finished bool) {
 	if r.ended {
 		r.refuseJoins(netcode.CodeRoomEnded, "the match is over")
-		return r.offerResult()
+		return r.settle(now)
 	}
 	r.admit(now)
 	r.checkDrops(now)
 	if a := r.abort.Load(); a != nil {
 		r.finish(now, a.code, a.reason)
-		return r.offerResult()
+		return r.settle(now)
 	}
 	switch r.state.Load().(string) {
 	case StateWaiting:
@@ -166,7 +179,7 @@ func (r *room) service(now time.Time) (finished bool) {
 			r.start(now)
 		} else if !now.Before(r.deadline) {
 			r.finish(now, netcode.CodeRoomEnded, "no player joined before the deadline")
-			return r.offerResult()
+			return r.settle(now)
 		}
 	}
 	if r.state.Load().(string) == StateRunning {
@@ -180,7 +193,7 @@ func (r *room) service(now time.Time) (finished bool) {
 		r.countClock()
 	}
 	if r.ended {
-		return r.offerResult()
+		return r.settle(now)
 	}
 	return false
 }
@@ -200,8 +213,10 @@ func (r *room) countClock() {
 // nextWake is when the room next needs service.
 func (r *room) nextWake(now time.Time) time.Time {
 	switch {
-	case r.ended:
+	case r.ended && !r.queued:
 		return now.Add(10 * time.Millisecond) // retry the result queue
+	case r.ended:
+		return r.holdEnd // the result queue pokes the shard when the sink answers
 	case r.state.Load().(string) == StateWaiting:
 		return r.deadline
 	}
@@ -243,10 +258,16 @@ func (r *room) step(now time.Time) {
 	r.ring.Put(&r.snap)
 	// Events go first, in frames of at most MaxEventsPerFrame, each encoded
 	// once into the room's buffer and copied into each connection's own.
+	// The final tick's events say who won: they are held with the bye until
+	// the result is durable (settle).
 	for len(events) > 0 {
 		batch := events[:min(len(events), netcode.MaxEventsPerFrame)]
 		events = events[len(batch):]
 		r.evFrame = netcode.AppendEvents(r.evFrame[:0], &netcode.EventsFrame{Tick: tick, Events: batch})
+		if done {
+			r.held = append(r.held, append([]byte(nil), r.evFrame...))
+			continue
+		}
 		r.offerEvents(r.evFrame)
 	}
 	for i := range r.seats {
@@ -306,8 +327,10 @@ func (r *room) finish(now time.Time, code netcode.Code, why string) {
 	r.end(now, rec, code, why)
 }
 
-// end records rec as the room's result and closes every connection with
-// code (a bye for CodeNone, an error frame otherwise).
+// end records rec as the room's result. The clients are not told yet:
+// they get the end (held events, then a bye for CodeNone or an error frame)
+// from settle once the sink has made the result durable. Snapshots stop
+// here; the connections stay open, at most Config.ResultWait.
 func (r *room) end(now time.Time, rec persistence.MatchRecord, code netcode.Code, why string) {
 	prev := r.state.Load().(string)
 	r.ended = true
@@ -334,36 +357,81 @@ func (r *room) end(now time.Time, rec persistence.MatchRecord, code netcode.Code
 		}
 	}
 	r.record = &rec
-	var final []byte
 	if code == netcode.CodeNone {
-		final = netcode.AppendBye(nil, netcode.KindServerBye, netcode.CodeNone)
+		r.final = netcode.AppendBye(nil, netcode.KindServerBye, netcode.CodeNone)
 	} else {
-		final = netcode.AppendError(nil, &netcode.ErrorFrame{Code: code, Message: why})
+		r.final = netcode.AppendError(nil, &netcode.ErrorFrame{Code: code, Message: why})
 	}
-	for i := range r.seats {
-		if c := r.seats[i].conn; c != nil {
-			c.closeWith(final)
-			r.seats[i].conn = nil
-			r.seated[i].Store(nil)
-		}
-	}
-	r.players.Store(0)
+	r.holdEnd = now.Add(r.srv.cfg.ResultWait)
+	r.endedAt = now
 	r.srv.log.Info("room ended", "room", r.id, "match", r.spec.MatchID, "outcome", rec.Outcome,
 		"ticks", rec.Ticks, "why", why)
 }
 
-// offerResult hands the record to the result queue; false means the queue
-// was full and the room keeps it for the next service.
+// settle moves an ended room on: its result into the queue, then, once
+// the sink has it durably, the end to its clients; if the sink has not
+// confirmed by holdEnd (or the server gave the result up), the clients get
+// result_pending instead. It reports whether the room is done.
+func (r *room) settle(now time.Time) bool {
+	if !r.offerResult() {
+		return false
+	}
+	switch r.durable.Load() {
+	case resultDurable:
+		r.srv.metrics.endHold.Observe(now.Sub(r.endedAt).Seconds())
+		r.release(r.held, r.final)
+	case resultLost:
+		r.pending("the server stopped before the result was saved")
+	default:
+		if now.Before(r.holdEnd) {
+			return false
+		}
+		r.pending(fmt.Sprintf("the result was not saved within %s", r.srv.cfg.ResultWait))
+	}
+	r.srv.reg.remove(r)
+	r.srv.roomState(StateEnded, "")
+	return true
+}
+
+// pending tells the clients the match is over but its result is not yet
+// durable (it may still land: the queue keeps retrying).
+func (r *room) pending(why string) {
+	r.srv.metrics.resultPending.Inc()
+	r.srv.log.Warn("match end told as result_pending", "room", r.id, "match", r.spec.MatchID, "why", why)
+	r.release(nil, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeResultPending, Message: why}))
+}
+
+// release sends frames, then final, to every connection and closes it.
+func (r *room) release(frames [][]byte, final []byte) {
+	for i := range r.seats {
+		c := r.seats[i].conn
+		if c == nil {
+			continue
+		}
+		for _, f := range frames {
+			if !c.offerControl(f) {
+				break // the close below still tells the end; the client resyncs from the lobby
+			}
+		}
+		c.closeWith(final)
+		r.seats[i].conn = nil
+		r.seated[i].Store(nil)
+	}
+	r.players.Store(0)
+	r.held, r.final = nil, nil
+}
+
+// offerResult hands the record to the result queue once; false means the
+// queue was full and the room keeps it for the next service.
 func (r *room) offerResult() bool {
-	if r.record == nil {
+	if r.queued {
 		return true
 	}
-	if !r.srv.results.offer(*r.record) {
+	if !r.srv.results.offer(queuedResult{rec: *r.record, room: r}) {
 		return false
 	}
 	r.record = nil
-	r.srv.reg.remove(r)
-	r.srv.roomState(StateEnded, "")
+	r.queued = true
 	return true
 }
 

@@ -148,7 +148,9 @@ func (s *Server) Start() error {
 		}
 		s.group.Go(func() { sh.run(s.stopShards) })
 	}
-	s.group.Go(func() { s.results.run(s.flushCtx, s.stopResults) })
+	for range s.cfg.ResultWorkers {
+		s.group.Go(func() { s.results.run(s.flushCtx, s.stopResults) })
+	}
 	s.group.Go(func() {
 		if err := s.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("admin server failed", "err", err)

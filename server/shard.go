@@ -119,12 +119,12 @@ func (sh *shard) serviceSafely(r *room, now time.Time) (finished bool) {
 		sh.srv.log.Error("room panicked; ending it aborted", "room", r.id, "match", r.spec.MatchID,
 			"tick", r.tick.Load(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		if r.ended {
-			// Already ended: only handing the result on can have failed.
-			finished = r.offerResult()
+			// Already ended: only settling can have failed.
+			finished = r.settle(now)
 			return
 		}
 		r.end(now, abortedRecord(r.spec), netcode.CodeInternal, "room failed")
-		finished = r.offerResult()
+		finished = r.settle(now)
 	}()
 	return r.service(now)
 }

@@ -76,12 +76,21 @@ func (s *MemorySink) Wait(ctx context.Context, matchID string) (persistence.Matc
 	}
 }
 
-// resultQueue carries finished matches from room goroutines to the sink.
-// Overflow policy: offer never blocks; when the queue is full it returns
-// false and the room keeps its record and offers it again next tick, so no
-// result is dropped and no tick waits.
+// queuedResult is a finished match on its way to the sink, with the room
+// that waits to hear it is durable (nil for none).
+type queuedResult struct {
+	rec  persistence.MatchRecord
+	room *room
+}
+
+// resultQueue carries finished matches from room goroutines to the sink,
+// submitted by Config.ResultWorkers goroutines. Overflow policy: offer
+// never blocks; when the queue is full it returns false and the room keeps
+// its record and offers it again next tick, so no result is dropped and no
+// tick waits. Every record's room is told how its Submit went (durable, or
+// lost at the flush deadline) and its shard woken.
 type resultQueue struct {
-	ch      chan persistence.MatchRecord
+	ch      chan queuedResult
 	sink    ResultSink
 	retry   time.Duration
 	log     *slog.Logger
@@ -89,13 +98,13 @@ type resultQueue struct {
 }
 
 func newResultQueue(size int, sink ResultSink, retry time.Duration, log *slog.Logger, m *metrics) *resultQueue {
-	return &resultQueue{ch: make(chan persistence.MatchRecord, size), sink: sink, retry: retry, log: log, metrics: m}
+	return &resultQueue{ch: make(chan queuedResult, size), sink: sink, retry: retry, log: log, metrics: m}
 }
 
-// offer queues rec without blocking and reports whether it fit.
-func (q *resultQueue) offer(rec persistence.MatchRecord) bool {
+// offer queues q without blocking and reports whether it fit.
+func (q *resultQueue) offer(r queuedResult) bool {
 	select {
-	case q.ch <- rec:
+	case q.ch <- r:
 		q.metrics.resultQueue.Inc()
 		return true
 	default:
@@ -105,23 +114,24 @@ func (q *resultQueue) offer(rec persistence.MatchRecord) bool {
 
 // run submits queued records until stop is closed and the queue is empty,
 // or until ctx ends (the flush deadline): records still queued then are
-// logged with their match ids as lost to this process.
+// logged with their match ids as lost to this process. Several run
+// goroutines may share one queue.
 func (q *resultQueue) run(ctx context.Context, stop <-chan struct{}) {
 	for {
 		select {
-		case rec := <-q.ch:
-			q.submit(ctx, rec)
+		case r := <-q.ch:
+			q.submit(ctx, r)
 			continue
 		default:
 		}
 		select {
-		case rec := <-q.ch:
-			q.submit(ctx, rec)
+		case r := <-q.ch:
+			q.submit(ctx, r)
 		case <-stop:
 			for {
 				select {
-				case rec := <-q.ch:
-					q.submit(ctx, rec)
+				case r := <-q.ch:
+					q.submit(ctx, r)
 				default:
 					return
 				}
@@ -133,14 +143,16 @@ func (q *resultQueue) run(ctx context.Context, stop <-chan struct{}) {
 	}
 }
 
-// submit hands rec to the sink, retrying with doubling back-off (capped at
-// 30 s) until it succeeds or ctx ends.
-func (q *resultQueue) submit(ctx context.Context, rec persistence.MatchRecord) {
+// submit hands r's record to the sink, retrying with doubling back-off
+// (capped at 30 s) until it succeeds or ctx ends, and tells r's room.
+func (q *resultQueue) submit(ctx context.Context, r queuedResult) {
 	q.metrics.resultQueue.Dec()
+	rec := r.rec
 	wait := q.retry
 	for {
 		err := q.sink.Submit(ctx, rec)
 		if err == nil {
+			r.tell(resultDurable)
 			q.metrics.results.WithLabelValues(rec.Outcome).Inc()
 			q.log.Info("match result submitted", "match", rec.MatchID, "room", rec.RoomID, "outcome", rec.Outcome, "ticks", rec.Ticks)
 			return
@@ -152,7 +164,7 @@ func (q *resultQueue) submit(ctx context.Context, rec persistence.MatchRecord) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			q.log.Error("match result NOT submitted: flush deadline passed", "match", rec.MatchID, "room", rec.RoomID)
+			q.lost(r)
 			q.abandon()
 			return
 		}
@@ -160,15 +172,32 @@ func (q *resultQueue) submit(ctx context.Context, rec persistence.MatchRecord) {
 	}
 }
 
-// abandon logs every record still queued as not submitted.
+// abandon gives up every record still queued.
 func (q *resultQueue) abandon() {
 	for {
 		select {
-		case rec := <-q.ch:
+		case r := <-q.ch:
 			q.metrics.resultQueue.Dec()
-			q.log.Error("match result NOT submitted: flush deadline passed", "match", rec.MatchID, "room", rec.RoomID)
+			q.lost(r)
 		default:
 			return
 		}
+	}
+}
+
+// lost logs r as not submitted and tells its room.
+func (q *resultQueue) lost(r queuedResult) {
+	r.tell(resultLost)
+	q.log.Error("match result NOT submitted: flush deadline passed", "match", r.rec.MatchID, "room", r.rec.RoomID)
+}
+
+// tell records how r's Submit went on its room and wakes the room's shard.
+func (r queuedResult) tell(state int32) {
+	if r.room == nil {
+		return
+	}
+	r.room.durable.Store(state)
+	if sh := r.room.shard; sh != nil {
+		sh.poke()
 	}
 }
