@@ -160,7 +160,7 @@ func runCrashChild(dir string) error {
 		TicketKey: []byte(crashTicketKey), FleetSecret: crashSecret,
 		TickRates:    map[string]int{crashMode: 120},
 		DrainTimeout: time.Second, FlushTimeout: 5 * time.Second,
-		Logger:  log, Registry: reg,
+		Logger: log, Registry: reg,
 	}, content, sink)
 	if err != nil {
 		return err
