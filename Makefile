@@ -3,7 +3,14 @@ GO       ?= go
 PKGS     ?= ./...
 TESTFLAGS ?= -race -shuffle=on -timeout 30m
 
-.PHONY: run build test verify bench fmt
+# stress: ROUNDS rounds of `go test -race -shuffle=on -count=COUNT` over PKGS (RUN filters
+# tests); LOAD=1 runs the module's other packages' tests in a loop alongside.
+ROUNDS ?= 10
+COUNT  ?= 3
+RUN    ?=
+LOAD   ?= 0
+
+.PHONY: run build test verify bench fmt stress
 
 ## run: the whole system on one machine with embedded defaults
 run:
@@ -16,6 +23,10 @@ build:
 ## test: every test, with the race detector, in random order
 test:
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+## stress: the tests again and again (under load with LOAD=1); prints each failure with its seed
+stress:
+	$(GO) run ./tools/stress -rounds $(ROUNDS) -count $(COUNT) -run '$(RUN)' -load=$(if $(filter 1 true yes,$(LOAD)),true,false) $(PKGS)
 
 ## verify: formatting, vet, the purity analyzer and a tidy go.mod
 verify:

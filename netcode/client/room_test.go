@@ -46,11 +46,18 @@ type testSeat struct {
 	bases    []uint32
 }
 
+// testRingTicks is how many past ticks the test room keeps as delta
+// baselines: about 10 s at its 10 ms period, so a baseline the client
+// acked never ages out of the ring during a test, however slowly a loaded
+// machine delivers acks, and a full snapshot after the client's first ack
+// (or after a resume) always means a bug rather than a slow run.
+const testRingTicks = 1024
+
 func newTestRoom(t testing.TB, entities int, period time.Duration, lns ...transport.Listener) *testRoom {
 	r := &testRoom{
 		t: t, period: period,
 		rng:     rand.New(rand.NewPCG(1, 2)),
-		ring:    netcode.NewSnapshotRing(64),
+		ring:    netcode.NewSnapshotRing(testRingTicks),
 		history: make(map[uint32]*netcode.Snapshot),
 		seats:   make(map[string]*testSeat),
 		nextID:  1,
@@ -269,6 +276,13 @@ func (r *testRoom) kick(token string) {
 	if s := r.seats[token]; s != nil && s.conn != nil {
 		s.conn.Close()
 	}
+}
+
+// tick returns the room's current tick.
+func (r *testRoom) tick() uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.world.Tick
 }
 
 // snapshotAt returns the world the room had at tick.

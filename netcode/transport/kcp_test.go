@@ -134,7 +134,9 @@ func TestKCPSpoofedResetNeedsEncryption(t *testing.T) {
 // bounded, and a real client is admitted afterwards.
 func TestKCPHalfOpenFlood(t *testing.T) {
 	cfg := DefaultKCPConfig(ServerConfig())
-	cfg.Addr, cfg.HelloTimeout, cfg.MaxPending, cfg.Linger = "127.0.0.1:0", 300*time.Millisecond, 32, 0
+	// The flood must outpace the hello timeout for the pending cap to be
+	// reached: 300 datagrams take milliseconds, the timeout is 2 s.
+	cfg.Addr, cfg.HelloTimeout, cfg.MaxPending, cfg.Linger = "127.0.0.1:0", 2*time.Second, 32, 0
 	kl, err := ListenKCP(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +169,10 @@ func TestKCPHalfOpenFlood(t *testing.T) {
 		return st.OverPending > 0 && st.HelloTimeouts > 0 && kcp.DefaultSnmp.Copy().CurrEstab <= estab
 	})
 	st := kl.Stats()
-	if st.Admitted != 0 || st.HelloTimeouts > uint64(cfg.MaxPending)*uint64(flood/cfg.MaxPending+1) {
-		t.Fatalf("stats %+v", st)
+	// Loopback UDP may drop some of the flood before kcp-go reads it, so
+	// the sessions refused and timed out add up to at most the flood.
+	if st.Admitted != 0 || st.BadHellos != 0 || st.OverPending+st.HelloTimeouts > flood {
+		t.Fatalf("stats %+v: want none admitted or bad, at most %d sessions refused or timed out", st, flood)
 	}
 	runtime.GC()
 	var after runtime.MemStats
@@ -188,7 +192,7 @@ func TestKCPHalfOpenFlood(t *testing.T) {
 // authenticate never become sessions.
 func TestKCPEncryptedIgnoresGarbage(t *testing.T) {
 	cfg := DefaultKCPConfig(ServerConfig())
-	cfg.Addr, cfg.Key, cfg.HelloTimeout = "127.0.0.1:0", testKey, 100*time.Millisecond
+	cfg.Addr, cfg.Key = "127.0.0.1:0", testKey // the default hello timeout: a slow run must not time the real client out
 	kl, err := ListenKCP(cfg)
 	if err != nil {
 		t.Fatal(err)
