@@ -67,6 +67,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	pass := fs.Duration("pass-interval", envDuration("PANTHEON_PASS_INTERVAL", 250*time.Millisecond), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
 	assignDeadline := fs.Duration("assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", 30*time.Second), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
 	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
+	connsPerIP := fs.Int("conns-per-ip", envInt("PANTHEON_CONNS_PER_IP", 256), "TCP connections one client IP may hold open on --addr; trusted proxies exempt (env PANTHEON_CONNS_PER_IP)")
 	maxBody := fs.Int("max-body", envInt("PANTHEON_MAX_BODY", 64<<10), "request body limit in bytes (env PANTHEON_MAX_BODY)")
 	perIP := limitFlag{store.Limit{Rate: 20, Burst: 40}}
 	loginPerIP := limitFlag{store.Limit{Rate: 2, Burst: 10}}
@@ -108,6 +109,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		AssignDeadline: *assignDeadline,
 		QueueCap:       *queueCap,
 		MaxBodyBytes:   int64(*maxBody),
+		ConnsPerIP:     *connsPerIP,
 		ContentVersion: *contentVersion,
 		Limits:         lobby.Limits{PerIP: perIP.Limit, LoginPerIP: loginPerIP.Limit},
 	}

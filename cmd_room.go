@@ -47,6 +47,8 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs.StringVar(&cfg.PublicKCPAddr, "public-kcp", "", "KCP address advertised to players (default: the bound -kcp address)")
 	fs.StringVar(&cfg.PublicWSURL, "public-ws", "", "WebSocket URL advertised to players (default: ws://<bound -ws>/v1/play)")
 	fs.StringVar(&cfg.PublicControlURL, "public-control", "", "control URL advertised to the lobby (default: http://<bound -admin>)")
+	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", 64, "TCP connections one IP may hold open on the WebSocket port, and on the admin port")
+	fs.DurationVar(&cfg.HelloTimeout, "hello-timeout", 3*time.Second, "time a new session has to send its hello; also the WebSocket port's HTTP idle timeout")
 	fs.StringVar(&origins, "ws-origins", "", "comma-separated browser origins allowed on WebSocket (\"*\" for any)")
 	fs.StringVar(&ticketKey, "ticket-key", "", "join ticket signing key, at least 32 bytes (default: random per process)")
 	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "bearer secret shared with the lobby, at least 16 bytes (required)")

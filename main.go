@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/pantheon-oracles/pantheon/internal/fdlimit"
 )
 
 // command is one subcommand of the binary.
@@ -30,6 +32,11 @@ func commands() []command {
 }
 
 func main() {
+	// Servers need a descriptor per connection: use the whole hard limit
+	// (README, "Descriptor budget"). A refusal keeps the old limit.
+	if _, err := fdlimit.Raise(); err != nil {
+		fmt.Fprintln(os.Stderr, "pantheon: raising the open-file limit:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -35,8 +35,11 @@ func (l *Lobby) ServeAdmin(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           l.AdminHandler(),
 		ReadHeaderTimeout: l.cfg.ReadHeaderTimeout,
-		IdleTimeout:       l.cfg.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(l.log.Handler(), slog.LevelWarn),
+		ReadTimeout:       l.cfg.ReadTimeout,
+		// A CPU profile or trace streams for its whole duration.
+		WriteTimeout: 2 * time.Minute,
+		IdleTimeout:  l.cfg.IdleTimeout,
+		ErrorLog:     slog.NewLogLogger(l.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

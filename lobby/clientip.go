@@ -58,6 +58,8 @@ func (l *Lobby) trusted(a netip.Addr) bool {
 // Names of the limits in the rate_limited_total metric.
 const (
 	limitPerIP           = "per_ip"
+	limitConnsPerIP      = "conns_per_ip"
+	limitPushConns       = "push_connections"
 	limitLoginPerIP      = "login_per_ip"
 	limitLoginPerAccount = "login_per_account"
 	limitIPBlocked       = "ip_blocked"

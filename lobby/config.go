@@ -45,6 +45,11 @@ type PushConfig struct {
 	PongWait time.Duration
 	// WriteWait bounds each write. Default 5 s.
 	WriteWait time.Duration
+	// PerToken is the most push connections one access token's session
+	// may hold open on this replica, PerPlayer the most for one player
+	// across sessions; one more is refused with 429 rate_limited before
+	// the upgrade. Defaults 2 and 4.
+	PerToken, PerPlayer int
 }
 
 // Config is the lobby's configuration. Zero fields take the documented
@@ -72,6 +77,11 @@ type Config struct {
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout are the HTTP
 	// server's. Defaults 5 s, 10 s, 15 s, 60 s.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ConnsPerIP caps the TCP connections one client IP may hold open on
+	// the API port (push connections included); more are closed unread.
+	// Trusted proxies are exempt. Default 256 (players behind one NAT
+	// share an address); negative means no cap.
+	ConnsPerIP int
 	// UnavailableRetryAfter is the Retry-After sent with 503. Default 1 s.
 	UnavailableRetryAfter time.Duration
 	// Limits are the rate limits.
@@ -193,6 +203,15 @@ func (c Config) withDefaults() Config {
 	def(&c.Push.PingInterval, 20*time.Second)
 	def(&c.Push.PongWait, 45*time.Second)
 	def(&c.Push.WriteWait, 5*time.Second)
+	if c.Push.PerToken == 0 {
+		c.Push.PerToken = 2
+	}
+	if c.Push.PerPlayer == 0 {
+		c.Push.PerPlayer = 4
+	}
+	if c.ConnsPerIP == 0 {
+		c.ConnsPerIP = 256
+	}
 	return c
 }
 
@@ -229,6 +248,8 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: sweep interval > 0 and sweep batch >= 1")
 	case c.Push.SendQueue < 1 || c.Push.PongWait <= c.Push.PingInterval || c.Push.WriteWait <= 0:
 		return errors.New("lobby: config: push send queue >= 1, pong wait > ping interval, write wait > 0")
+	case c.Push.PerToken < 1 || c.Push.PerPlayer < c.Push.PerToken:
+		return errors.New("lobby: config: push connections per token >= 1 and per player >= per token")
 	}
 	return nil
 }

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
@@ -82,6 +84,7 @@ type Lobby struct {
 	conns sync.WaitGroup // open push connections
 
 	mu         sync.Mutex
+	push       pushCounts           // open push connections by session and player
 	lastStatus map[string]time.Time // mode -> last periodic queue_status
 	closing    chan struct{}
 }
@@ -104,6 +107,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
 		fleet: deps.Fleet, tokens: tokens, now: deps.Now, log: deps.Log,
 		lastStatus: map[string]time.Time{}, closing: make(chan struct{}),
+		push: newPushCounts(),
 	}
 	for _, p := range deps.Providers {
 		l.providers[p.Name()] = p
@@ -167,6 +171,10 @@ func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 			defer wg.Done()
 			l.matchLoop(loopCtx)
 		}()
+	}
+	if l.cfg.ConnsPerIP > 0 {
+		ln = connlimit.Wrap(ln, connlimit.Config{PerIP: l.cfg.ConnsPerIP, Exempt: l.trusted,
+			OnRefuse: func(netip.Addr) { l.met.rateLimited.WithLabelValues(limitConnsPerIP).Inc() }})
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

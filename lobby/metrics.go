@@ -78,7 +78,7 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	m.pushConns = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "push_connections", Help: "Open push channel connections on this replica."})
 	m.pushCloses = counter("push_closes_total", "Push connections ended, by reason (client, session_revoked, token_expired, slow_consumer, shutdown).", "reason")
 	m.unavailable = counter("unavailable_total", "Operations that failed because a backing service was unavailable, by backend (state: the state store, db: the durable store).", "backend")
-	m.rateLimited = counter("rate_limited_total", "Requests refused by a rate limit or backpressure, by limit (per_ip, login_per_ip, login_per_account, ip_blocked, tickets_per_player, queue_full).", "limit")
+	m.rateLimited = counter("rate_limited_total", "Requests refused by a rate limit or backpressure, by limit (per_ip, login_per_ip, login_per_account, ip_blocked, tickets_per_player, queue_full, conns_per_ip, push_connections).", "limit")
 	reg.MustRegister(m.requests, m.latency, m.logins, m.logouts, m.ticketWait, m.passDuration, m.matches,
 		m.allocFailures, m.swept, m.pushConns, m.pushCloses, m.unavailable, m.rateLimited,
 		&queueCollector{st: st, unavailable: m.unavailable,

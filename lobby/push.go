@@ -3,6 +3,7 @@ package lobby
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -71,8 +72,16 @@ func (l *Lobby) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		ssub.Close()
 		return err
 	}
+	if !l.takePush(c) {
+		psub.Close()
+		ssub.Close()
+		l.met.rateLimited.WithLabelValues(limitPushConns).Inc()
+		return fail(http.StatusTooManyRequests, CodeRateLimited,
+			fmt.Sprintf("too many push connections: at most %d per session and %d per player", l.cfg.Push.PerToken, l.cfg.Push.PerPlayer))
+	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		l.releasePush(c)
 		psub.Close()
 		ssub.Close()
 		return nil // the upgrader already answered
@@ -81,6 +90,7 @@ func (l *Lobby) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	l.met.pushConns.Inc()
 	go func() {
 		defer l.conns.Done()
+		defer l.releasePush(c)
 		defer l.met.pushConns.Dec()
 		defer psub.Close()
 		defer ssub.Close()

@@ -34,6 +34,25 @@ type Config struct {
 	PublicWSURL      string
 	PublicControlURL string
 
+	// ConnsPerIP caps the TCP connections one source IP may hold open on
+	// the WebSocket port, and separately on the admin port; more are
+	// closed unread (README, "Descriptor budget"). Default 64.
+	ConnsPerIP int
+	// HelloTimeout is how long a new KCP or WebSocket session has to send
+	// its hello or resume, and how long the WebSocket port's HTTP server
+	// waits for an upgrade request and keeps an idle keep-alive
+	// connection. Default 3 s.
+	HelloTimeout time.Duration
+	// AdminReadTimeout bounds reading one admin request, header and body.
+	// Default 10 s.
+	AdminReadTimeout time.Duration
+	// AdminWriteTimeout bounds writing one admin response; it must cover
+	// the longest CPU profile or trace asked of /debug/pprof. Default 2 min.
+	AdminWriteTimeout time.Duration
+	// AdminIdleTimeout closes an admin keep-alive connection idle this
+	// long. Default 30 s.
+	AdminIdleTimeout time.Duration
+
 	// AllowedOrigins is the WebSocket origin policy for browser clients:
 	// exact origins, or "*" for any. Requests without an Origin header
 	// (native clients, bots) are always allowed. Default none.
@@ -171,6 +190,11 @@ func (c Config) WithDefaults() Config {
 	def(&c.KCPAddr, "127.0.0.1:7000")
 	def(&c.WSAddr, "127.0.0.1:7001")
 	def(&c.AdminAddr, "127.0.0.1:7002")
+	defInt(&c.ConnsPerIP, 64)
+	defDur(&c.HelloTimeout, 3*time.Second)
+	defDur(&c.AdminReadTimeout, 10*time.Second)
+	defDur(&c.AdminWriteTimeout, 2*time.Minute)
+	defDur(&c.AdminIdleTimeout, 30*time.Second)
 	defDur(&c.Heartbeat, 2*time.Second)
 	defInt(&c.MaxRooms, 256)
 	defInt(&c.MaxCatchUp, 4)
@@ -239,6 +263,9 @@ func (c Config) Validate() error {
 		{"join queue", int64(c.JoinQueue)}, {"result queue", int64(c.ResultQueue)},
 		{"log queue", int64(c.LogQueue)}, {"result wait", int64(c.ResultWait)},
 		{"result workers", int64(c.ResultWorkers)},
+		{"conns per ip", int64(c.ConnsPerIP)}, {"hello timeout", int64(c.HelloTimeout)},
+		{"admin read timeout", int64(c.AdminReadTimeout)}, {"admin write timeout", int64(c.AdminWriteTimeout)},
+		{"admin idle timeout", int64(c.AdminIdleTimeout)},
 		{"submit retry", int64(c.SubmitRetry)}, {"drain timeout", int64(c.DrainTimeout)},
 		{"flush timeout", int64(c.FlushTimeout)},
 	}

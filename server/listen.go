@@ -22,6 +22,7 @@ func (l netListener) Accept(ctx context.Context) (transport.Conn, error) {
 // listen binds the KCP and WebSocket listeners.
 func (s *Server) listen() ([]listener, error) {
 	base := transport.ServerConfig()
+	base.HelloTimeout = s.cfg.HelloTimeout
 	kc := transport.DefaultKCPConfig(base)
 	kc.Addr = s.cfg.KCPAddr
 	kc.Key = s.cfg.KCPKey
@@ -41,6 +42,7 @@ func (s *Server) listen() ([]listener, error) {
 func (s *Server) listenWS(base transport.Config) (listener, error) {
 	wc := transport.DefaultWSConfig(base)
 	wc.AllowedOrigins = s.cfg.AllowedOrigins
+	wc.ConnsPerIP = s.cfg.ConnsPerIP
 	wl, err := transport.ListenWS(s.cfg.WSAddr, wsPath, wc)
 	if err != nil {
 		return nil, fmt.Errorf("server: ws: %w", err)

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -38,13 +38,14 @@ type Server struct {
 	drops          inputDrops // pre-resolved input drop counters
 	group          routines   // every goroutine the server starts
 
-	mu        sync.Mutex
-	started   bool
-	extra     []listener // added before Start (in-memory transports in tests and benchmarks)
-	manual    bool       // benchmarks: Start runs no shard goroutines; the caller calls pass
-	listeners []listener
-	admin     *http.Server
-	adminAddr string
+	mu         sync.Mutex
+	started    bool
+	extra      []listener // added before Start (in-memory transports in tests and benchmarks)
+	manual     bool       // benchmarks: Start runs no shard goroutines; the caller calls pass
+	listeners  []listener
+	admin      *http.Server
+	adminAddr  string
+	adminLimit *connlimit.Listener
 
 	stopShards  chan struct{}
 	stopResults chan struct{}
@@ -137,7 +138,9 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.listeners = append(lns, s.extra...)
-	s.admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	s.admin = s.newAdminServer()
+	s.adminLimit = connlimit.Wrap(ln, connlimit.Config{PerIP: s.cfg.ConnsPerIP})
+	ln = s.adminLimit
 	s.started = true
 	s.mu.Unlock()
 
@@ -172,27 +175,6 @@ func (s *Server) addListener(l listener) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.extra = append(s.extra, l)
-}
-
-// AdminHandler serves the control API under /v1/, Prometheus /metrics,
-// /healthz and net/http/pprof under /debug/pprof/, all on one mux.
-func (s *Server) AdminHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", s.controlHandler())
-	mux.Handle("GET /metrics", s.metrics.handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if s.reg.isDraining() {
-			writeControlError(w, http.StatusServiceUnavailable, codeDraining, "draining")
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
 }
 
 // Run starts the server, serves until ctx is cancelled, then drains

@@ -26,6 +26,7 @@ type Stats struct {
 	HelloTimeouts uint64 // sessions closed for sending no hello in time
 	BadHellos     uint64 // sessions closed for a first frame that is not a hello
 	QueueFull     uint64 // admitted sessions closed because the accept queue was full
+	OverIP        uint64 // TCP connections closed unread: their IP held ConnsPerIP (WebSocket)
 }
 
 // gate is the admission stage every listener shares: it caps sessions

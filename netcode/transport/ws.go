@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 )
 
 // WSConfig configures WebSocket listeners and dialers.
@@ -30,12 +32,16 @@ type WSConfig struct {
 	// BufferSize is the read and write buffer of each connection, bytes.
 	// Default 4096.
 	BufferSize int
+	// ConnsPerIP (ListenWS only) caps the TCP connections one source IP
+	// may hold open on the port, upgraded or not; more are closed unread
+	// and counted in Stats.OverIP. Default 64; negative means no cap.
+	ConnsPerIP int
 }
 
 // DefaultWSConfig returns the defaults around base (ServerConfig or
 // ClientConfig).
 func DefaultWSConfig(base Config) WSConfig {
-	return WSConfig{Config: base, PingInterval: 5 * time.Second, BufferSize: 4096}
+	return WSConfig{Config: base, PingInterval: 5 * time.Second, BufferSize: 4096, ConnsPerIP: 64}
 }
 
 // Validate reports the first field out of range.
@@ -43,8 +49,8 @@ func (c *WSConfig) Validate() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
 	}
-	if c.PingInterval < 0 || c.BufferSize < 256 {
-		return fmt.Errorf("transport: ws PingInterval %v negative or BufferSize %d under 256", c.PingInterval, c.BufferSize)
+	if c.PingInterval < 0 || c.BufferSize < 256 || c.ConnsPerIP == 0 {
+		return fmt.Errorf("transport: ws PingInterval %v negative, BufferSize %d under 256 or ConnsPerIP 0", c.PingInterval, c.BufferSize)
 	}
 	return nil
 }
@@ -59,6 +65,7 @@ type WSListener struct {
 	gate     *gate
 	addr     net.Addr
 	srv      *http.Server
+	limit    *connlimit.Listener // ListenWS only
 	wg       sync.WaitGroup
 }
 
@@ -82,7 +89,11 @@ func NewWSListener(cfg WSConfig) (*WSListener, error) {
 }
 
 // ListenWS serves a WSListener at path on addr ("127.0.0.1:0" in tests).
-// Close also shuts the HTTP server down.
+// Close also shuts the HTTP server down. The HTTP server gives a request
+// HelloTimeout to arrive whole (header and body) and to be answered, and
+// closes a keep-alive connection idle for HelloTimeout: the port serves
+// upgrades only, so nothing legitimate waits longer. An upgraded
+// connection is then under the session's own read and write deadlines.
 func ListenWS(addr, path string, cfg WSConfig) (*WSListener, error) {
 	wl, err := NewWSListener(cfg)
 	if err != nil {
@@ -95,7 +106,19 @@ func ListenWS(addr, path string, cfg WSConfig) (*WSListener, error) {
 	mux := http.NewServeMux()
 	mux.Handle(path, wl)
 	wl.addr = ln.Addr()
-	wl.srv = &http.Server{Handler: mux, ReadHeaderTimeout: cfg.HelloTimeout}
+	if cfg.ConnsPerIP >= 0 {
+		wl.limit = connlimit.Wrap(ln, connlimit.Config{PerIP: cfg.ConnsPerIP})
+		ln = wl.limit
+	}
+	wl.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: cfg.HelloTimeout,
+		ReadTimeout:       cfg.HelloTimeout,
+		WriteTimeout:      cfg.HelloTimeout,
+		IdleTimeout:       cfg.HelloTimeout,
+		MaxHeaderBytes:    8 << 10,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
 	wl.wg.Add(1)
 	go func() {
 		defer wl.wg.Done()
@@ -125,8 +148,24 @@ func (wl *WSListener) Accept(ctx context.Context) (Conn, error) { return wl.gate
 // Addr is the TCP address from ListenWS, or nil for a mounted handler.
 func (wl *WSListener) Addr() net.Addr { return wl.addr }
 
-// Stats reports the admission gate's counters.
-func (wl *WSListener) Stats() Stats { return wl.gate.stats() }
+// Stats reports the admission gate's counters, and for ListenWS the
+// connections refused by the per-IP cap.
+func (wl *WSListener) Stats() Stats {
+	st := wl.gate.stats()
+	if wl.limit != nil {
+		st.OverIP = wl.limit.Refused()
+	}
+	return st
+}
+
+// OpenConns is the number of TCP connections open on a ListenWS port
+// (upgraded or not); 0 for a mounted handler.
+func (wl *WSListener) OpenConns() int {
+	if wl.limit == nil {
+		return 0
+	}
+	return wl.limit.Open()
+}
 
 // Close stops admitting sessions and, for ListenWS, closes the HTTP
 // server's listener. Accepted sessions stay open.
