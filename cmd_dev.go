@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/bench"
@@ -131,7 +132,8 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		TicketKey: []byte(randomHex(32)), FleetSecret: d.fleetSecret,
 		LobbyURL: d.lobbyURL, Heartbeat: time.Second, TickRates: cfg.TickRates,
 		DrainTimeout: 10 * time.Second, FlushTimeout: 10 * time.Second,
-		Logger: cfg.Log, Registry: reg,
+		Journal: filepath.Join(cfg.OutboxDir, roomJournalFile),
+		Logger:  cfg.Log, Registry: reg,
 	}, d.content, outbox)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +73,8 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 5*time.Minute, "how long a drain lets rooms finish before aborting them")
 	fs.DurationVar(&cfg.FlushTimeout, "flush-timeout", 30*time.Second, "how long a drain waits for results to reach the outbox")
 	fs.StringVar(&dbURL, "db", persistence.DefaultDevURL, "results store: postgres://... or sqlite:PATH")
-	fs.StringVar(&outboxDir, "outbox", "data/outbox", "directory of the durable results outbox")
+	fs.StringVar(&outboxDir, "outbox", "data/outbox", "directory of the durable results outbox (and of the room journal, "+roomJournalFile+")")
+	fs.DurationVar(&cfg.ResultWait, "result-wait", 10*time.Second, "how long a finished match's clients wait for its result to be durable before they are told result_pending")
 	fs.StringVar(&profMode, "profile", "", "write a profile while running: cpu, mem or trace")
 	fs.StringVar(&profDir, "profile-dir", ".", "directory for -profile output")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -138,6 +140,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	defer stopOutbox()
 
+	cfg.Journal = filepath.Join(outboxDir, roomJournalFile)
 	srv, err := server.New(cfg, content, ob)
 	if err != nil {
 		return fail(err)
@@ -147,6 +150,9 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// roomJournalFile is the room journal's file name in the outbox directory.
+const roomJournalFile = "rooms.journal"
 
 // startOutbox opens the durable results outbox in dir and starts its
 // flusher into store. stop, called once the room server has handed over its

@@ -51,6 +51,9 @@ type Event struct {
 	Reason string `json:"reason,omitempty"`
 	// Match is where to play (match_found).
 	Match *Seat `json:"match,omitempty"`
+	// MatchID and Outcome say which match ended and how (match_ended).
+	MatchID string `json:"match_id,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
 	// SessionID is the revoked session (session_revoked, internal).
 	SessionID string `json:"session_id,omitempty"`
 	// RevokedBefore is the player's cutoff (player_revoked, internal).

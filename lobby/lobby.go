@@ -80,6 +80,7 @@ type Lobby struct {
 	mux       *http.ServeMux
 	routes    []route
 	met       *metrics
+	ended     endedMetrics
 
 	conns sync.WaitGroup // open push connections
 
@@ -126,6 +127,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		reg = prometheus.NewRegistry()
 	}
 	l.met = newMetrics(reg, own, l.st)
+	l.ended = newEndedMetrics(reg)
 	l.buildRoutes()
 	return l, nil
 }

@@ -197,7 +197,7 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) err
 		for _, t := range ts {
 			for _, mb := range t.Members {
 				o := mb.Oracle
-				req.Seats = append(req.Seats, fleet.Seat{Seat: len(req.Seats), PlayerID: mb.PlayerID, Team: ti, Oracle: fleet.Oracle{
+				req.Seats = append(req.Seats, fleet.Seat{Seat: len(req.Seats), PlayerID: mb.PlayerID, Team: ti, TicketID: t.ID, Oracle: fleet.Oracle{
 					Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
 				team[mb.PlayerID] = ti
 			}

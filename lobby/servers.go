@@ -53,8 +53,18 @@ func (l *Lobby) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
 	if err := hb.Validate(); err != nil {
 		return fail(http.StatusBadRequest, CodeBadHeartbeat, err.Error())
 	}
+	if err := validateEnded(hb.MatchesEnded); err != nil {
+		return fail(http.StatusBadRequest, CodeBadHeartbeat, err.Error())
+	}
+	ended := hb.MatchesEnded
+	hb.MatchesEnded = nil
 	data, err := json.Marshal(hb)
 	if err != nil {
+		return err
+	}
+	// The matches first: an error here fails the heartbeat, so the room
+	// server keeps them and sends them again.
+	if err := l.matchesEnded(r.Context(), hb.ServerID, ended); err != nil {
 		return err
 	}
 	exp := l.now().Add(l.cfg.HeartbeatTTL)

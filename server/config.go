@@ -132,6 +132,12 @@ type Config struct {
 	// ResultQueue bounds finished matches waiting for the ResultSink. A room
 	// whose result does not fit keeps it and retries next tick. Default 1024.
 	ResultQueue int
+	// Journal is the path of the room journal (a file beside the result
+	// outbox): every room is journaled there before its creation is
+	// answered, so that after a crash the next start records each room
+	// that had no result yet as aborted. "" disables crash recovery (tests
+	// only: a production server must set it).
+	Journal string
 	// ResultWait is how long a finished room holds its clients' match end
 	// (the final tick's events and the bye) waiting for the sink to make
 	// the result durable. Past it the clients get result_pending instead

@@ -21,6 +21,7 @@ const (
 	codeMatchExists     = "match_exists"
 	codeServerFull      = "server_full"
 	codeDraining        = "draining"
+	codeJournal         = "journal_unavailable"
 	maxControlBodyBytes = 1 << 20
 )
 
@@ -103,6 +104,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrDraining):
 		w.Header().Set("Retry-After", "30")
 		writeControlError(w, http.StatusServiceUnavailable, codeDraining, "server is draining")
+		return
+	case errors.Is(err, ErrJournal):
+		w.Header().Set("Retry-After", "5")
+		writeControlError(w, http.StatusServiceUnavailable, codeJournal, err.Error())
 		return
 	case errors.Is(err, ErrServerFull):
 		w.Header().Set("Retry-After", "5")

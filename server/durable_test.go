@@ -2,6 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -115,5 +119,133 @@ func TestResultPendingAfterResultWait(t *testing.T) {
 	defer cancel()
 	if _, err := sink.mem.Wait(ctx, "m_pending"); err != nil {
 		t.Fatalf("result after the sink answered: %v", err)
+	}
+}
+
+// TestJournalRecoversOpenRooms: rooms journaled by a server that never
+// ended them (a crash) are recorded as aborted by the next server on the
+// same journal, before it takes rooms, and reported to the lobby feed; a
+// room whose result the sink already holds is reported with that result.
+func TestJournalRecoversOpenRooms(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rooms.journal")
+	j, open, err := openJournal(path)
+	if err != nil || len(open) != 0 {
+		t.Fatalf("new journal: %v, %d open", err, len(open))
+	}
+	a, b, c := battleSpec("m_a"), battleSpec("m_b"), battleSpec("m_c")
+	a.Seats[0].TicketID, a.Seats[1].TicketID = "t_1", "t_2"
+	for _, s := range []RoomSpec{a, b, c} {
+		if err := j.accept(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.end("m_c"); err != nil { // ended normally before the crash
+		t.Fatal(err)
+	}
+	j.close()
+
+	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]string{"m_b": persistence.OutcomeTeamWin}}
+	cfg := testConfig()
+	cfg.Journal = path
+	cfg.LobbyURL = "http://127.0.0.1:1" // the feed is kept only with a lobby to tell
+	s, err := newServer(cfg, scriptFactory(30, 0), "v-test", testModes, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	recs := sink.Records()
+	if len(recs) != 1 || recs[0].MatchID != "m_a" || recs[0].Outcome != persistence.OutcomeAborted || len(recs[0].Participants) != 2 {
+		t.Fatalf("recovered records %+v, want one aborted record for m_a (m_b's result is held, m_c ended)", recs)
+	}
+	for _, p := range recs[0].Participants {
+		if p.Result != persistence.ResultAbandoned {
+			t.Fatalf("recovered participant %+v, want abandoned", p)
+		}
+	}
+	feed := s.ended.peek(10)
+	got := map[string]EndedMatch{}
+	for _, m := range feed {
+		got[m.MatchID] = m
+	}
+	if len(feed) != 2 || got["m_a"].Outcome != persistence.OutcomeAborted || got["m_a"].Reason != "room_server_restarted" ||
+		!slices.Equal(got["m_a"].Tickets, []string{"t_1", "t_2"}) || got["m_b"].Outcome != persistence.OutcomeTeamWin {
+		t.Fatalf("ended feed %+v", feed)
+	}
+	if v := s.metricValue("pantheon_room_journal_recovered_total", persistence.OutcomeAborted); v != 1 {
+		t.Fatalf("journal_recovered_total{aborted} = %v, want 1", v)
+	}
+	if n := s.journal.openRooms(); n != 0 {
+		t.Fatalf("%d rooms still open in the journal after recovery", n)
+	}
+}
+
+// lookupSink is a MemorySink that also claims to hold the results in held.
+type lookupSink struct {
+	*MemorySink
+	held map[string]string
+}
+
+func (l *lookupSink) Outcome(_ context.Context, matchID string) (string, bool, error) {
+	o, ok := l.held[matchID]
+	return o, ok, nil
+}
+
+// TestJournalTornTailAndCompaction: a torn last line (a crash mid-write)
+// is cut off and the lines before it kept; a journal of mostly ended rooms
+// is rewritten with only the open ones.
+func TestJournalTornTailAndCompaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rooms.journal")
+	j, _, err := openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.accept(battleSpec("m_keep")); err != nil {
+		t.Fatal(err)
+	}
+	j.close()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(encodeJournalLine(journalEntry{Op: "accept", Match: "m_torn", Spec: &RoomSpec{MatchID: "m_torn"}})[:20])
+	f.Close()
+	j, open, err := openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 || open[0].MatchID != "m_keep" {
+		t.Fatalf("open after a torn tail: %+v, want m_keep only", open)
+	}
+	// Enough accepted-and-ended rooms to pass the compaction threshold.
+	for i := 0; j.size < 3*journalCompactBytes/2 || i < 10; i++ {
+		id := fmt.Sprintf("m_%06d", i)
+		sp := battleSpec(id)
+		if err := j.accept(sp); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.end(id); err != nil {
+			t.Fatal(err)
+		}
+		if i > 100_000 {
+			t.Fatal("the journal never compacted")
+		}
+		if j.dead == 0 && i > 0 {
+			break // compacted
+		}
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > journalCompactBytes {
+		t.Fatalf("journal is %d bytes after compaction, want it rewritten with only the open room", st.Size())
+	}
+	j.close()
+	_, open, err = openJournal(path)
+	if err != nil || len(open) != 1 || open[0].MatchID != "m_keep" {
+		t.Fatalf("after compaction and reopen: %v, open %+v, want m_keep only", err, open)
 	}
 }

@@ -23,6 +23,10 @@ type Heartbeat struct {
 	Players        int     `json:"players"`
 	TickP99Ms      float64 `json:"tick_p99_ms"`
 	Draining       bool    `json:"draining"`
+	// MatchesEnded lists matches whose result is durable (or recovered as
+	// aborted after a crash) that the lobby has not acknowledged yet, at
+	// most 256 a heartbeat, oldest first; a 2xx answer acknowledges them.
+	MatchesEnded []EndedMatch `json:"matches_ended,omitempty"`
 }
 
 // Heartbeat returns the server's current heartbeat; its tick p99 covers the
@@ -47,6 +51,7 @@ func (s *Server) Heartbeat() Heartbeat {
 		Players:        players,
 		TickP99Ms:      float64(quantile(&counts, 0.99)) / float64(time.Millisecond),
 		Draining:       s.reg.isDraining(),
+		MatchesEnded:   s.ended.peek(maxEndedPerBeat),
 	}
 }
 
@@ -72,13 +77,20 @@ func (s *Server) runHeartbeats(stop <-chan struct{}) {
 		select {
 		case <-t.C:
 		case <-stop:
+			// A last one, once every result is in the sink: draining, and
+			// the matches that ended during the drain.
+			<-s.resultsDone
+			if err := s.postHeartbeat(client, url); err != nil {
+				s.log.Warn("last heartbeat failed", "url", url, "err", err, "matches_ended_unreported", s.ended.len())
+			}
 			return
 		}
 	}
 }
 
 func (s *Server) postHeartbeat(client *http.Client, url string) error {
-	body, err := json.Marshal(s.Heartbeat())
+	hb := s.Heartbeat()
+	body, err := json.Marshal(hb)
 	if err != nil {
 		return err
 	}
@@ -98,5 +110,6 @@ func (s *Server) postHeartbeat(client *http.Client, url string) error {
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("lobby answered %s", resp.Status)
 	}
+	s.ended.ack(hb.MatchesEnded)
 	return nil
 }

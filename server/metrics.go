@@ -37,6 +37,11 @@ type metrics struct {
 	// long clients waited for their match end (end to durable result).
 	resultPending prometheus.Counter
 	endHold       prometheus.Histogram
+	// journalErrors counts failed journal writes; recovered counts rooms
+	// recovered from the journal at start, by outcome recorded.
+	journalErrors prometheus.Counter
+	recovered     *prometheus.CounterVec
+	endedDropped  prometheus.Counter
 	logDrops      prometheus.Counter
 
 	// Children resolved once for the room goroutines, which must not wait
@@ -113,12 +118,21 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 		Namespace: ns, Name: "end_hold_seconds", Help: "Time from a match's end to its clients hearing it (the result made durable).",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	})
+	m.journalErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Name: "journal_errors_total", Help: "Failed room journal writes (the room was refused or its end not journaled).",
+	})
+	m.recovered = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "journal_recovered_total", Help: "Rooms found open in the journal at start (lost in a crash), by the outcome recorded for them (aborted, or the result the sink already held).",
+	}, []string{"outcome"})
+	m.endedDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Name: "matches_ended_dropped_total", Help: "Ended matches dropped from the lobby feed because it was full (the lobby never heard of them; their tickets stay assigned).",
+	})
 	m.logDrops = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: ns, Name: "log_records_dropped_total", Help: "Log records dropped because the log queue was full (a slow or blocked log writer).",
 	})
 	m.reg.MustRegister(m.tickDuration, m.tickLateness, m.overruns, m.lateTicks, m.skippedTicks,
 		m.rooms, m.connections, m.bytesIn, m.bytesOut, m.inboxDrops, m.closes, m.admissions,
-		m.results, m.submitErrors, m.panics, m.resultQueue, m.resultPending, m.endHold, m.logDrops)
+		m.results, m.submitErrors, m.panics, m.resultQueue, m.resultPending, m.endHold, m.journalErrors, m.recovered, m.endedDropped, m.logDrops)
 	for _, mode := range modes {
 		m.tickDuration.WithLabelValues(mode)
 		m.tickLateness.WithLabelValues(mode)

@@ -29,6 +29,9 @@ type Server struct {
 	tickets        *Tickets
 	reg            *registry
 	results        *resultQueue
+	sink           ResultSink
+	journal        *journal   // nil without Config.Journal
+	ended          *endedFeed // matches ended, for the lobby (heartbeats)
 	newEngine      engineFactory
 	contentVersion string
 	modes          []string // the content's mode ids; rooms of other modes are refused
@@ -50,6 +53,7 @@ type Server struct {
 	stopShards  chan struct{}
 	stopResults chan struct{}
 	stopBeats   chan struct{}
+	resultsDone chan struct{} // closed when every result worker has returned
 	stopAccept  chan struct{}
 	flushCtx    context.Context
 	flushCancel context.CancelFunc
@@ -93,6 +97,8 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk,
 		reg:            newRegistry(cfg.MaxRooms),
 		results:        newResultQueue(cfg.ResultQueue, sink, cfg.SubmitRetry, log, m),
+		sink:           sink,
+		ended:          newEndedFeed(0),
 		newEngine:      newEngine,
 		contentVersion: contentVersion,
 		modes:          slices.Clone(modes),
@@ -104,9 +110,18 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		stopShards:  make(chan struct{}),
 		stopResults: make(chan struct{}),
 		stopBeats:   make(chan struct{}),
+		resultsDone: make(chan struct{}),
 		stopAccept:  make(chan struct{}),
 	}
 	s.flushCtx, s.flushCancel = context.WithCancel(context.Background())
+	s.results.durable = s.resultDurable
+	if cfg.LobbyURL != "" {
+		s.ended = newEndedFeed(maxEndedFeed)
+	}
+	s.ended.dropped = m.endedDropped.Inc
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "pantheon_room", Name: "matches_ended_pending", Help: "Ended matches not yet acknowledged by the lobby (sent with heartbeats).",
+	}, func() float64 { return float64(s.ended.len()) }))
 	n := cfg.Shards
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -124,6 +139,12 @@ func (s *Server) Start() error {
 	if s.started {
 		s.mu.Unlock()
 		return errors.New("server: already started")
+	}
+	if s.cfg.Journal != "" {
+		if err := s.recoverJournal(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
 	if err != nil {
@@ -151,9 +172,15 @@ func (s *Server) Start() error {
 		}
 		s.group.Go(func() { sh.run(s.stopShards) })
 	}
+	var workers sync.WaitGroup
 	for range s.cfg.ResultWorkers {
-		s.group.Go(func() { s.results.run(s.flushCtx, s.stopResults) })
+		workers.Add(1)
+		s.group.Go(func() {
+			defer workers.Done()
+			s.results.run(s.flushCtx, s.stopResults)
+		})
 	}
+	s.group.Go(func() { workers.Wait(); close(s.resultsDone) })
 	s.group.Go(func() {
 		if err := s.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("admin server failed", "err", err)
@@ -240,6 +267,11 @@ func (s *Server) Shutdown() error {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("server: admin shutdown: %w", err))
 	}
+	if s.journal != nil {
+		if err := s.journal.close(); err != nil {
+			errs = append(errs, fmt.Errorf("server: journal close: %w", err))
+		}
+	}
 	s.log.Info("room server stopped")
 	if !s.logs.close(s.cfg.FlushTimeout) {
 		errs = append(errs, fmt.Errorf("server: log writer blocked; %d records not written", len(s.logs.ch)))
@@ -295,6 +327,14 @@ func (s *Server) createRoom(spec RoomSpec) (r *room, existed bool, err error) {
 	got, existed, err := s.reg.add(rm)
 	if err != nil || existed {
 		return got, existed, err
+	}
+	if s.journal != nil {
+		if err := s.journal.accept(spec); err != nil {
+			s.reg.remove(rm)
+			s.metrics.journalErrors.Inc()
+			s.log.Error("room refused: journal write failed", "match", spec.MatchID, "err", err)
+			return nil, false, err
+		}
 	}
 	s.roomState("", StateWaiting)
 	s.leastLoadedShard().add(rm)

@@ -95,6 +95,7 @@ type resultQueue struct {
 	retry   time.Duration
 	log     *slog.Logger
 	metrics *metrics
+	durable func(r queuedResult) // called once the sink has r's record; may be nil
 }
 
 func newResultQueue(size int, sink ResultSink, retry time.Duration, log *slog.Logger, m *metrics) *resultQueue {
@@ -152,6 +153,9 @@ func (q *resultQueue) submit(ctx context.Context, r queuedResult) {
 	for {
 		err := q.sink.Submit(ctx, rec)
 		if err == nil {
+			if q.durable != nil {
+				q.durable(r)
+			}
 			r.tell(resultDurable)
 			q.metrics.results.WithLabelValues(rec.Outcome).Inc()
 			q.log.Info("match result submitted", "match", rec.MatchID, "room", rec.RoomID, "outcome", rec.Outcome, "ticks", rec.Ticks)

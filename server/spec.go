@@ -33,6 +33,10 @@ type SeatSpec struct {
 	PlayerID string     `json:"player_id"`
 	Team     int        `json:"team"`
 	Oracle   OracleSpec `json:"oracle"`
+	// TicketID is the lobby ticket the seat's player queued with; the
+	// server reports it back when the match ends (Heartbeat.MatchesEnded)
+	// so the lobby can settle it. Optional.
+	TicketID string `json:"ticket_id,omitempty"`
 }
 
 // OracleSpec is the oracle a seat plays, by ecs content ids.

@@ -41,6 +41,7 @@ type Seat struct {
 	PlayerID string `json:"player_id"`
 	Team     int    `json:"team"`
 	Oracle   Oracle `json:"oracle"`
+	TicketID string `json:"ticket_id,omitempty"` // the lobby ticket the seat's player queued with
 }
 
 // CreateRoom is the body of POST /v1/rooms.

@@ -22,6 +22,19 @@ type Server struct {
 	Players        int     `json:"players"`
 	TickP99Ms      float64 `json:"tick_p99_ms"`
 	Draining       bool    `json:"draining"`
+	// MatchesEnded are matches the server ended (results durable) since
+	// the lobby last acknowledged a heartbeat; never stored in the registry.
+	MatchesEnded []EndedMatch `json:"matches_ended,omitempty"`
+}
+
+// EndedMatch is one entry of a heartbeat's matches_ended
+// (server.EndedMatch on the room server's side).
+type EndedMatch struct {
+	MatchID string   `json:"match_id"`
+	Outcome string   `json:"outcome"`
+	Reason  string   `json:"reason"`
+	Players []string `json:"players"`
+	Tickets []string `json:"tickets,omitempty"`
 }
 
 // ErrBadHeartbeat: a heartbeat is missing fields or has impossible values.

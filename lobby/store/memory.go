@@ -284,6 +284,25 @@ func (m *Memory) Transition(_ context.Context, id, from, to string, assignment [
 	return nil
 }
 
+// EndTicket implements Queues.
+func (m *Memory) EndTicket(_ context.Context, id, matchID, outcome, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, now, err := m.findLocked(id)
+	if err != nil {
+		return err
+	}
+	if !now.Before(t.expires) && Terminal(t.rec.State) {
+		return fmt.Errorf("ticket %s: %w", id, ErrNotFound)
+	}
+	if t.rec.State != StateAssigned || t.rec.MatchID != matchID {
+		return fmt.Errorf("ticket %s: %s under %q, not assigned under %q: %w", id, t.rec.State, t.rec.MatchID, matchID, ErrStateConflict)
+	}
+	t.rec.Outcome, t.rec.Reason = outcome, reason
+	m.moveLocked(t, StateAssigned, StateEnded, nil, now)
+	return nil
+}
+
 // findLocked returns ticket id (ErrNotFound when there is none) and the
 // time, sweeping first. The caller holds m.mu.
 func (m *Memory) findLocked(id string) (*memTicket, time.Time, error) {

@@ -159,7 +159,7 @@ func (r *Redis) Ticket(ctx context.Context, id string) (TicketRecord, error) {
 	if err != nil {
 		return TicketRecord{}, fmt.Errorf("ticket %s: decode: %w", id, err)
 	}
-	rec.State, rec.MatchID, rec.Reason = h["state"], h["match"], h["reason"]
+	rec.State, rec.MatchID, rec.Reason, rec.Outcome = h["state"], h["match"], h["reason"], h["outcome"]
 	if a := h["assign"]; a != "" {
 		rec.Assignment = []byte(a)
 	}
@@ -287,6 +287,13 @@ func (r *Redis) Transition(ctx context.Context, id, from, to string, assignment 
 	n, err := transitionScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
 		from, to, string(assignment), r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
 	return moveResult("transition", id, n, err, "not "+from)
+}
+
+// EndTicket implements Queues.
+func (r *Redis) EndTicket(ctx context.Context, id, matchID, outcome, reason string) error {
+	n, err := endScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
+		matchID, outcome, reason, r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
+	return moveResult("end ticket", id, n, err, "not assigned to "+matchID)
 }
 
 // Revoke implements Revocations.

@@ -55,7 +55,7 @@ local function move(ticket, from, to, assignment, retention, prefix, id)
   if from == 'matched' then redis.call('ZREM', prefix .. 'mt:' .. mode, id) end
   if to == 'queued' then redis.call('HSET', q, id, redis.call('HGET', ticket, 'rec')) end
   if to == 'assigned' then redis.call('HSET', ticket, 'assign', assignment) end
-  if to == 'assigned' or to == 'cancelled' or to == 'expired' or to == 'failed' then
+  if to == 'assigned' or to == 'cancelled' or to == 'expired' or to == 'failed' or to == 'ended' then
     local players = cjson.decode(redis.call('HGET', ticket, 'rec'))['players']
     if type(players) == 'table' then
       for _, p in ipairs(players) do
@@ -89,6 +89,18 @@ if not h[1] then return -1 end
 if h[1] ~= 'matched' or h[2] ~= ARGV[1] then return -2 end
 redis.call('HSET', KEYS[1], 'reason', ARGV[4])
 move(KEYS[1], 'matched', ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7])
+return 0
+`)
+
+// endScript: KEYS = ticket; ARGV = match id, outcome, reason, retention
+// ms, key prefix, ticket id. Returns -1 for an unknown ticket, -2 when it
+// is not assigned under the match id, 0 when ended.
+var endScript = redis.NewScript(moveLua + `
+local h = redis.call('HMGET', KEYS[1], 'state', 'match')
+if not h[1] then return -1 end
+if h[1] ~= 'assigned' or h[2] ~= ARGV[1] then return -2 end
+redis.call('HSET', KEYS[1], 'outcome', ARGV[2], 'reason', ARGV[3])
+move(KEYS[1], 'assigned', 'ended', '', ARGV[4], ARGV[5], ARGV[6])
 return 0
 `)
 

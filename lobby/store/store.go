@@ -29,11 +29,12 @@ const (
 	StateCancelled = "cancelled" // cancelled by its player
 	StateExpired   = "expired"   // waited past the ticket TTL
 	StateFailed    = "failed"    // no room could be allocated
+	StateEnded     = "ended"     // its match ended (Outcome says how); reached from StateAssigned only
 )
 
 // Terminal reports whether state releases the ticket's players.
 func Terminal(state string) bool {
-	return state == StateAssigned || state == StateCancelled || state == StateExpired || state == StateFailed
+	return state == StateAssigned || state == StateCancelled || state == StateExpired || state == StateFailed || state == StateEnded
 }
 
 // ErrBadTransition: the caller asked for a transition the store never
@@ -52,7 +53,8 @@ type TicketRecord struct {
 	EnqueuedAt time.Time
 	Data       []byte
 	Assignment []byte // set by Transition or Settle to StateAssigned
-	Reason     string // set by Settle: why the ticket was requeued or failed
+	Reason     string // set by Settle: why the ticket was requeued or failed; by EndTicket: why the match ended
+	Outcome    string // set by EndTicket: the match's outcome (team_win, draw, ..., aborted)
 }
 
 // Outcome is how Settle ends a claim: the state the ticket moves to
@@ -110,6 +112,12 @@ type Queues interface {
 	// stores assignment. It does not check which match holds a claim: the
 	// lobby settles claims with Settle.
 	Transition(ctx context.Context, id, from, to string, assignment []byte) error
+	// EndTicket moves ticket id from StateAssigned under matchID to
+	// StateEnded with outcome and reason, renewing its retention. It
+	// returns ErrStateConflict when the ticket is not assigned to matchID
+	// (already ended: a repeated report; or never assigned to it) and
+	// ErrNotFound for an unknown id (or one past its retention).
+	EndTicket(ctx context.Context, id, matchID, outcome, reason string) error
 }
 
 // Revocation is what the revocation list says about one access token.

@@ -324,6 +324,30 @@ func (o *Outbox) signal() {
 	}
 }
 
+// Outcome reports the outcome of matchID's record when the outbox holds
+// one, pending or already flushed to the store (asked there; an error when
+// the store cannot answer). The room server's crash recovery uses it
+// (server.ResultLookup).
+func (o *Outbox) Outcome(ctx context.Context, matchID string) (string, bool, error) {
+	o.mu.Lock()
+	for i := range o.pending {
+		if o.pending[i].rec.MatchID == matchID {
+			out := o.pending[i].rec.Outcome
+			o.mu.Unlock()
+			return out, true, nil
+		}
+	}
+	o.mu.Unlock()
+	rec, err := o.sink.Match(ctx, matchID)
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		return "", false, nil
+	case err != nil:
+		return "", false, err
+	}
+	return rec.Outcome, true, nil
+}
+
 // Pending returns the records and encoded bytes not yet flushed.
 func (o *Outbox) Pending() (records int, bytes int64) {
 	o.mu.Lock()

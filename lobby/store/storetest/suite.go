@@ -55,6 +55,7 @@ func Run(t *testing.T, open Open) {
 		{"ClaimAllOrNothing", testClaimAllOrNothing},
 		{"ConcurrentClaimsNeverOverlap", testConcurrentClaims},
 		{"Transitions", testTransitions},
+		{"EndTicket", testEndTicket},
 		{"ClaimTimeAndStuck", testClaimTimeAndStuck},
 		{"Settle", testSettle},
 		{"ConcurrentSettlesOneWins", testConcurrentSettles},
@@ -457,4 +458,35 @@ func testEvents(t *testing.T, s store.Store) {
 	if got := string(recv(t, c)); got != "four" {
 		t.Fatalf("after resubscribe: %q", got)
 	}
+}
+
+func testEndTicket(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	must(t, s.Enqueue(ctx, rec("a", "m", "pa"), 10))
+	if err := s.EndTicket(ctx, "a", "m1", "team_win", "match_over"); !errors.Is(err, store.ErrStateConflict) {
+		t.Fatalf("ending a queued ticket: %v, want ErrStateConflict", err)
+	}
+	if err := s.EndTicket(ctx, "zz", "m1", "team_win", "match_over"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ending an unknown ticket: %v, want ErrNotFound", err)
+	}
+	ok, err := s.Claim(ctx, "m", "m1", []string{"a"}, t0)
+	must(t, err)
+	if !ok {
+		t.Fatal("claim failed")
+	}
+	must(t, s.Settle(ctx, "a", "m1", store.Outcome{State: store.StateAssigned, Assignment: []byte(`{"room":"r1"}`)}))
+	if err := s.EndTicket(ctx, "a", "m2", "team_win", "match_over"); !errors.Is(err, store.ErrStateConflict) {
+		t.Fatalf("ending under another match: %v, want ErrStateConflict", err)
+	}
+	must(t, s.EndTicket(ctx, "a", "m1", "aborted", "room_server_restarted"))
+	got, err := s.Ticket(ctx, "a")
+	must(t, err)
+	if got.State != store.StateEnded || got.Outcome != "aborted" || got.Reason != "room_server_restarted" || got.MatchID != "m1" || string(got.Assignment) != `{"room":"r1"}` {
+		t.Fatalf("ended ticket reads %+v", got)
+	}
+	if err := s.EndTicket(ctx, "a", "m1", "aborted", "room_server_restarted"); !errors.Is(err, store.ErrStateConflict) {
+		t.Fatalf("a repeated end: %v, want ErrStateConflict", err)
+	}
+	// The player is free to queue again.
+	must(t, s.Enqueue(ctx, rec("b", "m", "pa"), 10))
 }
