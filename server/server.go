@@ -33,10 +33,11 @@ type Server struct {
 	contentVersion string
 	modes          []string // the content's mode ids; rooms of other modes are refused
 	shards         []*shard
-	window         tickHist   // tick durations since the last heartbeat
-	tickObserver   *tickHist  // optional extra observer (benchmarks)
-	drops          inputDrops // pre-resolved input drop counters
-	group          routines   // every goroutine the server starts
+	window         tickHist      // tick durations since the last heartbeat
+	tickObserver   *tickHist     // optional extra observer (benchmarks)
+	drops          inputDrops    // pre-resolved input drop counters
+	group          routines      // every goroutine the server starts
+	guard          *failureGuard // fleet-secret failures per source
 
 	mu         sync.Mutex
 	started    bool
@@ -96,6 +97,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		newEngine:      newEngine,
 		contentVersion: contentVersion,
 		modes:          slices.Clone(modes),
+		guard:          newFailureGuard(time.Now),
 		drops: inputDrops{
 			inboxFull:   m.inboxDrops.WithLabelValues("inbox_full"),
 			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),
@@ -105,6 +107,9 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		stopResults: make(chan struct{}),
 		stopBeats:   make(chan struct{}),
 		stopAccept:  make(chan struct{}),
+	}
+	if err := cfg.Registry.Register(newAdmissionCollector(s)); err != nil {
+		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
 	s.flushCtx, s.flushCancel = context.WithCancel(context.Background())
 	n := cfg.Shards

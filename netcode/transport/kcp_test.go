@@ -164,7 +164,7 @@ func TestKCPHalfOpenFlood(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "every flood session refused or timed out", func() bool {
 		st := kl.Stats()
-		return st.OverPending > 0 && st.HelloTimeouts > 0 && kcp.DefaultSnmp.Copy().CurrEstab <= estab
+		return st.Refused() > 0 && st.HelloTimeouts > 0 && kcp.DefaultSnmp.Copy().CurrEstab <= estab
 	})
 	st := kl.Stats()
 	if st.Admitted != 0 || st.HelloTimeouts > uint64(cfg.MaxPending)*uint64(flood/cfg.MaxPending+1) {
@@ -209,7 +209,7 @@ func TestKCPEncryptedIgnoresGarbage(t *testing.T) {
 	c, s := connect(t, rig{"kcp-aes", kl, KCPDialer{Addr: kl.Addr().String(), Config: dc}})
 	defer c.Close()
 	defer s.Close()
-	if st := kl.Stats(); st.Admitted != 1 || st.HelloTimeouts != 0 || st.BadHellos != 0 || st.OverPending != 0 {
+	if st := kl.Stats(); st.Admitted != 1 || st.HelloTimeouts != 0 || st.BadHellos != 0 || st.Refused() != 0 {
 		t.Fatalf("garbage reached the gate: %+v", st)
 	}
 }
