@@ -19,7 +19,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var format string
 	fs.StringVar(&cfg.Scenario, "scenario", bench.ScenarioIdle, "idle: RSS growth per idle connection on a room server; match: bots through lobby, queue, room and play; login: guest login latency at a rate")
 	fs.StringVar(&cfg.Target, "target", "http://127.0.0.1:7002", "idle: room server admin/control URL (loopback only)")
-	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "idle: the room server's fleet secret (required)")
+	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "idle: the room server's fleet secret, or @FILE (required; env PANTHEON_BENCH_FLEET_SECRET)")
 	fs.StringVar(&cfg.Lobby, "lobby", "http://127.0.0.1:8080", "match, login: lobby base URL (loopback only)")
 	fs.StringVar(&cfg.Mode, "mode", "battle_1v1", "match: the queue the bots join")
 	fs.Float64Var(&cfg.LoginRate, "login-rate", 0, "match, login: logins per second (0: as fast as -concurrency allows)")
@@ -35,6 +35,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := resolveSecrets(map[string]*string{"fleet-secret": &cfg.FleetSecret}); err != nil {
+		fmt.Fprintln(stderr, "pantheon bench:", err)
 		return 2
 	}
 	if format != "text" && format != "json" {

@@ -61,7 +61,7 @@ type devSystem struct {
 // startDev starts the whole system. Secrets (fleet secret, access-token key,
 // join-ticket key) are drawn per process: tokens do not outlive a restart.
 func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
-	d := &devSystem{cfg: cfg, fleetSecret: randomHex(16), stopAdmin: func() {}}
+	d := &devSystem{cfg: cfg, fleetSecret: randomHex(32), stopAdmin: func() {}}
 	var closers []func()
 	defer func() {
 		if err != nil {
@@ -134,6 +134,9 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		DrainTimeout: 10 * time.Second, FlushTimeout: 10 * time.Second,
 		Journal: filepath.Join(cfg.OutboxDir, roomJournalFile),
 		Logger:  cfg.Log, Registry: reg,
+		// Every bot of `pantheon bench` comes from 127.0.0.1: the per-source
+		// caps of a public server would refuse a swarm dialing at once.
+		ConnsPerIP: 1 << 16, PendingPerAddr: 256, PendingPerPrefix: 256,
 	}, d.content, outbox)
 	if err != nil {
 		return nil, err

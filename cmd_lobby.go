@@ -52,13 +52,13 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("PANTHEON_LOBBY_ADDR", "127.0.0.1:8080"), "listen address (env PANTHEON_LOBBY_ADDR)")
 	adminAddr := fs.String("admin-addr", envOr("PANTHEON_LOBBY_ADMIN_ADDR", "127.0.0.1:8081"), "private listen address of /metrics and /debug/pprof; keep it off the public network; empty disables (env PANTHEON_LOBBY_ADMIN_ADDR)")
-	jwtKey := fs.String("jwt-key", os.Getenv("PANTHEON_JWT_KEY"), "access-token HS256 key, at least 32 bytes, shared by replicas (env PANTHEON_JWT_KEY; required)")
-	fleetSecret := fs.String("fleet-secret", os.Getenv("PANTHEON_FLEET_SECRET"), "secret shared with room servers, at least 16 bytes (env PANTHEON_FLEET_SECRET; required)")
+	jwtKey := fs.String("jwt-key", os.Getenv("PANTHEON_JWT_KEY"), "access-token HS256 key, at least 32 bytes, shared by replicas, or @FILE (env PANTHEON_JWT_KEY; required)")
+	fleetSecret := fs.String("fleet-secret", os.Getenv("PANTHEON_FLEET_SECRET"), "secret shared with room servers, at least 32 bytes, or @FILE (env PANTHEON_FLEET_SECRET; required)")
 	dbURL := fs.String("db", envOr("PANTHEON_DB", persistence.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
 	redisURL := fs.String("redis", os.Getenv("PANTHEON_REDIS_URL"), "Redis URL to share state between replicas; empty keeps state in memory (env PANTHEON_REDIS_URL)")
 	redisPrefix := fs.String("redis-prefix", envOr("PANTHEON_REDIS_PREFIX", "pantheon:"), "key prefix in Redis (env PANTHEON_REDIS_PREFIX)")
 	proxies := fs.String("trusted-proxies", os.Getenv("PANTHEON_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (env PANTHEON_TRUSTED_PROXIES)")
-	devSecret := fs.String("dev-provider-secret", os.Getenv("PANTHEON_DEV_PROVIDER_SECRET"), "enables the development identity provider with this HMAC secret; never in production (env PANTHEON_DEV_PROVIDER_SECRET)")
+	devSecret := fs.String("dev-provider-secret", os.Getenv("PANTHEON_DEV_PROVIDER_SECRET"), "enables the development identity provider with this HMAC secret, or @FILE; never in production (env PANTHEON_DEV_PROVIDER_SECRET)")
 	replica := fs.String("replica-id", os.Getenv("PANTHEON_REPLICA_ID"), "this replica's name in leases and logs; default random (env PANTHEON_REPLICA_ID)")
 	contentVersion := fs.String("content-version", os.Getenv("PANTHEON_CONTENT_VERSION"), "only allocate on room servers running this content version; empty: any (env PANTHEON_CONTENT_VERSION)")
 	accessTTL := fs.Duration("access-ttl", envDuration("PANTHEON_ACCESS_TTL", 15*time.Minute), "access-token lifetime (env PANTHEON_ACCESS_TTL)")
@@ -86,6 +86,10 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if err := resolveSecrets(map[string]*string{"jwt-key": jwtKey, "fleet-secret": fleetSecret, "dev-provider-secret": devSecret}); err != nil {
+		fmt.Fprintln(stderr, "pantheon lobby:", err)
 		return 2
 	}
 	var level slog.Level

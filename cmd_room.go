@@ -49,11 +49,13 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs.StringVar(&cfg.PublicWSURL, "public-ws", "", "WebSocket URL advertised to players (default: ws://<bound -ws>/v1/play)")
 	fs.StringVar(&cfg.PublicControlURL, "public-control", "", "control URL advertised to the lobby (default: http://<bound -admin>)")
 	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", 64, "TCP connections one IP may hold open on the WebSocket port, and on the admin port")
+	fs.IntVar(&cfg.PendingPerAddr, "pending-per-addr", 8, "sessions of one IP waiting for their hello, per listener")
+	fs.IntVar(&cfg.PendingPerPrefix, "pending-per-prefix", 32, "sessions of one /24 or /64 waiting for their hello, per listener")
 	fs.DurationVar(&cfg.HelloTimeout, "hello-timeout", 3*time.Second, "time a new session has to send its hello; also the WebSocket port's HTTP idle timeout")
 	fs.StringVar(&origins, "ws-origins", "", "comma-separated browser origins allowed on WebSocket (\"*\" for any)")
-	fs.StringVar(&ticketKey, "ticket-key", "", "join ticket signing key, at least 32 bytes (default: random per process)")
-	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "bearer secret shared with the lobby, at least 16 bytes (required)")
-	fs.StringVar(&kcpKey, "kcp-key", "", "base64 AES key (16, 24 or 32 bytes) turning on KCP AES-GCM (default off)")
+	fs.StringVar(&ticketKey, "ticket-key", "", "join ticket signing key, at least 32 bytes, or @FILE (default: random per process)")
+	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "bearer secret shared with the lobby, at least 32 bytes, or @FILE; prefer PANTHEON_FLEET_SECRET (required)")
+	fs.StringVar(&kcpKey, "kcp-key", "", "base64 AES key (16, 24 or 32 bytes), or @FILE, turning on KCP AES-GCM (default off)")
 	fs.StringVar(&cfg.LobbyURL, "lobby", "", "lobby base URL for heartbeats (default: no heartbeats)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 2*time.Second, "heartbeat interval")
 	fs.IntVar(&cfg.MaxRooms, "max-rooms", 256, "rooms hosted at most")
@@ -92,6 +94,9 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	log, err := newLogger(stderr, logLevel, logFormat)
 	if err != nil {
+		return fail(err)
+	}
+	if err := resolveSecrets(map[string]*string{"ticket-key": &ticketKey, "fleet-secret": &cfg.FleetSecret, "kcp-key": &kcpKey}); err != nil {
 		return fail(err)
 	}
 	cfg.Logger, cfg.WaitDeadline, cfg.TicketTTL = log, waitDeadline, ticketTTL

@@ -77,7 +77,11 @@ func TestMatchEndToEnd(t *testing.T) {
 				d.lobbyAdmin:       `pantheon_lobby_matches_total{mode="battle_1v1"} 1`,
 				d.room.AdminAddr(): `pantheon_room_results_total`,
 			} {
-				if page := scrape(t, "http://"+addr+"/metrics"); !strings.Contains(page, series) {
+				secret := "" // the lobby's admin listener is private; the room's admin port wants the fleet secret
+				if addr == d.room.AdminAddr() {
+					secret = d.fleetSecret
+				}
+				if page := scrape(t, "http://"+addr+"/metrics", secret); !strings.Contains(page, series) {
 					t.Errorf("%s/metrics lacks %s", addr, series)
 				}
 			}
@@ -144,9 +148,13 @@ func checkStoredMatch(t *testing.T, ctx context.Context, d *devSystem, rec persi
 }
 
 // scrape GETs a metrics page.
-func scrape(t *testing.T, url string) string {
+func scrape(t *testing.T, url, secret string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestIdleScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const secret = "bench-test-fleet-secret"
+	const secret = "bench-test-fleet-secret-0123456789"
 	srv, err := server.New(server.Config{
 		KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 		TicketKey: bytes.Repeat([]byte("k"), 32), FleetSecret: secret,

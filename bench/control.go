@@ -99,12 +99,13 @@ func (c *controlClient) closeRoom(ctx context.Context, id string) error {
 }
 
 // metric reads one unlabelled sample (e.g. process_resident_memory_bytes)
-// from the server's /metrics.
+// from the server's /metrics (which wants the fleet secret).
 func (c *controlClient) metric(ctx context.Context, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set("Authorization", "Bearer "+c.secret)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("bench: metrics: %w", err)

@@ -62,7 +62,7 @@ type Config struct {
 	// RefreshTTL is a refresh-token family's absolute lifetime. Default 30 days.
 	RefreshTTL time.Duration
 	// FleetSecret authenticates room servers (heartbeats) and the lobby to
-	// them. Required.
+	// them. Required, at least MinFleetSecretBytes bytes.
 	FleetSecret string
 	// HeartbeatTTL drops a room server that has not heartbeated for this
 	// long. Default 6 s (three 2 s heartbeats).
@@ -132,6 +132,10 @@ type Config struct {
 	// Push configures the push channel.
 	Push PushConfig
 }
+
+// MinFleetSecretBytes is the shortest fleet secret accepted: 32 bytes, as
+// from `head -c 32 /dev/urandom | base64`.
+const MinFleetSecretBytes = 32
 
 func lim(rate float64, burst int) store.Limit { return store.Limit{Rate: rate, Burst: burst} }
 
@@ -231,8 +235,8 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case len(c.FleetSecret) < 16:
-		return errors.New("lobby: config: fleet secret of at least 16 bytes is required")
+	case len(c.FleetSecret) < MinFleetSecretBytes:
+		return fmt.Errorf("lobby: config: fleet secret of at least %d bytes is required", MinFleetSecretBytes)
 	case c.RefreshTTL < time.Minute || c.HeartbeatTTL < time.Second:
 		return errors.New("lobby: config: refresh TTL >= 1m and heartbeat TTL >= 1s")
 	case c.MaxBodyBytes < 1024 || c.MaxHeaderBytes < 4096:

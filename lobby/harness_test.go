@@ -24,7 +24,7 @@ import (
 
 var (
 	testKey      = bytes.Repeat([]byte("k"), 32)
-	testFleet    = "fleet-secret-0123456789"
+	testFleet    = "fleet-secret-0123456789-0123456789"
 	devProvider  = auth.DevProvider{Secret: []byte("dev")}
 	generous     = store.Limit{Rate: 1000, Burst: 1000}
 	testDeadline = 10 * time.Second

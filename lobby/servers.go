@@ -33,9 +33,23 @@ func (l *Lobby) handleHealth(w http.ResponseWriter, r *http.Request) error {
 }
 
 // requireFleet checks the fleet secret (CONTROL_API.md, Authentication).
+// Failures count against the client IP like failed logins
+// (Limits.FailuresPerIP): an address past its budget is blocked for
+// Limits.FailureBlock and answered 429 without its secret being compared.
 func (l *Lobby) requireFleet(r *http.Request) error {
+	ip := l.clientIP(r).String()
+	blocked, err := l.st.Revoked(r.Context(), "block:"+ip)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		l.met.rateLimited.WithLabelValues(limitIPBlocked).Inc()
+		e := fail(http.StatusTooManyRequests, CodeRateLimited, "too many failed attempts from this address")
+		e.retryAfter = l.cfg.Limits.FailureBlock
+		return e
+	}
 	if !fleet.CheckSecret(r.Header.Get("Authorization"), l.cfg.FleetSecret) {
-		return fail(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong fleet secret")
+		return l.failedAttempt(r, fail(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong fleet secret"))
 	}
 	return nil
 }

@@ -91,3 +91,24 @@ func TestConnsPerIP(t *testing.T) {
 		t.Fatalf("rate_limited_total{limit=conns_per_ip} = %v, want 1", got)
 	}
 }
+
+// TestFleetSecretBackoff: wrong fleet secrets on the heartbeat endpoint
+// count like failed logins; once the source's failure budget is spent it
+// is answered 429 with Retry-After, even with the right secret.
+func TestFleetSecretBackoff(t *testing.T) {
+	h := newHarness(t, nil, func(c *Config, _ *Deps) { c.Limits.FailuresPerIP = lim(0.001, 3) })
+	for i := range 4 {
+		r := doReq(t, h.url, "POST", "/v1/servers/heartbeat", "wrong-fleet-secret-guess-0123456789", h.rs.Heartbeat("r1"))
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := doReq(t, h.url, "POST", "/v1/servers/heartbeat", testFleet, h.rs.Heartbeat("r1"))
+	expect(t, "heartbeat from a blocked address", r, http.StatusTooManyRequests, CodeRateLimited)
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	if err := (Config{Auth: testConfig().Auth, FleetSecret: "change-me-fleet-secret"}).Validate(); err == nil {
+		t.Fatal("a 22-byte fleet secret was accepted")
+	}
+}

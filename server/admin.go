@@ -9,11 +9,14 @@ import (
 )
 
 // AdminHandler serves the control API under /v1/, Prometheus /metrics,
-// /healthz and net/http/pprof under /debug/pprof/, all on one mux.
+// /healthz and net/http/pprof under /debug/pprof/, all on one mux. Every
+// path but /healthz needs the fleet secret (pprof's cmdline would show
+// secrets given as flags; metrics name rooms and matches), with the
+// failure back-off of requireFleetSecret.
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", s.controlHandler())
-	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.Handle("GET /metrics", s.requireFleetSecret(s.metrics.handler()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if s.reg.isDraining() {
 			writeControlError(w, http.StatusServiceUnavailable, codeDraining, "draining")
@@ -21,11 +24,13 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	prof := http.NewServeMux()
+	prof.HandleFunc("/debug/pprof/", pprof.Index)
+	prof.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	prof.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	prof.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	prof.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/pprof/", s.requireFleetSecret(prof))
 	return mux
 }
 

@@ -9,6 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// MinFleetSecretBytes is the shortest fleet secret a room server or lobby
+// accepts: 32 bytes, as from `head -c 32 /dev/urandom | base64`.
+const MinFleetSecretBytes = 32
+
 // Config configures a room server. The zero value of every field but
 // TicketKey and FleetSecret means its documented default (see
 // WithDefaults); Validate reports what is wrong with the rest.
@@ -43,6 +47,13 @@ type Config struct {
 	// waits for an upgrade request and keeps an idle keep-alive
 	// connection. Default 3 s.
 	HelloTimeout time.Duration
+	// PendingPerAddr and PendingPerPrefix cap the sessions of one source
+	// IP, and of one /24 (IPv4) or /64 (IPv6), waiting for their hello on
+	// each listener (256 may wait in all); a source holding none always
+	// gets a slot, by closing the oldest waiting session of the source
+	// holding the most. Defaults 8 and 32; raise both for load tests that
+	// dial many clients at once from one address.
+	PendingPerAddr, PendingPerPrefix int
 	// AdminReadTimeout bounds reading one admin request, header and body.
 	// Default 10 s.
 	AdminReadTimeout time.Duration
@@ -62,7 +73,8 @@ type Config struct {
 	// least MinTicketKeyBytes bytes.
 	TicketKey []byte
 	// FleetSecret is the bearer secret shared with the lobby for the control
-	// API and heartbeats. Required, at least 16 bytes.
+	// API, /metrics, /debug/pprof and heartbeats. Required, at least
+	// MinFleetSecretBytes bytes (draw them at random).
 	FleetSecret string
 	// KCPKey turns on KCP AES-GCM with this 16, 24 or 32 byte key; empty
 	// means KCP is unencrypted. The control API hands it to the lobby.
@@ -198,6 +210,8 @@ func (c Config) WithDefaults() Config {
 	def(&c.AdminAddr, "127.0.0.1:7002")
 	defInt(&c.ConnsPerIP, 64)
 	defDur(&c.HelloTimeout, 3*time.Second)
+	defInt(&c.PendingPerAddr, 8)
+	defInt(&c.PendingPerPrefix, 32)
 	defDur(&c.AdminReadTimeout, 10*time.Second)
 	defDur(&c.AdminWriteTimeout, 2*time.Minute)
 	defDur(&c.AdminIdleTimeout, 30*time.Second)
@@ -238,8 +252,8 @@ func (c Config) Validate() error {
 	if len(c.TicketKey) < MinTicketKeyBytes {
 		bad("ticket key: %d bytes, need at least %d", len(c.TicketKey), MinTicketKeyBytes)
 	}
-	if len(c.FleetSecret) < 16 {
-		bad("fleet secret: %d bytes, need at least 16", len(c.FleetSecret))
+	if len(c.FleetSecret) < MinFleetSecretBytes {
+		bad("fleet secret: %d bytes, need at least %d", len(c.FleetSecret), MinFleetSecretBytes)
 	}
 	switch len(c.KCPKey) {
 	case 0, 16, 24, 32:
@@ -269,7 +283,8 @@ func (c Config) Validate() error {
 		{"join queue", int64(c.JoinQueue)}, {"result queue", int64(c.ResultQueue)},
 		{"log queue", int64(c.LogQueue)}, {"result wait", int64(c.ResultWait)},
 		{"result workers", int64(c.ResultWorkers)},
-		{"conns per ip", int64(c.ConnsPerIP)}, {"hello timeout", int64(c.HelloTimeout)},
+		{"conns per ip", int64(c.ConnsPerIP)}, {"pending per addr", int64(c.PendingPerAddr)},
+		{"pending per prefix", int64(c.PendingPerPrefix)}, {"hello timeout", int64(c.HelloTimeout)},
 		{"admin read timeout", int64(c.AdminReadTimeout)}, {"admin write timeout", int64(c.AdminWriteTimeout)},
 		{"admin idle timeout", int64(c.AdminIdleTimeout)},
 		{"submit retry", int64(c.SubmitRetry)}, {"drain timeout", int64(c.DrainTimeout)},

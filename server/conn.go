@@ -57,6 +57,10 @@ type conn struct {
 	room     *room
 	startSeq uint32 // the seat's newest input sequence at admission
 
+	// welcome is a copy of the last welcome queued, for answering a
+	// duplicated hello; guarded by outMu.
+	welcome []byte
+
 	// Owned by the room's shard.
 	behind int // consecutive ticks a snapshot was left untaken
 }
@@ -155,9 +159,22 @@ func (c *conn) offerControl(frame []byte) bool {
 		c.ctrlSpare = c.ctrlSpare[:n-1]
 	}
 	c.ctrl = append(c.ctrl, append(buf[:0], frame...))
+	if k, err := netcode.PeekKind(frame); err == nil && k == netcode.KindWelcome {
+		c.welcome = append(c.welcome[:0], frame...) // once per session: not the hot path
+	}
 	c.outMu.Unlock()
 	c.signal()
 	return true
+}
+
+// lastWelcome returns a copy of the last welcome queued, or nil.
+func (c *conn) lastWelcome() []byte {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.welcome == nil {
+		return nil
+	}
+	return append([]byte(nil), c.welcome...)
 }
 
 // recycleCtrl takes back written control buffers for reuse, up to

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strconv"
 	"time"
@@ -22,6 +23,7 @@ const (
 	codeServerFull      = "server_full"
 	codeDraining        = "draining"
 	codeJournal         = "journal_unavailable"
+	codeRateLimited     = "rate_limited"
 	maxControlBodyBytes = 1 << 20
 )
 
@@ -70,17 +72,38 @@ func (s *Server) controlHandler() http.Handler {
 }
 
 // requireFleetSecret answers 401 unless the request carries
-// "Authorization: Bearer <fleet secret>", compared in constant time.
+// "Authorization: Bearer <fleet secret>", compared in constant time. A
+// source that keeps failing is backed off (failureGuard): it gets 429
+// rate_limited with Retry-After, its secret not even compared, until the
+// back-off has passed.
 func (s *Server) requireFleetSecret(next http.Handler) http.Handler {
 	want := []byte("Bearer " + s.cfg.FleetSecret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := requestIP(r)
+		if wait, blocked := s.guard.blocked(ip); blocked {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			writeControlError(w, http.StatusTooManyRequests, codeRateLimited, "too many failed fleet-secret checks from this address")
+			return
+		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
+			s.guard.fail(ip)
 			writeControlError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong fleet secret")
 			return
 		}
+		s.guard.ok(ip)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requestIP is the peer address of r (the admin port trusts no proxy
+// header).
+func requestIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {

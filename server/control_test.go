@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-const testFleetSecret = "fleet-secret-0123456789"
+const testFleetSecret = "fleet-secret-0123456789-0123456789"
 
 func testConfig() Config {
 	return Config{

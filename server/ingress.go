@@ -176,6 +176,7 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 	for {
 		frame, err := c.w.ReadFrame()
 		if err != nil {
+			s.framingError(c, err)
 			return
 		}
 		bytesIn.Add(float64(len(frame)))
@@ -198,6 +199,10 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 		case netcode.KindInput:
 			if err := netcode.DecodeInputFrame(frame, &f); err != nil {
 				s.protocolError(c, err)
+				return
+			}
+			if f.AckTick > r.tick.Load() {
+				s.protocolError(c, errAckAhead)
 				return
 			}
 			c.storeAck(f.AckTick)
@@ -226,6 +231,10 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 				s.protocolError(c, err)
 				return
 			}
+			if tick > r.tick.Load() {
+				s.protocolError(c, errAckAhead)
+				return
+			}
 			c.storeAck(tick)
 		case netcode.KindPing:
 			var p netcode.Ping
@@ -239,7 +248,11 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 			c.closeWith(nil)
 			return
 		case netcode.KindHello, netcode.KindResume:
-			// A duplicated hello: the welcome already went out.
+			// A duplicated hello (the client resends it until the welcome
+			// arrives): answer with the same welcome (PROTOCOL.md 5.1).
+			if w := c.lastWelcome(); w != nil {
+				c.offerControl(w)
+			}
 		default:
 			s.protocolError(c, netcode.ErrUnknownKind)
 			return
@@ -251,6 +264,25 @@ func (s *Server) closeFlood(c *conn, r *room) {
 	s.metrics.closes.WithLabelValues(netcode.CodeRateLimited.String()).Inc()
 	s.log.Info("flooding client closed", "room", r.id, "transport", c.transport)
 	c.closeCode(netcode.CodeRateLimited, "too many inputs")
+}
+
+// errAckAhead is the protocol error of an ack for a tick the room has not
+// reached: the server cannot have sent it, and an ack from the future
+// would pin the seat to full snapshots.
+var errAckAhead = errors.New("ack for a tick newer than the room's")
+
+// framingError closes a session whose transport refused a frame after
+// admission: a frame over the size cap gets frame_too_large, a malformed
+// one (a zero KCP length prefix, a WebSocket text message)
+// protocol_error; an idle timeout or a closed socket gets nothing.
+func (s *Server) framingError(c *conn, err error) {
+	switch {
+	case errors.Is(err, transport.ErrFrameTooLarge):
+		s.metrics.closes.WithLabelValues(netcode.CodeFrameTooLarge.String()).Inc()
+		c.closeCode(netcode.CodeFrameTooLarge, err.Error())
+	case errors.Is(err, transport.ErrBadFrame):
+		s.protocolError(c, err)
+	}
 }
 
 func (s *Server) protocolError(c *conn, err error) {

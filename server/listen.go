@@ -23,6 +23,7 @@ func (l netListener) Accept(ctx context.Context) (transport.Conn, error) {
 func (s *Server) listen() ([]listener, error) {
 	base := transport.ServerConfig()
 	base.HelloTimeout = s.cfg.HelloTimeout
+	base.MaxPendingPerAddr, base.MaxPendingPerPrefix = s.cfg.PendingPerAddr, s.cfg.PendingPerPrefix
 	kc := transport.DefaultKCPConfig(base)
 	kc.Addr = s.cfg.KCPAddr
 	kc.Key = s.cfg.KCPKey

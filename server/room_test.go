@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -103,13 +101,7 @@ func TestRoomPlaysToTheEnd(t *testing.T) {
 // transport and checks the instruments the issue names are there and moved.
 func checkMetricsPage(t *testing.T, h *harness, transport string) {
 	t.Helper()
-	resp, err := http.Get(h.srv.PublicControlURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	page := string(raw)
+	page := scrapeAdmin(t, h)
 	for _, want := range []string{
 		`pantheon_room_tick_duration_seconds_count{mode="battle_1v1"} 150`,
 		`pantheon_room_tick_lateness_seconds_count{mode="battle_1v1"}`,

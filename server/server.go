@@ -36,10 +36,11 @@ type Server struct {
 	contentVersion string
 	modes          []string // the content's mode ids; rooms of other modes are refused
 	shards         []*shard
-	window         tickHist   // tick durations since the last heartbeat
-	tickObserver   *tickHist  // optional extra observer (benchmarks)
-	drops          inputDrops // pre-resolved input drop counters
-	group          routines   // every goroutine the server starts
+	window         tickHist      // tick durations since the last heartbeat
+	tickObserver   *tickHist     // optional extra observer (benchmarks)
+	drops          inputDrops    // pre-resolved input drop counters
+	group          routines      // every goroutine the server starts
+	guard          *failureGuard // fleet-secret failures per source
 
 	mu         sync.Mutex
 	started    bool
@@ -102,6 +103,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		newEngine:      newEngine,
 		contentVersion: contentVersion,
 		modes:          slices.Clone(modes),
+		guard:          newFailureGuard(time.Now),
 		drops: inputDrops{
 			inboxFull:   m.inboxDrops.WithLabelValues("inbox_full"),
 			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),
@@ -112,6 +114,9 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		stopBeats:   make(chan struct{}),
 		resultsDone: make(chan struct{}),
 		stopAccept:  make(chan struct{}),
+	}
+	if err := cfg.Registry.Register(newAdmissionCollector(s)); err != nil {
+		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
 	s.flushCtx, s.flushCancel = context.WithCancel(context.Background())
 	s.results.durable = s.resultDurable

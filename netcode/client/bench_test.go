@@ -38,6 +38,7 @@ func BenchmarkClientSwarm(b *testing.B) {
 func swarm(b *testing.B, kind string, n int) {
 	srv := transport.ServerConfig()
 	srv.MaxPending, srv.AcceptQueue = n, n
+	srv.MaxPendingPerAddr, srv.MaxPendingPerPrefix = n, n // every client is on 127.0.0.1
 	var ln transport.Listener
 	var d transport.Dialer
 	switch kind {

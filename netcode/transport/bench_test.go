@@ -25,6 +25,7 @@ func BenchmarkKCPSessionCost(b *testing.B) {
 func benchSessions(b *testing.B, n int) {
 	srv := DefaultKCPConfig(ServerConfig())
 	srv.Addr, srv.MaxPending, srv.AcceptQueue, srv.Linger = "127.0.0.1:0", n, n, 0
+	srv.MaxPendingPerAddr, srv.MaxPendingPerPrefix = n, n // every client is on 127.0.0.1
 	kl, err := ListenKCP(srv)
 	if err != nil {
 		b.Fatal(err)

@@ -24,11 +24,18 @@ type Config struct {
 	// Default 5 s.
 	WriteTimeout time.Duration
 	// HelloTimeout (listeners only) is how long a new session has to send
-	// a well-formed hello or resume before it is dropped. Default 3 s.
+	// a well-formed hello or resume before it is dropped; a session opened
+	// while more than half of MaxPending are waiting gets a third of it.
+	// Default 3 s.
 	HelloTimeout time.Duration
-	// MaxPending (listeners only) caps sessions waiting for their hello;
-	// a new session past the cap is closed at once. Default 256.
-	MaxPending int
+	// MaxPending (listeners only) caps sessions waiting for their hello in
+	// total, MaxPendingPerAddr per source IP and MaxPendingPerPrefix per
+	// source /24 (IPv4) or /64 (IPv6). A new session over a cap is closed
+	// at once, except that a source holding no waiting session always
+	// gets in: the oldest waiting session of the source holding the most
+	// is closed for it (Stats.Evicted). A per-source cap above the one
+	// that contains it acts as that one. Defaults 256, 8 and 32.
+	MaxPending, MaxPendingPerAddr, MaxPendingPerPrefix int
 	// AcceptQueue (listeners only) is how many admitted sessions may wait
 	// for Accept; past it new sessions are closed. Default 128.
 	AcceptQueue int
@@ -37,13 +44,15 @@ type Config struct {
 // ServerConfig returns the defaults for a listener.
 func ServerConfig() Config {
 	return Config{
-		MaxReadFrame:  netcode.MaxClientFrame,
-		MaxWriteFrame: netcode.MaxServerFrame,
-		IdleTimeout:   10 * time.Second,
-		WriteTimeout:  5 * time.Second,
-		HelloTimeout:  3 * time.Second,
-		MaxPending:    256,
-		AcceptQueue:   128,
+		MaxReadFrame:        netcode.MaxClientFrame,
+		MaxWriteFrame:       netcode.MaxServerFrame,
+		IdleTimeout:         10 * time.Second,
+		WriteTimeout:        5 * time.Second,
+		HelloTimeout:        3 * time.Second,
+		MaxPending:          256,
+		MaxPendingPerAddr:   8,
+		MaxPendingPerPrefix: 32,
+		AcceptQueue:         128,
 	}
 }
 
@@ -78,6 +87,9 @@ func (c *Config) validateListener() error {
 	}
 	if c.HelloTimeout <= 0 || c.MaxPending <= 0 || c.AcceptQueue <= 0 {
 		return fmt.Errorf("transport: listener needs positive HelloTimeout, MaxPending and AcceptQueue")
+	}
+	if c.MaxPendingPerAddr <= 0 || c.MaxPendingPerPrefix <= 0 {
+		return fmt.Errorf("transport: listener needs positive MaxPendingPerAddr and MaxPendingPerPrefix")
 	}
 	return nil
 }

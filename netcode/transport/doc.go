@@ -5,10 +5,14 @@
 // which transport it has.
 //
 // Every listener runs the same admission gate: a new session must send a
-// well-formed hello or resume within Config.HelloTimeout, at most
-// Config.MaxPending sessions may be waiting for theirs (more are closed at
-// once), and Accept only ever sees admitted sessions, whose first
-// ReadFrame returns that hello. This is what bounds a half-open KCP flood
+// well-formed hello or resume within Config.HelloTimeout; at most
+// Config.MaxPending sessions may be waiting for theirs, MaxPendingPerAddr
+// from one source address and MaxPendingPerPrefix from one /24 or /64
+// (more are closed at once), yet a source holding none always gets in, by
+// evicting the oldest waiting session of the source holding the most; and
+// Accept only ever sees admitted sessions, whose first ReadFrame returns
+// that hello. KCP sessions run with small windows until their hello
+// arrives. This is what bounds a half-open KCP flood
 // (kcp-go creates a session for any datagram from a new address).
 //
 // Server side:

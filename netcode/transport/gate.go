@@ -17,32 +17,48 @@ type rawConn interface {
 	readFrameBy(deadline time.Time) ([]byte, error)
 }
 
+// widener is a rawConn that starts with small buffers (KCP windows) and
+// grows them once its hello arrived well-formed.
+type widener interface{ widen() }
+
 // Stats counts what a listener's admission gate did. All counters only
 // grow.
 type Stats struct {
 	Admitted      uint64 // sessions that sent a well-formed hello in time
 	Accepted      uint64 // admitted sessions taken by Accept
-	OverPending   uint64 // sessions closed at once: MaxPending were awaiting hello
+	OverPending   uint64 // sessions closed at once: MaxPending were awaiting hello and none could be evicted
+	OverAddress   uint64 // sessions closed at once: their address held MaxPendingPerAddr
+	OverPrefix    uint64 // sessions closed at once: their /24 or /64 held MaxPendingPerPrefix
+	Evicted       uint64 // waiting sessions closed to make room for a source holding none
 	HelloTimeouts uint64 // sessions closed for sending no hello in time
 	BadHellos     uint64 // sessions closed for a first frame that is not a hello
 	QueueFull     uint64 // admitted sessions closed because the accept queue was full
 	OverIP        uint64 // TCP connections closed unread: their IP held ConnsPerIP (WebSocket)
 }
 
+// Refused is the number of sessions closed at once by a pending cap (any
+// of total, per address, per prefix).
+func (s Stats) Refused() uint64 { return s.OverPending + s.OverAddress + s.OverPrefix }
+
 // gate is the admission stage every listener shares: it caps sessions
-// awaiting their hello, gives each HelloTimeout to send a well-formed hello
-// or resume, and queues admitted sessions for Accept.
+// awaiting their hello per source address, per source prefix and in total
+// (pendingSlots), gives each HelloTimeout (a third of it while more than
+// half the slots are taken) to send a well-formed hello or resume, and
+// queues admitted sessions for Accept.
 type gate struct {
 	cfg      Config
 	queue    chan Conn
 	closing  chan struct{}
 	mu       sync.Mutex
 	closed   bool
-	pending  map[rawConn]struct{}
+	slots    *pendingSlots
 	wg       sync.WaitGroup
 	admitted atomic.Uint64
 	accepted atomic.Uint64
 	overPend atomic.Uint64
+	overAddr atomic.Uint64
+	overPfx  atomic.Uint64
+	evicted  atomic.Uint64
 	timeouts atomic.Uint64
 	bad      atomic.Uint64
 	full     atomic.Uint64
@@ -53,7 +69,7 @@ func newGate(cfg Config) *gate {
 		cfg:     cfg,
 		queue:   make(chan Conn, cfg.AcceptQueue),
 		closing: make(chan struct{}),
-		pending: make(map[rawConn]struct{}),
+		slots:   newPendingSlots(cfg.MaxPending, cfg.MaxPendingPerAddr, cfg.MaxPendingPerPrefix),
 	}
 }
 
@@ -66,30 +82,46 @@ func (g *gate) admit(c rawConn) {
 		c.Close()
 		return
 	}
-	if len(g.pending) >= g.cfg.MaxPending {
+	now := time.Now()
+	refused, evict := g.slots.take(c, remoteIP(c.RemoteAddr()), now)
+	if refused != "" {
 		g.mu.Unlock()
-		g.overPend.Add(1)
+		switch refused {
+		case RefusedAddress:
+			g.overAddr.Add(1)
+		case RefusedPrefix:
+			g.overPfx.Add(1)
+		default:
+			g.overPend.Add(1)
+		}
 		c.Close()
 		return
 	}
-	g.pending[c] = struct{}{}
+	wait := g.cfg.HelloTimeout
+	if 2*g.slots.len() > g.cfg.MaxPending {
+		wait /= 3
+	}
 	g.wg.Add(1)
 	g.mu.Unlock()
-	go g.handshake(c)
+	if evict != nil {
+		g.evicted.Add(1)
+		evict.Close() // its handshake goroutine fails its read and returns
+	}
+	go g.handshake(c, now.Add(wait))
 }
 
-func (g *gate) handshake(c rawConn) {
+func (g *gate) handshake(c rawConn, deadline time.Time) {
 	defer g.wg.Done()
 	admitted := false
 	defer func() {
 		g.mu.Lock()
-		delete(g.pending, c)
+		g.slots.release(c)
 		g.mu.Unlock()
 		if !admitted {
 			c.Close()
 		}
 	}()
-	frame, err := c.readFrameBy(time.Now().Add(g.cfg.HelloTimeout))
+	frame, err := c.readFrameBy(deadline)
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrIdle):
@@ -98,6 +130,11 @@ func (g *gate) handshake(c rawConn) {
 		case errors.Is(err, ErrFrameTooLarge):
 			g.bad.Add(1)
 			g.reject(c, netcode.CodeFrameTooLarge, "first frame over the size cap")
+		case errors.Is(err, ErrClosed):
+			// Evicted, or the listener is closing: counted there.
+		case errors.Is(err, ErrBadFrame):
+			g.bad.Add(1)
+			g.reject(c, netcode.CodeProtocolError, "malformed first frame")
 		default:
 			g.bad.Add(1)
 		}
@@ -110,6 +147,9 @@ func (g *gate) handshake(c rawConn) {
 		return
 	}
 	g.admitted.Add(1)
+	if w, ok := c.(widener); ok {
+		w.widen()
+	}
 	ac := &admittedConn{rawConn: c, first: append([]byte(nil), frame...)}
 	select {
 	case g.queue <- ac:
@@ -149,7 +189,7 @@ func (g *gate) close() {
 	}
 	g.closed = true
 	close(g.closing)
-	for c := range g.pending {
+	for c := range g.slots.conns {
 		c.Close()
 	}
 	g.mu.Unlock()
@@ -169,6 +209,9 @@ func (g *gate) stats() Stats {
 		Admitted:      g.admitted.Load(),
 		Accepted:      g.accepted.Load(),
 		OverPending:   g.overPend.Load(),
+		OverAddress:   g.overAddr.Load(),
+		OverPrefix:    g.overPfx.Load(),
+		Evicted:       g.evicted.Load(),
 		HelloTimeouts: g.timeouts.Load(),
 		BadHellos:     g.bad.Load(),
 		QueueFull:     g.full.Load(),

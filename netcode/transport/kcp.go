@@ -42,6 +42,11 @@ type KCPConfig struct {
 	// each: a full raid snapshot (~10 KiB) is under 10 packets, and a
 	// window this size lets a stalled client absorb a second of them.
 	SendWindow, RecvWindow int
+	// PendingWindow (listeners only) is both windows of a session until
+	// its hello arrives, packets: a hello is at most 4 packets, and a
+	// session nobody admitted yet must not be able to make the server
+	// buffer 256 of them. Default 16.
+	PendingWindow int
 	// MTU is the UDP payload size, bytes, kept under common path MTUs.
 	// Default 1200.
 	MTU int
@@ -59,17 +64,18 @@ type KCPConfig struct {
 // or ClientConfig).
 func DefaultKCPConfig(base Config) KCPConfig {
 	return KCPConfig{
-		Config:       base,
-		Addr:         ":7000",
-		IntervalMs:   10,
-		NoDelay:      true,
-		FastResend:   2,
-		NoCongestion: true,
-		SendWindow:   256,
-		RecvWindow:   256,
-		MTU:          1200,
-		SocketBuffer: 4 << 20,
-		Linger:       250 * time.Millisecond,
+		Config:        base,
+		Addr:          ":7000",
+		IntervalMs:    10,
+		NoDelay:       true,
+		FastResend:    2,
+		NoCongestion:  true,
+		SendWindow:    256,
+		RecvWindow:    256,
+		PendingWindow: 16,
+		MTU:           1200,
+		SocketBuffer:  4 << 20,
+		Linger:        250 * time.Millisecond,
 	}
 }
 
@@ -87,6 +93,8 @@ func (c *KCPConfig) Validate() error {
 		return fmt.Errorf("transport: kcp FastResend %d negative", c.FastResend)
 	case c.SendWindow < 16 || c.RecvWindow < 16:
 		return fmt.Errorf("transport: kcp windows %d/%d under 16", c.SendWindow, c.RecvWindow)
+	case c.PendingWindow < 0:
+		return fmt.Errorf("transport: kcp PendingWindow %d negative", c.PendingWindow)
 	case c.MTU < 576 || c.MTU > 1400:
 		return fmt.Errorf("transport: kcp MTU %d outside [576, 1400]", c.MTU)
 	case c.SocketBuffer < 0 || c.Linger < 0:
@@ -161,6 +169,9 @@ func (kl *KCPListener) acceptLoop() {
 			return
 		}
 		kl.cfg.tune(s)
+		if w := kl.cfg.PendingWindow; w > 0 {
+			s.SetWindowSize(w, w) // until the hello: see kcpConn.widen
+		}
 		kl.gate.admit(newKCPConn(s, &kl.cfg))
 	}
 }
@@ -233,6 +244,8 @@ func (d KCPDialer) Dial(ctx context.Context) (Conn, error) {
 type kcpConn struct {
 	s      *kcp.UDPSession
 	cfg    Config
+	sndWnd int // windows after the hello
+	rcvWnd int
 	linger time.Duration
 	fr     frameReader
 	wmu    sync.Mutex
@@ -241,8 +254,13 @@ type kcpConn struct {
 }
 
 func newKCPConn(s *kcp.UDPSession, cfg *KCPConfig) *kcpConn {
-	return &kcpConn{s: s, cfg: cfg.Config, linger: cfg.Linger, fr: frameReader{r: s, max: cfg.MaxReadFrame}}
+	return &kcpConn{s: s, cfg: cfg.Config, sndWnd: cfg.SendWindow, rcvWnd: cfg.RecvWindow,
+		linger: cfg.Linger, fr: frameReader{r: s, max: cfg.MaxReadFrame}}
 }
+
+// widen gives an admitted session its full windows (the gate calls it
+// once the hello arrived).
+func (c *kcpConn) widen() { c.s.SetWindowSize(c.sndWnd, c.rcvWnd) }
 
 func (c *kcpConn) ReadFrame() ([]byte, error) {
 	return c.readFrameBy(time.Now().Add(c.cfg.IdleTimeout))
