@@ -113,6 +113,9 @@ func TestSlowConsumer(t *testing.T) {
 	resp := h.create(RoomSpec{MatchID: "m_slow", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	slow := dialRaw(t, h.dialer("ws"))
 	slow.stall = make(chan struct{})
+	var unstall sync.Once
+	release := func() { unstall.Do(func() { close(slow.stall) }) }
+	t.Cleanup(release) // before dialRaw's cleanup waits for the reader
 	slow.noAck = true
 	slow.hello(netcode.Hello{Ticket: resp.Seats[0].Ticket})
 	good := dialRaw(t, h.dialer("mem"))
@@ -132,8 +135,12 @@ func TestSlowConsumer(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	heapBefore := ms.HeapAlloc
-	waitFor(t, "slow consumer closed", func() bool {
-		return h.srv.metricValue("pantheon_room_connection_closes_total", "slow_consumer") == 1
+	// The server drops the stalled client as a slow consumer after
+	// SlowConsumerTicks ticks, or, on a machine too loaded to run that
+	// many ticks in time, when its transport's write timeout (5 s) fails
+	// a write first. Either way it must go while the other stays.
+	waitFor(t, "slow consumer dropped", func() bool {
+		return h.srv.metricValue("pantheon_room_connection_closes_total", "slow_consumer") == 1 || r.seatConn(0) == nil
 	})
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -148,7 +155,7 @@ func TestSlowConsumer(t *testing.T) {
 		_, _, _, n, _, _ := good.state()
 		return n > snapsBefore+30 && r.tick.Load() > tickBefore+30
 	})
-	close(slow.stall)
+	release()
 	waitFor(t, "slow client's connection closed", func() bool { return slow.readError() != nil })
 	if n := r.players.Load(); n != 1 {
 		t.Fatalf("players %d after the slow consumer was closed", n)
