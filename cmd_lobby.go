@@ -67,6 +67,9 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	pass := fs.Duration("pass-interval", envDuration("PANTHEON_PASS_INTERVAL", 250*time.Millisecond), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
 	assignDeadline := fs.Duration("assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", 30*time.Second), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
 	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
+	dbTimeout := fs.Duration("db-timeout", envDuration("PANTHEON_DB_TIMEOUT", 300*time.Millisecond), "bound on each ratings or roster read from the database; slower or failed reads are answered from the lobby's cache (env PANTHEON_DB_TIMEOUT)")
+	dbRetry := fs.Duration("db-retry", envDuration("PANTHEON_DB_RETRY", time.Second), "after a failed database read, answer ratings and rosters from the cache alone for this long (env PANTHEON_DB_RETRY)")
+	dbCache := fs.Int("db-cache-entries", envInt("PANTHEON_DB_CACHE_ENTRIES", 100_000), "most ratings, and most rosters, the lobby caches for database outages (env PANTHEON_DB_CACHE_ENTRIES)")
 	maxBody := fs.Int("max-body", envInt("PANTHEON_MAX_BODY", 64<<10), "request body limit in bytes (env PANTHEON_MAX_BODY)")
 	perIP := limitFlag{store.Limit{Rate: 20, Burst: 40}}
 	loginPerIP := limitFlag{store.Limit{Rate: 2, Burst: 10}}
@@ -109,6 +112,9 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		QueueCap:       *queueCap,
 		MaxBodyBytes:   int64(*maxBody),
 		ContentVersion: *contentVersion,
+		DBTimeout:      *dbTimeout,
+		DBRetry:        *dbRetry,
+		DBCacheEntries: *dbCache,
 		Limits:         lobby.Limits{PerIP: perIP.Limit, LoginPerIP: loginPerIP.Limit},
 	}
 	for _, c := range strings.Split(*proxies, ",") {

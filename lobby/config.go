@@ -121,6 +121,19 @@ type Config struct {
 	MaxOracles int
 	// Push configures the push channel.
 	Push PushConfig
+	// DBTimeout bounds each read of ratings and rosters from the database;
+	// a read that fails or takes longer is answered from the cache (doc.go,
+	// "Database outages"). Default 300 ms.
+	DBTimeout time.Duration
+	// DBRetry is how long the lobby answers ratings and rosters from the
+	// cache alone after a failed database read before it tries the
+	// database again (one read per DBRetry probes while it is down).
+	// Default 1 s.
+	DBRetry time.Duration
+	// DBCacheEntries is the most entries each of the ratings cache (one
+	// per mode and player) and the rosters cache (one per player) holds;
+	// the least recently used go first. Default 100,000.
+	DBCacheEntries int
 }
 
 func lim(rate float64, burst int) store.Limit { return store.Limit{Rate: rate, Burst: burst} }
@@ -193,6 +206,11 @@ func (c Config) withDefaults() Config {
 	def(&c.Push.PingInterval, 20*time.Second)
 	def(&c.Push.PongWait, 45*time.Second)
 	def(&c.Push.WriteWait, 5*time.Second)
+	def(&c.DBTimeout, 300*time.Millisecond)
+	def(&c.DBRetry, time.Second)
+	if c.DBCacheEntries == 0 {
+		c.DBCacheEntries = 100_000
+	}
 	return c
 }
 
@@ -229,6 +247,8 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: sweep interval > 0 and sweep batch >= 1")
 	case c.Push.SendQueue < 1 || c.Push.PongWait <= c.Push.PingInterval || c.Push.WriteWait <= 0:
 		return errors.New("lobby: config: push send queue >= 1, pong wait > ping interval, write wait > 0")
+	case c.DBTimeout <= 0 || c.DBRetry < 0 || c.DBCacheEntries < 1:
+		return errors.New("lobby: config: db timeout > 0, db retry >= 0 and db cache entries >= 1")
 	}
 	return nil
 }

@@ -49,6 +49,29 @@
 // issue time to the microsecond (iat_us) so a login right after the logout
 // is not caught by it.
 //
+// # Database outages
+//
+// Ticket creation (and party consent) needs each player's rating and
+// roster. They are read through a cache (dbcache.go) so that matchmaking
+// goes on while the database is down: each read goes to the database with
+// a deadline of Config.DBTimeout (300 ms) and refreshes the cache; a read
+// that fails with persistence.ErrUnavailable or misses the deadline is
+// answered from the cache, and the database is left alone for
+// Config.DBRetry (1 s), after which one read probes it. A rating never
+// read is the rating package's default (rating.DefaultModel().New():
+// mu 25, sigma 25/3, what a new player gets); a roster never read cannot
+// be made up, so that player's ticket is a 503 until the database answers.
+// Roster writes need the database and, when they succeed, update the
+// cached roster. Each cache holds at most Config.DBCacheEntries entries
+// (100,000), least recently used dropped first.
+//
+// The first failure logs "dependency down" (dependency=database, with the
+// error) and the first success after it "dependency recovered" (with the
+// outage's duration and the failures counted); nothing is logged per
+// failed read. dependency_up{dependency="database"} is 0 meanwhile, and
+// db_cache_hits_total says how each read was answered. Logins, refreshes
+// and roster writes still answer 503 while the database is down.
+//
 // # Metrics
 //
 // /metrics is served by AdminHandler on a separate, private admin address
@@ -75,6 +98,12 @@
 //	unavailable_total                      counter    backend          failures because state (Redis) or db (Postgres/SQLite) was down
 //	rate_limited_total                     counter    limit            per_ip, login_per_ip, login_per_account, ip_blocked,
 //	                                                                   tickets_per_player, queue_full
+//	db_cache_hits_total                    counter    kind, result     ratings and rosters read for tickets: kind rating or roster;
+//	                                                                   result fresh (database), stale (cache, database down),
+//	                                                                   default (rating never seen), miss (roster never seen: 503)
+//	db_cache_entries                       gauge      kind             entries held by the ratings and rosters caches
+//	dependency_up                          gauge      dependency       1 up, 0 from the first failure until an answer (database)
+//	dependency_failures_total              counter    dependency       failed calls that showed the dependency down
 //
 // queue_length is the same on every replica (use max, not sum); the other
 // series are per replica (sum them).

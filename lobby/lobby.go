@@ -38,6 +38,8 @@ type Deps struct {
 	// Store holds the shared short-lived state (memory or Redis).
 	Store store.Store
 	// Accounts, Refresh, Rosters and Ratings are the durable store's parts.
+	// Ratings and rosters are read through a cache that answers while the
+	// database is down (doc.go, "Database outages").
 	Accounts persistence.Accounts
 	Refresh  persistence.RefreshTokens
 	Rosters  persistence.Rosters
@@ -67,8 +69,9 @@ type Lobby struct {
 	st        store.Store
 	accounts  persistence.Accounts
 	refresh   persistence.RefreshTokens
-	rosters   persistence.Rosters
-	ratings   persistence.Ratings
+	rosters   persistence.Rosters // the dbCache over Deps.Rosters
+	ratings   persistence.Ratings // the dbCache over Deps.Ratings
+	dbCache   *dbCache
 	validator RosterValidator
 	providers map[string]auth.Provider
 	fleet     *fleet.Client
@@ -122,6 +125,9 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		reg = prometheus.NewRegistry()
 	}
 	l.met = newMetrics(reg, own, l.st)
+	l.dbCache = newDBCache(cfg, deps.Ratings, deps.Rosters, l.now, l.met.tracker(depDatabase, l.log, l.now), l.met.cacheHits)
+	l.ratings, l.rosters = l.dbCache, l.dbCache
+	l.met.cacheEntries(l.dbCache)
 	l.buildRoutes()
 	return l, nil
 }

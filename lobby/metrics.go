@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -44,6 +46,9 @@ type metrics struct {
 	pushCloses    *prometheus.CounterVec // reason
 	unavailable   *prometheus.CounterVec // backend
 	rateLimited   *prometheus.CounterVec // limit
+	cacheHits     *prometheus.CounterVec // kind, result
+	depUp         *prometheus.GaugeVec   // dependency
+	depFailures   *prometheus.CounterVec // dependency
 }
 
 // newMetrics registers the lobby's instruments and the queue-length
@@ -79,8 +84,11 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	m.pushCloses = counter("push_closes_total", "Push connections ended, by reason (client, session_revoked, token_expired, slow_consumer, shutdown).", "reason")
 	m.unavailable = counter("unavailable_total", "Operations that failed because a backing service was unavailable, by backend (state: the state store, db: the durable store).", "backend")
 	m.rateLimited = counter("rate_limited_total", "Requests refused by a rate limit or backpressure, by limit (per_ip, login_per_ip, login_per_account, ip_blocked, tickets_per_player, queue_full).", "limit")
+	m.cacheHits = counter("db_cache_hits_total", "Ratings and rosters read for matchmaking, by kind (rating, roster) and result (fresh: from the database; stale: from the cache, the database being down; default: a rating never seen, the default; miss: a roster never seen, refused).", "kind", "result")
+	m.depUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "dependency_up", Help: "1 while a dependency answers, 0 from its first failure until it answers again, by dependency (database)."}, []string{"dependency"})
+	m.depFailures = counter("dependency_failures_total", "Failed calls to a dependency that showed it down, by dependency (database).", "dependency")
 	reg.MustRegister(m.requests, m.latency, m.logins, m.logouts, m.ticketWait, m.passDuration, m.matches,
-		m.allocFailures, m.swept, m.pushConns, m.pushCloses, m.unavailable, m.rateLimited,
+		m.allocFailures, m.swept, m.pushConns, m.pushCloses, m.unavailable, m.rateLimited, m.cacheHits, m.depUp, m.depFailures,
 		&queueCollector{st: st, unavailable: m.unavailable,
 			desc: prometheus.NewDesc(ns+"_queue_length", "Tickets queued, by mode, read from the shared state store at scrape time (every replica reports the same queues).", []string{"mode"}, nil)})
 	for _, mode := range match.Modes() {
@@ -94,8 +102,51 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	for _, b := range []string{"state", "db"} {
 		m.unavailable.WithLabelValues(b)
 	}
+	for _, k := range []string{cacheRating, cacheRoster} {
+		for _, r := range []string{cacheFresh, cacheStale, cacheDefault, cacheMiss} {
+			if k == cacheRating && r == cacheMiss || k == cacheRoster && r == cacheDefault {
+				continue
+			}
+			m.cacheHits.WithLabelValues(k, r)
+		}
+	}
 	return m
 }
+
+// tracker returns the outage tracker of dependency, wired to the
+// dependency_up gauge (1 from now on) and dependency_failures_total.
+func (m *metrics) tracker(dependency string, log *slog.Logger, now func() time.Time) *outage.Tracker {
+	up, failures := m.depUp.WithLabelValues(dependency), m.depFailures.WithLabelValues(dependency)
+	up.Set(1)
+	return outage.New(outage.Config{Name: dependency, Log: log, Now: now,
+		OnChange: func(ok bool) {
+			if ok {
+				up.Set(1)
+			} else {
+				up.Set(0)
+			}
+		},
+		OnFail: func(error) { failures.Inc() }})
+}
+
+// cacheEntries reports the database cache's sizes at scrape time.
+func (m *metrics) cacheEntries(c *dbCache) {
+	desc := prometheus.NewDesc("pantheon_lobby_db_cache_entries", "Entries held by the ratings and rosters caches, by kind (rating, roster).", []string{"kind"}, nil)
+	m.reg.MustRegister(collectorFunc{desc: desc, collect: func(ch chan<- prometheus.Metric) {
+		r, o := c.sizes()
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(r), cacheRating)
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(o), cacheRoster)
+	}})
+}
+
+// collectorFunc is a collector of one description.
+type collectorFunc struct {
+	desc    *prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
 
 // observeWait records how long a ticket waited and how the wait ended.
 func (m *metrics) observeWait(mode, outcome string, wait time.Duration) {
