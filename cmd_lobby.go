@@ -66,6 +66,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	heartbeatTTL := fs.Duration("heartbeat-ttl", envDuration("PANTHEON_HEARTBEAT_TTL", 6*time.Second), "drop a room server after this long without a heartbeat (env PANTHEON_HEARTBEAT_TTL)")
 	pass := fs.Duration("pass-interval", envDuration("PANTHEON_PASS_INTERVAL", 250*time.Millisecond), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
 	assignDeadline := fs.Duration("assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", 30*time.Second), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
+	capacityRetry := fs.Duration("capacity-retry", envDuration("PANTHEON_CAPACITY_RETRY", 2*time.Second), "while no room server can take matches and the registry is unchanged, try again after this long (env PANTHEON_CAPACITY_RETRY)")
 	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
 	dbTimeout := fs.Duration("db-timeout", envDuration("PANTHEON_DB_TIMEOUT", 300*time.Millisecond), "bound on each ratings or roster read from the database; slower or failed reads are answered from the lobby's cache (env PANTHEON_DB_TIMEOUT)")
 	dbRetry := fs.Duration("db-retry", envDuration("PANTHEON_DB_RETRY", time.Second), "after a failed database read, answer ratings and rosters from the cache alone for this long (env PANTHEON_DB_RETRY)")
@@ -109,6 +110,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		HeartbeatTTL:   *heartbeatTTL,
 		PassInterval:   *pass,
 		AssignDeadline: *assignDeadline,
+		CapacityRetry:  *capacityRetry,
 		QueueCap:       *queueCap,
 		MaxBodyBytes:   int64(*maxBody),
 		ContentVersion: *contentVersion,

@@ -100,6 +100,12 @@ type Config struct {
 	// AllocWorkers is how many room allocations run at once per pass.
 	// Default 8.
 	AllocWorkers int
+	// CapacityRetry is how long a mode's matchmaker holds its matches
+	// after no room server could take one, while the registry's candidate
+	// servers are unchanged, before it probes again with one match (doc.go,
+	// "No room server"). A change of the candidates (a server appears or
+	// frees a room) resumes placement at the next pass. Default 2 s.
+	CapacityRetry time.Duration
 	// AssignDeadline is how long a claimed ticket may wait for its room.
 	// A ticket still matched after it (its replica died between claim and
 	// assignment) is swept: requeued with its original enqueue time, or
@@ -189,6 +195,7 @@ func (c Config) withDefaults() Config {
 	if c.AllocWorkers == 0 {
 		c.AllocWorkers = 8
 	}
+	def(&c.CapacityRetry, 2*time.Second)
 	def(&c.AssignDeadline, 30*time.Second)
 	def(&c.SweepInterval, 5*time.Second)
 	if c.SweepBatch == 0 {
@@ -238,8 +245,8 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: max body >= 1 KiB and max header >= 4 KiB")
 	case c.QueueCap < 1 || c.AllocAttempts < 1 || c.AllocWorkers < 1 || c.MaxOracles < 1 || c.TickBudgetMs <= 0:
 		return errors.New("lobby: config: queue cap, alloc attempts, alloc workers, max oracles and tick budget must be positive")
-	case c.LeaseTTL < 100*time.Millisecond || c.AllocTimeout <= 0:
-		return errors.New("lobby: config: lease TTL >= 100ms and alloc timeout > 0")
+	case c.LeaseTTL < 100*time.Millisecond || c.AllocTimeout <= 0 || c.CapacityRetry <= 0:
+		return errors.New("lobby: config: lease TTL >= 100ms, alloc timeout > 0 and capacity retry > 0")
 	case c.AssignDeadline <= time.Duration(c.AllocAttempts)*c.AllocTimeout:
 		return fmt.Errorf("lobby: config: assign deadline %v must exceed alloc attempts x alloc timeout (%v)",
 			c.AssignDeadline, time.Duration(c.AllocAttempts)*c.AllocTimeout)

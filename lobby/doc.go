@@ -49,6 +49,31 @@
 // issue time to the microsecond (iat_us) so a login right after the logout
 // is not caught by it.
 //
+// # No room server
+//
+// When no room server can take a mode's matches (none registered, all
+// full or draining, or the ones advertising room refuse), the matchmaker
+// does not re-form, re-claim and re-fail the same matches every pass.
+// A pass that formed matches ranks the live registry's candidates
+// (fleet.Rank) and fingerprints them (server ids, control URLs, content
+// versions, free rooms; not the load figures that move with every
+// heartbeat). With no candidate it claims nothing and holds the matches;
+// when placements fail because no server accepted, the mode holds the
+// next passes' matches too. While held, passes still form matches and
+// expire old tickets but claim nothing until the fingerprint changes (a
+// server with room heartbeats, a room frees, a server stops draining:
+// placement resumes at the next pass) or Config.CapacityRetry (2 s)
+// passes, after which one match probes (none while there is no candidate
+// at all). A pass whose placements succeed ends the hold.
+//
+// Players hear of it once per shortage: a ticket of a held match gets one
+// queue_status (state queued, reason waiting_for_server); a ticket whose
+// placement failed gets its one requeue event (reason no_room_server);
+// neither gets the matched/queued events of later probes. Their next
+// event is match_found. The shortage logs one warning when it starts and
+// one line when matches are placed again; matches_waiting_for_server shows
+// how many matches wait meanwhile.
+//
 // # Database outages
 //
 // Ticket creation (and party consent) needs each player's rating and
@@ -102,6 +127,9 @@
 //	                                                                   result fresh (database), stale (cache, database down),
 //	                                                                   default (rating never seen), miss (roster never seen: 503)
 //	db_cache_entries                       gauge      kind             entries held by the ratings and rosters caches
+//	events_total                           counter    type, reason     push events published, one per player; reason none,
+//	                                                                   no_room_server, waiting_for_server, assignment_timeout
+//	matches_waiting_for_server             gauge      mode             matches the last pass held: no room server can take them
 //	dependency_up                          gauge      dependency       1 up, 0 from the first failure until an answer (database)
 //	dependency_failures_total              counter    dependency       failed calls that showed the dependency down
 //

@@ -85,7 +85,8 @@ type Lobby struct {
 	conns sync.WaitGroup // open push connections
 
 	mu         sync.Mutex
-	lastStatus map[string]time.Time // mode -> last periodic queue_status
+	lastStatus map[string]time.Time     // mode -> last periodic queue_status
+	waits      map[string]*capacityWait // mode -> back-off while no room server can take its matches
 	closing    chan struct{}
 }
 
@@ -106,7 +107,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		cfg: cfg, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
 		fleet: deps.Fleet, tokens: tokens, now: deps.Now, log: deps.Log,
-		lastStatus: map[string]time.Time{}, closing: make(chan struct{}),
+		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 	}
 	for _, p := range deps.Providers {
 		l.providers[p.Name()] = p

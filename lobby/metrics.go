@@ -33,22 +33,24 @@ const (
 type metrics struct {
 	reg *prometheus.Registry
 
-	requests      *prometheus.CounterVec   // route, code
-	latency       *prometheus.HistogramVec // route, code
-	logins        *prometheus.CounterVec   // method, outcome
-	logouts       *prometheus.CounterVec   // scope
-	ticketWait    *prometheus.HistogramVec // mode, outcome
-	passDuration  *prometheus.HistogramVec // mode
-	matches       *prometheus.CounterVec   // mode
-	allocFailures *prometheus.CounterVec   // mode
-	swept         *prometheus.CounterVec   // mode, result
-	pushConns     prometheus.Gauge
-	pushCloses    *prometheus.CounterVec // reason
-	unavailable   *prometheus.CounterVec // backend
-	rateLimited   *prometheus.CounterVec // limit
-	cacheHits     *prometheus.CounterVec // kind, result
-	depUp         *prometheus.GaugeVec   // dependency
-	depFailures   *prometheus.CounterVec // dependency
+	requests       *prometheus.CounterVec   // route, code
+	latency        *prometheus.HistogramVec // route, code
+	logins         *prometheus.CounterVec   // method, outcome
+	logouts        *prometheus.CounterVec   // scope
+	ticketWait     *prometheus.HistogramVec // mode, outcome
+	passDuration   *prometheus.HistogramVec // mode
+	matches        *prometheus.CounterVec   // mode
+	allocFailures  *prometheus.CounterVec   // mode
+	swept          *prometheus.CounterVec   // mode, result
+	pushConns      prometheus.Gauge
+	pushCloses     *prometheus.CounterVec // reason
+	unavailable    *prometheus.CounterVec // backend
+	rateLimited    *prometheus.CounterVec // limit
+	cacheHits      *prometheus.CounterVec // kind, result
+	depUp          *prometheus.GaugeVec   // dependency
+	depFailures    *prometheus.CounterVec // dependency
+	events         *prometheus.CounterVec // type, reason
+	waitingMatches *prometheus.GaugeVec   // mode
 }
 
 // newMetrics registers the lobby's instruments and the queue-length
@@ -87,14 +89,19 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	m.cacheHits = counter("db_cache_hits_total", "Ratings and rosters read for matchmaking, by kind (rating, roster) and result (fresh: from the database; stale: from the cache, the database being down; default: a rating never seen, the default; miss: a roster never seen, refused).", "kind", "result")
 	m.depUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "dependency_up", Help: "1 while a dependency answers, 0 from its first failure until it answers again, by dependency (database)."}, []string{"dependency"})
 	m.depFailures = counter("dependency_failures_total", "Failed calls to a dependency that showed it down, by dependency (database).", "dependency")
+	m.events = counter("events_total", "Push events published, one per player, by type (queue_status, match_found) and reason (none, no_room_server, waiting_for_server, assignment_timeout).", "type", "reason")
+	m.waitingMatches = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "matches_waiting_for_server",
+		Help: "Matches the last pass of a mode formed but held because no room server can take them, by mode (this replica, while it leads the mode)."}, []string{"mode"})
 	reg.MustRegister(m.requests, m.latency, m.logins, m.logouts, m.ticketWait, m.passDuration, m.matches,
 		m.allocFailures, m.swept, m.pushConns, m.pushCloses, m.unavailable, m.rateLimited, m.cacheHits, m.depUp, m.depFailures,
+		m.events, m.waitingMatches,
 		&queueCollector{st: st, unavailable: m.unavailable,
 			desc: prometheus.NewDesc(ns+"_queue_length", "Tickets queued, by mode, read from the shared state store at scrape time (every replica reports the same queues).", []string{"mode"}, nil)})
 	for _, mode := range match.Modes() {
 		m.passDuration.WithLabelValues(mode.ID)
 		m.matches.WithLabelValues(mode.ID)
 		m.allocFailures.WithLabelValues(mode.ID)
+		m.waitingMatches.WithLabelValues(mode.ID)
 		for _, o := range []string{waitMatched, waitExpired, waitCancelled, waitFailed} {
 			m.ticketWait.WithLabelValues(mode.ID, o)
 		}
