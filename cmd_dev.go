@@ -96,7 +96,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	st := store.NewMemory(store.MemoryConfig{})
 	closers = append(closers, func() { st.Close() })
 	l, err := lobby.New(lcfg, lobby.Deps{
-		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store,
+		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store, Database: d.store,
 		Validator: contentValidator(d.content), Log: cfg.Log,
 	})
 	if err != nil {

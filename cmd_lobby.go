@@ -19,6 +19,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/redis/go-redis/v9"
 )
 
 // envOr returns the environment variable name, or def when it is unset.
@@ -84,19 +85,23 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
+	healthInterval := fs.Duration("health-interval", envDuration("PANTHEON_HEALTH_INTERVAL", time.Second), "how often the state store and the database are pinged, to log an outage once when it starts and once when it ends (env PANTHEON_HEALTH_INTERVAL)")
 	logLevel := fs.String("log-level", envOr("PANTHEON_LOG_LEVEL", "info"), "debug, info, warn or error (env PANTHEON_LOG_LEVEL)")
+	logFormat := fs.String("log-format", envOr("PANTHEON_LOG_FORMAT", "text"), "text or json (env PANTHEON_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "pantheon lobby: --log-level: %v\n", err)
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "pantheon lobby: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// go-redis logs every failed dial itself; the health loop logs a Redis
+	// outage once, so the library's lines are detail, at debug level.
+	redis.SetLogger(redisLogger{log: log})
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "pantheon lobby: "+format+"\n", a...)
 		return 1
@@ -117,6 +122,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		DBTimeout:      *dbTimeout,
 		DBRetry:        *dbRetry,
 		DBCacheEntries: *dbCache,
+		HealthInterval: *healthInterval,
 		Limits:         lobby.Limits{PerIP: perIP.Limit, LoginPerIP: loginPerIP.Limit},
 	}
 	for _, c := range strings.Split(*proxies, ",") {
@@ -145,15 +151,13 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	var st store.Store
 	if *redisURL != "" {
+		// A Redis that does not answer yet is not fatal: the health loop
+		// logs it down at once, requests needing it get 503, and the lobby
+		// recovers by itself when it answers.
 		rs, err := store.NewRedis(store.RedisConfig{URL: *redisURL, Prefix: *redisPrefix})
 		if err != nil {
 			return fail("redis: %v", err)
 		}
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		if err := rs.Ping(pctx); err != nil {
-			log.Warn("redis does not answer yet; serving 503 until it does", "err", err)
-		}
-		cancel()
 		st = rs
 	} else {
 		st = store.NewMemory(store.MemoryConfig{})
@@ -166,7 +170,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		providers = append(providers, auth.DevProvider{Secret: []byte(*devSecret)})
 	}
 	l, err := lobby.New(cfg, lobby.Deps{
-		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db,
+		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
 		Validator: contentValidator(content),
 		Providers: providers,
 		Log:       log,
@@ -193,6 +197,19 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("%v", err)
 	}
 	return 0
+}
+
+// redisLogger routes go-redis's own log lines (redis.SetLogger: dial
+// failures, pool events) through slog at debug level, tagged
+// component=go-redis.
+type redisLogger struct{ log *slog.Logger }
+
+// Printf implements go-redis's internal.Logging.
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r.log.DebugContext(ctx, strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "), "component", "go-redis")
 }
 
 // serveLobbyAdmin serves the lobby's /metrics and /debug/pprof on addr

@@ -136,6 +136,11 @@ type Config struct {
 	// database again (one read per DBRetry probes while it is down).
 	// Default 1 s.
 	DBRetry time.Duration
+	// HealthInterval is how often the lobby pings the state store and the
+	// database (Deps.Database), each ping bounded by it too, to log an
+	// outage once when it starts and once when it ends (doc.go, "Outage
+	// logs"). Default 1 s.
+	HealthInterval time.Duration
 	// DBCacheEntries is the most entries each of the ratings cache (one
 	// per mode and player) and the rosters cache (one per player) holds;
 	// the least recently used go first. Default 100,000.
@@ -215,6 +220,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Push.WriteWait, 5*time.Second)
 	def(&c.DBTimeout, 300*time.Millisecond)
 	def(&c.DBRetry, time.Second)
+	def(&c.HealthInterval, time.Second)
 	if c.DBCacheEntries == 0 {
 		c.DBCacheEntries = 100_000
 	}
@@ -254,8 +260,8 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: sweep interval > 0 and sweep batch >= 1")
 	case c.Push.SendQueue < 1 || c.Push.PongWait <= c.Push.PingInterval || c.Push.WriteWait <= 0:
 		return errors.New("lobby: config: push send queue >= 1, pong wait > ping interval, write wait > 0")
-	case c.DBTimeout <= 0 || c.DBRetry < 0 || c.DBCacheEntries < 1:
-		return errors.New("lobby: config: db timeout > 0, db retry >= 0 and db cache entries >= 1")
+	case c.DBTimeout <= 0 || c.DBRetry < 0 || c.DBCacheEntries < 1 || c.HealthInterval <= 0:
+		return errors.New("lobby: config: db timeout > 0, db retry >= 0, db cache entries >= 1 and health interval > 0")
 	}
 	return nil
 }

@@ -80,18 +80,21 @@ func newDBCache(cfg Config, ratings persistence.Ratings, rosters persistence.Ros
 }
 
 // tryDB reports whether a read should go to the database now. While the
-// database is down only one read per DBRetry does (the probe): it moves
-// retryAt forward before it goes, so the others use the cache meanwhile.
+// database is down (its tracker says so: a failed read, request or ping)
+// only one read per DBRetry does (the probe): it moves retryAt forward
+// before it goes, so the others use the cache meanwhile.
 func (c *dbCache) tryDB() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	down, _ := c.db.Down()
+	if !down {
+		return true // up, or seen recovering by another read or the health loop
+	}
 	now := c.now()
 	if now.Before(c.retryAt) {
 		return false
 	}
-	if down, _ := c.db.Down(); down {
-		c.retryAt = now.Add(c.retry)
-	}
+	c.retryAt = now.Add(c.retry)
 	return true
 }
 
@@ -120,7 +123,7 @@ func (c *dbCache) read(ctx context.Context, fn func(ctx context.Context) error) 
 		c.mu.Lock()
 		c.retryAt = c.now().Add(c.retry)
 		c.mu.Unlock()
-		return true, err
+		return true, countedError{err}
 	}
 	return false, err
 }
@@ -172,7 +175,7 @@ func (c *dbCache) Ratings(ctx context.Context, mode string, playerIDs []string) 
 // answers, else from the cache; a roster never seen fails with the
 // database's error (ErrUnavailable).
 func (c *dbCache) Oracles(ctx context.Context, playerID string) ([]persistence.Oracle, error) {
-	err := fmt.Errorf("roster of %s: %w: the database is backed off after a failure", playerID, persistence.ErrUnavailable)
+	err := error(countedError{fmt.Errorf("roster of %s: %w: the database is backed off after a failure", playerID, persistence.ErrUnavailable)})
 	if c.tryDB() {
 		c.mu.Lock()
 		gen := c.rosterGen[playerID]

@@ -88,14 +88,30 @@
 // be made up, so that player's ticket is a 503 until the database answers.
 // Roster writes need the database and, when they succeed, update the
 // cached roster. Each cache holds at most Config.DBCacheEntries entries
-// (100,000), least recently used dropped first.
+// (100,000), least recently used dropped first. While the database is
+// down (its tracker, below, says so) only the DBRetry probes reach it; once
+// it answers again (a probe or the health loop's ping) every read does.
 //
-// The first failure logs "dependency down" (dependency=database, with the
-// error) and the first success after it "dependency recovered" (with the
-// outage's duration and the failures counted); nothing is logged per
-// failed read. dependency_up{dependency="database"} is 0 meanwhile, and
 // db_cache_hits_total says how each read was answered. Logins, refreshes
-// and roster writes still answer 503 while the database is down.
+// and roster writes still answer 503 while the database is down; access
+// tokens are checked without it, so players already logged in keep
+// queueing and playing.
+//
+// # Outage logs
+//
+// An outage of the state store (Redis) or the database is logged like a
+// service logs it, not once per request or pass: each dependency has an
+// internal/outage tracker fed by a health loop (Run pings the state store,
+// and Deps.Database when set, every Config.HealthInterval, 1 s) and by
+// every call that fails with store.ErrUnavailable or
+// persistence.ErrUnavailable (requests answered 503, matchmaking passes,
+// sweeps, event publishes, database reads). The first failure logs one
+// warning "dependency down" (dependency=state_store or database, with the
+// error); the first success after it one info line "dependency recovered"
+// with the outage's duration and the failures seen. Between them the
+// failing calls log at debug level only, dependency_up is 0 and
+// dependency_failures_total grows. go-redis's own lines (failed dials) are
+// routed through slog at debug level by `pantheon lobby`.
 //
 // # Metrics
 //
@@ -130,8 +146,10 @@
 //	events_total                           counter    type, reason     push events published, one per player; reason none,
 //	                                                                   no_room_server, waiting_for_server, assignment_timeout
 //	matches_waiting_for_server             gauge      mode             matches the last pass held: no room server can take them
-//	dependency_up                          gauge      dependency       1 up, 0 from the first failure until an answer (database)
-//	dependency_failures_total              counter    dependency       failed calls that showed the dependency down
+//	dependency_up                          gauge      dependency       1 up, 0 from the first failure until an answer
+//	                                                                   (database, state_store)
+//	dependency_failures_total              counter    dependency       failed pings, reads, requests and passes that showed the
+//	                                                                   dependency unavailable; grows while it stays down
 //
 // queue_length is the same on every replica (use max, not sum); the other
 // series are per replica (sum them).

@@ -108,7 +108,7 @@ func (l *Lobby) notifyPlayers(ctx context.Context, players []string, ev Event) {
 	for _, p := range players {
 		l.met.events.WithLabelValues(ev.Type, reason).Inc()
 		if err := l.publish(ctx, playerTopic(p), ev); err != nil {
-			l.log.Warn("event not published", "type", ev.Type, "player", p, "err", err)
+			l.logFailure("event not published", err, "type", ev.Type, "player", p)
 		}
 	}
 }

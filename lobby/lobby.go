@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
@@ -44,6 +45,11 @@ type Deps struct {
 	Refresh  persistence.RefreshTokens
 	Rosters  persistence.Rosters
 	Ratings  persistence.Ratings
+	// Database, when set, is the durable store's health check (a
+	// persistence.Store is one): pinged every HealthInterval so that a
+	// database outage is logged, and its end seen, without traffic. Nil:
+	// only failed and successful reads tell.
+	Database Pinger
 	// Validator checks oracles against content; nil checks shape only.
 	Validator RosterValidator
 	// Providers verify platform logins and links, by Name.
@@ -72,6 +78,9 @@ type Lobby struct {
 	rosters   persistence.Rosters // the dbCache over Deps.Rosters
 	ratings   persistence.Ratings // the dbCache over Deps.Ratings
 	dbCache   *dbCache
+	database  Pinger          // nil: not pinged
+	stateDep  *outage.Tracker // the state store's up/down state
+	dbDep     *outage.Tracker // the database's
 	validator RosterValidator
 	providers map[string]auth.Provider
 	fleet     *fleet.Client
@@ -126,7 +135,10 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		reg = prometheus.NewRegistry()
 	}
 	l.met = newMetrics(reg, own, l.st)
-	l.dbCache = newDBCache(cfg, deps.Ratings, deps.Rosters, l.now, l.met.tracker(depDatabase, l.log, l.now), l.met.cacheHits)
+	l.database = deps.Database
+	l.stateDep = l.met.tracker(depState, l.log, l.now)
+	l.dbDep = l.met.tracker(depDatabase, l.log, l.now)
+	l.dbCache = newDBCache(cfg, deps.Ratings, deps.Rosters, l.now, l.dbDep, l.met.cacheHits)
 	l.ratings, l.rosters = l.dbCache, l.dbCache
 	l.met.cacheEntries(l.dbCache)
 	l.buildRoutes()
@@ -139,8 +151,9 @@ func (l *Lobby) Config() Config { return l.cfg }
 // Registry returns the registry holding the lobby's metrics.
 func (l *Lobby) Registry() *prometheus.Registry { return l.met.reg }
 
-// Run serves the API on ln and runs the matchmaker loop, passes and sweeps
-// (unless PassInterval is negative), until ctx is cancelled, then shuts down: it stops
+// Run serves the API on ln, pings its dependencies (every HealthInterval)
+// and runs the matchmaker loop, passes and sweeps (unless PassInterval is
+// negative), until ctx is cancelled, then shuts down: it stops
 // accepting, closes push connections, and waits up to 5 s for requests.
 func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
@@ -168,6 +181,11 @@ func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	defer stopLoop()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.healthLoop(loopCtx)
+	}()
 	if l.cfg.PassInterval > 0 {
 		wg.Add(1)
 		go func() {
@@ -230,14 +248,14 @@ func (l *Lobby) matchLoop(ctx context.Context) {
 			for _, m := range match.Modes() {
 				if _, err := l.Pass(ctx, m.ID); err != nil && ctx.Err() == nil {
 					l.met.countUnavailable(err)
-					l.log.Warn("matchmaking pass failed", "mode", m.ID, "err", err)
+					l.logFailure("matchmaking pass failed", err, "mode", m.ID)
 				}
 			}
 		case <-sweep.C:
 			for _, m := range match.Modes() {
 				if _, err := l.Sweep(ctx, m.ID); err != nil && ctx.Err() == nil {
 					l.met.countUnavailable(err)
-					l.log.Warn("sweep of stuck claims failed", "mode", m.ID, "err", err)
+					l.logFailure("sweep of stuck claims failed", err, "mode", m.ID)
 				}
 			}
 		}

@@ -87,8 +87,8 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	m.unavailable = counter("unavailable_total", "Operations that failed because a backing service was unavailable, by backend (state: the state store, db: the durable store).", "backend")
 	m.rateLimited = counter("rate_limited_total", "Requests refused by a rate limit or backpressure, by limit (per_ip, login_per_ip, login_per_account, ip_blocked, tickets_per_player, queue_full).", "limit")
 	m.cacheHits = counter("db_cache_hits_total", "Ratings and rosters read for matchmaking, by kind (rating, roster) and result (fresh: from the database; stale: from the cache, the database being down; default: a rating never seen, the default; miss: a roster never seen, refused).", "kind", "result")
-	m.depUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "dependency_up", Help: "1 while a dependency answers, 0 from its first failure until it answers again, by dependency (database)."}, []string{"dependency"})
-	m.depFailures = counter("dependency_failures_total", "Failed calls to a dependency that showed it down, by dependency (database).", "dependency")
+	m.depUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "dependency_up", Help: "1 while a dependency answers, 0 from its first failure until it answers again, by dependency (database, state_store)."}, []string{"dependency"})
+	m.depFailures = counter("dependency_failures_total", "Failed calls to a dependency that showed it unavailable (pings, reads, requests, passes), by dependency (database, state_store); it grows while the dependency stays down.", "dependency")
 	m.events = counter("events_total", "Push events published, one per player, by type (queue_status, match_found) and reason (none, no_room_server, waiting_for_server, assignment_timeout).", "type", "reason")
 	m.waitingMatches = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "matches_waiting_for_server",
 		Help: "Matches the last pass of a mode formed but held because no room server can take them, by mode (this replica, while it leads the mode)."}, []string{"mode"})
