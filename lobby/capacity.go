@@ -131,9 +131,9 @@ func (l *Lobby) startWait(mode string, now time.Time, fp uint64, why string, mat
 
 // placed settles the episode after a pass's placements: a capacity failure
 // starts or renews the hold with fp and marks requeued (told no_room_server)
-// as told; a pass that placed what it tried without one ends it, so the
-// next pass places everything.
-func (l *Lobby) placed(mode string, p capacityPlan, capacityFailures int, requeued []string, firstErr error, now time.Time) {
+// as told; a pass that placed a match without one ends it, so the next
+// pass places everything.
+func (l *Lobby) placed(mode string, capacityFailures, assigned int, requeued []string, fp uint64, firstErr error, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w := l.waits[mode]
@@ -143,15 +143,15 @@ func (l *Lobby) placed(mode string, p capacityPlan, capacityFailures int, requeu
 			if firstErr != nil {
 				why = firstErr.Error()
 			}
-			w = l.startWait(mode, now, p.fp, why, capacityFailures)
+			w = l.startWait(mode, now, fp, why, capacityFailures)
 		}
-		w.fp, w.until = p.fp, now.Add(l.cfg.CapacityRetry)
+		w.fp, w.until = fp, now.Add(l.cfg.CapacityRetry)
 		for _, id := range requeued {
 			w.told[id] = true
 		}
 		return
 	}
-	if w != nil && len(p.place) > 0 {
+	if w != nil && assigned > 0 {
 		delete(l.waits, mode)
 		l.log.Info("room servers take matches again", "mode", mode, "waited", now.Sub(w.since))
 	}

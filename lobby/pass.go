@@ -169,7 +169,7 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 	}
 	wg.Wait()
 	if len(plan.place) > 0 {
-		l.placed(modeID, plan, capacityFailures, requeued, firstErr, now)
+		l.placed(modeID, capacityFailures, rep.Assigned, requeued, plan.fp, firstErr, now)
 	}
 	l.queueStatus(ctx, modeID, tickets, res, now)
 	return rep, nil
