@@ -29,13 +29,14 @@ import (
 // devConfig is what `pantheon dev` runs: the lobby, one room server and the
 // results pipeline in one process, on embedded defaults.
 type devConfig struct {
-	LobbyAddr  string // lobby HTTP listen address
-	LobbyAdmin string // lobby /metrics and pprof; "" for none
-	KCPAddr    string // room server KCP (UDP) address
-	WSAddr     string // room server WebSocket address
-	AdminAddr  string // room server control API, /metrics, pprof
-	DB         string // database URL; the embedded SQLite file by default
-	OutboxDir  string // durable results outbox of the room server
+	LobbyAddr  string       // lobby HTTP listen address
+	LobbyAdmin string       // lobby /metrics and pprof; "" for none
+	KCPAddr    string       // room server KCP (UDP) address
+	WSAddr     string       // room server WebSocket address
+	AdminAddr  string       // room server control API, /metrics, pprof
+	DB         string       // database URL; the embedded SQLite file by default
+	OutboxDir  string       // durable results outbox of the room server
+	Content    *ecs.Content // the game content; nil: the embedded content
 	TickRates  map[string]int
 	Log        *slog.Logger
 }
@@ -70,8 +71,10 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 			}
 		}
 	}()
-	if d.content, err = ecs.LoadContent(); err != nil {
-		return nil, err
+	if d.content = cfg.Content; d.content == nil {
+		if d.content, err = ecs.LoadContent(); err != nil {
+			return nil, err
+		}
 	}
 	if d.store, err = persistence.Open(ctx, cfg.DB); err != nil {
 		return nil, fmt.Errorf("database %s: %w", cfg.DB, err)
@@ -94,7 +97,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	st := store.NewMemory(store.MemoryConfig{})
 	closers = append(closers, func() { st.Close() })
 	l, err := lobby.New(lcfg, lobby.Deps{
-		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store,
+		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store, Database: d.store,
 		Validator: contentValidator(d.content), Log: cfg.Log,
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/redis/go-redis/v9"
 )
 
 // envOr returns the environment variable name, or def when it is unset.
@@ -66,8 +67,12 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	heartbeatTTL := fs.Duration("heartbeat-ttl", envDuration("PANTHEON_HEARTBEAT_TTL", 6*time.Second), "drop a room server after this long without a heartbeat (env PANTHEON_HEARTBEAT_TTL)")
 	pass := fs.Duration("pass-interval", envDuration("PANTHEON_PASS_INTERVAL", 250*time.Millisecond), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
 	assignDeadline := fs.Duration("assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", 30*time.Second), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
+	capacityRetry := fs.Duration("capacity-retry", envDuration("PANTHEON_CAPACITY_RETRY", 2*time.Second), "while no room server can take matches and the registry is unchanged, try again after this long (env PANTHEON_CAPACITY_RETRY)")
 	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
 	connsPerIP := fs.Int("conns-per-ip", envInt("PANTHEON_CONNS_PER_IP", 256), "TCP connections one client IP may hold open on --addr; trusted proxies exempt (env PANTHEON_CONNS_PER_IP)")
+	dbTimeout := fs.Duration("db-timeout", envDuration("PANTHEON_DB_TIMEOUT", 300*time.Millisecond), "bound on each ratings or roster read from the database; slower or failed reads are answered from the lobby's cache (env PANTHEON_DB_TIMEOUT)")
+	dbRetry := fs.Duration("db-retry", envDuration("PANTHEON_DB_RETRY", time.Second), "after a failed database read, answer ratings and rosters from the cache alone for this long (env PANTHEON_DB_RETRY)")
+	dbCache := fs.Int("db-cache-entries", envInt("PANTHEON_DB_CACHE_ENTRIES", 100_000), "most ratings, and most rosters, the lobby caches for database outages (env PANTHEON_DB_CACHE_ENTRIES)")
 	maxBody := fs.Int("max-body", envInt("PANTHEON_MAX_BODY", 64<<10), "request body limit in bytes (env PANTHEON_MAX_BODY)")
 	perIP := limitFlag{store.Limit{Rate: 20, Burst: 40}}
 	loginPerIP := limitFlag{store.Limit{Rate: 2, Burst: 10}}
@@ -81,7 +86,9 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
+	healthInterval := fs.Duration("health-interval", envDuration("PANTHEON_HEALTH_INTERVAL", time.Second), "how often the state store and the database are pinged, to log an outage once when it starts and once when it ends (env PANTHEON_HEALTH_INTERVAL)")
 	logLevel := fs.String("log-level", envOr("PANTHEON_LOG_LEVEL", "info"), "debug, info, warn or error (env PANTHEON_LOG_LEVEL)")
+	logFormat := fs.String("log-format", envOr("PANTHEON_LOG_FORMAT", "text"), "text or json (env PANTHEON_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -92,12 +99,14 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "pantheon lobby:", err)
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "pantheon lobby: --log-level: %v\n", err)
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "pantheon lobby: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// go-redis logs every failed dial itself; the health loop logs a Redis
+	// outage once, so the library's lines are detail, at debug level.
+	redis.SetLogger(redisLogger{log: log})
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "pantheon lobby: "+format+"\n", a...)
 		return 1
@@ -111,10 +120,15 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		HeartbeatTTL:   *heartbeatTTL,
 		PassInterval:   *pass,
 		AssignDeadline: *assignDeadline,
+		CapacityRetry:  *capacityRetry,
 		QueueCap:       *queueCap,
 		MaxBodyBytes:   int64(*maxBody),
 		ConnsPerIP:     *connsPerIP,
 		ContentVersion: *contentVersion,
+		DBTimeout:      *dbTimeout,
+		DBRetry:        *dbRetry,
+		DBCacheEntries: *dbCache,
+		HealthInterval: *healthInterval,
 		Limits:         lobby.Limits{PerIP: perIP.Limit, LoginPerIP: loginPerIP.Limit},
 	}
 	for _, c := range strings.Split(*proxies, ",") {
@@ -143,15 +157,13 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	var st store.Store
 	if *redisURL != "" {
+		// A Redis that does not answer yet is not fatal: the health loop
+		// logs it down at once, requests needing it get 503, and the lobby
+		// recovers by itself when it answers.
 		rs, err := store.NewRedis(store.RedisConfig{URL: *redisURL, Prefix: *redisPrefix})
 		if err != nil {
 			return fail("redis: %v", err)
 		}
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		if err := rs.Ping(pctx); err != nil {
-			log.Warn("redis does not answer yet; serving 503 until it does", "err", err)
-		}
-		cancel()
 		st = rs
 	} else {
 		st = store.NewMemory(store.MemoryConfig{})
@@ -164,7 +176,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		providers = append(providers, auth.DevProvider{Secret: []byte(*devSecret)})
 	}
 	l, err := lobby.New(cfg, lobby.Deps{
-		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db,
+		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
 		Validator: contentValidator(content),
 		Providers: providers,
 		Log:       log,
@@ -191,6 +203,19 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("%v", err)
 	}
 	return 0
+}
+
+// redisLogger routes go-redis's own log lines (redis.SetLogger: dial
+// failures, pool events) through slog at debug level, tagged
+// component=go-redis.
+type redisLogger struct{ log *slog.Logger }
+
+// Printf implements go-redis's internal.Logging.
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r.log.DebugContext(ctx, strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "), "component", "go-redis")
 }
 
 // serveLobbyAdmin serves the lobby's /metrics and /debug/pprof on addr

@@ -166,8 +166,11 @@ func testMatchFlow(t *testing.T, h *harness) {
 	h.queue(ps[0].AccessToken, "battle_1v1", "h")
 }
 
-// TestNoServerRequeues: without a live room server the match is requeued
-// with its original wait, and a server whose heartbeat expired is not used.
+// TestNoServerRequeues: without a live room server (its heartbeat
+// expired) the formed match is held, not claimed, and its tickets stay
+// queued with their original wait; a fresh heartbeat brings the server
+// back and the next pass places them. A server that advertises room but
+// refuses makes the match requeue (no_room_server).
 func TestNoServerRequeues(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	h := newHarness(t, nil, func(c *Config, d *Deps) { d.Now = clk.Now; c.HeartbeatTTL = 3 * time.Second })
@@ -186,17 +189,32 @@ func TestNoServerRequeues(t *testing.T) {
 		t.Fatalf("expired server still listed: %s", r.body)
 	}
 	rep, err := h.l.Pass(context.Background(), "battle_1v1")
-	if err != nil || rep.Claimed != 1 || rep.Requeued != 1 || rep.Assigned != 0 {
+	if err != nil || rep.Formed != 1 || rep.Held != 1 || rep.Claimed != 0 {
 		t.Fatalf("pass without servers %+v %v", rep, err)
 	}
-	for i, tk := range tks {
-		var v ticketView
-		h.do("GET", "/v1/tickets/"+tk.ID, toks[i], nil).decode(t, &v)
-		if v.State != store.StateQueued || !v.EnqueuedAt.Equal(tk.EnqueuedAt) {
-			t.Fatalf("requeued ticket %+v (enqueued %v)", v, tk.EnqueuedAt)
+	checkQueued := func(reason string) {
+		t.Helper()
+		for i, tk := range tks {
+			var v ticketView
+			h.do("GET", "/v1/tickets/"+tk.ID, toks[i], nil).decode(t, &v)
+			if v.State != store.StateQueued || !v.EnqueuedAt.Equal(tk.EnqueuedAt) || v.Reason != reason {
+				t.Fatalf("ticket %+v (enqueued %v), want queued with reason %q", v, tk.EnqueuedAt, reason)
+			}
 		}
 	}
-	// A fresh heartbeat brings the server back and the next pass places them.
+	checkQueued("")
+	// A server that says it has room but refuses: claimed, requeued.
+	h.rs.SetFull(true)
+	h.heartbeat("room-1")
+	rep, err = h.l.Pass(context.Background(), "battle_1v1")
+	if err != nil || rep.Claimed != 1 || rep.Requeued != 1 {
+		t.Fatalf("pass on a refusing server %+v %v", rep, err)
+	}
+	checkQueued(ReasonNoRoomServer)
+	// It takes rooms again; after the capacity back-off the next pass
+	// places them.
+	h.rs.SetFull(false)
+	clk.Add(h.l.Config().CapacityRetry)
 	h.heartbeat("room-1")
 	rep, err = h.l.Pass(context.Background(), "battle_1v1")
 	if err != nil || rep.Assigned != 1 {

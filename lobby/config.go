@@ -110,6 +110,12 @@ type Config struct {
 	// AllocWorkers is how many room allocations run at once per pass.
 	// Default 8.
 	AllocWorkers int
+	// CapacityRetry is how long a mode's matchmaker holds its matches
+	// after no room server could take one, while the registry's candidate
+	// servers are unchanged, before it probes again with one match (doc.go,
+	// "No room server"). A change of the candidates (a server appears or
+	// frees a room) resumes placement at the next pass. Default 2 s.
+	CapacityRetry time.Duration
 	// AssignDeadline is how long a claimed ticket may wait for its room.
 	// A ticket still matched after it (its replica died between claim and
 	// assignment) is swept: requeued with its original enqueue time, or
@@ -131,6 +137,24 @@ type Config struct {
 	MaxOracles int
 	// Push configures the push channel.
 	Push PushConfig
+	// DBTimeout bounds each read of ratings and rosters from the database;
+	// a read that fails or takes longer is answered from the cache (doc.go,
+	// "Database outages"). Default 300 ms.
+	DBTimeout time.Duration
+	// DBRetry is how long the lobby answers ratings and rosters from the
+	// cache alone after a failed database read before it tries the
+	// database again (one read per DBRetry probes while it is down).
+	// Default 1 s.
+	DBRetry time.Duration
+	// HealthInterval is how often the lobby pings the state store and the
+	// database (Deps.Database), each ping bounded by it too, to log an
+	// outage once when it starts and once when it ends (doc.go, "Outage
+	// logs"). Default 1 s.
+	HealthInterval time.Duration
+	// DBCacheEntries is the most entries each of the ratings cache (one
+	// per mode and player) and the rosters cache (one per player) holds;
+	// the least recently used go first. Default 100,000.
+	DBCacheEntries int
 }
 
 // MinFleetSecretBytes is the shortest fleet secret accepted: 32 bytes, as
@@ -190,6 +214,7 @@ func (c Config) withDefaults() Config {
 	if c.AllocWorkers == 0 {
 		c.AllocWorkers = 8
 	}
+	def(&c.CapacityRetry, 2*time.Second)
 	def(&c.AssignDeadline, 30*time.Second)
 	def(&c.SweepInterval, 5*time.Second)
 	if c.SweepBatch == 0 {
@@ -215,6 +240,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ConnsPerIP == 0 {
 		c.ConnsPerIP = 256
+	}
+	def(&c.DBTimeout, 300*time.Millisecond)
+	def(&c.DBRetry, time.Second)
+	def(&c.HealthInterval, time.Second)
+	if c.DBCacheEntries == 0 {
+		c.DBCacheEntries = 100_000
 	}
 	return c
 }
@@ -243,8 +274,8 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: max body >= 1 KiB and max header >= 4 KiB")
 	case c.QueueCap < 1 || c.AllocAttempts < 1 || c.AllocWorkers < 1 || c.MaxOracles < 1 || c.TickBudgetMs <= 0:
 		return errors.New("lobby: config: queue cap, alloc attempts, alloc workers, max oracles and tick budget must be positive")
-	case c.LeaseTTL < 100*time.Millisecond || c.AllocTimeout <= 0:
-		return errors.New("lobby: config: lease TTL >= 100ms and alloc timeout > 0")
+	case c.LeaseTTL < 100*time.Millisecond || c.AllocTimeout <= 0 || c.CapacityRetry <= 0:
+		return errors.New("lobby: config: lease TTL >= 100ms, alloc timeout > 0 and capacity retry > 0")
 	case c.AssignDeadline <= time.Duration(c.AllocAttempts)*c.AllocTimeout:
 		return fmt.Errorf("lobby: config: assign deadline %v must exceed alloc attempts x alloc timeout (%v)",
 			c.AssignDeadline, time.Duration(c.AllocAttempts)*c.AllocTimeout)
@@ -254,6 +285,8 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: push send queue >= 1, pong wait > ping interval, write wait > 0")
 	case c.Push.PerToken < 1 || c.Push.PerPlayer < c.Push.PerToken:
 		return errors.New("lobby: config: push connections per token >= 1 and per player >= per token")
+	case c.DBTimeout <= 0 || c.DBRetry < 0 || c.DBCacheEntries < 1 || c.HealthInterval <= 0:
+		return errors.New("lobby: config: db timeout > 0, db retry >= 0, db cache entries >= 1 and health interval > 0")
 	}
 	return nil
 }

@@ -49,6 +49,70 @@
 // issue time to the microsecond (iat_us) so a login right after the logout
 // is not caught by it.
 //
+// # No room server
+//
+// When no room server can take a mode's matches (none registered, all
+// full or draining, or the ones advertising room refuse), the matchmaker
+// does not re-form, re-claim and re-fail the same matches every pass.
+// A pass that formed matches ranks the live registry's candidates
+// (fleet.Rank) and fingerprints them (server ids, control URLs, content
+// versions, free rooms; not the load figures that move with every
+// heartbeat). With no candidate it claims nothing and holds the matches;
+// when placements fail because no server accepted, the mode holds the
+// next passes' matches too. While held, passes still form matches and
+// expire old tickets but claim nothing until the fingerprint changes (a
+// server with room heartbeats, a room frees, a server stops draining:
+// placement resumes at the next pass) or Config.CapacityRetry (2 s)
+// passes, after which one match probes (none while there is no candidate
+// at all). A pass whose placements succeed ends the hold.
+//
+// Players hear of it once per shortage: a ticket of a held match gets one
+// queue_status (state queued, reason waiting_for_server); a ticket whose
+// placement failed gets its one requeue event (reason no_room_server);
+// neither gets the matched/queued events of later probes. Their next
+// event is match_found. The shortage logs one warning when it starts and
+// one line when matches are placed again; matches_waiting_for_server shows
+// how many matches wait meanwhile.
+//
+// # Database outages
+//
+// Ticket creation (and party consent) needs each player's rating and
+// roster. They are read through a cache (dbcache.go) so that matchmaking
+// goes on while the database is down: each read goes to the database with
+// a deadline of Config.DBTimeout (300 ms) and refreshes the cache; a read
+// that fails with persistence.ErrUnavailable or misses the deadline is
+// answered from the cache, and the database is left alone for
+// Config.DBRetry (1 s), after which one read probes it. A rating never
+// read is the rating package's default (rating.DefaultModel().New():
+// mu 25, sigma 25/3, what a new player gets); a roster never read cannot
+// be made up, so that player's ticket is a 503 until the database answers.
+// Roster writes need the database and, when they succeed, update the
+// cached roster. Each cache holds at most Config.DBCacheEntries entries
+// (100,000), least recently used dropped first. While the database is
+// down (its tracker, below, says so) only the DBRetry probes reach it; once
+// it answers again (a probe or the health loop's ping) every read does.
+//
+// db_cache_hits_total says how each read was answered. Logins, refreshes
+// and roster writes still answer 503 while the database is down; access
+// tokens are checked without it, so players already logged in keep
+// queueing and playing.
+//
+// # Outage logs
+//
+// An outage of the state store (Redis) or the database is logged like a
+// service logs it, not once per request or pass: each dependency has an
+// internal/outage tracker fed by a health loop (Run pings the state store,
+// and Deps.Database when set, every Config.HealthInterval, 1 s) and by
+// every call that fails with store.ErrUnavailable or
+// persistence.ErrUnavailable (requests answered 503, matchmaking passes,
+// sweeps, event publishes, database reads). The first failure logs one
+// warning "dependency down" (dependency=state_store or database, with the
+// error); the first success after it one info line "dependency recovered"
+// with the outage's duration and the failures seen. Between them the
+// failing calls log at debug level only, dependency_up is 0 and
+// dependency_failures_total grows. go-redis's own lines (failed dials) are
+// routed through slog at debug level by `pantheon lobby`.
+//
 // # Metrics
 //
 // /metrics is served by AdminHandler on a separate, private admin address
@@ -75,6 +139,17 @@
 //	unavailable_total                      counter    backend          failures because state (Redis) or db (Postgres/SQLite) was down
 //	rate_limited_total                     counter    limit            per_ip, login_per_ip, login_per_account, ip_blocked,
 //	                                                                   tickets_per_player, queue_full
+//	db_cache_hits_total                    counter    kind, result     ratings and rosters read for tickets: kind rating or roster;
+//	                                                                   result fresh (database), stale (cache, database down),
+//	                                                                   default (rating never seen), miss (roster never seen: 503)
+//	db_cache_entries                       gauge      kind             entries held by the ratings and rosters caches
+//	events_total                           counter    type, reason     push events published, one per player; reason none,
+//	                                                                   no_room_server, waiting_for_server, assignment_timeout
+//	matches_waiting_for_server             gauge      mode             matches the last pass held: no room server can take them
+//	dependency_up                          gauge      dependency       1 up, 0 from the first failure until an answer
+//	                                                                   (database, state_store)
+//	dependency_failures_total              counter    dependency       failed pings, reads, requests and passes that showed the
+//	                                                                   dependency unavailable; grows while it stays down
 //
 // queue_length is the same on every replica (use max, not sum); the other
 // series are per replica (sum them).

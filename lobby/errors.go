@@ -129,7 +129,7 @@ func (l *Lobby) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := l.translate(err)
 	l.met.countUnavailable(err)
 	if ae.status >= 500 {
-		l.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "code", ae.code, "err", ae.Error())
+		l.logFailure("request failed", ae, "method", r.Method, "path", r.URL.Path, "code", ae.code)
 	}
 	if ae.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(ae.retryAfter.Seconds(), 1)))))

@@ -26,8 +26,16 @@ const (
 // Reasons given in queue_status events and ticket bodies.
 const (
 	// ReasonNoRoomServer: the match found no room server; its tickets were
-	// requeued with their original wait.
+	// requeued with their original wait. Until room servers take matches
+	// again, these tickets get no further event per pass (doc.go, "No room
+	// server").
 	ReasonNoRoomServer = "no_room_server"
+	// ReasonWaitingForServer: the matchmaker has a match for the ticket
+	// but no room server can take it now; the ticket stays queued with its
+	// wait, and is placed as soon as a server with room heartbeats. Sent
+	// once per ticket while the shortage lasts (queue_status events only;
+	// the ticket body keeps state queued).
+	ReasonWaitingForServer = "waiting_for_server"
 	// ReasonAssignTimeout: the match was claimed but got no room within
 	// AssignDeadline (its lobby replica died or stalled); its tickets were
 	// requeued with their original wait, or failed when past the ticket TTL.
@@ -96,9 +104,14 @@ func (l *Lobby) publish(ctx context.Context, topic string, ev Event) error {
 // notifyPlayers publishes ev to each player, logging failures: events are
 // best effort, the ticket endpoint is the source of truth.
 func (l *Lobby) notifyPlayers(ctx context.Context, players []string, ev Event) {
+	reason := ev.Reason
+	if reason == "" {
+		reason = "none"
+	}
 	for _, p := range players {
+		l.met.events.WithLabelValues(ev.Type, reason).Inc()
 		if err := l.publish(ctx, playerTopic(p), ev); err != nil {
-			l.log.Warn("event not published", "type", ev.Type, "player", p, "err", err)
+			l.logFailure("event not published", err, "type", ev.Type, "player", p)
 		}
 	}
 }

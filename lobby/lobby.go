@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
+	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
@@ -40,10 +41,17 @@ type Deps struct {
 	// Store holds the shared short-lived state (memory or Redis).
 	Store store.Store
 	// Accounts, Refresh, Rosters and Ratings are the durable store's parts.
+	// Ratings and rosters are read through a cache that answers while the
+	// database is down (doc.go, "Database outages").
 	Accounts persistence.Accounts
 	Refresh  persistence.RefreshTokens
 	Rosters  persistence.Rosters
 	Ratings  persistence.Ratings
+	// Database, when set, is the durable store's health check (a
+	// persistence.Store is one): pinged every HealthInterval so that a
+	// database outage is logged, and its end seen, without traffic. Nil:
+	// only failed and successful reads tell.
+	Database Pinger
 	// Validator checks oracles against content; nil checks shape only.
 	Validator RosterValidator
 	// Providers verify platform logins and links, by Name.
@@ -69,8 +77,12 @@ type Lobby struct {
 	st        store.Store
 	accounts  persistence.Accounts
 	refresh   persistence.RefreshTokens
-	rosters   persistence.Rosters
-	ratings   persistence.Ratings
+	rosters   persistence.Rosters // the dbCache over Deps.Rosters
+	ratings   persistence.Ratings // the dbCache over Deps.Ratings
+	dbCache   *dbCache
+	database  Pinger          // nil: not pinged
+	stateDep  *outage.Tracker // the state store's up/down state
+	dbDep     *outage.Tracker // the database's
 	validator RosterValidator
 	providers map[string]auth.Provider
 	fleet     *fleet.Client
@@ -85,8 +97,9 @@ type Lobby struct {
 	conns sync.WaitGroup // open push connections
 
 	mu         sync.Mutex
-	push       pushCounts           // open push connections by session and player
-	lastStatus map[string]time.Time // mode -> last periodic queue_status
+	push       pushCounts               // open push connections by session and player
+	lastStatus map[string]time.Time     // mode -> last periodic queue_status
+	waits      map[string]*capacityWait // mode -> back-off while no room server can take its matches
 	closing    chan struct{}
 }
 
@@ -107,7 +120,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		cfg: cfg, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
 		fleet: deps.Fleet, tokens: tokens, now: deps.Now, log: deps.Log,
-		lastStatus: map[string]time.Time{}, closing: make(chan struct{}),
+		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 		push: newPushCounts(),
 	}
 	for _, p := range deps.Providers {
@@ -128,6 +141,12 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	}
 	l.met = newMetrics(reg, own, l.st)
 	l.ended = newEndedMetrics(reg)
+	l.database = deps.Database
+	l.stateDep = l.met.tracker(depState, l.log, l.now)
+	l.dbDep = l.met.tracker(depDatabase, l.log, l.now)
+	l.dbCache = newDBCache(cfg, deps.Ratings, deps.Rosters, l.now, l.dbDep, l.met.cacheHits)
+	l.ratings, l.rosters = l.dbCache, l.dbCache
+	l.met.cacheEntries(l.dbCache)
 	l.buildRoutes()
 	return l, nil
 }
@@ -138,8 +157,9 @@ func (l *Lobby) Config() Config { return l.cfg }
 // Registry returns the registry holding the lobby's metrics.
 func (l *Lobby) Registry() *prometheus.Registry { return l.met.reg }
 
-// Run serves the API on ln and runs the matchmaker loop, passes and sweeps
-// (unless PassInterval is negative), until ctx is cancelled, then shuts down: it stops
+// Run serves the API on ln, pings its dependencies (every HealthInterval)
+// and runs the matchmaker loop, passes and sweeps (unless PassInterval is
+// negative), until ctx is cancelled, then shuts down: it stops
 // accepting, closes push connections, and waits up to 5 s for requests.
 func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
@@ -167,6 +187,11 @@ func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	defer stopLoop()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.healthLoop(loopCtx)
+	}()
 	if l.cfg.PassInterval > 0 {
 		wg.Add(1)
 		go func() {
@@ -233,14 +258,14 @@ func (l *Lobby) matchLoop(ctx context.Context) {
 			for _, m := range match.Modes() {
 				if _, err := l.Pass(ctx, m.ID); err != nil && ctx.Err() == nil {
 					l.met.countUnavailable(err)
-					l.log.Warn("matchmaking pass failed", "mode", m.ID, "err", err)
+					l.logFailure("matchmaking pass failed", err, "mode", m.ID)
 				}
 			}
 		case <-sweep.C:
 			for _, m := range match.Modes() {
 				if _, err := l.Sweep(ctx, m.ID); err != nil && ctx.Err() == nil {
 					l.met.countUnavailable(err)
-					l.log.Warn("sweep of stuck claims failed", "mode", m.ID, "err", err)
+					l.logFailure("sweep of stuck claims failed", err, "mode", m.ID)
 				}
 			}
 		}

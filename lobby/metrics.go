@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -31,19 +33,24 @@ const (
 type metrics struct {
 	reg *prometheus.Registry
 
-	requests      *prometheus.CounterVec   // route, code
-	latency       *prometheus.HistogramVec // route, code
-	logins        *prometheus.CounterVec   // method, outcome
-	logouts       *prometheus.CounterVec   // scope
-	ticketWait    *prometheus.HistogramVec // mode, outcome
-	passDuration  *prometheus.HistogramVec // mode
-	matches       *prometheus.CounterVec   // mode
-	allocFailures *prometheus.CounterVec   // mode
-	swept         *prometheus.CounterVec   // mode, result
-	pushConns     prometheus.Gauge
-	pushCloses    *prometheus.CounterVec // reason
-	unavailable   *prometheus.CounterVec // backend
-	rateLimited   *prometheus.CounterVec // limit
+	requests       *prometheus.CounterVec   // route, code
+	latency        *prometheus.HistogramVec // route, code
+	logins         *prometheus.CounterVec   // method, outcome
+	logouts        *prometheus.CounterVec   // scope
+	ticketWait     *prometheus.HistogramVec // mode, outcome
+	passDuration   *prometheus.HistogramVec // mode
+	matches        *prometheus.CounterVec   // mode
+	allocFailures  *prometheus.CounterVec   // mode
+	swept          *prometheus.CounterVec   // mode, result
+	pushConns      prometheus.Gauge
+	pushCloses     *prometheus.CounterVec // reason
+	unavailable    *prometheus.CounterVec // backend
+	rateLimited    *prometheus.CounterVec // limit
+	cacheHits      *prometheus.CounterVec // kind, result
+	depUp          *prometheus.GaugeVec   // dependency
+	depFailures    *prometheus.CounterVec // dependency
+	events         *prometheus.CounterVec // type, reason
+	waitingMatches *prometheus.GaugeVec   // mode
 }
 
 // newMetrics registers the lobby's instruments and the queue-length
@@ -79,14 +86,22 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	m.pushCloses = counter("push_closes_total", "Push connections ended, by reason (client, session_revoked, token_expired, slow_consumer, shutdown).", "reason")
 	m.unavailable = counter("unavailable_total", "Operations that failed because a backing service was unavailable, by backend (state: the state store, db: the durable store).", "backend")
 	m.rateLimited = counter("rate_limited_total", "Requests refused by a rate limit or backpressure, by limit (per_ip, login_per_ip, login_per_account, ip_blocked, tickets_per_player, queue_full, conns_per_ip, push_connections).", "limit")
+	m.cacheHits = counter("db_cache_hits_total", "Ratings and rosters read for matchmaking, by kind (rating, roster) and result (fresh: from the database; stale: from the cache, the database being down; default: a rating never seen, the default; miss: a roster never seen, refused).", "kind", "result")
+	m.depUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "dependency_up", Help: "1 while a dependency answers, 0 from its first failure until it answers again, by dependency (database, state_store)."}, []string{"dependency"})
+	m.depFailures = counter("dependency_failures_total", "Failed calls to a dependency that showed it unavailable (pings, reads, requests, passes), by dependency (database, state_store); it grows while the dependency stays down.", "dependency")
+	m.events = counter("events_total", "Push events published, one per player, by type (queue_status, match_found) and reason (none, no_room_server, waiting_for_server, assignment_timeout).", "type", "reason")
+	m.waitingMatches = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "matches_waiting_for_server",
+		Help: "Matches the last pass of a mode formed but held because no room server can take them, by mode (this replica, while it leads the mode)."}, []string{"mode"})
 	reg.MustRegister(m.requests, m.latency, m.logins, m.logouts, m.ticketWait, m.passDuration, m.matches,
-		m.allocFailures, m.swept, m.pushConns, m.pushCloses, m.unavailable, m.rateLimited,
+		m.allocFailures, m.swept, m.pushConns, m.pushCloses, m.unavailable, m.rateLimited, m.cacheHits, m.depUp, m.depFailures,
+		m.events, m.waitingMatches,
 		&queueCollector{st: st, unavailable: m.unavailable,
 			desc: prometheus.NewDesc(ns+"_queue_length", "Tickets queued, by mode, read from the shared state store at scrape time (every replica reports the same queues).", []string{"mode"}, nil)})
 	for _, mode := range match.Modes() {
 		m.passDuration.WithLabelValues(mode.ID)
 		m.matches.WithLabelValues(mode.ID)
 		m.allocFailures.WithLabelValues(mode.ID)
+		m.waitingMatches.WithLabelValues(mode.ID)
 		for _, o := range []string{waitMatched, waitExpired, waitCancelled, waitFailed} {
 			m.ticketWait.WithLabelValues(mode.ID, o)
 		}
@@ -94,8 +109,51 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	for _, b := range []string{"state", "db"} {
 		m.unavailable.WithLabelValues(b)
 	}
+	for _, k := range []string{cacheRating, cacheRoster} {
+		for _, r := range []string{cacheFresh, cacheStale, cacheDefault, cacheMiss} {
+			if k == cacheRating && r == cacheMiss || k == cacheRoster && r == cacheDefault {
+				continue
+			}
+			m.cacheHits.WithLabelValues(k, r)
+		}
+	}
 	return m
 }
+
+// tracker returns the outage tracker of dependency, wired to the
+// dependency_up gauge (1 from now on) and dependency_failures_total.
+func (m *metrics) tracker(dependency string, log *slog.Logger, now func() time.Time) *outage.Tracker {
+	up, failures := m.depUp.WithLabelValues(dependency), m.depFailures.WithLabelValues(dependency)
+	up.Set(1)
+	return outage.New(outage.Config{Name: dependency, Log: log, Now: now,
+		OnChange: func(ok bool) {
+			if ok {
+				up.Set(1)
+			} else {
+				up.Set(0)
+			}
+		},
+		OnFail: func(error) { failures.Inc() }})
+}
+
+// cacheEntries reports the database cache's sizes at scrape time.
+func (m *metrics) cacheEntries(c *dbCache) {
+	desc := prometheus.NewDesc("pantheon_lobby_db_cache_entries", "Entries held by the ratings and rosters caches, by kind (rating, roster).", []string{"kind"}, nil)
+	m.reg.MustRegister(collectorFunc{desc: desc, collect: func(ch chan<- prometheus.Metric) {
+		r, o := c.sizes()
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(r), cacheRating)
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(o), cacheRoster)
+	}})
+}
+
+// collectorFunc is a collector of one description.
+type collectorFunc struct {
+	desc    *prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
 
 // observeWait records how long a ticket waited and how the wait ended.
 func (m *metrics) observeWait(mode, outcome string, wait time.Duration) {

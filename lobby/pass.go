@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -38,6 +39,10 @@ type PassReport struct {
 	Requeued int
 	// Expired is how many tickets expired.
 	Expired int
+	// Held is how many formed matches were not claimed because no room
+	// server can take them now (doc.go, "No room server"); their tickets
+	// stay queued and were told waiting_for_server once.
+	Held int
 }
 
 // Pass runs one matchmaking pass of mode: if this replica holds (or takes)
@@ -90,10 +95,31 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 			WaitedMs: now.Sub(t.EnqueuedAt).Milliseconds()})
 	}
 
+	plan := capacityPlan{}
+	if len(res.Matches) > 0 {
+		servers, err := l.servers(ctx, now)
+		if err != nil {
+			return rep, err
+		}
+		queued := make(map[string]bool, len(tickets))
+		for _, t := range tickets {
+			queued[t.ID] = true
+		}
+		plan = l.planPlacement(modeID, res.Matches, fleet.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), queued, now)
+	}
+	rep.Held = len(plan.held)
+	for _, t := range plan.fresh {
+		l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: modeID, State: store.StateQueued,
+			Reason: ReasonWaitingForServer, WaitedMs: now.Sub(t.EnqueuedAt).Milliseconds()})
+	}
+
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	var capacityFailures int
+	var requeued []string
+	var firstErr error
 	sem := make(chan struct{}, l.cfg.AllocWorkers)
-	for _, m := range res.Matches {
+	for _, m := range plan.place {
 		matchID := auth.NewID("m_")
 		ts := m.Tickets()
 		ids := make([]string, len(ts))
@@ -113,6 +139,9 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 		l.met.matches.WithLabelValues(modeID).Inc()
 		for _, t := range ts {
 			l.met.observeWait(modeID, waitMatched, now.Sub(t.EnqueuedAt))
+			if plan.quiet[t.ID] {
+				continue // told it waits for a server; match_found is its next event
+			}
 			l.notifyPlayers(ctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: modeID, State: store.StateMatched,
 				WaitedMs: now.Sub(t.EnqueuedAt).Milliseconds()})
 		}
@@ -121,17 +150,27 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			assigned := l.allocate(ctx, matchID, m) == nil
+			err := l.allocate(ctx, matchID, m, plan.quiet)
 			mu.Lock()
 			defer mu.Unlock()
-			if assigned {
+			if err == nil {
 				rep.Assigned++
-			} else {
-				rep.Requeued++
+				return
+			}
+			rep.Requeued++
+			if errors.Is(err, fleet.ErrNoServer) {
+				capacityFailures++
+				requeued = append(requeued, ids...)
+				if firstErr == nil {
+					firstErr = err
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	if len(plan.place) > 0 {
+		l.placed(modeID, capacityFailures, rep.Assigned, requeued, plan.fp, firstErr, now)
+	}
 	l.queueStatus(ctx, modeID, tickets, res, now)
 	return rep, nil
 }
@@ -189,8 +228,10 @@ func randomSeed() uint64 {
 }
 
 // allocate places claimed match m in a room on the healthiest server and
-// assigns its tickets, or requeues them when no server takes it.
-func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) error {
+// assigns its tickets, or requeues them when no server takes it. The
+// requeue's queue_status (no_room_server) is not sent to tickets in quiet
+// (told in this capacity episode).
+func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, quiet map[string]bool) error {
 	req := fleet.CreateRoom{MatchID: matchID, Mode: m.Mode, ContentVersion: l.cfg.ContentVersion, Seed: randomSeed()}
 	team := map[string]int{}
 	for ti, ts := range m.Teams {
@@ -203,6 +244,8 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) err
 			}
 		}
 	}
+	// The registry is read again after the claim: it is the freshest view,
+	// and the pass's own read may be a few allocations old.
 	servers, err := l.servers(ctx, l.now())
 	var room fleet.Room
 	var srv fleet.Server
@@ -218,10 +261,19 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match) err
 	if err != nil {
 		l.met.allocFailures.WithLabelValues(m.Mode).Inc()
 		l.met.countUnavailable(err)
-		l.log.Warn("no room for match; requeueing", "match", matchID, "mode", m.Mode, "err", err)
+		// No server taking it starts (or continues) the mode's capacity
+		// episode, which logs once; anything else is worth a line each.
+		level := slog.LevelWarn
+		if errors.Is(err, fleet.ErrNoServer) {
+			level = slog.LevelDebug
+		}
+		l.log.Log(sctx, level, "no room for match; requeueing", "match", matchID, "mode", m.Mode, "err", err)
 		for _, t := range m.Tickets() {
 			if serr := l.st.Settle(sctx, t.ID, matchID, store.Outcome{State: store.StateQueued, Reason: ReasonNoRoomServer}); serr != nil {
 				l.log.Warn("requeue failed", "ticket", t.ID, "match", matchID, "err", serr)
+				continue
+			}
+			if quiet[t.ID] {
 				continue
 			}
 			l.notifyPlayers(sctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: m.Mode, State: store.StateQueued, Reason: ReasonNoRoomServer})

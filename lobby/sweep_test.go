@@ -237,14 +237,14 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 	}
 	dying := &dyingStore{Store: redisStore(t, url, prefix)}
 	a, urlA := replica(t, dying, db, fast("replica-a", false))
-	_, urlB := replica(t, redisStore(t, url, prefix), db, fast("replica-b", true))
-	expect(t, "heartbeat", doReq(t, urlB, "POST", "/v1/servers/heartbeat", testFleet, rs.Heartbeat("room-1")), 200, "")
-
 	const mode = "battle_1v1"
-	// A takes the mode's lease first, so B cannot pass before A claims.
+	// A takes the mode's lease before B's loop starts, so B cannot pass
+	// before A claims.
 	if rep, err := a.Pass(context.Background(), mode); err != nil || !rep.Leader {
 		t.Fatalf("A's first pass %+v %v", rep, err)
 	}
+	_, urlB := replica(t, redisStore(t, url, prefix), db, fast("replica-b", true))
+	expect(t, "heartbeat", doReq(t, urlB, "POST", "/v1/servers/heartbeat", testFleet, rs.Heartbeat("room-1")), 200, "")
 	ps := make([]queuedPlayer, 2)
 	for i := range ps {
 		r := doReq(t, urlA, "POST", "/v1/auth/guest", "", guestRequest{DeviceID: fmt.Sprintf("device-killed-%05d", i)})

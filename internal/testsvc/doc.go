@@ -10,4 +10,13 @@
 // is skipped with a message saying how to run it, unless
 // PANTHEON_REQUIRE_SERVICES=1 is set (as .ci/run does), in which case the
 // test fails: a test that silently skips in CI is a broken test.
+//
+// A test that must stop, kill or restart the database gets a private
+// cluster of its own instead (the shared server is never touched):
+//
+//	pg := testsvc.StartPGCluster(t) // initdb + start on a free port; removed at cleanup
+//	persistence.Migrate(ctx, pg.URL())
+//	pg.Stop()    // an outage
+//	pg.Start()   // back
+//	pg.Restart() // kill -9 and start: a crash
 package testsvc

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
@@ -180,7 +182,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 	if os.Getenv(envCrashChild) == "1" {
 		t.Skip("child process")
 	}
-	cluster := startPGCluster(t)
+	cluster := testsvc.StartPGCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	applied, err := persistence.Migrate(ctx, cluster.URL())
@@ -221,7 +223,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 		if round%3 == 1 {
 			// Postgres crashes under the running child: results pile up in
 			// the outbox, the flusher backs off, then drains.
-			cluster.restart()
+			cluster.Restart()
 			child.waitAcks(child.acked()+5+rng.IntN(30), 20*time.Second)
 		}
 		child.kill9()
@@ -230,7 +232,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 			next = max(next, n+1)
 		}
 		t.Logf("round %d: child acknowledged %d records from %d; %d acknowledged in all", round, len(child.acks), start, len(acked))
-		cluster.restart()
+		cluster.Restart()
 	}
 	if round < 5 || len(acked) < 50 {
 		log, _ := os.ReadFile(logf.Name())
@@ -253,7 +255,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 	checkCrashInvariants(t, ctx, cluster, s, players, acked)
 }
 
-func checkCrashInvariants(t *testing.T, ctx context.Context, cluster *pgCluster, s persistence.Store, players []string, acked map[int]bool) {
+func checkCrashInvariants(t *testing.T, ctx context.Context, cluster *testsvc.PGCluster, s persistence.Store, players []string, acked map[int]bool) {
 	// Every acknowledged match is there, whole.
 	for n := range acked {
 		want := crashMatch(n, players)
@@ -265,7 +267,7 @@ func checkCrashInvariants(t *testing.T, ctx context.Context, cluster *pgCluster,
 			t.Fatalf("match %d stored as %+v", n, got)
 		}
 	}
-	conn, err := cluster.connect(ctx)
+	conn, err := pgx.Connect(ctx, cluster.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,4 +313,11 @@ func checkCrashInvariants(t *testing.T, ctx context.Context, cluster *pgCluster,
 	}
 	wagers := one(`SELECT count(*) FROM wagers`)
 	t.Logf("checked %d acknowledged of %d stored matches, %d wagers", len(acked), matches, wagers)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

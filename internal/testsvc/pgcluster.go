@@ -1,8 +1,8 @@
-package outbox_test
+package testsvc
 
 import (
-	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -12,17 +12,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
 
-// pgCluster is a private PostgreSQL cluster for tests that must kill or
-// restart the database (the shared server on 5432 is used by other
-// packages' tests at the same time and is never touched). It runs as the
-// postgres user when the test runs as root.
-type pgCluster struct {
+// PGCluster is a private PostgreSQL cluster for tests that must stop, kill
+// or restart the database: the shared server of PANTHEON_TEST_POSTGRES is
+// used by other packages' tests at the same time and is never touched. It
+// listens on 127.0.0.1 on a free port, trusts every local connection, and
+// runs as the postgres user when the test runs as root. Its methods fail
+// the test (t.Fatal) on error and must be called from the test's goroutine.
+type PGCluster struct {
 	t      testing.TB
 	bin    string // directory of initdb, pg_ctl
 	dir    string // owned by the cluster's user: data/, the socket, the log
@@ -30,19 +28,26 @@ type pgCluster struct {
 	asUser string // "" or the user to run the server as (runuser)
 }
 
-// startPGCluster creates, starts and registers the cleanup (stop and
-// remove, even on failure) of a private cluster.
-func startPGCluster(t testing.TB) *pgCluster {
+// StartPGCluster creates and starts a private cluster and registers its
+// cleanup (an immediate stop and removal of its directory, even when the
+// test fails). Without the server binaries (pg_config --bindir, else
+// /usr/lib/postgresql/*/bin) the test is skipped, or fails when
+// PANTHEON_REQUIRE_SERVICES=1. Migrations are the caller's.
+func StartPGCluster(t testing.TB) *PGCluster {
 	t.Helper()
 	bin, err := pgBinDir()
 	if err != nil {
-		t.Fatalf("private postgres: %v", err)
+		msg := "private postgres: " + err.Error()
+		if Required() {
+			t.Fatal(msg + " (" + EnvRequire + "=1 forbids skipping)")
+		}
+		t.Skip(msg)
 	}
 	dir, err := os.MkdirTemp("", "pantheon-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &pgCluster{t: t, bin: bin, dir: dir}
+	c := &PGCluster{t: t, bin: bin, dir: dir}
 	t.Cleanup(c.destroy)
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -62,8 +67,8 @@ func startPGCluster(t testing.TB) *pgCluster {
 	if out, err := c.run("initdb", "-D", c.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	c.port = storetest.FreePort(t)
-	c.start()
+	c.port = freePort(t)
+	c.Start()
 	return c
 }
 
@@ -83,10 +88,21 @@ func pgBinDir() (string, error) {
 	return filepath.Dir(matches[len(matches)-1]), nil
 }
 
-func (c *pgCluster) data() string { return filepath.Join(c.dir, "data") }
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (c *PGCluster) data() string { return filepath.Join(c.dir, "data") }
 
 // run prepares a server binary invocation, as the cluster's user.
-func (c *pgCluster) run(prog string, args ...string) *exec.Cmd {
+func (c *PGCluster) run(prog string, args ...string) *exec.Cmd {
 	path := filepath.Join(c.bin, prog)
 	if c.asUser == "" {
 		return exec.Command(path, args...)
@@ -94,15 +110,17 @@ func (c *pgCluster) run(prog string, args ...string) *exec.Cmd {
 	return exec.Command("runuser", append([]string{"-u", c.asUser, "--", path}, args...)...)
 }
 
-// URL is the cluster's connection URL.
-func (c *pgCluster) URL() string {
+// URL is the cluster's connection URL (database postgres, user postgres,
+// a 5 s connect timeout). It stays the same across stops and restarts.
+func (c *PGCluster) URL() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=5", c.port)
 }
 
-// start starts the server and waits (bounded) until it accepts
-// connections. After a kill -9 the old backends may linger for a moment
-// holding shared memory, so a refused start is retried until a deadline.
-func (c *pgCluster) start() {
+// Start starts the stopped (or killed) server and waits, at most a minute,
+// until it accepts connections. After a kill the old backends may linger
+// for a moment holding shared memory, so a refused start is retried until
+// that deadline.
+func (c *PGCluster) Start() {
 	c.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -119,8 +137,18 @@ func (c *pgCluster) start() {
 	}
 }
 
-// kill9 kills the postmaster with SIGKILL (a crash, not a shutdown).
-func (c *pgCluster) kill9() {
+// Stop shuts the server down the way an operator stopping it would (fast
+// mode: open sessions are disconnected, nothing is lost) and waits until
+// it has stopped. Connections are refused until Start.
+func (c *PGCluster) Stop() {
+	c.t.Helper()
+	if out, err := c.run("pg_ctl", "-D", c.data(), "-m", "fast", "-w", "-t", "60", "stop").CombinedOutput(); err != nil {
+		c.t.Fatalf("pg_ctl stop: %v\n%s", err, out)
+	}
+}
+
+// Kill kills the postmaster with SIGKILL (a crash, not a shutdown).
+func (c *PGCluster) Kill() {
 	c.t.Helper()
 	b, err := os.ReadFile(filepath.Join(c.data(), "postmaster.pid"))
 	if err != nil {
@@ -135,23 +163,20 @@ func (c *pgCluster) kill9() {
 	}
 }
 
-// restart kills the server with SIGKILL and starts it again.
-func (c *pgCluster) restart() {
+// Restart crashes the server (Kill) and starts it again (Start).
+func (c *PGCluster) Restart() {
 	c.t.Helper()
-	c.kill9()
-	c.start()
+	c.Kill()
+	c.Start()
 }
 
 // destroy stops the server (immediately) and removes its directory.
-func (c *pgCluster) destroy() {
+func (c *PGCluster) destroy() {
 	if _, err := os.Stat(filepath.Join(c.data(), "postmaster.pid")); err == nil {
 		_ = c.run("pg_ctl", "-D", c.data(), "-m", "immediate", "-w", "-t", "30", "stop").Run()
 	}
 	_ = os.RemoveAll(c.dir)
 }
-
-// connect opens a plain connection for checks.
-func (c *pgCluster) connect(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, c.URL()) }
 
 func tail(s string, n int) string {
 	if len(s) > n {

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLobbyJSONLogsRedisDown runs `pantheon lobby --log-format json` on a
+// Redis address where nothing listens: every stderr line is a JSON record;
+// the outage is one "dependency down" warning for the state store, while
+// go-redis's own lines (failed dials) come through slog at debug level,
+// tagged component=go-redis, never raw on stderr.
+func TestLobbyJSONLogsRedisDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPort := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close() // nothing listens there now
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- runLobby(ctx, []string{
+			"--addr", "127.0.0.1:0", "--admin-addr", "", "--log-format", "json", "--log-level", "debug",
+			"--jwt-key", strings.Repeat("k", 32), "--fleet-secret", "fleet-secret-0123456789",
+			"--db", "sqlite:" + filepath.Join(t.TempDir(), "lobby.db"),
+			"--redis", "redis://127.0.0.1:" + strconv.Itoa(deadPort) + "/0", "--health-interval", "50ms",
+		}, io.Discard, stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !(strings.Contains(stderr.String(), `"msg":"dependency down"`) && strings.Contains(stderr.String(), `"component":"go-redis"`)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no dependency down and go-redis lines within 30 s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("pantheon lobby exited %d; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("pantheon lobby did not stop after cancel")
+	}
+	downs, redisLines := 0, 0
+	sc := bufio.NewScanner(strings.NewReader(stderr.String()))
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("stderr line is not JSON: %q", sc.Text())
+		}
+		switch {
+		case rec["msg"] == "dependency down":
+			downs++
+			if rec["dependency"] != "state_store" || rec["level"] != "WARN" || !strings.Contains(rec["err"].(string), "connection refused") {
+				t.Errorf("down line %v", rec)
+			}
+		case rec["component"] == "go-redis":
+			redisLines++
+			if rec["level"] != "DEBUG" {
+				t.Errorf("go-redis line not at debug: %v", rec)
+			}
+		}
+	}
+	if downs != 1 || redisLines == 0 {
+		t.Fatalf("%d down lines and %d go-redis lines, want 1 and some; stderr:\n%s", downs, redisLines, stderr.String())
+	}
+}
