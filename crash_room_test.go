@@ -81,8 +81,8 @@ func quickDuelContent() (*ecs.Content, error) {
 // crashSink is the child's sink: the real outbox, with an optional
 // self-kill on the path of the kill-th Submit.
 type crashSink struct {
-	ob   server.ResultSink
-	mode string
+	ob    server.ResultSink
+	mode  string
 	kill  int64 // 1-based Submit (after start-up) to die on; 0 never
 	n     atomic.Int64
 	armed atomic.Bool // false during start-up (journal recovery submits too)

@@ -116,6 +116,11 @@ type Config struct {
 	// "No room server"). A change of the candidates (a server appears or
 	// frees a room) resumes placement at the next pass. Default 2 s.
 	CapacityRetry time.Duration
+	// LostCheck is how often the replica checks, 1,000 at a time, that
+	// the state store still holds the tickets it created, telling players
+	// of lost ones with ticket_lost (doc.go, "Lost queue state"). Default
+	// 1 s.
+	LostCheck time.Duration
 	// AssignDeadline is how long a claimed ticket may wait for its room.
 	// A ticket still matched after it (its replica died between claim and
 	// assignment) is swept: requeued with its original enqueue time, or
@@ -215,6 +220,7 @@ func (c Config) withDefaults() Config {
 		c.AllocWorkers = 8
 	}
 	def(&c.CapacityRetry, 2*time.Second)
+	def(&c.LostCheck, time.Second)
 	def(&c.AssignDeadline, 30*time.Second)
 	def(&c.SweepInterval, 5*time.Second)
 	if c.SweepBatch == 0 {
@@ -274,8 +280,8 @@ func (c Config) Validate() error {
 		return errors.New("lobby: config: max body >= 1 KiB and max header >= 4 KiB")
 	case c.QueueCap < 1 || c.AllocAttempts < 1 || c.AllocWorkers < 1 || c.MaxOracles < 1 || c.TickBudgetMs <= 0:
 		return errors.New("lobby: config: queue cap, alloc attempts, alloc workers, max oracles and tick budget must be positive")
-	case c.LeaseTTL < 100*time.Millisecond || c.AllocTimeout <= 0 || c.CapacityRetry <= 0:
-		return errors.New("lobby: config: lease TTL >= 100ms, alloc timeout > 0 and capacity retry > 0")
+	case c.LeaseTTL < 100*time.Millisecond || c.AllocTimeout <= 0 || c.CapacityRetry <= 0 || c.LostCheck <= 0:
+		return errors.New("lobby: config: lease TTL >= 100ms, alloc timeout > 0, capacity retry > 0 and lost check > 0")
 	case c.AssignDeadline <= time.Duration(c.AllocAttempts)*c.AllocTimeout:
 		return fmt.Errorf("lobby: config: assign deadline %v must exceed alloc attempts x alloc timeout (%v)",
 			c.AssignDeadline, time.Duration(c.AllocAttempts)*c.AllocTimeout)

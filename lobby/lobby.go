@@ -73,26 +73,27 @@ type Deps struct {
 // matchmaker loop. Create it with New, serve it with Run (or mount Handler
 // and call Pass yourself), and stop it by cancelling Run's context.
 type Lobby struct {
-	cfg       Config
-	st        store.Store
-	accounts  persistence.Accounts
-	refresh   persistence.RefreshTokens
-	rosters   persistence.Rosters // the dbCache over Deps.Rosters
-	ratings   persistence.Ratings // the dbCache over Deps.Ratings
-	dbCache   *dbCache
-	database  Pinger          // nil: not pinged
-	stateDep  *outage.Tracker // the state store's up/down state
-	dbDep     *outage.Tracker // the database's
-	validator RosterValidator
-	providers map[string]auth.Provider
-	fleet     *fleet.Client
-	tokens    *auth.Tokens
-	now       func() time.Time
-	log       *slog.Logger
-	mux       *http.ServeMux
-	routes    []route
-	met       *metrics
-	ended     endedMetrics
+	cfg         Config
+	st          store.Store
+	accounts    persistence.Accounts
+	refresh     persistence.RefreshTokens
+	rosters     persistence.Rosters // the dbCache over Deps.Rosters
+	ratings     persistence.Ratings // the dbCache over Deps.Ratings
+	dbCache     *dbCache
+	database    Pinger          // nil: not pinged
+	stateDep    *outage.Tracker // the state store's up/down state
+	dbDep       *outage.Tracker // the database's
+	validator   RosterValidator
+	providers   map[string]auth.Provider
+	fleet       *fleet.Client
+	tokens      *auth.Tokens
+	now         func() time.Time
+	log         *slog.Logger
+	mux         *http.ServeMux
+	routes      []route
+	met         *metrics
+	ended       endedMetrics
+	lostTickets *lostWatch
 
 	conns sync.WaitGroup // open push connections
 
@@ -141,6 +142,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	}
 	l.met = newMetrics(reg, own, l.st)
 	l.ended = newEndedMetrics(reg)
+	l.lostTickets = newLostWatch(reg)
 	l.database = deps.Database
 	l.stateDep = l.met.tracker(depState, l.log, l.now)
 	l.dbDep = l.met.tracker(depDatabase, l.log, l.now)
@@ -191,6 +193,11 @@ func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	go func() {
 		defer wg.Done()
 		l.healthLoop(loopCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.lostLoop(loopCtx)
 	}()
 	if l.cfg.PassInterval > 0 {
 		wg.Add(1)

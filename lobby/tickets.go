@@ -95,7 +95,10 @@ type ticketView struct {
 	Players    []string  `json:"players"`
 	EnqueuedAt time.Time `json:"enqueued_at"`
 	MatchID    string    `json:"match_id,omitempty"`
-	Seat       *Seat     `json:"seat,omitempty"`
+	// Outcome is how the ticket's match ended (state ended): team_win,
+	// draw, ..., or aborted.
+	Outcome string `json:"outcome,omitempty"`
+	Seat    *Seat  `json:"seat,omitempty"`
 	// Reason says why the ticket was last requeued or why it failed
 	// (ReasonNoRoomServer, ReasonAssignTimeout).
 	Reason string `json:"reason,omitempty"`
@@ -103,7 +106,7 @@ type ticketView struct {
 
 func viewTicket(rec store.TicketRecord, player string) ticketView {
 	v := ticketView{ID: rec.ID, Mode: rec.Mode, State: rec.State, Players: rec.PlayerIDs, EnqueuedAt: rec.EnqueuedAt.UTC(),
-		MatchID: rec.MatchID, Reason: rec.Reason}
+		MatchID: rec.MatchID, Reason: rec.Reason, Outcome: rec.Outcome}
 	if len(rec.Assignment) > 0 {
 		var a assignment
 		if json.Unmarshal(rec.Assignment, &a) == nil {
@@ -184,6 +187,7 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 		}
 		return err
 	}
+	l.lostTickets.track(rec)
 	l.notifyPlayers(r.Context(), rec.PlayerIDs, Event{Type: EventQueueStatus, TicketID: t.ID, Mode: t.Mode,
 		State: store.StateQueued, Window: l.cfg.Policy.WindowFor(t, 0)})
 	writeJSON(w, http.StatusCreated, viewTicket(rec, c.PlayerID))
@@ -193,6 +197,11 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 // ownTicket reads a ticket the caller belongs to; others' tickets are 404.
 func (l *Lobby) ownTicket(r *http.Request, c auth.Claims) (store.TicketRecord, error) {
 	rec, err := l.st.Ticket(r.Context(), r.PathValue("ticket_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		if v, players, ok := l.lostTickets.view(r.PathValue("ticket_id")); ok && slices.Contains(players, c.PlayerID) {
+			return store.TicketRecord{ID: v.ID, Mode: v.Mode, PlayerIDs: v.Players, State: v.State, Reason: v.Reason}, nil
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(rec.PlayerIDs, c.PlayerID)) {
 		return store.TicketRecord{}, fail(http.StatusNotFound, CodeTicketNotFound, "no such ticket")
 	}

@@ -284,6 +284,31 @@ func (m *Memory) Transition(_ context.Context, id, from, to string, assignment [
 	return nil
 }
 
+// States implements Queues.
+func (m *Memory) States(_ context.Context, ids []string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if t, ok := m.tickets[id]; ok && !(Terminal(t.rec.State) && !now.Before(t.expires)) {
+			out[i] = t.rec.State
+		}
+	}
+	return out, nil
+}
+
+// Forget drops every ticket, queue and player index, as a Redis restarted
+// without persistence would (tests of lost queue state).
+func (m *Memory) Forget() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.tickets)
+	clear(m.queues)
+	clear(m.claimed)
+	clear(m.players)
+}
+
 // EndTicket implements Queues.
 func (m *Memory) EndTicket(_ context.Context, id, matchID, outcome, reason string) error {
 	m.mu.Lock()

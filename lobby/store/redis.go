@@ -289,6 +289,33 @@ func (r *Redis) Transition(ctx context.Context, id, from, to string, assignment 
 	return moveResult("transition", id, n, err, "not "+from)
 }
 
+// States implements Queues with one pipeline of HGETs.
+func (r *Redis) States(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := r.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, r.key("t:", id), "state")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable("states", err)
+	}
+	out := make([]string, len(ids))
+	for i, c := range cmds {
+		v, err := c.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return nil, unavailable("states", err)
+		default:
+			out[i] = v
+		}
+	}
+	return out, nil
+}
+
 // EndTicket implements Queues.
 func (r *Redis) EndTicket(ctx context.Context, id, matchID, outcome, reason string) error {
 	n, err := endScript.Run(ctx, r.rdb, []string{r.key("t:", id)},

@@ -118,6 +118,10 @@ type Queues interface {
 	// (already ended: a repeated report; or never assigned to it) and
 	// ErrNotFound for an unknown id (or one past its retention).
 	EndTicket(ctx context.Context, id, matchID, outcome, reason string) error
+	// States returns the state of each ticket of ids, in order, "" for a
+	// ticket the store does not hold (never created, past its retention,
+	// or lost: a Redis restarted empty or a key evicted). One round trip.
+	States(ctx context.Context, ids []string) ([]string, error)
 }
 
 // Revocation is what the revocation list says about one access token.
