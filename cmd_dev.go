@@ -37,6 +37,7 @@ type devConfig struct {
 	DB         string       // database URL; the embedded SQLite file by default
 	OutboxDir  string       // durable results outbox of the room server
 	Content    *ecs.Content // the game content; nil: the embedded content
+	NoRoom     bool         // start no room server (tests: room servers in processes of their own register with the lobby)
 	TickRates  map[string]int
 	Log        *slog.Logger
 }
@@ -121,6 +122,10 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		closers = append(closers, stopAdmin)
 	}
 
+	if cfg.NoRoom {
+		d.stopOutbox = func() {}
+		return d, nil
+	}
 	// The room server, heartbeating into the lobby, with its outbox
 	// flushing finished matches into the same database.
 	reg := prometheus.NewRegistry()
@@ -187,7 +192,10 @@ func (d *devSystem) waitReady(ctx context.Context) error {
 // stop drains the room server, then stops the lobby, flushes the outbox
 // and closes the database, in that order.
 func (d *devSystem) stop() error {
-	err := d.room.Shutdown()
+	var err error
+	if d.room != nil {
+		err = d.room.Shutdown()
+	}
 	d.stopAdmin()
 	d.stopLobby()
 	if lerr := <-d.lobbyDone; lerr != nil && err == nil {

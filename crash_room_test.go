@@ -38,10 +38,13 @@ import (
 // re-executed to run only TestRoomCrashChild) so that it can be killed
 // with SIGKILL at chosen moments and restarted on the same disk.
 const (
-	crashChildEnv  = "PANTHEON_CRASH_CHILD"  // set in the child: the directory of its db and outbox
-	crashModeEnv   = "PANTHEON_CRASH_MODE"   // the child's self-kill: before-submit, during-submit, after-submit
-	crashSeedEnv   = "PANTHEON_CRASH_SEED"   // seeds the child's random kill point
-	crashRoundsEnv = "PANTHEON_CRASH_ROUNDS" // rounds of TestRoomCrashEndWindow (default 32)
+	crashChildEnv  = "PANTHEON_CRASH_CHILD"   // set in the child: the directory of its db and outbox
+	crashModeEnv   = "PANTHEON_CRASH_MODE"    // the child's self-kill: before-submit, during-submit, after-submit
+	crashSeedEnv   = "PANTHEON_CRASH_SEED"    // seeds the child's random kill point
+	crashRoundsEnv = "PANTHEON_CRASH_ROUNDS"  // rounds of TestRoomCrashEndWindow (default 32)
+	crashDBEnv     = "PANTHEON_CRASH_DB"      // the child's database URL; default an SQLite file in its directory
+	crashLobbyEnv  = "PANTHEON_CRASH_LOBBY"   // "URL secret": the lobby the child heartbeats into; default none
+	crashContent   = "PANTHEON_CRASH_CONTENT" // "embedded" for the real content; default quickDuelContent
 	crashSecret    = "crash-test-fleet-secret-0123456789abcdef"
 	crashTicketKey = "crash-test-ticket-key-0123456789abcdef"
 	crashMode      = "battle_1v1"
@@ -136,11 +139,18 @@ type crashChildInfo struct {
 func runCrashChild(dir string) error {
 	ctx := context.Background()
 	content, err := quickDuelContent()
+	if os.Getenv(crashContent) == "embedded" {
+		content, err = ecs.LoadContent()
+	}
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := persistence.Open(ctx, "sqlite:"+filepath.Join(dir, "pantheon.db"))
+	dbURL := os.Getenv(crashDBEnv)
+	if dbURL == "" {
+		dbURL = "sqlite:" + filepath.Join(dir, "pantheon.db")
+	}
+	store, err := persistence.Open(ctx, dbURL)
 	if err != nil {
 		return err
 	}
@@ -156,9 +166,13 @@ func runCrashChild(dir string) error {
 	if sink.mode != "" {
 		sink.kill = 1 + int64(seed%2) // the first or the second match's Submit
 	}
+	lobbyURL, secret := "", crashSecret
+	if v := os.Getenv(crashLobbyEnv); v != "" {
+		lobbyURL, secret, _ = strings.Cut(v, " ")
+	}
 	srv, err := server.New(server.Config{
 		ServerID: "crash-room", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		TicketKey: []byte(crashTicketKey), FleetSecret: crashSecret,
+		TicketKey: []byte(crashTicketKey), FleetSecret: secret, LobbyURL: lobbyURL, Heartbeat: 200 * time.Millisecond,
 		TickRates:    map[string]int{crashMode: 120},
 		DrainTimeout: time.Second, FlushTimeout: 5 * time.Second,
 		Journal: filepath.Join(dir, "outbox", roomJournalFile),
@@ -188,10 +202,11 @@ type crashChild struct {
 }
 
 // startCrashChild starts a child on dir and waits for its READY line.
-func startCrashChild(t *testing.T, dir, mode string, seed uint64) *crashChild {
+func startCrashChild(t *testing.T, dir, mode string, seed uint64, env ...string) *crashChild {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRoomCrashChild$", "-test.count=1", "-test.v=false")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashModeEnv+"="+mode, crashSeedEnv+"="+strconv.FormatUint(seed, 10))
+	cmd.Env = append(cmd.Env, env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
