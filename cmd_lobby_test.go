@@ -32,7 +32,7 @@ func TestLobbyJSONLogsRedisDown(t *testing.T) {
 	go func() {
 		done <- runLobby(ctx, []string{
 			"--addr", "127.0.0.1:0", "--admin-addr", "", "--log-format", "json", "--log-level", "debug",
-			"--jwt-key", strings.Repeat("k", 32), "--fleet-secret", "fleet-secret-0123456789",
+			"--jwt-key", strings.Repeat("k", 32), "--fleet-secret", "fleet-secret-0123456789-0123456789-abcdef",
 			"--db", "sqlite:" + filepath.Join(t.TempDir(), "lobby.db"),
 			"--redis", "redis://127.0.0.1:" + strconv.Itoa(deadPort) + "/0", "--health-interval", "50ms",
 		}, io.Discard, stderr)
@@ -42,7 +42,11 @@ func TestLobbyJSONLogsRedisDown(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no dependency down and go-redis lines within 30 s; stderr:\n%s", stderr.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case code := <-done:
+			t.Fatalf("pantheon lobby exited with %d before logging the outage; stderr:\n%s", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	cancel()
 	select {
