@@ -150,6 +150,11 @@
 //	                                                                   (database, state_store)
 //	dependency_failures_total              counter    dependency       failed pings, reads, requests and passes that showed the
 //	                                                                   dependency unavailable; grows while it stays down
+//	matches_ended_total                    counter    outcome          matches room servers reported ended (heartbeats' matches_ended)
+//	tickets_ended_total                    counter    -                tickets moved from assigned to ended by those reports
+//	tickets_tracked                        gauge      -                tickets this replica created and watches for loss
+//	tickets_lost_total                     counter    -                tickets the state store lost, told with ticket_lost
+//	tickets_untracked_total                counter    -                tickets not watched (past 100,000 watched)
 //
 // queue_length is the same on every replica (use max, not sum); the other
 // series are per replica (sum them).
