@@ -221,13 +221,19 @@ func (rc *rawClient) state() (w netcode.Welcome, welcomed bool, world netcode.Sn
 	return rc.welcome, rc.welcomed, world, rc.snaps, rc.closeErr, rc.bye
 }
 
-// waitFor polls cond until it holds or 10 s pass.
+// waitDeadline bounds every wait for a condition in these tests: far
+// longer than anything takes on an idle machine (a KCP drop noticed through
+// the 5 s write timeout is the slowest), so a loaded 2-core machine running
+// the race detector fails a test only when the condition never comes.
+const waitDeadline = 30 * time.Second
+
+// waitFor polls cond until it holds or waitDeadline passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitDeadline)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", waitDeadline, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -279,7 +285,7 @@ func seatSpecs(n, teams int) []SeatSpec {
 }
 
 func testContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 15*time.Second)
+	return context.WithTimeout(context.Background(), waitDeadline)
 }
 
 // metricValue reads a counter or gauge from the server's registry: the

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -74,26 +75,23 @@ func TestPanicIsolation(t *testing.T) {
 	if n := h.srv.metricValue("pantheon_room_room_panics_total", ""); n != 1 {
 		t.Fatalf("panics metric %v", n)
 	}
-	// The others keep ticking at 60 Hz: over one second of wall time each
-	// advances by at least 80% of 60 ticks.
+	// The others keep ticking: each runs another second's worth of ticks
+	// (60) after the panic, and is still running. How fast they get there
+	// is the machine's speed, not the isolation under test (the clock's
+	// rate is TestClock*'s business, on synthetic time).
 	before := make([]uint32, len(rooms))
 	for i, r := range rooms {
 		before[i] = r.tick.Load()
 	}
-	start := time.Now()
-	waitFor(t, "one second", func() bool { return time.Since(start) >= time.Second })
-	elapsed := time.Since(start)
 	for i, r := range rooms {
 		if i == 3 {
 			continue
 		}
-		got := r.tick.Load() - before[i]
-		want := uint32(0.8 * 60 * elapsed.Seconds())
-		if got < want {
-			t.Errorf("room %d advanced %d ticks in %v, want at least %d", i, got, elapsed, want)
-		}
+		waitFor(t, fmt.Sprintf("room %d to run 60 ticks after the panic (from tick %d)", i, before[i]), func() bool {
+			return r.tick.Load() >= before[i]+60 || r.summary().State != StateRunning
+		})
 		if st := r.summary().State; st != StateRunning {
-			t.Errorf("room %d is %s", i, st)
+			t.Errorf("room %d is %s at tick %d, want running", i, st, r.tick.Load())
 		}
 	}
 }
@@ -181,25 +179,30 @@ func TestInputRateFollowsTickRate(t *testing.T) {
 	h := startHarness(t, cfg, scriptFactory(120, 0))
 	resp := h.create(RoomSpec{MatchID: "m_fast", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	clients := joinAll(t, h, resp, "mem")
+	// Each client sends an input for every new snapshot until it has sent
+	// 240 (2 s of ticks at 120 Hz, however long the machine takes).
+	const want = 240
 	seq := make([]uint32, len(clients))
 	seen := make([]int, len(clients))
-	deadline := time.Now().Add(2 * time.Second) // 240 ticks
-	for time.Now().Before(deadline) {
+	waitFor(t, fmt.Sprintf("%d inputs from each client, one per snapshot", want), func() bool {
+		done := true
 		for i, rc := range clients {
-			if _, _, _, snaps, _, _ := rc.state(); snaps > seen[i] {
+			_, _, _, snaps, e, bye := rc.state()
+			if e != nil || bye {
+				t.Fatalf("client %d closed after %d inputs: %v (bye %v)", i, seq[i], e, bye)
+			}
+			if snaps > seen[i] && seq[i] < want {
 				seen[i] = snaps
 				seq[i]++
 				rc.input(netcode.Input{Seq: seq[i], MoveX: 1, CastSlot: -1})
 			}
+			done = done && seq[i] >= want
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return done
+	})
 	for i, rc := range clients {
 		if _, _, _, _, e, bye := rc.state(); e != nil || bye {
 			t.Fatalf("client %d closed after %d inputs: %v (bye %v)", i, seq[i], e, bye)
-		}
-		if seq[i] < 120 {
-			t.Fatalf("client %d sent only %d inputs in 2 s at 120 Hz", i, seq[i])
 		}
 	}
 	if n := h.srv.metricValue("pantheon_room_input_drops_total", "rate_limited"); n != 0 {
@@ -207,9 +210,13 @@ func TestInputRateFollowsTickRate(t *testing.T) {
 	}
 }
 
+// TestWaitingDeadline: at its wait deadline an empty room ends aborted and
+// a half-full one starts, and its missing player can still join. The
+// deadline is long enough for one player to join on a loaded machine
+// first (with 100 ms, a slow join found the half-full room already ended).
 func TestWaitingDeadline(t *testing.T) {
 	cfg := testConfig()
-	cfg.WaitDeadline = 100 * time.Millisecond
+	cfg.WaitDeadline = 2 * time.Second
 	h := startHarness(t, cfg, scriptFactory(30, 0))
 	h.create(RoomSpec{MatchID: "m_empty", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	half := h.create(RoomSpec{MatchID: "m_half", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
