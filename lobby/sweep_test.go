@@ -227,8 +227,12 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 		return func(c *Config) {
 			c.ReplicaID = id
 			c.LeaseTTL = 3 * time.Second
-			c.AllocTimeout, c.AllocAttempts = 200*time.Millisecond, 1
-			c.AssignDeadline = 500 * time.Millisecond
+			// B's own allocation must never time out or outlive the
+			// assignment deadline, or B's sweeper requeues B's live claim
+			// and the room server sees two requests: 2 s for a loopback
+			// call (200 ms failed under load), and a deadline past it.
+			c.AllocTimeout, c.AllocAttempts = 2*time.Second, 1
+			c.AssignDeadline = 3 * time.Second
 			c.SweepInterval = 50 * time.Millisecond
 			if loop {
 				c.PassInterval = 20 * time.Millisecond
