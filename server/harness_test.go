@@ -26,12 +26,19 @@ type harness struct {
 
 func startHarness(t testing.TB, cfg Config, factory engineFactory) *harness {
 	t.Helper()
+	return startHarnessLink(t, cfg, factory, transport.LinkConfig{})
+}
+
+// startHarnessLink is startHarness with the in-memory listener's links
+// configured as link says.
+func startHarnessLink(t testing.TB, cfg Config, factory engineFactory, link transport.LinkConfig) *harness {
+	t.Helper()
 	sink := NewMemorySink()
 	s, err := newServer(cfg, factory, "v-test", testModes, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem, err := transport.NewMemNetwork(transport.LinkConfig{})
+	mem, err := transport.NewMemNetwork(link)
 	if err != nil {
 		t.Fatal(err)
 	}

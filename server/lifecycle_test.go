@@ -12,6 +12,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -107,7 +108,12 @@ func TestSlowConsumer(t *testing.T) {
 		e.(*scriptEngine).extra = 2000 // ~100 KiB full snapshots: the socket fills fast
 		return e, err
 	}
-	h := startHarness(t, cfg, big)
+	// The in-memory link holds at most 8 frames in flight, like a socket
+	// buffer: otherwise, on a loaded machine, the good client's reader
+	// falling behind piles its ~100 KiB snapshots up in the link, and the
+	// heap measured below grows with the machine's slowness, not the
+	// server's queues.
+	h := startHarnessLink(t, cfg, big, transport.LinkConfig{QueueLimit: 8})
 	resp := h.create(RoomSpec{MatchID: "m_slow", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	slow := dialRaw(t, h.dialer("ws"))
 	slow.stall = make(chan struct{})
