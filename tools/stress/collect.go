@@ -9,8 +9,14 @@ import (
 	"strings"
 )
 
-// tailLines is how many of a failing test's last output lines a failure keeps.
-const tailLines = 40
+// tailLines is how many of a failing test's last output lines a failure
+// keeps; panicLines how many lines from the first "panic:" line on (a
+// timeout's panic names the tests that were running, then dumps every
+// goroutine, so its tail alone says little).
+const (
+	tailLines  = 40
+	panicLines = 20
+)
 
 // event is one line of `go test -json` (cmd/test2json) output.
 type event struct {
@@ -39,6 +45,8 @@ type collector struct {
 	load     bool
 	seeds    map[string]string   // package -> shuffle seed
 	out      map[string][]string // package+"\x00"+test -> last output lines
+	panics   map[string][]string // package+"\x00"+test -> lines from the first panic on
+	dropped  map[string]bool     // package+"\x00"+test -> out lost lines off its front
 	failed   map[string]bool     // package -> some test of it failed this run
 	childBad map[string]bool     // package+"\x00"+test -> a subtest failed in its current run
 	fails    []failure
@@ -54,6 +62,8 @@ func newCollector(round int, load bool, onFail func(failure)) *collector {
 		load:     load,
 		seeds:    map[string]string{},
 		out:      map[string][]string{},
+		panics:   map[string][]string{},
+		dropped:  map[string]bool{},
 		failed:   map[string]bool{},
 		childBad: map[string]bool{},
 		runs:     map[string]int{},
@@ -100,15 +110,22 @@ func (c *collector) add(ev event) {
 			}
 		}
 		k := key(pkg, ev.Test)
-		lines := append(c.out[k], strings.TrimRight(ev.Output, "\n"))
+		line := strings.TrimRight(ev.Output, "\n")
+		if p, ok := c.panics[k]; ok || strings.HasPrefix(line, "panic: ") {
+			if len(p) < panicLines {
+				c.panics[k] = append(p, line)
+			}
+		}
+		lines := append(c.out[k], line)
 		if len(lines) > tailLines {
 			lines = lines[len(lines)-tailLines:]
+			c.dropped[k] = true
 		}
 		c.out[k] = lines
 	case "pass", "skip":
 		if ev.Test != "" {
 			c.runs[key(pkg, ev.Test)]++
-			delete(c.out, key(pkg, ev.Test))
+			c.forget(key(pkg, ev.Test))
 		}
 	case "fail", "build-fail":
 		if ev.Test != "" {
@@ -123,19 +140,19 @@ func (c *collector) add(ev event) {
 				// A parent that failed because a subtest did: the
 				// subtest's failure is the one to read.
 				delete(c.childBad, k)
-				delete(c.out, k)
+				c.forget(k)
 				return
 			}
 		} else if c.failed[pkg] {
 			// The package failed because its tests did; those are recorded.
-			delete(c.out, key(pkg, ""))
+			c.forget(key(pkg, ""))
 			return
 		}
 		f := failure{
 			Round: c.round, Load: c.load, Package: pkg, Test: ev.Test,
-			Seed: c.seeds[pkg], Output: c.out[key(pkg, ev.Test)],
+			Seed: c.seeds[pkg], Output: c.output(key(pkg, ev.Test)),
 		}
-		delete(c.out, key(pkg, ev.Test))
+		c.forget(key(pkg, ev.Test))
 		if ev.Action == "build-fail" {
 			c.failed[pkg] = true // its "fail" event that follows says no more
 		}
@@ -144,6 +161,26 @@ func (c *collector) add(ev event) {
 			c.onFail(f)
 		}
 	}
+}
+
+// output is what a failure shows of k's output: its last lines, preceded
+// by the first lines of a panic when those were cut off the tail.
+func (c *collector) output(k string) []string {
+	tail := c.out[k]
+	p := c.panics[k]
+	if len(p) == 0 || !c.dropped[k] {
+		return tail
+	}
+	out := append([]string(nil), p...)
+	out = append(out, "...")
+	return append(out, tail...)
+}
+
+// forget drops what was kept of k's output.
+func (c *collector) forget(k string) {
+	delete(c.out, k)
+	delete(c.panics, k)
+	delete(c.dropped, k)
 }
 
 // tally is the per-test summary over every round.

@@ -99,3 +99,21 @@ func TestCollectorKeepsOutputBounded(t *testing.T) {
 		t.Errorf("kept %d output lines, want %d", n, tailLines)
 	}
 }
+
+func TestCollectorKeepsPanicHead(t *testing.T) {
+	c := newCollector(1, false, nil)
+	c.add(event{Action: "output", Package: "a", Output: "panic: test timed out after 30m0s\n"})
+	c.add(event{Action: "output", Package: "a", Output: "\trunning tests:\n"})
+	c.add(event{Action: "output", Package: "a", Output: "\t\tTestStuck (30m0s)\n"})
+	for i := 0; i < 10*tailLines; i++ {
+		c.add(event{Action: "output", Package: "a", Output: "goroutine dump\n"})
+	}
+	c.add(event{Action: "fail", Package: "a"})
+	out := strings.Join(c.fails[0].Output, "\n")
+	if !strings.Contains(out, "TestStuck (30m0s)") || !strings.Contains(out, "panic: test timed out") {
+		t.Errorf("timeout failure's output lacks the panic's head:\n%s", out)
+	}
+	if n := len(c.fails[0].Output); n != panicLines+1+tailLines {
+		t.Errorf("kept %d lines, want %d of the panic, a cut mark and %d of the tail", n, panicLines, tailLines)
+	}
+}
