@@ -49,6 +49,7 @@ type collector struct {
 	dropped  map[string]bool     // package+"\x00"+test -> out lost lines off its front
 	failed   map[string]bool     // package -> some test of it failed this run
 	childBad map[string]bool     // package+"\x00"+test -> a subtest failed in its current run
+	running  map[string][]string // package -> tests started and not yet finished, in start order
 	fails    []failure
 	runs     map[string]int // package+"\x00"+test -> finished runs (pass or fail)
 	onFail   func(failure)  // called as each failure is recorded; may be nil
@@ -66,6 +67,7 @@ func newCollector(round int, load bool, onFail func(failure)) *collector {
 		dropped:  map[string]bool{},
 		failed:   map[string]bool{},
 		childBad: map[string]bool{},
+		running:  map[string][]string{},
 		runs:     map[string]int{},
 		onFail:   onFail,
 	}
@@ -101,6 +103,7 @@ func (c *collector) add(ev event) {
 	switch ev.Action {
 	case "run":
 		delete(c.childBad, key(pkg, ev.Test))
+		c.running[pkg] = append(c.running[pkg], ev.Test)
 	case "output", "build-output":
 		if ev.Test == "" {
 			if s, ok := strings.CutPrefix(ev.Output, "-test.shuffle "); ok {
@@ -123,11 +126,16 @@ func (c *collector) add(ev event) {
 		}
 		c.out[k] = lines
 	case "pass", "skip":
+		c.finished(pkg, ev.Test)
 		if ev.Test != "" {
 			c.runs[key(pkg, ev.Test)]++
 			c.forget(key(pkg, ev.Test))
 		}
 	case "fail", "build-fail":
+		c.finished(pkg, ev.Test)
+		if ev.Test == "" {
+			c.unfinished(pkg)
+		}
 		if ev.Test != "" {
 			k := key(pkg, ev.Test)
 			c.runs[k]++
@@ -161,6 +169,36 @@ func (c *collector) add(ev event) {
 			c.onFail(f)
 		}
 	}
+}
+
+// finished takes test off pkg's running list (its last start).
+func (c *collector) finished(pkg, test string) {
+	r := c.running[pkg]
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i] == test {
+			c.running[pkg] = append(r[:i], r[i+1:]...)
+			return
+		}
+	}
+}
+
+// unfinished records a failure for every test of pkg that started and never
+// finished when the package failed: the test binary died under them (a
+// timeout names them in its panic, which test2json attributes to them).
+func (c *collector) unfinished(pkg string) {
+	for _, test := range c.running[pkg] {
+		k := key(pkg, test)
+		c.runs[k]++
+		c.failed[pkg] = true
+		out := append(c.output(k), "(stress: the test never finished: the package's test binary ended under it)")
+		f := failure{Round: c.round, Load: c.load, Package: pkg, Test: test, Seed: c.seeds[pkg], Output: out}
+		c.forget(k)
+		c.fails = append(c.fails, f)
+		if c.onFail != nil {
+			c.onFail(f)
+		}
+	}
+	delete(c.running, pkg)
 }
 
 // output is what a failure shows of k's output: its last lines, preceded
