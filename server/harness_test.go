@@ -118,6 +118,7 @@ type rawClient struct {
 	readErr  error
 	noAck    bool
 	keep     uint32        // applied snapshots kept as baselines; default 64
+	lastSnap int           // bytes of the last snapshot frame read
 	stall    chan struct{} // when non-nil, the reader blocks on it (a client that stops reading)
 }
 
@@ -167,6 +168,7 @@ func (rc *rawClient) read() {
 			}
 			rc.welcomed = true
 		case netcode.KindSnapshot:
+			rc.lastSnap = len(frame)
 			if err := netcode.DecodeSnapshot(frame, &f); err != nil {
 				rc.t.Errorf("snapshot: %v", err)
 				break
@@ -210,6 +212,34 @@ func (rc *rawClient) stallChan() chan struct{} {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return rc.stall
+}
+
+// keepAlive sends a ping every interval until the connection ends, as a
+// live client does: the server closes a connection that sent nothing for
+// its idle timeout (10 s), which a client that only listens can outlast
+// when a slow machine stretches the test.
+func (rc *rawClient) keepAlive(interval time.Duration) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for id := uint32(1); ; id++ {
+			select {
+			case <-stop:
+				return
+			case <-rc.done:
+				return
+			case <-tk.C:
+			}
+			if rc.c.WriteFrame(netcode.AppendPing(nil, &netcode.Ping{ID: id})) != nil {
+				return
+			}
+		}
+	}()
+	rc.t.Cleanup(func() { close(stop); wg.Wait() })
 }
 
 // input sends one input frame.

@@ -97,28 +97,41 @@ func TestPanicIsolation(t *testing.T) {
 	}
 }
 
-// TestSlowConsumer: a WebSocket client that stops reading is closed with
-// slow_consumer while its room keeps ticking for the other player, and the
-// server's heap stays bounded meanwhile.
+// TestSlowConsumer: a WebSocket client that stops reading (but still
+// pings) is closed with slow_consumer while its room keeps ticking for the
+// other player, and the server's heap stays bounded meanwhile.
+//
+// The close is counted in ticks and races two wall-clock timeouts, so the
+// test keeps both out of reach of a slow machine: both clients ping (a
+// silent client meets the 10 s idle timeout, which a slow run reached
+// first), and the tick count is short next to the 5 s write timeout.
 func TestSlowConsumer(t *testing.T) {
 	cfg := testConfig()
-	cfg.SlowConsumerTicks = 180 // 3 s at 60 Hz
+	// 1.5 s at 60 Hz: the close must come before the 5 s write timeout
+	// that a blocked writer would otherwise hit first, even when a loaded
+	// machine stretches the ticks threefold.
+	cfg.SlowConsumerTicks = 90
 	big := func(spec RoomSpec) (engine, error) {
 		e, err := scriptFactory(60, 0)(spec)
-		e.(*scriptEngine).extra = 2000 // ~100 KiB full snapshots: the socket fills fast
+		e.(*scriptEngine).extra = 2000 // ~140 KiB full snapshots: the socket fills fast
 		return e, err
 	}
 	// The in-memory link holds at most 8 frames in flight, like a socket
 	// buffer: otherwise, on a loaded machine, the good client's reader
-	// falling behind piles its ~100 KiB snapshots up in the link, and the
+	// falling behind piles its ~140 KiB snapshots up in the link, and the
 	// heap measured below grows with the machine's slowness, not the
 	// server's queues.
 	h := startHarnessLink(t, cfg, big, transport.LinkConfig{QueueLimit: 8})
 	resp := h.create(RoomSpec{MatchID: "m_slow", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	slow := dialRaw(t, h.dialer("ws"))
 	slow.stall = make(chan struct{})
+	// The stalled reader must be let go however the test ends, or the
+	// client's cleanup (which waits for its reader) hangs the package.
+	release := sync.OnceFunc(func() { close(slow.stall) })
+	t.Cleanup(release)
 	slow.noAck = true
 	slow.hello(netcode.Hello{Ticket: resp.Seats[0].Ticket})
+	slow.keepAlive(time.Second) // it stops reading, not sending
 	good := dialRaw(t, h.dialer("mem"))
 	// This in-process client's memory counts in the heap measured below, so
 	// it keeps no baselines: it never acks, the server sends it full
@@ -127,6 +140,7 @@ func TestSlowConsumer(t *testing.T) {
 	// than the bound under load).
 	good.noAck, good.keep = true, 1
 	good.hello(netcode.Hello{Ticket: resp.Seats[1].Ticket})
+	good.keepAlive(time.Second)
 	good.waitWelcome(t)
 	r, _ := h.srv.reg.get(resp.RoomID)
 	// Let the room's snapshot ring (32 baselines) fill before measuring.
@@ -136,15 +150,44 @@ func TestSlowConsumer(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	heapBefore := ms.HeapAlloc
-	waitFor(t, "slow consumer closed", func() bool {
-		return h.srv.metricValue("pantheon_room_connection_closes_total", "slow_consumer") == 1
-	})
+	// The close comes a number of ticks after the stall (the socket
+	// buffers fill, then SlowConsumerTicks pass), and ticks of ~140 KiB
+	// full snapshots are slow on a loaded machine: wait on the room's ticks,
+	// with a wall-clock bound only against a hang.
+	stallTick := r.tick.Load()
+	const tickBound = 3000 // socket buffers of a few MiB of ~140 KiB snapshots, plus SlowConsumerTicks
+	for deadline := time.Now().Add(5 * time.Minute); h.srv.metricValue("pantheon_room_connection_closes_total", "slow_consumer") != 1; {
+		if r.seatConn(0) == nil && h.srv.metricValue("pantheon_room_connection_closes_total", "slow_consumer") != 1 {
+			t.Fatalf("the stalled client was dropped %d ticks after tick %d without a slow-consumer close (a write or idle timeout came first)",
+				r.tick.Load()-stallTick, stallTick)
+		}
+		if ran := r.tick.Load() - stallTick; ran > tickBound {
+			t.Fatalf("the room ran %d ticks (from %d) without closing the stalled client as a slow consumer, want within %d (SlowConsumerTicks %d)",
+				ran, stallTick, tickBound, cfg.SlowConsumerTicks)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no slow-consumer close in 5 minutes; the room ran %d ticks from %d", r.tick.Load()-stallTick, stallTick)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	closeTick := r.tick.Load()
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	// Without the one-slot mailbox the server would have queued every
-	// snapshot since the stall: 180 of ~100 KiB, 18 MiB.
-	if grew := int64(ms.HeapAlloc) - int64(heapBefore); grew > 6<<20 {
-		t.Errorf("heap grew by %d bytes while the client was stalled", grew)
+	// snapshot since the writer blocked: at least SlowConsumerTicks full
+	// snapshots (the good client's size). Allow half of that.
+	good.mu.Lock()
+	snapBytes := int64(good.lastSnap)
+	good.mu.Unlock()
+	unbounded := int64(cfg.SlowConsumerTicks) * snapBytes
+	grew := int64(ms.HeapAlloc) - int64(heapBefore)
+	t.Logf("slow consumer closed at tick %d (measuring from %d); heap grew %d bytes; an unbounded queue would hold at least %d (%d snapshots of %d bytes)",
+		closeTick, stallTick, grew, unbounded, cfg.SlowConsumerTicks, snapBytes)
+	if snapBytes < 50<<10 {
+		t.Fatalf("full snapshots of %d bytes: too small for the heap check", snapBytes)
+	}
+	if grew > unbounded/2 {
+		t.Errorf("heap grew by %d bytes while the client was stalled, want at most %d (half of %d snapshots of %d bytes)", grew, unbounded/2, cfg.SlowConsumerTicks, snapBytes)
 	}
 	_, _, _, snapsBefore, _, _ := good.state()
 	tickBefore := r.tick.Load()
@@ -152,7 +195,7 @@ func TestSlowConsumer(t *testing.T) {
 		_, _, _, n, _, _ := good.state()
 		return n > snapsBefore+30 && r.tick.Load() > tickBefore+30
 	})
-	close(slow.stall)
+	release()
 	waitFor(t, "slow client's connection closed", func() bool { return slow.readError() != nil })
 	if n := r.players.Load(); n != 1 {
 		t.Fatalf("players %d after the slow consumer was closed", n)
