@@ -15,14 +15,31 @@ import (
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
 
-// harness is a started server with an in-memory listener besides its real
-// KCP and WebSocket ones.
+// harness is a started server with an in-memory listener and a patient
+// KCP and WebSocket pair besides its own KCP and WebSocket listeners.
 type harness struct {
 	t    testing.TB
 	srv  *Server
 	sink *MemorySink
 	mem  *transport.MemNetwork
+	// kcpAddr and wsURL are the patient listeners h.dialer dials; empty
+	// for a harness built by hand around a server's own listeners.
+	kcpAddr, wsURL string
 }
+
+// patientWrite and patientLinger are the patient listeners' write timeout
+// and KCP linger. The server's own listeners use the transport defaults (a
+// 5 s write timeout, a 250 ms linger): a machine loaded enough to starve a
+// closed KCP session for 250 ms loses the typed error or bye it was to
+// deliver (the client sees only a bare close at its idle timeout), and one
+// that stretches 180 room ticks past 5 s lets a blocked writer's timeout
+// pre-empt the slow-consumer close. The tests assert the typed closes, so
+// they play on listeners those limits cannot reach; the limits themselves
+// are netcode/transport's to test.
+const (
+	patientWrite  = time.Minute
+	patientLinger = 5 * time.Second
+)
 
 func startHarness(t testing.TB, cfg Config, factory engineFactory) *harness {
 	t.Helper()
@@ -47,10 +64,28 @@ func startHarnessLink(t testing.TB, cfg Config, factory engineFactory, link tran
 		t.Fatal(err)
 	}
 	s.addListener(netListener{Listener: ml, name: "mem"})
+	base := transport.ServerConfig()
+	base.WriteTimeout = patientWrite
+	kc := transport.DefaultKCPConfig(base)
+	kc.Addr, kc.Key, kc.Linger = "127.0.0.1:0", cfg.KCPKey, patientLinger
+	kl, err := transport.ListenKCP(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := transport.DefaultWSConfig(base)
+	wc.AllowedOrigins = cfg.AllowedOrigins
+	wl, err := transport.ListenWS("127.0.0.1:0", wsPath, wc)
+	if err != nil {
+		kl.Close()
+		t.Fatal(err)
+	}
+	s.addListener(netListener{Listener: kl, name: "kcp"})
+	s.addListener(netListener{Listener: wl, name: "ws"})
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: s, sink: sink, mem: mem}
+	h := &harness{t: t, srv: s, sink: sink, mem: mem,
+		kcpAddr: kl.Addr().String(), wsURL: "ws://" + wl.Addr().String() + wsPath}
 	t.Cleanup(func() { h.shutdown() })
 	return h
 }
@@ -85,15 +120,25 @@ func (h *harness) create(spec RoomSpec) createResponse {
 	return out
 }
 
-// dialer returns a dialer for transport "kcp", "ws" or "mem".
+// dialer returns a dialer for transport "kcp", "ws" or "mem": the
+// patient listeners when the harness has them, else the server's own.
 func (h *harness) dialer(name string) transport.Dialer {
 	cc := transport.ClientConfig()
 	switch name {
 	case "kcp":
 		kc := transport.DefaultKCPConfig(cc)
-		return transport.KCPDialer{Addr: h.srv.PublicKCPAddr(), Config: kc}
+		kc.Key = h.srv.cfg.KCPKey
+		addr := h.kcpAddr
+		if addr == "" {
+			addr = h.srv.PublicKCPAddr()
+		}
+		return transport.KCPDialer{Addr: addr, Config: kc}
 	case "ws":
-		return transport.WSDialer{URL: h.srv.PublicWSURL(), Config: transport.DefaultWSConfig(cc)}
+		url := h.wsURL
+		if url == "" {
+			url = h.srv.PublicWSURL()
+		}
+		return transport.WSDialer{URL: url, Config: transport.DefaultWSConfig(cc)}
 	}
 	return h.mem.Dialer("room", cc)
 }

@@ -104,13 +104,12 @@ func TestPanicIsolation(t *testing.T) {
 // The close is counted in ticks and races two wall-clock timeouts, so the
 // test keeps both out of reach of a slow machine: both clients ping (a
 // silent client meets the 10 s idle timeout, which a slow run reached
-// first), and the tick count is short next to the 5 s write timeout.
+// first), and the harness's patient WebSocket listener has a one-minute
+// write timeout (with the default 5 s, 100 ms ticks on a loaded machine
+// let the blocked write time out first).
 func TestSlowConsumer(t *testing.T) {
 	cfg := testConfig()
-	// 1.5 s at 60 Hz: the close must come before the 5 s write timeout
-	// that a blocked writer would otherwise hit first, even when a loaded
-	// machine stretches the ticks threefold.
-	cfg.SlowConsumerTicks = 90
+	cfg.SlowConsumerTicks = 180 // 3 s at 60 Hz
 	big := func(spec RoomSpec) (engine, error) {
 		e, err := scriptFactory(60, 0)(spec)
 		e.(*scriptEngine).extra = 2000 // ~140 KiB full snapshots: the socket fills fast
