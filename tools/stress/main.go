@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(pkgs) == 0 {
 			pkgs = targets
 		}
-		fmt.Fprintf(stdout, "stress: load: %d packages' tests in a loop\n", len(pkgs))
+		fmt.Fprintf(stdout, "stress: load: %d packages' tests in a loop\n", len(pkgs)) // before the load starts: no lock needed
 		loadDone = make(chan loadStats, 1)
 		go func() { loadDone <- runLoad(loadCtx, o, pkgs, print) }()
 	}
@@ -122,7 +122,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			break
 		}
 		done++
+		mu.Lock()
 		fmt.Fprintf(stdout, "stress: round %d/%d: %d failures (%s)\n", r, o.rounds, len(c.fails), time.Since(t0).Round(time.Second))
+		mu.Unlock()
 	}
 	stopLoad()
 	var ls loadStats
