@@ -160,8 +160,12 @@ func testLogoutEverywhere(t *testing.T, h *harness) {
 
 // TestPushTokenExpiry: a push connection ends with 4002 when its access
 // token expires.
+//
+// A JWT's expiry is in whole seconds (rounded down), so a token issued
+// with a TTL of N seconds lives between N-1 and N: with 1 s it could be
+// dead before the push dial reached the lobby. 3 s leaves at least 2 s.
 func TestPushTokenExpiry(t *testing.T) {
-	h := newHarness(t, nil, func(c *Config, _ *Deps) { c.Auth.AccessTTL = time.Second; c.Auth.Leeway = time.Millisecond })
+	h := newHarness(t, nil, func(c *Config, _ *Deps) { c.Auth.AccessTTL = 3 * time.Second; c.Auth.Leeway = time.Millisecond })
 	a := h.guest("device-expiry-00001")
 	ws, _, err := dialEvents(t, h.url, a.AccessToken)
 	if err != nil {

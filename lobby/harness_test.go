@@ -27,7 +27,7 @@ var (
 	testFleet    = "fleet-secret-0123456789-0123456789"
 	devProvider  = auth.DevProvider{Secret: []byte("dev")}
 	generous     = store.Limit{Rate: 1000, Burst: 1000}
-	testDeadline = 10 * time.Second
+	testDeadline = 30 * time.Second // every wait for a condition: generous for a loaded 2-core machine
 )
 
 // testConfig is a config for tests: matchmaker loop off, generous limits.

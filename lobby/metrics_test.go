@@ -102,7 +102,10 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	st := &pingDownStore{Store: store.NewMemory(store.MemoryConfig{})}
 	h := newHarness(t, st, func(c *Config, _ *Deps) {
 		c.Limits.LoginPerAccount = store.Limit{Rate: 0.01, Burst: 2}
-		c.AllocAttempts, c.AllocTimeout, c.AssignDeadline = 1, 500*time.Millisecond, time.Second
+		// One attempt, so the full server's refusal is one allocation
+		// failure; the timeout is generous so the good allocation never
+		// times out on a loaded machine.
+		c.AllocAttempts, c.AllocTimeout, c.AssignDeadline = 1, 2*time.Second, 3*time.Second
 	})
 	admin := startAdmin(t, h.l)
 	before := scrape(t, admin)

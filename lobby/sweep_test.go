@@ -227,8 +227,12 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 		return func(c *Config) {
 			c.ReplicaID = id
 			c.LeaseTTL = 3 * time.Second
-			c.AllocTimeout, c.AllocAttempts = 200*time.Millisecond, 1
-			c.AssignDeadline = 500 * time.Millisecond
+			// B's own allocation must never time out or outlive the
+			// assignment deadline, or B's sweeper requeues B's live claim
+			// and the room server sees two requests: 2 s for a loopback
+			// call (200 ms failed under load), and a deadline past it.
+			c.AllocTimeout, c.AllocAttempts = 2*time.Second, 1
+			c.AssignDeadline = 3 * time.Second
 			c.SweepInterval = 50 * time.Millisecond
 			if loop {
 				c.PassInterval = 20 * time.Millisecond
@@ -238,10 +242,11 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 	dying := &dyingStore{Store: redisStore(t, url, prefix)}
 	a, urlA := replica(t, dying, db, fast("replica-a", false))
 	const mode = "battle_1v1"
-	// A takes the mode's lease before B's loop starts, so B cannot pass
-	// before A claims.
+	// A takes the mode's lease before B exists, so B cannot pass before A
+	// claims. (Started first, B's loop could take the lease while A's
+	// first pass waited on a slow machine.)
 	if rep, err := a.Pass(context.Background(), mode); err != nil || !rep.Leader {
-		t.Fatalf("A's first pass %+v %v", rep, err)
+		t.Fatalf("A's first pass %+v %v: want A the leader", rep, err)
 	}
 	_, urlB := replica(t, redisStore(t, url, prefix), db, fast("replica-b", true))
 	expect(t, "heartbeat", doReq(t, urlB, "POST", "/v1/servers/heartbeat", testFleet, rs.Heartbeat("room-1")), 200, "")
@@ -256,7 +261,14 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 			t.Fatal(err)
 		}
 		ps[i].ws = ws
-		r = doReq(t, urlA, "POST", "/v1/tickets", ps[i].tok.AccessToken, ticketRequest{Mode: mode, OracleID: "h"})
+	}
+	// A renews its lease (3 s) just before the two tickets and its
+	// claiming pass, however long the set-up above took.
+	if rep, err := a.Pass(context.Background(), mode); err != nil || !rep.Leader || rep.Claimed != 0 {
+		t.Fatalf("A's renewing pass %+v %v: want A the leader, nothing to claim", rep, err)
+	}
+	for i := range ps {
+		r := doReq(t, urlA, "POST", "/v1/tickets", ps[i].tok.AccessToken, ticketRequest{Mode: mode, OracleID: "h"})
 		expect(t, "queue", r, 201, "")
 		r.decode(t, &ps[i].tk)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -52,7 +53,7 @@ func (rc *rawClient) eventsRead() int {
 // reach the clients only after the sink's Submit has returned nil.
 func TestMatchEndWaitsForDurableResult(t *testing.T) {
 	sink := newGateSink()
-	h := startHarnessSink(t, testConfig(), scriptFactory(30, 20), sink, sink.mem)
+	h := startHarnessSink(t, testConfig(), scriptFactory(30, 20), transport.LinkConfig{}, sink, sink.mem)
 	t.Cleanup(sink.open) // runs before the harness's shutdown
 	resp := h.create(battleSpec("m_hold"))
 	clients := joinAll(t, h, resp, "mem")
@@ -95,7 +96,7 @@ func TestResultPendingAfterResultWait(t *testing.T) {
 	sink := newGateSink()
 	cfg := testConfig()
 	cfg.ResultWait = 150 * time.Millisecond
-	h := startHarnessSink(t, cfg, scriptFactory(30, 20), sink, sink.mem)
+	h := startHarnessSink(t, cfg, scriptFactory(30, 20), transport.LinkConfig{}, sink, sink.mem)
 	t.Cleanup(sink.open)
 	resp := h.create(battleSpec("m_pending"))
 	clients := joinAll(t, h, resp, "mem")

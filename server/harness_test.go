@@ -15,30 +15,54 @@ import (
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
 
-// harness is a started server with an in-memory listener besides its real
-// KCP and WebSocket ones.
+// harness is a started server with an in-memory listener and a patient
+// KCP and WebSocket pair besides its own KCP and WebSocket listeners.
 type harness struct {
 	t    testing.TB
 	srv  *Server
 	sink *MemorySink
 	mem  *transport.MemNetwork
+	// kcpAddr and wsURL are the patient listeners h.dialer dials; empty
+	// for a harness built by hand around a server's own listeners.
+	kcpAddr, wsURL string
 }
+
+// patientWrite and patientLinger are the patient listeners' write timeout
+// and KCP linger. The server's own listeners use the transport defaults (a
+// 5 s write timeout, a 250 ms linger): a machine loaded enough to starve a
+// closed KCP session for 250 ms loses the typed error or bye it was to
+// deliver (the client sees only a bare close at its idle timeout), and one
+// that stretches 180 room ticks past 5 s lets a blocked writer's timeout
+// pre-empt the slow-consumer close. The tests assert the typed closes, so
+// they play on listeners those limits cannot reach; the limits themselves
+// are netcode/transport's to test.
+const (
+	patientWrite  = time.Minute
+	patientLinger = 5 * time.Second
+)
 
 func startHarness(t testing.TB, cfg Config, factory engineFactory) *harness {
 	t.Helper()
+	return startHarnessLink(t, cfg, factory, transport.LinkConfig{})
+}
+
+// startHarnessLink is startHarness with the in-memory listener's links
+// configured as link says.
+func startHarnessLink(t testing.TB, cfg Config, factory engineFactory, link transport.LinkConfig) *harness {
+	t.Helper()
 	sink := NewMemorySink()
-	return startHarnessSink(t, cfg, factory, sink, sink)
+	return startHarnessSink(t, cfg, factory, link, sink, sink)
 }
 
 // startHarnessSink starts a harness whose server submits to sink; mem is
 // where sink ends up storing records (h.sink), for the test to read.
-func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, sink ResultSink, mem *MemorySink) *harness {
+func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link transport.LinkConfig, sink ResultSink, mem *MemorySink) *harness {
 	t.Helper()
 	s, err := newServer(cfg, factory, "v-test", testModes, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	memNet, err := transport.NewMemNetwork(transport.LinkConfig{})
+	memNet, err := transport.NewMemNetwork(link)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +71,28 @@ func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, sink Resu
 		t.Fatal(err)
 	}
 	s.addListener(netListener{Listener: ml, name: "mem"})
+	base := transport.ServerConfig()
+	base.WriteTimeout = patientWrite
+	kc := transport.DefaultKCPConfig(base)
+	kc.Addr, kc.Key, kc.Linger = "127.0.0.1:0", cfg.KCPKey, patientLinger
+	kl, err := transport.ListenKCP(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := transport.DefaultWSConfig(base)
+	wc.AllowedOrigins = cfg.AllowedOrigins
+	wl, err := transport.ListenWS("127.0.0.1:0", wsPath, wc)
+	if err != nil {
+		kl.Close()
+		t.Fatal(err)
+	}
+	s.addListener(netListener{Listener: kl, name: "kcp"})
+	s.addListener(netListener{Listener: wl, name: "ws"})
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: s, sink: mem, mem: memNet}
+	h := &harness{t: t, srv: s, sink: mem, mem: memNet,
+		kcpAddr: kl.Addr().String(), wsURL: "ws://" + wl.Addr().String() + wsPath}
 	t.Cleanup(func() { h.shutdown() })
 	return h
 }
@@ -85,15 +127,25 @@ func (h *harness) create(spec RoomSpec) createResponse {
 	return out
 }
 
-// dialer returns a dialer for transport "kcp", "ws" or "mem".
+// dialer returns a dialer for transport "kcp", "ws" or "mem": the
+// patient listeners when the harness has them, else the server's own.
 func (h *harness) dialer(name string) transport.Dialer {
 	cc := transport.ClientConfig()
 	switch name {
 	case "kcp":
 		kc := transport.DefaultKCPConfig(cc)
-		return transport.KCPDialer{Addr: h.srv.PublicKCPAddr(), Config: kc}
+		kc.Key = h.srv.cfg.KCPKey
+		addr := h.kcpAddr
+		if addr == "" {
+			addr = h.srv.PublicKCPAddr()
+		}
+		return transport.KCPDialer{Addr: addr, Config: kc}
 	case "ws":
-		return transport.WSDialer{URL: h.srv.PublicWSURL(), Config: transport.DefaultWSConfig(cc)}
+		url := h.wsURL
+		if url == "" {
+			url = h.srv.PublicWSURL()
+		}
+		return transport.WSDialer{URL: url, Config: transport.DefaultWSConfig(cc)}
 	}
 	return h.mem.Dialer("room", cc)
 }
@@ -118,6 +170,7 @@ type rawClient struct {
 	readErr  error
 	noAck    bool
 	keep     uint32        // applied snapshots kept as baselines; default 64
+	lastSnap int           // bytes of the last snapshot frame read
 	stall    chan struct{} // when non-nil, the reader blocks on it (a client that stops reading)
 }
 
@@ -167,6 +220,7 @@ func (rc *rawClient) read() {
 			}
 			rc.welcomed = true
 		case netcode.KindSnapshot:
+			rc.lastSnap = len(frame)
 			if err := netcode.DecodeSnapshot(frame, &f); err != nil {
 				rc.t.Errorf("snapshot: %v", err)
 				break
@@ -212,6 +266,34 @@ func (rc *rawClient) stallChan() chan struct{} {
 	return rc.stall
 }
 
+// keepAlive sends a ping every interval until the connection ends, as a
+// live client does: the server closes a connection that sent nothing for
+// its idle timeout (10 s), which a client that only listens can outlast
+// when a slow machine stretches the test.
+func (rc *rawClient) keepAlive(interval time.Duration) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for id := uint32(1); ; id++ {
+			select {
+			case <-stop:
+				return
+			case <-rc.done:
+				return
+			case <-tk.C:
+			}
+			if rc.c.WriteFrame(netcode.AppendPing(nil, &netcode.Ping{ID: id})) != nil {
+				return
+			}
+		}
+	}()
+	rc.t.Cleanup(func() { close(stop); wg.Wait() })
+}
+
 // input sends one input frame.
 func (rc *rawClient) input(in ...netcode.Input) {
 	rc.mu.Lock()
@@ -228,13 +310,19 @@ func (rc *rawClient) state() (w netcode.Welcome, welcomed bool, world netcode.Sn
 	return rc.welcome, rc.welcomed, world, rc.snaps, rc.closeErr, rc.bye
 }
 
-// waitFor polls cond until it holds or 10 s pass.
+// waitDeadline bounds every wait for a condition in these tests: far
+// longer than anything takes on an idle machine (a KCP drop noticed through
+// the 5 s write timeout is the slowest), so a loaded 2-core machine running
+// the race detector fails a test only when the condition never comes.
+const waitDeadline = 30 * time.Second
+
+// waitFor polls cond until it holds or waitDeadline passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitDeadline)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", waitDeadline, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -286,7 +374,7 @@ func seatSpecs(n, teams int) []SeatSpec {
 }
 
 func testContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 15*time.Second)
+	return context.WithTimeout(context.Background(), waitDeadline)
 }
 
 // metricValue reads a counter or gauge from the server's registry: the

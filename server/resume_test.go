@@ -68,13 +68,20 @@ func TestClientResumesOnWebSocket(t *testing.T) {
 		}
 		return tick, 0, 0, false
 	}
+	// walk sends one input per new snapshot, as a client does: sending on
+	// every poll instead would outrun the room's input rate limit whenever
+	// the machine slows the room's ticks more than the test's loop.
 	walk := func(dx int32, what string) {
 		_, x0, _, _ := position()
+		var sentAt uint32
 		waitFor(t, what, func() bool {
-			if _, err := a.SendInput(netcode.Input{MoveX: dx, CastSlot: -1}); err != nil {
-				t.Fatalf("send: %v", err)
+			tick, x, _, ok := position()
+			if tick != sentAt {
+				sentAt = tick
+				if _, err := a.SendInput(netcode.Input{MoveX: dx, CastSlot: -1}); err != nil {
+					t.Fatalf("send at tick %d: %v", tick, err)
+				}
 			}
-			_, x, _, ok := position()
 			return ok && (x-x0)*dx > 200 // moved more than 2 m the right way
 		})
 	}

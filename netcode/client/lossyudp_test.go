@@ -98,14 +98,23 @@ func TestClientOverLossyKCP(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			first := room.tick()
 			play(t, c, 100)
+			ticks := room.tick() - first
 			n, bad := v.result()
 			st := c.Stats()
-			if bad != nil || n < 50 {
-				t.Fatalf("%d snapshots, %v", n, bad)
+			if bad != nil {
+				t.Fatalf("relay seed %d: %v", uint64(loss*100), bad)
 			}
-			if st.MaxInputAckDelay > 2*time.Second {
-				t.Fatalf("input ack delay %v", st.MaxInputAckDelay)
+			// KCP retransmits, so snapshots keep coming: at least half the
+			// ticks the room ran (counted in ticks, not wall time; a delta
+			// whose baseline the client dropped while retransmits were
+			// slow is skipped).
+			if n < int(ticks)/2 {
+				t.Fatalf("relay seed %d: %d snapshots applied over %d room ticks, want at least %d (stats %+v)", uint64(loss*100), n, ticks, ticks/2, st)
+			}
+			if st.MaxInputAckDelay > maxAckDelay {
+				t.Fatalf("relay seed %d: longest input ack delay %v, want at most %v (stats %+v)", uint64(loss*100), st.MaxInputAckDelay, maxAckDelay, st)
 			}
 			t.Logf("kcp at %v loss: %d snapshots, %d full, input ack delay avg %v max %v, rtt %v",
 				loss, n, st.FullSnapshots, st.AvgInputAckDelay, st.MaxInputAckDelay, st.RTT)

@@ -99,3 +99,42 @@ func TestCollectorKeepsOutputBounded(t *testing.T) {
 		t.Errorf("kept %d output lines, want %d", n, tailLines)
 	}
 }
+
+func TestCollectorKeepsPanicHead(t *testing.T) {
+	c := newCollector(1, false, nil)
+	c.add(event{Action: "output", Package: "a", Output: "panic: test timed out after 30m0s\n"})
+	c.add(event{Action: "output", Package: "a", Output: "\trunning tests:\n"})
+	c.add(event{Action: "output", Package: "a", Output: "\t\tTestStuck (30m0s)\n"})
+	for i := 0; i < 10*tailLines; i++ {
+		c.add(event{Action: "output", Package: "a", Output: "goroutine dump\n"})
+	}
+	c.add(event{Action: "fail", Package: "a"})
+	out := strings.Join(c.fails[0].Output, "\n")
+	if !strings.Contains(out, "TestStuck (30m0s)") || !strings.Contains(out, "panic: test timed out") {
+		t.Errorf("timeout failure's output lacks the panic's head:\n%s", out)
+	}
+	if n := len(c.fails[0].Output); n != panicLines+1+tailLines {
+		t.Errorf("kept %d lines, want %d of the panic, a cut mark and %d of the tail", n, panicLines, tailLines)
+	}
+}
+
+func TestCollectorReportsTestsCutShort(t *testing.T) {
+	c := newCollector(1, false, nil)
+	for _, ev := range []event{
+		{Action: "output", Package: "a", Output: "-test.shuffle 5\n"},
+		{Action: "run", Package: "a", Test: "TestDone"},
+		{Action: "pass", Package: "a", Test: "TestDone"},
+		{Action: "run", Package: "a", Test: "TestStuck"},
+		{Action: "output", Package: "a", Test: "TestStuck", Output: "panic: test timed out after 30m0s\n"},
+		{Action: "output", Package: "a", Output: "FAIL\ta\t1800.1s\n"},
+		{Action: "fail", Package: "a"},
+	} {
+		c.add(ev)
+	}
+	if len(c.fails) != 1 || c.fails[0].Test != "TestStuck" || c.fails[0].Seed != "5" {
+		t.Fatalf("failures %+v, want TestStuck alone (seed 5)", c.fails)
+	}
+	if out := strings.Join(c.fails[0].Output, "\n"); !strings.Contains(out, "timed out") || !strings.Contains(out, "never finished") {
+		t.Errorf("output %q lacks the panic or the note", out)
+	}
+}

@@ -94,12 +94,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(pkgs) == 0 {
 			pkgs = targets
 		}
-		fmt.Fprintf(stdout, "stress: load: %d packages' tests in a loop\n", len(pkgs))
+		fmt.Fprintf(stdout, "stress: load: %d packages' tests in a loop\n", len(pkgs)) // before the load starts: no lock needed
 		loadDone = make(chan loadStats, 1)
 		go func() { loadDone <- runLoad(loadCtx, o, pkgs, print) }()
 	}
 
 	start := time.Now()
+	done := 0 // rounds run to the end
 	for r := 1; r <= o.rounds && ctx.Err() == nil; r++ {
 		t0 := time.Now()
 		c := newCollector(r, false, print)
@@ -117,7 +118,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			mu.Unlock()
 			print(f)
 		}
+		if ctx.Err() != nil {
+			break
+		}
+		done++
+		mu.Lock()
 		fmt.Fprintf(stdout, "stress: round %d/%d: %d failures (%s)\n", r, o.rounds, len(c.fails), time.Since(t0).Round(time.Second))
+		mu.Unlock()
 	}
 	stopLoad()
 	var ls loadStats
@@ -127,8 +134,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	mu.Lock()
 	defer mu.Unlock()
-	fmt.Fprintf(stdout, "\nstress: %d rounds x -count %d over %d packages in %s",
-		o.rounds, o.count, len(targets), time.Since(start).Round(time.Second))
+	fmt.Fprintf(stdout, "\nstress: %d of %d rounds x -count %d over %d packages in %s",
+		done, o.rounds, o.count, len(targets), time.Since(start).Round(time.Second))
 	if o.load {
 		fmt.Fprintf(stdout, ", under load (%d load runs finished, %d load failures)", ls.runs, len(ls.fails))
 	}

@@ -215,7 +215,7 @@ func testPlayerRevocations(t *testing.T, s store.Store) {
 		t.Fatalf("another session and player: %+v", rv)
 	}
 	later := cut.Add(time.Second)
-	must(t, s.RevokePlayer(ctx, "p1", later, 300*time.Millisecond))
+	must(t, s.RevokePlayer(ctx, "p1", later, shortTTL))
 	rv, err = s.Revocation(ctx, "s9", "p1")
 	must(t, err)
 	if rv.Session || !rv.Before.Equal(later) {

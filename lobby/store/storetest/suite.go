@@ -90,13 +90,20 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// eventually polls cond every 10 ms until it holds or 5 s pass.
+// shortTTL is the lifetime of the revocations and leases the suite waits
+// to see expire. Each is checked as still live right after it is written,
+// so it must outlast a store round trip on a loaded machine by far (with
+// 300 ms, a slow run read an expired revocation and failed); expiry is
+// then awaited with eventually.
+const shortTTL = 2 * time.Second
+
+// eventually polls cond every 10 ms until it holds or 20 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after 20s waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -313,7 +320,7 @@ func testTransitions(t *testing.T, s store.Store) {
 
 func testRevocations(t *testing.T, s store.Store) {
 	ctx := ctxT(t)
-	must(t, s.Revoke(ctx, "s1", 300*time.Millisecond))
+	must(t, s.Revoke(ctx, "s1", shortTTL))
 	must(t, s.Revoke(ctx, "s2", time.Hour))
 	for _, c := range []struct {
 		sid  string
@@ -388,13 +395,13 @@ func testLeases(t *testing.T, s store.Store) {
 		must(t, err)
 		return ok
 	}
-	if !lease("a", 300*time.Millisecond) {
+	if !lease("a", shortTTL) {
 		t.Fatal("a did not get a free lease")
 	}
 	if lease("b", time.Second) {
 		t.Fatal("b took a's lease")
 	}
-	if !lease("a", 300*time.Millisecond) {
+	if !lease("a", shortTTL) {
 		t.Fatal("a could not renew")
 	}
 	eventually(t, "b to get the lease after a's expires", func() bool { return lease("b", time.Hour) })
@@ -408,8 +415,8 @@ func recv(t *testing.T, sub store.Subscription) []byte {
 	select {
 	case p := <-sub.C():
 		return p
-	case <-time.After(5 * time.Second):
-		t.Fatal("no payload within 5s")
+	case <-time.After(20 * time.Second):
+		t.Fatal("no payload within 20s")
 		return nil
 	}
 }
