@@ -40,6 +40,11 @@ func (c *admissionCollector) Collect(ch chan<- prometheus.Metric) {
 	c.s.mu.Lock()
 	lns := append([]listener(nil), c.s.listeners...)
 	c.s.mu.Unlock()
+	// Listeners of one transport (a test harness adds its own beside the
+	// server's) are summed: one series per transport and reason.
+	type key struct{ transport, reason string }
+	sums := map[key]uint64{}
+	var order []key
 	for _, l := range lns {
 		sl, ok := l.(interface{ Stats() transport.Stats })
 		if !ok {
@@ -55,7 +60,14 @@ func (c *admissionCollector) Collect(ch chan<- prometheus.Metric) {
 			{"hello_timeout", st.HelloTimeouts}, {"bad_hello", st.BadHellos},
 			{"queue_full", st.QueueFull}, {"conns_per_ip", st.OverIP},
 		} {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(v.n), l.Transport(), v.reason)
+			k := key{l.Transport(), v.reason}
+			if _, seen := sums[k]; !seen {
+				order = append(order, k)
+			}
+			sums[k] += v.n
 		}
+	}
+	for _, k := range order {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(sums[k]), k.transport, k.reason)
 	}
 }
