@@ -71,7 +71,7 @@ func TestMatchEndToEnd(t *testing.T) {
 			// resumes: that is the protocol working. Inputs are never rate
 			// limited: a resume here once exposed input limits that ignored
 			// the room's tick rate.
-			roomPage := scrape(t, "http://"+d.room.AdminAddr()+"/metrics")
+			roomPage := scrape(t, "http://"+d.room.AdminAddr()+"/metrics", d.fleetSecret)
 			if n := promValue(roomPage, `pantheon_room_admissions_total{result="ok"}`); n < 2 {
 				t.Errorf("room server admitted %v sessions, want at least the 2 bots (is the metrics page read right?)", n)
 			}

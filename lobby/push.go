@@ -79,14 +79,18 @@ func (l *Lobby) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		return fail(http.StatusTooManyRequests, CodeRateLimited,
 			fmt.Sprintf("too many push connections: at most %d per session and %d per player", l.cfg.Push.PerToken, l.cfg.Push.PerPlayer))
 	}
+	// Counted before the upgrade: once hijacked, the connection is no
+	// longer one http.Server.Shutdown waits for, so an Add after it could
+	// race Run's Wait.
+	l.conns.Add(1)
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		l.conns.Done()
 		l.releasePush(c)
 		psub.Close()
 		ssub.Close()
 		return nil // the upgrader already answered
 	}
-	l.conns.Add(1)
 	l.met.pushConns.Inc()
 	go func() {
 		defer l.conns.Done()

@@ -1,9 +1,12 @@
 package lobby
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -73,6 +76,24 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 			urls := []string{urlA, urlB}
 			// The heartbeat reaches A only; B allocates through the shared registry.
 			expect(t, "heartbeat", doReq(t, urlA, "POST", "/v1/servers/heartbeat", testFleet, rs.Heartbeat("room-1")), 200, "")
+			// And keeps coming, as a live server's does: on a loaded machine
+			// the logins below can outlast one heartbeat's TTL.
+			stopBeats := make(chan struct{})
+			beatsDone := make(chan struct{})
+			go func() {
+				defer close(beatsDone)
+				tk := time.NewTicker(500 * time.Millisecond)
+				defer tk.Stop()
+				for {
+					select {
+					case <-stopBeats:
+						return
+					case <-tk.C:
+						_ = postJSON(urlA+"/v1/servers/heartbeat", testFleet, rs.Heartbeat("room-1"))
+					}
+				}
+			}()
+			t.Cleanup(func() { close(stopBeats); <-beatsDone })
 
 			const n = 24
 			type player struct {
@@ -269,4 +290,24 @@ func TestRedisRestartDuringQueueing(t *testing.T) {
 	if ev := readEvent(t, wsB, EventMatchFound); ev.TicketID != tkB.ID {
 		t.Fatalf("B's match_found after recovery: %+v", ev)
 	}
+}
+
+// postJSON posts body as JSON with a bearer token, for goroutines that
+// cannot call t.Fatal; the answer is discarded.
+func postJSON(url, token string, body any) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest("POST", url, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
