@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
+	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
@@ -84,6 +85,7 @@ type Lobby struct {
 	stateDep  *outage.Tracker // the state store's up/down state
 	dbDep     *outage.Tracker // the database's
 	validator RosterValidator
+	origins   origin.Policy // Config.CORSOrigins
 	providers map[string]auth.Provider
 	fleet     *fleet.Client
 	tokens    *auth.Tokens
@@ -123,6 +125,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 		push: newPushCounts(),
 	}
+	l.origins, _ = origin.Parse(cfg.CORSOrigins) // checked by Validate
 	for _, p := range deps.Providers {
 		l.providers[p.Name()] = p
 	}
