@@ -107,9 +107,13 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	}
 	st := store.NewMemory(store.MemoryConfig{})
 	closers = append(closers, func() { st.Close() })
+	cc, err := newClientContent(d.content)
+	if err != nil {
+		return nil, err
+	}
 	l, err := lobby.New(lcfg, lobby.Deps{
 		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store, Database: d.store,
-		Validator: contentValidator(d.content), Log: cfg.Log,
+		Validator: contentValidator(d.content), Content: cc, Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err

@@ -177,9 +177,13 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Warn("the development identity provider is enabled")
 		providers = append(providers, auth.DevProvider{Secret: []byte(*devSecret)})
 	}
+	cc, err := newClientContent(content)
+	if err != nil {
+		return fail("content: %v", err)
+	}
 	l, err := lobby.New(cfg, lobby.Deps{
 		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
-		Validator: contentValidator(content),
+		Validator: contentValidator(content), Content: cc,
 		Providers: providers,
 		Log:       log,
 	})

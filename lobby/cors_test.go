@@ -95,3 +95,18 @@ func TestCORSDefault(t *testing.T) {
 		t.Fatal("a malformed origin passed Validate")
 	}
 }
+
+// TestContent: GET /v1/content serves the document with the content
+// version as its ETag, 304 for a matching If-None-Match, and is readable
+// by an allowed origin.
+func TestContent(t *testing.T) {
+	h := newHarness(t, nil, func(c *Config, _ *Deps) { c.CORSOrigins = []string{"http://localhost:*"} })
+	r := h.do("GET", "/v1/content", "", nil, "Origin", "http://localhost:3000")
+	expect(t, "content", r, 200, "")
+	if string(r.body) != `{"version":"v-test"}` || r.header.Get("ETag") != `"v-test"` || r.header.Get("Access-Control-Allow-Origin") == "" {
+		t.Fatalf("content: %s %v", r.body, r.header)
+	}
+	expect(t, "content, unchanged", h.do("GET", "/v1/content", "", nil, "If-None-Match", `"v-test"`), 304, "")
+	none := newHarness(t, nil, func(_ *Config, d *Deps) { d.Content = nil })
+	expect(t, "content without a document", none.do("GET", "/v1/content", "", nil), 404, CodeNotFound)
+}

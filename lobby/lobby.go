@@ -55,6 +55,8 @@ type Deps struct {
 	Database Pinger
 	// Validator checks oracles against content; nil checks shape only.
 	Validator RosterValidator
+	// Content is served at GET /v1/content; nil answers it 404.
+	Content *ClientContent
 	// Providers verify platform logins and links, by Name.
 	Providers []auth.Provider
 	// Fleet calls room servers; nil builds one from FleetSecret and AllocTimeout.
@@ -86,6 +88,7 @@ type Lobby struct {
 	dbDep     *outage.Tracker // the database's
 	validator RosterValidator
 	origins   origin.Policy // Config.CORSOrigins
+	content   *ClientContent
 	providers map[string]auth.Provider
 	fleet     *fleet.Client
 	tokens    *auth.Tokens
@@ -121,7 +124,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	l := &Lobby{
 		cfg: cfg, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
-		fleet: deps.Fleet, tokens: tokens, now: deps.Now, log: deps.Log,
+		fleet: deps.Fleet, content: deps.Content, tokens: tokens, now: deps.Now, log: deps.Log,
 		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 		push: newPushCounts(),
 	}
