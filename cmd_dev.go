@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/bench"
@@ -39,8 +40,17 @@ type devConfig struct {
 	Content    *ecs.Content // the game content; nil: the embedded content
 	NoRoom     bool         // start no room server (tests: room servers in processes of their own register with the lobby)
 	TickRates  map[string]int
-	Log        *slog.Logger
+	// CORSOrigins are the lobby's extra browser origins, WSOrigins the room
+	// server's WebSocket origins; the page's own origin (the lobby URL) is
+	// always allowed on both. nil: devOrigins.
+	CORSOrigins, WSOrigins []string
+	Log                    *slog.Logger
 }
+
+// devOrigins is the browser access `pantheon dev` allows by default: pages
+// served from this machine on any port (a bundler's dev server, another
+// checkout's page), besides its own page.
+var devOrigins = []string{"http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"}
 
 // devServerID names the dev room server in the lobby's registry.
 const devServerID = "dev-room"
@@ -94,12 +104,17 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 			LoginPerIP: store.Limit{Rate: 2000, Burst: 2000},
 		},
 		ContentVersion: d.content.Version(),
+		CORSOrigins:    orDefault(cfg.CORSOrigins, devOrigins),
 	}
 	st := store.NewMemory(store.MemoryConfig{})
 	closers = append(closers, func() { st.Close() })
+	cc, err := newClientContent(d.content)
+	if err != nil {
+		return nil, err
+	}
 	l, err := lobby.New(lcfg, lobby.Deps{
 		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store, Database: d.store,
-		Validator: contentValidator(d.content), Log: cfg.Log,
+		Validator: contentValidator(d.content), Content: cc, Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err
@@ -145,6 +160,8 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		// Every bot of `pantheon bench` comes from 127.0.0.1: the per-source
 		// caps of a public server would refuse a swarm dialing at once.
 		ConnsPerIP: 1 << 16, PendingPerAddr: 256, PendingPerPrefix: 256,
+		// The page served at the lobby URL plays over this WebSocket.
+		AllowedOrigins: append([]string{d.lobbyURL}, orDefault(cfg.WSOrigins, devOrigins)...),
 	}, d.content, outbox)
 	if err != nil {
 		return nil, err
@@ -224,6 +241,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:7002", "room server control API, /metrics and /debug/pprof")
 	fs.StringVar(&cfg.DB, "db", persistence.DefaultDevURL, "database URL: sqlite:PATH (embedded) or postgres://...")
 	fs.StringVar(&cfg.OutboxDir, "outbox", "data/outbox", "directory of the durable results outbox")
+	corsOrigins := fs.String("cors-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed to call the lobby from another origin (its own page always is)")
+	wsOrigins := fs.String("ws-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed on the room server's WebSocket (the lobby's page always is)")
 	bots := fs.Int("bots", 2, "bots that play one match through the whole system at start-up (0: none)")
 	botMode := fs.String("bot-mode", "battle_1v1", "queue the start-up bots join")
 	once := fs.Bool("once", false, "exit after the start-up bot match instead of serving")
@@ -243,6 +262,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Log = log
+	cfg.CORSOrigins, cfg.WSOrigins = splitList(*corsOrigins), splitList(*wsOrigins)
+	if cfg.CORSOrigins == nil {
+		cfg.CORSOrigins = []string{} // an explicit empty flag: no extra origin
+	}
+	if cfg.WSOrigins == nil {
+		cfg.WSOrigins = []string{}
+	}
 	d, err := startDev(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "pantheon dev:", err)
@@ -340,6 +366,14 @@ func (d *devSystem) waitStored(ctx context.Context, id string) (persistence.Matc
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// orDefault is v, or def when v is nil.
+func orDefault(v, def []string) []string {
+	if v == nil {
+		return def
+	}
+	return v
 }
 
 func randomHex(n int) string {

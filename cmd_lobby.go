@@ -58,6 +58,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	dbURL := fs.String("db", envOr("PANTHEON_DB", persistence.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
 	redisURL := fs.String("redis", os.Getenv("PANTHEON_REDIS_URL"), "Redis URL to share state between replicas; empty keeps state in memory (env PANTHEON_REDIS_URL)")
 	redisPrefix := fs.String("redis-prefix", envOr("PANTHEON_REDIS_PREFIX", "pantheon:"), "key prefix in Redis (env PANTHEON_REDIS_PREFIX)")
+	corsOrigins := fs.String("cors-origins", os.Getenv("PANTHEON_CORS_ORIGINS"), "comma-separated browser origins allowed to call the API from another origin: exact (https://play.example.com), any port (http://localhost:*) or \"*\"; others get 403 origin_not_allowed (env PANTHEON_CORS_ORIGINS)")
 	proxies := fs.String("trusted-proxies", os.Getenv("PANTHEON_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (env PANTHEON_TRUSTED_PROXIES)")
 	devSecret := fs.String("dev-provider-secret", os.Getenv("PANTHEON_DEV_PROVIDER_SECRET"), "enables the development identity provider with this HMAC secret, or @FILE; never in production (env PANTHEON_DEV_PROVIDER_SECRET)")
 	replica := fs.String("replica-id", os.Getenv("PANTHEON_REPLICA_ID"), "this replica's name in leases and logs; default random (env PANTHEON_REPLICA_ID)")
@@ -130,6 +131,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		DBCacheEntries: *dbCache,
 		HealthInterval: *healthInterval,
 		Limits:         lobby.Limits{PerIP: perIP.Limit, LoginPerIP: loginPerIP.Limit},
+		CORSOrigins:    splitList(*corsOrigins),
 	}
 	for _, c := range strings.Split(*proxies, ",") {
 		if c = strings.TrimSpace(c); c == "" {
@@ -175,9 +177,13 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Warn("the development identity provider is enabled")
 		providers = append(providers, auth.DevProvider{Secret: []byte(*devSecret)})
 	}
+	cc, err := newClientContent(content)
+	if err != nil {
+		return fail("content: %v", err)
+	}
 	l, err := lobby.New(cfg, lobby.Deps{
 		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
-		Validator: contentValidator(content),
+		Validator: contentValidator(content), Content: cc,
 		Providers: providers,
 		Log:       log,
 	})
@@ -271,4 +277,15 @@ func redactURL(u string) string {
 		}
 	}
 	return u
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

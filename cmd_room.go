@@ -52,7 +52,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs.IntVar(&cfg.PendingPerAddr, "pending-per-addr", 8, "sessions of one IP waiting for their hello, per listener")
 	fs.IntVar(&cfg.PendingPerPrefix, "pending-per-prefix", 32, "sessions of one /24 or /64 waiting for their hello, per listener")
 	fs.DurationVar(&cfg.HelloTimeout, "hello-timeout", 3*time.Second, "time a new session has to send its hello; also the WebSocket port's HTTP idle timeout")
-	fs.StringVar(&origins, "ws-origins", "", "comma-separated browser origins allowed on WebSocket (\"*\" for any)")
+	fs.StringVar(&origins, "ws-origins", "", "comma-separated browser origins allowed on WebSocket: exact (https://play.example.com), any port (http://localhost:*) or \"*\" for any; others get 403 origin_not_allowed")
 	fs.StringVar(&ticketKey, "ticket-key", "", "join ticket signing key, at least 32 bytes, or @FILE (default: random per process)")
 	fs.StringVar(&cfg.FleetSecret, "fleet-secret", "", "bearer secret shared with the lobby, at least 32 bytes, or @FILE; prefer PANTHEON_FLEET_SECRET (required)")
 	fs.StringVar(&kcpKey, "kcp-key", "", "base64 AES key (16, 24 or 32 bytes), or @FILE, turning on KCP AES-GCM (default off)")
@@ -100,9 +100,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return fail(err)
 	}
 	cfg.Logger, cfg.WaitDeadline, cfg.TicketTTL = log, waitDeadline, ticketTTL
-	if origins != "" {
-		cfg.AllowedOrigins = strings.Split(origins, ",")
-	}
+	cfg.AllowedOrigins = splitList(origins)
 	if cfg.TicketKey, err = roomTicketKey(ticketKey, log); err != nil {
 		return fail(err)
 	}

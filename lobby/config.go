@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
@@ -70,6 +71,12 @@ type Config struct {
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed. Empty:
 	// the header is ignored and the peer address is the client.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the browser origins allowed to call the API and open
+	// the push channel from another origin (internal/origin syntax: "*",
+	// an exact origin, or scheme://host:* for any port). Requests without
+	// an Origin header and same-origin requests need no entry. Default
+	// empty: cross-origin browser requests get 403 origin_not_allowed.
+	CORSOrigins []string
 	// MaxBodyBytes bounds request bodies. Default 64 KiB.
 	MaxBodyBytes int64
 	// MaxHeaderBytes bounds request headers (net/http answers 431). Default 16 KiB.
@@ -264,6 +271,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return fmt.Errorf("lobby: config: %w", err)
+	}
+	if _, err := origin.Parse(c.CORSOrigins); err != nil {
+		return fmt.Errorf("lobby: config: cors origins: %w", err)
 	}
 	for name, l := range map[string]store.Limit{"per_ip": c.Limits.PerIP, "login_per_ip": c.Limits.LoginPerIP,
 		"login_per_account": c.Limits.LoginPerAccount, "failures_per_ip": c.Limits.FailuresPerIP, "tickets_per_player": c.Limits.TicketsPerPlayer} {

@@ -24,6 +24,23 @@
 // JSON body {"code","message"} whose code is one of the Code constants; 429
 // and 503 carry Retry-After.
 //
+// # Browsers
+//
+// A page served from another origin reaches the API and the push channel
+// only when its origin is on Config.CORSOrigins (pantheon lobby
+// --cors-origins; internal/origin syntax: exact origins, scheme://host:*
+// for any port, "*"). Its preflight (OPTIONS with
+// Access-Control-Request-Method) is answered 204 with the methods the path
+// serves, Authorization and Content-Type as allowed headers and a 10 minute
+// max age; its requests get Access-Control-Allow-Origin (errors too, so the
+// page can read them) with Retry-After exposed. Any other origin gets 403
+// origin_not_allowed, whose message names the origin and the flag, before
+// the rate limit and the router. Requests without Origin (native clients,
+// bots) and same-origin requests (Origin equal to the Host the request
+// was sent to, as for the page `pantheon dev` serves) need no entry. No
+// credentials mode: tokens travel in the Authorization header (or the push
+// channel's access_token parameter), never in cookies.
+//
 // # Stuck claims
 //
 // A pass claims a match's tickets atomically (queued -> matched) and then

@@ -150,7 +150,8 @@ func newHarness(t *testing.T, st store.Store, mod func(*Config, *Deps)) *harness
 	}
 	db := fakedb.New()
 	cfg := testConfig()
-	deps := Deps{Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Providers: []auth.Provider{devProvider}}
+	deps := Deps{Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Providers: []auth.Provider{devProvider},
+		Content: &ClientContent{Version: "v-test", JSON: []byte(`{"version":"v-test"}`)}}
 	if mod != nil {
 		mod(&cfg, &deps)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
+	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
@@ -54,6 +55,8 @@ type Deps struct {
 	Database Pinger
 	// Validator checks oracles against content; nil checks shape only.
 	Validator RosterValidator
+	// Content is served at GET /v1/content; nil answers it 404.
+	Content *ClientContent
 	// Providers verify platform logins and links, by Name.
 	Providers []auth.Provider
 	// Fleet calls room servers; nil builds one from FleetSecret and AllocTimeout.
@@ -84,6 +87,8 @@ type Lobby struct {
 	stateDep    *outage.Tracker // the state store's up/down state
 	dbDep       *outage.Tracker // the database's
 	validator   RosterValidator
+	origins     origin.Policy // Config.CORSOrigins
+	content     *ClientContent
 	providers   map[string]auth.Provider
 	fleet       *fleet.Client
 	tokens      *auth.Tokens
@@ -120,10 +125,11 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	l := &Lobby{
 		cfg: cfg, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
-		fleet: deps.Fleet, tokens: tokens, now: deps.Now, log: deps.Log,
+		fleet: deps.Fleet, content: deps.Content, tokens: tokens, now: deps.Now, log: deps.Log,
 		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 		push: newPushCounts(),
 	}
+	l.origins, _ = origin.Parse(cfg.CORSOrigins) // checked by Validate
 	for _, p := range deps.Providers {
 		l.providers[p.Name()] = p
 	}

@@ -92,7 +92,8 @@ func TestOpenAPIListsErrorCodes(t *testing.T) {
 	codes := []string{CodeBadRequest, CodeBodyTooLarge, CodeNotFound, CodeMethodNotAllowed, CodeUnauthorized, CodeTokenExpired,
 		CodeTokenTooLarge, CodeSessionRevoked, CodeRefreshReused, CodeBadCredential, CodeUnknownProvider, CodeIdentityTaken,
 		CodeRateLimited, CodeQueueFull, CodeAlreadyQueued, CodeUnknownMode, CodeInvalidTicket, CodeTicketNotFound,
-		CodeTicketConflict, CodeOracleNotFound, CodeInvalidOracle, CodeRosterFull, CodeBadHeartbeat, CodeUnavailable, CodeInternal}
+		CodeTicketConflict, CodeOracleNotFound, CodeInvalidOracle, CodeRosterFull, CodeBadHeartbeat, CodeUnavailable, CodeInternal,
+		CodeOriginNotAllowed}
 	slices.Sort(enum)
 	slices.Sort(codes)
 	if !slices.Equal(enum, codes) {

@@ -79,9 +79,9 @@ func (l *Lobby) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		return fail(http.StatusTooManyRequests, CodeRateLimited,
 			fmt.Sprintf("too many push connections: at most %d per session and %d per player", l.cfg.Push.PerToken, l.cfg.Push.PerPlayer))
 	}
-	// Counted before the upgrade: once hijacked, the connection is no
-	// longer one http.Server.Shutdown waits for, so an Add after it could
-	// race Run's Wait.
+	// Counted before the upgrade hijacks the connection: until then the
+	// HTTP server's Shutdown waits for this handler, so Run's conns.Wait
+	// cannot start before this Add (a WaitGroup race otherwise).
 	l.conns.Add(1)
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {

@@ -35,6 +35,7 @@ func (l *Lobby) buildRoutes() {
 		{"GET", "/v1/health", pub(l.handleHealth)},
 		{"GET", "/v1/openapi.json", pub(l.handleOpenAPI)},
 		{"GET", "/v1/modes", pub(l.handleModes)},
+		{"GET", "/v1/content", pub(l.handleContent)},
 		{"POST", "/v1/auth/guest", pub(l.handleGuest)},
 		{"POST", "/v1/auth/login", pub(l.handleLogin)},
 		{"POST", "/v1/auth/refresh", pub(l.handleRefresh)},
@@ -59,7 +60,8 @@ func (l *Lobby) buildRoutes() {
 }
 
 // Handler returns the lobby's HTTP handler: every route under /v1, a JSON
-// 404/405 for anything else, and the per-IP rate limit in front (room
+// 404/405 for anything else, CORS for browsers (cors.go) and the per-IP
+// rate limit in front (room
 // server heartbeats excepted). Every request is counted and timed by route
 // pattern and status code.
 func (l *Lobby) Handler() http.Handler {
@@ -73,17 +75,17 @@ func (l *Lobby) Handler() http.Handler {
 		l.mux.ServeHTTP(w, r)
 	})
 	unrouted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.writeError(w, r, l.unrouted(r)) })
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return l.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := l.mux.Handler(r); pattern != "" {
 			l.met.instrument(pattern, w, r, serve)
 			return
 		}
 		l.met.instrument(routeUnmatched, w, r, unrouted)
-	})
+	}))
 }
 
-// unrouted tells 405 (the path exists with another method) from 404.
-func (l *Lobby) unrouted(r *http.Request) error {
+// methodsFor lists the methods r's path is served with.
+func (l *Lobby) methodsFor(r *http.Request) []string {
 	var allow []string
 	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
 		probe := r.Clone(context.Background())
@@ -92,7 +94,12 @@ func (l *Lobby) unrouted(r *http.Request) error {
 			allow = append(allow, m)
 		}
 	}
-	if len(allow) > 0 {
+	return allow
+}
+
+// unrouted tells 405 (the path exists with another method) from 404.
+func (l *Lobby) unrouted(r *http.Request) error {
+	if allow := l.methodsFor(r); len(allow) > 0 {
 		return fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed; allowed: "+strings.Join(allow, ", "))
 	}
 	return fail(http.StatusNotFound, CodeNotFound, "no such endpoint")

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -65,8 +66,10 @@ type Config struct {
 	AdminIdleTimeout time.Duration
 
 	// AllowedOrigins is the WebSocket origin policy for browser clients:
-	// exact origins, or "*" for any. Requests without an Origin header
-	// (native clients, bots) are always allowed. Default none.
+	// exact origins, scheme://host:* for a host on any port, or "*" for
+	// any (internal/origin). Requests without an Origin header (native
+	// clients, bots) are always allowed; other origins get 403 with a JSON
+	// body naming the origin and --ws-origins. Default none.
 	AllowedOrigins []string
 
 	// TicketKey signs join tickets and resume tokens (HS256). Required, at
@@ -259,6 +262,9 @@ func (c Config) Validate() error {
 	case 0, 16, 24, 32:
 	default:
 		bad("kcp key: %d bytes, need 16, 24 or 32 (or none)", len(c.KCPKey))
+	}
+	if _, err := origin.Parse(c.AllowedOrigins); err != nil {
+		bad("ws origins: %v", err)
 	}
 	// Mode names are checked against the content by New.
 	for m, hz := range c.TickRates {

@@ -43,6 +43,7 @@ func (s *Server) listen() ([]listener, error) {
 func (s *Server) listenWS(base transport.Config) (listener, error) {
 	wc := transport.DefaultWSConfig(base)
 	wc.AllowedOrigins = s.cfg.AllowedOrigins
+	wc.OriginHint = "allow it with the room server's --ws-origins flag (pantheon room --ws-origins, pantheon dev --ws-origins; env PANTHEON_WS_ORIGINS)"
 	wc.ConnsPerIP = s.cfg.ConnsPerIP
 	wl, err := transport.ListenWS(s.cfg.WSAddr, wsPath, wc)
 	if err != nil {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,17 +15,24 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
+	"github.com/pantheon-oracles/pantheon/internal/origin"
 )
 
 // WSConfig configures WebSocket listeners and dialers.
 type WSConfig struct {
 	Config
-	// AllowedOrigins is the origin policy for browser clients: a request
-	// with an Origin header is upgraded only when the origin is listed
-	// exactly (e.g. "https://play.example.com") or the list holds "*".
-	// Requests without Origin (native clients, bots) are always allowed.
-	// Default empty: no browser origin allowed.
+	// AllowedOrigins is the origin policy for browser clients
+	// (internal/origin syntax): a request with an Origin header is upgraded
+	// only when the origin is listed exactly (e.g.
+	// "https://play.example.com"), matches a scheme://host:* entry on any
+	// port, or the list holds "*". Requests without Origin (native
+	// clients, bots) are always allowed. Any other origin is answered 403
+	// with a JSON body {"code":"origin_not_allowed","message":...} naming
+	// it. Default empty: no browser origin allowed.
 	AllowedOrigins []string
+	// OriginHint ends the message of that 403, saying how to allow an
+	// origin (the room server names its --ws-origins flag). Optional.
+	OriginHint string
 	// PingInterval is how often the server sends a WebSocket ping, which
 	// keeps proxies and NATs from dropping a quiet connection and finds a
 	// dead TCP peer by the failed write. Default 5 s; 0 disables.
@@ -52,6 +60,9 @@ func (c *WSConfig) Validate() error {
 	if c.PingInterval < 0 || c.BufferSize < 256 || c.ConnsPerIP == 0 {
 		return fmt.Errorf("transport: ws PingInterval %v negative, BufferSize %d under 256 or ConnsPerIP 0", c.PingInterval, c.BufferSize)
 	}
+	if _, err := origin.Parse(c.AllowedOrigins); err != nil {
+		return fmt.Errorf("transport: ws AllowedOrigins: %w", err)
+	}
 	return nil
 }
 
@@ -62,6 +73,7 @@ func (c *WSConfig) Validate() error {
 type WSListener struct {
 	cfg      WSConfig
 	upgrader websocket.Upgrader
+	origins  origin.Policy
 	gate     *gate
 	addr     net.Addr
 	srv      *http.Server
@@ -79,11 +91,13 @@ func NewWSListener(cfg WSConfig) (*WSListener, error) {
 		return nil, err
 	}
 	wl := &WSListener{cfg: cfg, gate: newGate(cfg.Config)}
+	wl.origins, _ = origin.Parse(cfg.AllowedOrigins) // checked by Validate
 	wl.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.HelloTimeout,
 		ReadBufferSize:   cfg.BufferSize,
 		WriteBufferSize:  cfg.BufferSize,
-		CheckOrigin:      wl.checkOrigin,
+		// ServeHTTP has checked the origin before the upgrade.
+		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	return wl, nil
 }
@@ -127,14 +141,23 @@ func ListenWS(addr, path string, cfg WSConfig) (*WSListener, error) {
 	return wl, nil
 }
 
-func (wl *WSListener) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	return origin == "" || slices.Contains(wl.cfg.AllowedOrigins, "*") || slices.Contains(wl.cfg.AllowedOrigins, origin)
-}
-
-// ServeHTTP upgrades the request (refusing disallowed origins with 403)
-// and passes the session to the admission gate.
+// ServeHTTP upgrades the request (refusing disallowed origins with a 403
+// JSON body) and passes the session to the admission gate.
 func (wl *WSListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if o := r.Header.Get("Origin"); o != "" && !wl.origins.Allows(o) {
+		msg := fmt.Sprintf("origin %s is not allowed on this WebSocket endpoint", o)
+		if wl.cfg.OriginHint != "" {
+			msg += "; " + wl.cfg.OriginHint
+		}
+		body, _ := json.Marshal(struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}{"origin_not_allowed", msg})
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write(append(body, '\n'))
+		return
+	}
 	c, err := wl.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has already answered with an HTTP error
