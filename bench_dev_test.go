@@ -110,6 +110,7 @@ func TestBenchCountsAgreeWithServer(t *testing.T) {
 		t.Errorf("header %+v, %d points", rep.Run, len(rep.Series))
 	}
 }
+
 // TestBenchCommandThresholdExit runs `pantheon bench` on a short direct
 // scenario file (a room of 4 created on the control API) against an
 // in-process system: with a threshold it cannot meet it exits with the

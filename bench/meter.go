@@ -118,7 +118,10 @@ func (c *meteredConn) ReadFrame() ([]byte, error) {
 		var lat [sentRing]time.Duration
 		n := 0
 		if ok && ack > m.acked && ack <= m.lastSeq {
-			from := max(m.acked+1, m.lastSeq-sentRing+1, 1)
+			from := m.acked + 1
+			if m.lastSeq >= sentRing && from < m.lastSeq-sentRing+1 {
+				from = m.lastSeq - sentRing + 1 // older ones were overwritten
+			}
 			for s := from; s <= ack; s++ {
 				if t := m.sentAt[s%sentRing]; !t.IsZero() {
 					lat[n] = now.Sub(t)
