@@ -59,12 +59,20 @@ func (m *monitor) discover(ctx context.Context) {
 	r := m.r
 	if r.FleetSecret != "" {
 		if r.sc.Kind == KindLobby || r.sc.Kind == KindLogin {
-			if list, err := lobbyRoomServers(ctx, m.hc, r.Lobby, r.FleetSecret); err == nil {
+			// A room server just started may not have heartbeated yet:
+			// ask for a few seconds.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				list, err := lobbyRoomServers(ctx, m.hc, r.Lobby, r.FleetSecret)
 				for _, t := range list {
 					if r.checkURL(t.url) == nil {
 						ts = append(ts, t)
 					}
 				}
+				if len(ts) > 0 || err != nil || time.Now().After(deadline) || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
 			}
 		} else {
 			ts = append(ts, scrapeTarget{name: "room", kind: "room", url: r.Target, secret: r.FleetSecret})

@@ -125,6 +125,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return rep, runErr
 }
 
+// buildCommit is the commit the binary was built from when the build
+// could not stamp it itself (this machine's go env sets -buildvcs=false);
+// `make build` sets it with -ldflags "-X ...bench.buildCommit=<sha>".
+var buildCommit string
+
 // header describes the run and the build.
 func header(r resolved, start time.Time) Header {
 	h := Header{Time: start.UTC(), Scenario: r.sc, CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
@@ -141,6 +146,9 @@ func header(r resolved, start time.Time) Header {
 				h.Modified = s.Value == "true"
 			}
 		}
+	}
+	if h.Commit == "" {
+		h.Commit = buildCommit
 	}
 	return h
 }

@@ -214,3 +214,23 @@ pantheon_room_tick_duration_seconds_bucket{mode="duel",le="+Inf"} 0
 		t.Errorf("empty histogram: %+v", h["duel"].latency())
 	}
 }
+
+func TestModeAndTransportPicks(t *testing.T) {
+	kcp := 0.25
+	s := &swarm{sc: Scenario{Modes: []ModeShare{{Mode: "a", Share: 2}, {Mode: "b", Share: 1}}, Transport: TransportMix{KCP: &kcp}}}
+	count := map[string]int{}
+	nKCP := 0
+	for n := range 12 {
+		m, k := s.pick(n)
+		count[m.Mode]++
+		if k {
+			nKCP++
+		}
+		if n == 2 && (count["a"] != 2 || count["b"] != 1) {
+			t.Fatalf("after 3 bots: %v", count)
+		}
+	}
+	if count["a"] != 8 || count["b"] != 4 || nKCP != 3 {
+		t.Fatalf("12 bots: %v, %d on KCP", count, nKCP)
+	}
+}

@@ -30,12 +30,13 @@ type swarm struct {
 	stamp   int64
 	connSem chan struct{} // bounds connects (and logins) in flight
 
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	units  []*unit // started, in order; retired from the end
-	nBots  int     // bots started (mode and transport picks use it)
-	ids    map[string]bool
-	idList []string
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	units     []*unit // started, in order; retired from the end
+	nBots     int     // bots started (mode and transport picks use it)
+	modeCount []int   // bots (direct: rooms) started per mode
+	ids       map[string]bool
+	idList    []string
 }
 
 // unit is what the ramp starts and retires: one bot (lobby) or one room's
@@ -66,27 +67,37 @@ func newSwarm(r resolved, content *ecs.Content, col *collector, nm *netem) *swar
 		stamp: time.Now().UnixNano(), connSem: make(chan struct{}, r.sc.Concurrency), ids: map[string]bool{}}
 }
 
-// pick returns bot number n's mode and transport: modes by weighted round
-// robin over their shares, KCP for a running share of bots.
+// pick returns the next bot's mode and bot number n's transport: modes
+// by smooth weighted round robin over their shares (after any k bots each
+// mode has its share to within one bot), KCP for a running share of bots.
 func (s *swarm) pick(n int) (ModeShare, bool) {
-	total := 0.0
-	for _, m := range s.sc.Modes {
-		total += m.Share
+	s.mu.Lock()
+	if s.modeCount == nil {
+		s.modeCount = make([]int, len(s.sc.Modes))
 	}
-	// Weighted round robin over a cycle of 100 slots.
-	slot := float64(n%100) + 0.5
-	acc := 0.0
-	mode := s.sc.Modes[len(s.sc.Modes)-1]
+	total, picked := 0, 0
+	for _, c := range s.modeCount {
+		total += c
+	}
+	sum := 0.0
 	for _, m := range s.sc.Modes {
-		acc += m.Share / total * 100
-		if slot < acc {
-			mode = m
-			break
+		sum += m.Share
+	}
+	best := -1.0
+	for i, m := range s.sc.Modes {
+		if deficit := m.Share/sum*float64(total+1) - float64(s.modeCount[i]); deficit > best {
+			best, picked = deficit, i
 		}
 	}
+	s.modeCount[picked]++
+	s.mu.Unlock()
+	return s.sc.Modes[picked], s.transportOf(n)
+}
+
+// transportOf is bot number n's transport (see pick).
+func (s *swarm) transportOf(n int) bool {
 	k := s.sc.Transport.kcpShare()
-	kcp := int(float64(n+1)*k+1e-9) > int(float64(n)*k+1e-9)
-	return mode, kcp
+	return int(float64(n+1)*k+1e-9) > int(float64(n)*k+1e-9)
 }
 
 func (s *swarm) spec(mode ModeShare, kcp bool) botSpec {
@@ -233,8 +244,7 @@ func (s *swarm) startUnit(ctx context.Context) *unit {
 		size := roomSize(s.content, mode)
 		specs := make([]botSpec, size)
 		for i := range specs {
-			_, k := s.pick(n + i)
-			specs[i] = s.spec(mode, k)
+			specs[i] = s.spec(mode, s.transportOf(n+i))
 		}
 		u.bots = size
 		s.wg.Add(1)
