@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/pantheon-oracles/pantheon/bench"
@@ -28,6 +29,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var format, out, netSpec string
 	var thresholds, allow multiFlag
 	var list, quiet bool
+	var cpuProfile string
 	fs.StringVar(&cfg.Scenario, "scenario", bench.ScenarioIdle, "bundled scenario ("+strings.Join(bench.Scenarios(), ", ")+") or a path to a scenario .json file")
 	fs.BoolVar(&list, "list", false, "list the bundled scenarios and exit")
 	fs.StringVar(&cfg.Target, "target", "http://127.0.0.1:7002", "room server admin/control URL (direct and idle kinds; scraped for /metrics)")
@@ -52,6 +54,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&out, "out", "", "directory to write report.json and report.html into")
 	fs.StringVar(&format, "format", "text", "report on stdout: text or json")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write the bench's own CPU profile to this file (is the load generator the bottleneck?)")
 	if err := envPrefixDefaults(fs, "PANTHEON_BENCH_"); err != nil {
 		fmt.Fprintln(stderr, "pantheon bench:", err)
 		return 2
@@ -96,6 +99,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "pantheon bench:", err)
 		return 2
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "pantheon bench:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "pantheon bench:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil && rep.Run.Time.IsZero() {

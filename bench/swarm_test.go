@@ -90,3 +90,25 @@ func TestAbortOnFail(t *testing.T) {
 		t.Fatalf("passed %v, aborted %q after %v", rep.Passed, rep.Aborted, rep.Duration)
 	}
 }
+
+// TestDropAndResume cuts every bot's connection about once a second; the
+// clients resume (on the other transport) and play on, with no error.
+func TestDropAndResume(t *testing.T) {
+	srv, secret := testRoomServer(t, nil)
+	sc := Scenario{Name: "drops", Kind: KindDirect, Stages: []Stage{{Duration: Duration(5 * time.Second), Bots: 4}},
+		Modes:     []ModeShare{{Mode: "raid", RoomSize: 4}},
+		Behaviour: Behaviour{Pattern: PatternWander, DropEvery: Duration(time.Second), ResumeSwitch: true}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{Spec: &sc, Target: srv.PublicControlURL(), FleetSecret: secret, NoDefaultThresholds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := rep.Swarm
+	if rep.Failed != 0 || sw.Resumes < 4 || sw.Disconnects["run_end"] != 4 || len(sw.Disconnects) != 1 {
+		t.Fatalf("failed %d (%v), %d resumes, disconnects %v", rep.Failed, rep.Errors, sw.Resumes, sw.Disconnects)
+	}
+	if sw.Latency["input_ack"].Count == 0 {
+		t.Error("no input acked")
+	}
+}
