@@ -10,7 +10,14 @@ COUNT  ?= 3
 RUN    ?=
 LOAD   ?= 0
 
-.PHONY: run build test verify bench fmt stress
+.PHONY: run build test verify bench fmt stress loadtest
+
+# loadtest: SCENARIO against a fresh `pantheon dev` on the LOADTEST_* ports; the report (JSON and
+# HTML) goes to LOADTEST_OUT; fails (exit 99) when a threshold fails.
+SCENARIO      ?= smoke
+LOADTEST_OUT  ?= loadtest-report
+LOADTEST_PORT ?= 18000
+BENCHFLAGS    ?=
 
 ## run: the whole system on one machine with embedded defaults
 run:
@@ -18,11 +25,26 @@ run:
 
 ## build: the pantheon binary in ./bin
 build:
-	$(GO) build -o bin/pantheon .
+	$(GO) build -ldflags "-X github.com/pantheon-oracles/pantheon/bench.buildCommit=$$(git rev-parse HEAD 2>/dev/null)" -o bin/pantheon .
 
 ## test: every test, with the race detector, in random order
 test:
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+## loadtest: the smoke scenario (or SCENARIO=...) against `pantheon dev`, report in LOADTEST_OUT
+loadtest: build
+	@set -e; dir=$$(mktemp -d); p=$(LOADTEST_PORT); \
+	./bin/pantheon dev --bots 0 --lobby 127.0.0.1:$$((p+80)) --lobby-admin 127.0.0.1:$$((p+81)) \
+	  --kcp 127.0.0.1:$$p --ws 127.0.0.1:$$((p+1)) --admin 127.0.0.1:$$((p+2)) \
+	  --db sqlite:$$dir/dev.db --outbox $$dir/outbox >$$dir/dev.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$dir' EXIT; \
+	for i in $$(seq 150); do \
+	  secret=$$(sed -n 's/^  fleet secret \([0-9a-f]*\).*/\1/p' $$dir/dev.log); [ -n "$$secret" ] && break; \
+	  kill -0 $$pid 2>/dev/null || { cat $$dir/dev.log; exit 1; }; sleep 0.1; done; \
+	[ -n "$$secret" ] || { echo "pantheon dev did not start"; cat $$dir/dev.log; exit 1; }; \
+	echo "$$secret" >$$dir/secret; \
+	./bin/pantheon bench --scenario $(SCENARIO) --lobby http://127.0.0.1:$$((p+80)) --lobby-admin http://127.0.0.1:$$((p+81)) \
+	  --target http://127.0.0.1:$$((p+2)) --fleet-secret @$$dir/secret --out $(LOADTEST_OUT) $(BENCHFLAGS)
 
 ## stress: the tests again and again (under load with LOAD=1); prints each failure with its seed
 stress:

@@ -1,14 +1,12 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -37,8 +35,12 @@ type seatSpec struct {
 }
 
 type oracleSpec struct {
-	Archetype string `json:"archetype"`
-	Role      string `json:"role"`
+	Archetype string   `json:"archetype"`
+	Role      string   `json:"role"`
+	Loadout   []string `json:"loadout,omitempty"`
+	Pet       string   `json:"pet,omitempty"`
+	Form      string   `json:"form,omitempty"`
+	Totem     string   `json:"totem,omitempty"`
 }
 
 // createdRoom is the answer to POST /v1/rooms.
@@ -120,26 +122,4 @@ func (c *controlClient) metric(ctx context.Context, name string) (float64, error
 // labelled reads the sample of name whose label key has value.
 func (c *controlClient) labelled(ctx context.Context, name, key, value string) (float64, error) {
 	return c.metric(ctx, name+"{"+key+"=\""+value+"\"}")
-}
-
-// parseMetric finds `name value` in the Prometheus text format.
-func parseMetric(r io.Reader, name string) (float64, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, name)
-		if !ok || !strings.HasPrefix(rest, " ") {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-		if err != nil {
-			return 0, fmt.Errorf("bench: metric %s: %w", name, err)
-		}
-		return v, nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("bench: metric %s not exposed", name)
 }

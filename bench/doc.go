@@ -1,21 +1,31 @@
-// Package bench drives a running room server from the outside, the way
-// players would, and reports what it measured. `pantheon bench` is its
-// command; everything it does is bounded in count and time and aimed only
-// at loopback addresses.
+// Package bench drives a running Pantheon system from the outside, the way
+// players would, and reports what it measured: `pantheon bench` is its
+// command. Everything it does is bounded in count and time and aimed only
+// at loopback addresses (or hosts the caller names).
 //
-// Today it has one scenario, "idle": connect N idle clients (half KCP, half
-// WebSocket, through netcode's Go client) and report the growth of the
-// server's resident memory per connection, read from the server's own
-// /metrics (process_resident_memory_bytes). A scenario is a function from
-// Config to Report, so bot swarms that play matches can be added beside it,
-// sharing the control-API client, the dialers and the text/JSON report.
+// A run is a Scenario, a data file (bundled ones in scenarios/*.json, or
+// any path): a kind (lobby: the player's whole path through the lobby;
+// direct: rooms created on a room server's control API; login; idle),
+// k6-like stages of bot counts, modes and their shares, a transport mix,
+// bot behaviour, network conditions (applied by a loopback UDP/TCP proxy)
+// and thresholds. The bots are netcode's Go client with the scripted
+// ecs/bot, stepped by a shared scheduler; a meter under each client counts
+// frames, acks, pings and snapshot spacing. A monitor rolls a 1 s time
+// series, scrapes the servers' /metrics and prints a progress line. The
+// Report has a text form, JSON (durations in ms) and a self-contained
+// HTML page with embedded Chart.js; thresholds decide Passed.
 //
 //	rep, err := bench.Run(ctx, bench.Config{
+//		Scenario:    "arena",
 //		Target:      "http://127.0.0.1:7002",
 //		FleetSecret: secret,
-//		Clients:     1000,
+//		Clients:     400,
+//		Progress:    os.Stderr,
 //	})
 //	if err == nil {
 //		rep.WriteText(os.Stdout)
+//		if !rep.Passed {
+//			os.Exit(bench.ThresholdExitCode)
+//		}
 //	}
 package bench

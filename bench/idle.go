@@ -15,23 +15,26 @@ import (
 
 // runIdle is the "idle" scenario: it measures what an idle connection
 // costs the server. It creates raid rooms through the control API, reads
-// the server's RSS, connects cfg.Clients clients (cfg.KCPFraction over KCP,
+// the server's RSS, connects the scenario's clients (its KCP share over KCP,
 // the rest over WebSocket) with netcode's Go client, leaving one seat of
 // every room empty so the rooms keep waiting and no simulation runs, lets
-// them idle for cfg.Settle (they ping, nothing else), reads the RSS again
+// them idle for the settle time (they ping, nothing else), reads the RSS again
 // and reports the growth per connection. It closes the clients and the
 // rooms before returning.
-func runIdle(ctx context.Context, cfg Config) (Report, error) {
-	rep := Report{Scenario: ScenarioIdle, Target: cfg.Target}
-	idle := &IdleReport{Clients: cfg.Clients}
+func runIdle(ctx context.Context, r resolved, col *collector) (Report, error) {
+	cfg := r.Config
+	sc := r.sc
+	rep := Report{Scenario: sc.Name, Target: cfg.Target}
+	idle := &IdleReport{Clients: sc.Clients}
 	rep.Idle = idle
 	ctl := &controlClient{base: cfg.Target, secret: cfg.FleetSecret, http: &http.Client{Timeout: 10 * time.Second}}
 	content, err := ecs.LoadContent()
 	if err != nil {
 		return rep, err
 	}
-	perRoom := cfg.RoomSize - 1
-	nRooms := (cfg.Clients + perRoom - 1) / perRoom
+	roomSize := sc.Modes[0].RoomSize
+	perRoom := roomSize - 1
+	nRooms := (sc.Clients + perRoom - 1) / perRoom
 	type seatTicket struct {
 		ticket string
 		kcp    transport.Dialer
@@ -48,8 +51,8 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 		}
 	}()
 	stamp := time.Now().UnixNano()
-	for r := 0; r < nRooms; r++ {
-		seats, err := bot.Seats(content, "raid", cfg.RoomSize, uint64(r+1))
+	for r := range nRooms {
+		seats, err := bot.Seats(content, "raid", roomSize, uint64(r+1))
 		if err != nil {
 			return rep, err
 		}
@@ -63,11 +66,11 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 			return rep, err
 		}
 		roomIDs = append(roomIDs, room.RoomID)
-		kcp, err := endpointDialer(room.KCPAddr, room.WSURL, room.KCPKey, true)
+		kcp, err := endpointDialer(cfg, room.KCPAddr, room.WSURL, room.KCPKey, true)
 		if err != nil {
 			return rep, err
 		}
-		ws, err := endpointDialer(room.KCPAddr, room.WSURL, room.KCPKey, false)
+		ws, err := endpointDialer(cfg, room.KCPAddr, room.WSURL, room.KCPKey, false)
 		if err != nil {
 			return rep, err
 		}
@@ -75,16 +78,16 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 			tickets = append(tickets, seatTicket{ticket: st.Ticket, kcp: kcp, ws: ws})
 		}
 	}
-	tickets = tickets[:cfg.Clients]
+	tickets = tickets[:sc.Clients]
 	idle.Rooms = nRooms
 	if idle.RSSBefore, err = ctl.metric(ctx, "process_resident_memory_bytes"); err != nil {
 		return rep, err
 	}
 
-	nKCP := int(float64(cfg.Clients)*cfg.KCPFraction + 0.5)
+	nKCP := int(float64(sc.Clients)*sc.Transport.kcpShare() + 0.5)
 	clients := make([]*client.Client, len(tickets))
 	var mu sync.Mutex
-	sem := make(chan struct{}, cfg.Concurrency)
+	sem := make(chan struct{}, sc.Concurrency)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, tk := range tickets {
@@ -97,7 +100,17 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			t := time.Now()
 			c, err := client.Connect(ctx, d, client.DefaultConfig(tk.ticket))
+			tr := "ws"
+			if i < nKCP {
+				tr = "kcp"
+			}
+			if err == nil {
+				col.key("raid", tr).h[mJoin].add(time.Since(t))
+			} else {
+				col.fail("join", err)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -127,7 +140,7 @@ func runIdle(ctx context.Context, cfg Config) (Report, error) {
 	}()
 
 	select {
-	case <-time.After(cfg.Settle):
+	case <-time.After(time.Duration(sc.Settle)):
 	case <-ctx.Done():
 		return rep, ctx.Err()
 	}

@@ -22,35 +22,38 @@ type LoginReport struct {
 	Refused map[string]int `json:"refused,omitempty"`
 }
 
-// runLogin is the "login" scenario: cfg.Clients guest logins with new
-// device ids (each creates a player), started at cfg.LoginRate per second
-// with at most cfg.Concurrency in flight, against the lobby at cfg.Lobby.
+// runLogin is the login kind: the scenario's clients guest logins with new
+// device ids (each creates a player), started at sc.LoginRate per second
+// with at most sc.Concurrency in flight, against the lobby at cfg.Lobby.
 // Every login is timed from request to answer. Run the lobby with per-IP
 // limits above the rate: every login comes from this machine.
-func runLogin(ctx context.Context, cfg Config) (Report, error) {
-	rep := Report{Scenario: ScenarioLogin, Target: cfg.Lobby}
-	lr := &LoginReport{Logins: cfg.Clients, Rate: cfg.LoginRate, Refused: map[string]int{}}
+func runLogin(ctx context.Context, r resolved, col *collector) (Report, error) {
+	cfg := r.Config
+	sc := r.sc
+	ks := col.key("", "")
+	rep := Report{Scenario: sc.Name, Target: cfg.Lobby}
+	lr := &LoginReport{Logins: sc.Clients, Rate: sc.LoginRate, Refused: map[string]int{}}
 	rep.Login = lr
 	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, IdleConnTimeout: 30 * time.Second,
+		MaxIdleConns: sc.Concurrency, MaxIdleConnsPerHost: sc.Concurrency, IdleConnTimeout: 30 * time.Second,
 	}}
 	defer httpc.CloseIdleConnections()
 
 	var pace <-chan time.Time
-	if cfg.LoginRate > 0 {
-		t := time.NewTicker(time.Duration(float64(time.Second) / cfg.LoginRate))
+	if sc.LoginRate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / sc.LoginRate))
 		defer t.Stop()
 		pace = t.C
 	}
 	stamp := time.Now().UnixNano()
-	sem := make(chan struct{}, cfg.Concurrency)
+	sem := make(chan struct{}, sc.Concurrency)
 	var (
 		mu      sync.Mutex
 		samples []time.Duration
 		wg      sync.WaitGroup
 	)
 	start := time.Now()
-	for i := range cfg.Clients {
+	for i := range sc.Clients {
 		if pace != nil {
 			select {
 			case <-pace:
@@ -74,6 +77,11 @@ func runLogin(ctx context.Context, cfg Config) (Report, error) {
 			d := time.Since(t)
 			mu.Lock()
 			defer mu.Unlock()
+			if err == nil {
+				ks.h[mLogin].add(d)
+			} else {
+				col.fail(stepErr("login", err), err)
+			}
 			if err == nil {
 				lr.OK++
 				samples = append(samples, d)

@@ -28,6 +28,9 @@ type conn struct {
 	w         transport.Conn
 	transport string // "kcp", "ws" or "mem"
 	bytesOut  prometheus.Counter
+	// snapshotsOut counts snapshot frames written; nil in tests that build
+	// a conn by hand.
+	snapshotsOut prometheus.Counter
 
 	// inbox, guarded by inMu: inputs not yet taken by the room, ascending
 	// by Seq (the reader drops duplicates and old sequence numbers).
@@ -255,6 +258,9 @@ func (c *conn) writeLoop() {
 			clear(batch)
 			if snap != nil {
 				ok := c.write(snap)
+				if ok && c.snapshotsOut != nil {
+					c.snapshotsOut.Inc()
+				}
 				c.outMu.Lock()
 				if c.snapFree == nil {
 					c.snapFree = snap

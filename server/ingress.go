@@ -53,6 +53,7 @@ func (s *Server) acceptLoop(l listener) {
 func (s *Server) serveConn(tc transport.Conn) {
 	name := tc.Transport()
 	c := newConn(tc, name, s.cfg.InboxSize, s.metrics.bytesOut.WithLabelValues(name))
+	c.snapshotsOut = s.metrics.snapshotsOut.WithLabelValues(name)
 	s.metrics.connections.WithLabelValues(name).Inc()
 	s.group.Go(c.writeLoop)
 	s.group.Go(func() {

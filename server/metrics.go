@@ -26,6 +26,7 @@ type metrics struct {
 	connections  *prometheus.GaugeVec     // transport
 	bytesIn      *prometheus.CounterVec   // transport
 	bytesOut     *prometheus.CounterVec   // transport
+	snapshotsOut *prometheus.CounterVec   // transport
 	inboxDrops   *prometheus.CounterVec   // reason: inbox_full, rate_limited, stale
 	closes       *prometheus.CounterVec   // code: slow_consumer, rate_limited, ...
 	admissions   *prometheus.CounterVec   // result: ok or the refusal code
@@ -90,6 +91,9 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 	m.bytesOut = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Name: "bytes_out_total", Help: "Frame bytes sent to clients.",
 	}, []string{"transport"})
+	m.snapshotsOut = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "snapshots_sent_total", Help: "Snapshot frames written to clients (latest-wins replacements never written are not counted).",
+	}, []string{"transport"})
 	m.inboxDrops = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Name: "input_drops_total", Help: "Client inputs dropped: inbox_full, rate_limited, stale (duplicate or old sequence).",
 	}, []string{"reason"})
@@ -131,7 +135,7 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 		Namespace: ns, Name: "log_records_dropped_total", Help: "Log records dropped because the log queue was full (a slow or blocked log writer).",
 	})
 	m.reg.MustRegister(m.tickDuration, m.tickLateness, m.overruns, m.lateTicks, m.skippedTicks,
-		m.rooms, m.connections, m.bytesIn, m.bytesOut, m.inboxDrops, m.closes, m.admissions,
+		m.rooms, m.connections, m.bytesIn, m.bytesOut, m.snapshotsOut, m.inboxDrops, m.closes, m.admissions,
 		m.results, m.submitErrors, m.panics, m.resultQueue, m.resultPending, m.endHold, m.journalErrors, m.recovered, m.endedDropped, m.logDrops)
 	for _, mode := range modes {
 		m.tickDuration.WithLabelValues(mode)
