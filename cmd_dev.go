@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/bench"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/lobby"
@@ -305,7 +306,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // playBots runs the bench "match" scenario against the system, waits for
 // each finished match to land in the database and shows it with the
 // players' new ratings.
-func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.Writer) (bench.Report, []persistence.MatchRecord, error) {
+func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.Writer) (bench.Report, []contract.MatchRecord, error) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := d.waitReady(rctx)
 	cancel()
@@ -323,7 +324,7 @@ func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.
 	if rep.Failed > 0 || rep.Match == nil || rep.Match.Finished != n {
 		return rep, nil, fmt.Errorf("the bot match did not finish cleanly (%d failed)", rep.Failed)
 	}
-	var recs []persistence.MatchRecord
+	var recs []contract.MatchRecord
 	for _, id := range rep.Match.MatchIDs {
 		rec, err := d.waitStored(ctx, id)
 		if err != nil {
@@ -349,7 +350,7 @@ func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.
 }
 
 // waitStored polls the database until the outbox has flushed match id.
-func (d *devSystem) waitStored(ctx context.Context, id string) (persistence.MatchRecord, error) {
+func (d *devSystem) waitStored(ctx context.Context, id string) (contract.MatchRecord, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
@@ -244,7 +245,7 @@ func serveLobbyAdmin(ctx context.Context, l *lobby.Lobby, addr string, log *slog
 
 // contentValidator checks roster oracles against the game content.
 func contentValidator(c *ecs.Content) lobby.RosterValidator {
-	return lobby.RosterValidatorFunc(func(o persistence.Oracle) error {
+	return lobby.RosterValidatorFunc(func(o contract.Oracle) error {
 		return c.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
 	})
 }

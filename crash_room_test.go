@@ -24,6 +24,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/netcode"
@@ -91,7 +92,7 @@ type crashSink struct {
 	armed atomic.Bool // false during start-up (journal recovery submits too)
 }
 
-func (s *crashSink) Submit(ctx context.Context, rec persistence.MatchRecord) error {
+func (s *crashSink) Submit(ctx context.Context, rec contract.MatchRecord) error {
 	if !s.armed.Load() || s.n.Add(1) != s.kill {
 		return s.ob.Submit(ctx, rec)
 	}
@@ -319,9 +320,7 @@ func crashSeats(content *ecs.Content, players []string, seed uint64) ([]ecs.Seat
 	var specs []server.SeatSpec
 	for i := range seats {
 		seats[i].PlayerID = players[i]
-		o := seats[i].Oracle
-		specs = append(specs, server.SeatSpec{Seat: seats[i].Seat, PlayerID: players[i], Team: seats[i].Team,
-			Oracle: server.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
+		specs = append(specs, server.SeatSpec{Seat: seats[i].Seat, PlayerID: players[i], Team: seats[i].Team, Oracle: seats[i].Oracle})
 	}
 	return seats, specs, nil
 }
@@ -502,10 +501,10 @@ func TestRoomCrashEndWindow(t *testing.T) {
 		switch {
 		case err == nil:
 			stored++
-			if rec.Outcome == persistence.OutcomeAborted {
+			if rec.Outcome == contract.OutcomeAborted {
 				aborted++
 			}
-			if rec.Outcome != persistence.OutcomeAborted {
+			if rec.Outcome != contract.OutcomeAborted {
 				for _, p := range rec.Participants {
 					rated[p.PlayerID]++
 				}

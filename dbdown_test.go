@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
@@ -135,7 +136,7 @@ func TestMatchmakingWhilePostgresDown(t *testing.T) {
 	pg.Start()
 	back := time.Now()
 	deadline := time.Now().Add(90 * time.Second)
-	var rec persistence.MatchRecord
+	var rec contract.MatchRecord
 	for {
 		if rec, err = d.store.Match(ctx, matchID); err == nil {
 			break
@@ -147,7 +148,7 @@ func TestMatchmakingWhilePostgresDown(t *testing.T) {
 	}
 	t.Logf("PostgreSQL down %v (tickets queued, matched, played meanwhile); the result landed %v after it came back",
 		back.Sub(down).Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
-	if len(rec.Participants) != 2 || rec.Outcome == persistence.OutcomeAborted {
+	if len(rec.Participants) != 2 || rec.Outcome == contract.OutcomeAborted {
 		t.Fatalf("stored %+v", rec)
 	}
 	rs, err := d.store.Ratings(ctx, crashMode, []string{players[0].id, players[1].id})

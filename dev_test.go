@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/bench"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -109,12 +110,12 @@ func TestMatchEndToEnd(t *testing.T) {
 
 // checkStoredMatch checks one stored battle: its participants, its replay,
 // the ratings it moved and the rewards it credited.
-func checkStoredMatch(t *testing.T, ctx context.Context, d *devSystem, rec persistence.MatchRecord) {
+func checkStoredMatch(t *testing.T, ctx context.Context, d *devSystem, rec contract.MatchRecord) {
 	t.Helper()
 	if rec.Mode != "battle_1v1" || len(rec.Participants) != 2 || rec.ContentVersion != d.content.Version() {
 		t.Fatalf("record: mode %s, %d participants, content %s", rec.Mode, len(rec.Participants), rec.ContentVersion)
 	}
-	if rec.Outcome != persistence.OutcomeTeamWin && rec.Outcome != persistence.OutcomeDraw {
+	if rec.Outcome != contract.OutcomeTeamWin && rec.Outcome != contract.OutcomeDraw {
 		t.Fatalf("outcome %q", rec.Outcome)
 	}
 
@@ -137,12 +138,12 @@ func checkStoredMatch(t *testing.T, ctx context.Context, d *devSystem, rec persi
 			t.Errorf("player %s: rating counts %d matches, want 1", ids[i], r.Matches)
 		}
 	}
-	if rec.Outcome == persistence.OutcomeTeamWin {
+	if rec.Outcome == contract.OutcomeTeamWin {
 		win, lose := 0, 1
-		if rec.Participants[1].Result == persistence.ResultWin {
+		if rec.Participants[1].Result == contract.ResultWin {
 			win, lose = 1, 0
 		}
-		if rec.Participants[win].Result != persistence.ResultWin || rec.Participants[lose].Result != persistence.ResultLoss {
+		if rec.Participants[win].Result != contract.ResultWin || rec.Participants[lose].Result != contract.ResultLoss {
 			t.Fatalf("results %s/%s", rec.Participants[0].Result, rec.Participants[1].Result)
 		}
 		if ratings[win].Mu <= ratings[lose].Mu {

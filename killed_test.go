@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
@@ -192,7 +193,7 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Outcome != persistence.OutcomeAborted || len(rec.Participants) != 2 {
+	if rec.Outcome != contract.OutcomeAborted || len(rec.Participants) != 2 {
 		t.Fatalf("recovered match %s: outcome %s, %d participants; want aborted with 2", matchID, rec.Outcome, len(rec.Participants))
 	}
 	for _, p := range players {
@@ -208,7 +209,7 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tk.State == "ended" {
-				if tk.Outcome != persistence.OutcomeAborted || tk.Reason != "room_server_restarted" || tk.MatchID != matchID {
+				if tk.Outcome != contract.OutcomeAborted || tk.Reason != "room_server_restarted" || tk.MatchID != matchID {
 					t.Fatalf("ticket %s ended as %+v, want outcome aborted, reason room_server_restarted, match %s", p.ticket, tk, matchID)
 				}
 				break

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // lobbyClient is one bot's view of the lobby's public API (lobby/openapi.json):
@@ -47,17 +48,6 @@ type lobbySeat struct {
 	Seat    int    `json:"seat"`
 	Team    int    `json:"team"`
 	Ticket  string `json:"ticket"`
-}
-
-// lobbyOracle is the body of PUT /v1/me/oracles/{id}.
-type lobbyOracle struct {
-	Name      string   `json:"name"`
-	Archetype string   `json:"archetype"`
-	Role      string   `json:"role"`
-	Loadout   []string `json:"loadout"`
-	Pet       string   `json:"pet"`
-	Form      string   `json:"form"`
-	Totem     string   `json:"totem"`
 }
 
 // do sends a JSON request and decodes a JSON answer into out (nil to
@@ -123,7 +113,7 @@ func (c *lobbyClient) guest(ctx context.Context, deviceID string) error {
 }
 
 // saveOracle creates or replaces one oracle of the caller's roster.
-func (c *lobbyClient) saveOracle(ctx context.Context, id string, o lobbyOracle) error {
+func (c *lobbyClient) saveOracle(ctx context.Context, id string, o contract.Oracle) error {
 	return c.do(ctx, http.MethodPut, "/v1/me/oracles/"+url.PathEscape(id), o, nil)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 )
 
@@ -20,7 +21,7 @@ func (s *swarm) lobbyBot(ctx context.Context, u *unit, b botSpec) {
 	defer func() { to(stDone) }()
 
 	archetypes := s.content.Archetypes()
-	oracle := lobbyOracle{Name: fmt.Sprintf("bench oracle %d", b.n), Archetype: archetypes[b.n%len(archetypes)].ID, Role: "host"}
+	oracle := contract.Oracle{Name: fmt.Sprintf("bench oracle %d", b.n), OracleSpec: ecs.OracleSpec{Archetype: archetypes[b.n%len(archetypes)].ID, Role: contract.RoleHost}}
 	lc := &lobbyClient{base: s.r.Lobby, http: s.httpc}
 	if !s.acquire(ctx) {
 		return
@@ -55,7 +56,7 @@ func (s *swarm) lobbyBot(ctx context.Context, u *unit, b botSpec) {
 
 // lobbyMatch queues once, joins the room it is given and plays. Errors are
 // counted here; the returned one only tells the caller to back off.
-func (s *swarm) lobbyMatch(ctx context.Context, b botSpec, lc *lobbyClient, oracle lobbyOracle, seed uint64, to func(int)) (bool, error) {
+func (s *swarm) lobbyMatch(ctx context.Context, b botSpec, lc *lobbyClient, oracle contract.Oracle, seed uint64, to func(int)) (bool, error) {
 	fail := func(step string, err error) (bool, error) {
 		if ctx.Err() == nil {
 			s.col.fail(stepErr(step, err), err)

@@ -45,15 +45,16 @@ type Seat struct {
 	Oracle   OracleSpec
 }
 
-// OracleSpec is the oracle a seat plays, by content id. It mirrors the
-// content fields of persistence.Oracle.
+// OracleSpec is the oracle a seat plays, by content id: the content fields
+// of contract.Oracle, and the oracle of the control API's seats. The JSON
+// names are the wire names of both.
 type OracleSpec struct {
-	Archetype string   // zodiac sign id, e.g. "aries"
-	Role      string   // "host", "friend" or "descendant"
-	Loadout   []string // ability ids in slot order; empty means the archetype's default
-	Pet       string   // pet id or ""
-	Form      string   // shapeshift form id or ""
-	Totem     string   // warband totem id or ""
+	Archetype string   `json:"archetype"` // zodiac sign id, e.g. "aries"
+	Role      string   `json:"role"`      // "host", "friend" or "descendant"
+	Loadout   []string `json:"loadout"`   // ability ids in slot order; empty means the archetype's default
+	Pet       string   `json:"pet"`       // pet id or ""
+	Form      string   `json:"form"`      // shapeshift form id or ""
+	Totem     string   `json:"totem"`     // warband totem id or ""
 }
 
 // ValidateConfig checks that cfg describes a playable match without

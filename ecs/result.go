@@ -48,7 +48,7 @@ func outcomeName(i int) string {
 }
 
 // Result is a finished match. Its fields map one to one onto
-// persistence.MatchRecord (and SeatResult onto persistence.Participant),
+// contract.MatchRecord (and SeatResult onto contract.Participant),
 // except the ids and times the room server adds.
 type Result struct {
 	Mode           string

@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // refuseWater is a content validator that refuses the "water" archetype.
 type refuseWater struct{}
 
-func (refuseWater) ValidateOracle(o persistence.Oracle) error {
+func (refuseWater) ValidateOracle(o contract.Oracle) error {
 	if o.Archetype == "water" {
 		return errors.New("ecs: invalid oracle: archetype: unknown id \"water\"")
 	}
@@ -63,9 +63,9 @@ func TestRosters(t *testing.T) {
 func TestTicketLifecycle(t *testing.T) {
 	h := newHarness(t, nil, func(c *Config, _ *Deps) { c.QueueCap = 2 })
 	a := h.guest("device-ticket-0001")
-	h.oracle(a.AccessToken, "host1", persistence.RoleHost)
-	h.oracle(a.AccessToken, "kid", persistence.RoleDescendant)
-	h.oracle(a.AccessToken, "buddy", persistence.RoleFriend)
+	h.oracle(a.AccessToken, "host1", contract.RoleHost)
+	h.oracle(a.AccessToken, "kid", contract.RoleDescendant)
+	h.oracle(a.AccessToken, "buddy", contract.RoleFriend)
 
 	expect(t, "unknown mode", h.do("POST", "/v1/tickets", a.AccessToken, ticketRequest{Mode: "chess", OracleID: "host1"}), 400, CodeUnknownMode)
 	expect(t, "unknown oracle", h.do("POST", "/v1/tickets", a.AccessToken, ticketRequest{Mode: "battle_1v1", OracleID: "zz"}), 404, CodeOracleNotFound)
@@ -93,7 +93,7 @@ func TestTicketLifecycle(t *testing.T) {
 	// Queue cap: 429 with Retry-After.
 	for i := range 3 {
 		p := h.guest(fmt.Sprintf("device-cap-%08d", i))
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		r := h.do("POST", "/v1/tickets", p.AccessToken, ticketRequest{Mode: "ritual", OracleID: "h"})
 		if i < 2 {
 			expect(t, "under cap", r, 201, "")
@@ -122,7 +122,7 @@ func testMatchFlow(t *testing.T, h *harness) {
 	var tks []ticketView
 	for i := range 2 {
 		p := h.guest(fmt.Sprintf("device-flow-%07d", i))
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		ps = append(ps, p)
 	}
 	ws0, _, err := dialEvents(t, h.url, ps[0].AccessToken)
@@ -179,7 +179,7 @@ func TestNoServerRequeues(t *testing.T) {
 	var toks []string
 	for i := range 2 {
 		p := h.guest(fmt.Sprintf("device-nosrv-%06d", i))
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		tks = append(tks, h.queue(p.AccessToken, "battle_1v1", "h"))
 		toks = append(toks, p.AccessToken)
 	}
@@ -317,7 +317,7 @@ func TestRostersWithContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	validator := RosterValidatorFunc(func(o persistence.Oracle) error {
+	validator := RosterValidatorFunc(func(o contract.Oracle) error {
 		return content.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
 	})
 	db := backends()[1].open(t)
@@ -349,8 +349,8 @@ func TestPartyTicket(t *testing.T) {
 	h.heartbeat("room-1")
 	leader := h.guest("device-party-lead01")
 	mate := h.guest("device-party-mate01")
-	h.oracle(leader.AccessToken, "h", persistence.RoleHost)
-	h.oracle(mate.AccessToken, "f", persistence.RoleFriend)
+	h.oracle(leader.AccessToken, "h", contract.RoleHost)
+	h.oracle(mate.AccessToken, "f", contract.RoleFriend)
 	consent := func(tok, leaderID, mode, oracle string) response {
 		return h.do("POST", "/v1/parties/consent", tok, consentRequest{LeaderID: leaderID, Mode: mode, OracleID: oracle})
 	}
@@ -363,7 +363,7 @@ func TestPartyTicket(t *testing.T) {
 	expect(t, "consent used as an access token", h.do("GET", "/v1/me", c.Consent, nil), 401, CodeUnauthorized)
 
 	other := h.guest("device-party-other1")
-	h.oracle(other.AccessToken, "h", persistence.RoleHost)
+	h.oracle(other.AccessToken, "h", contract.RoleHost)
 	expect(t, "someone else's consent", h.do("POST", "/v1/tickets", other.AccessToken,
 		ticketRequest{Mode: "battle_3v3", OracleID: "h", Party: []string{c.Consent}}), 400, CodeInvalidTicket)
 	expect(t, "consent for another mode", h.do("POST", "/v1/tickets", leader.AccessToken,
@@ -386,7 +386,7 @@ func TestPartyTicket(t *testing.T) {
 	h.queue(other.AccessToken, "battle_3v3", "h")
 	for i := range 3 {
 		p := h.guest(fmt.Sprintf("device-party-solo%02d", i))
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		h.queue(p.AccessToken, "battle_3v3", "h")
 	}
 	rep, err := h.l.Pass(context.Background(), "battle_3v3")
@@ -412,7 +412,7 @@ func TestTicketExpiry(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	h := newHarness(t, nil, func(c *Config, d *Deps) { d.Now = clk.Now })
 	a := h.guest("device-expire-00001")
-	h.oracle(a.AccessToken, "h", persistence.RoleHost)
+	h.oracle(a.AccessToken, "h", contract.RoleHost)
 	ws, _, err := dialEvents(t, h.url, a.AccessToken)
 	if err != nil {
 		t.Fatal(err)
@@ -438,4 +438,16 @@ func TestTicketExpiry(t *testing.T) {
 		t.Fatalf("ticket reads %s", v.State)
 	}
 	h.queue(a.AccessToken, "battle_1v1", "h")
+}
+
+// oracleBody is the oracle body as an API client writes it.
+type oracleBody struct {
+	ID        string   `json:"id,omitempty"`
+	Name      string   `json:"name"`
+	Archetype string   `json:"archetype"`
+	Role      string   `json:"role"`
+	Loadout   []string `json:"loadout"`
+	Pet       string   `json:"pet"`
+	Form      string   `json:"form"`
+	Totem     string   `json:"totem"`
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // TestNoCapacityBackoff: ten seconds (of a synthetic clock, one pass every
@@ -39,7 +39,7 @@ func testNoCapacityBackoff(t *testing.T, refusing bool) {
 	}
 	for i := range players {
 		p := h.guest(fmt.Sprintf("device-nocap-%06d", i))
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		h.queue(p.AccessToken, mode, "h")
 	}
 	ctx := context.Background()

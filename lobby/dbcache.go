@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/rating"
@@ -59,7 +60,7 @@ type dbCache struct {
 	mu        sync.Mutex
 	retryAt   time.Time // while down: no database read before this
 	ratings   *lru[ratingCacheKey, persistence.Rating]
-	rosters   *lru[string, []persistence.Oracle]
+	rosters   *lru[string, []contract.Oracle]
 	rosterGen map[string]uint64 // player -> writes seen; a read that raced a write is not cached
 	gen       uint64
 }
@@ -74,7 +75,7 @@ func newDBCache(cfg Config, ratings persistence.Ratings, rosters persistence.Ros
 		ratingsDB: ratings, rostersDB: rosters, timeout: cfg.DBTimeout, retry: cfg.DBRetry, now: now,
 		def: rating.DefaultModel().New(), db: tracker, hits: hits,
 		ratings:   newLRU[ratingCacheKey, persistence.Rating](cfg.DBCacheEntries),
-		rosters:   newLRU[string, []persistence.Oracle](cfg.DBCacheEntries),
+		rosters:   newLRU[string, []contract.Oracle](cfg.DBCacheEntries),
 		rosterGen: map[string]uint64{},
 	}
 }
@@ -174,13 +175,13 @@ func (c *dbCache) Ratings(ctx context.Context, mode string, playerIDs []string) 
 // Oracles implements persistence.Rosters: from the database when it
 // answers, else from the cache; a roster never seen fails with the
 // database's error (ErrUnavailable).
-func (c *dbCache) Oracles(ctx context.Context, playerID string) ([]persistence.Oracle, error) {
+func (c *dbCache) Oracles(ctx context.Context, playerID string) ([]contract.Oracle, error) {
 	err := error(countedError{fmt.Errorf("roster of %s: %w: the database is backed off after a failure", playerID, persistence.ErrUnavailable)})
 	if c.tryDB() {
 		c.mu.Lock()
 		gen := c.rosterGen[playerID]
 		c.mu.Unlock()
-		var os []persistence.Oracle
+		var os []contract.Oracle
 		var fallback bool
 		fallback, err = c.read(ctx, func(ctx context.Context) error {
 			var err error
@@ -215,7 +216,7 @@ func (c *dbCache) Oracles(ctx context.Context, playerID string) ([]persistence.O
 // one is cached; otherwise the next read fills it) with edit, and makes any
 // read that started before the write leave the cache alone: the database
 // answered it with the roster from before.
-func (c *dbCache) wroteRoster(playerID string, edit func([]persistence.Oracle) []persistence.Oracle) {
+func (c *dbCache) wroteRoster(playerID string, edit func([]contract.Oracle) []contract.Oracle) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -233,11 +234,11 @@ func (c *dbCache) wroteRoster(playerID string, edit func([]persistence.Oracle) [
 
 // SaveOracle implements persistence.Rosters: it writes to the database (a
 // write needs the database) and, when that succeeds, to the cached roster.
-func (c *dbCache) SaveOracle(ctx context.Context, o persistence.Oracle) error {
+func (c *dbCache) SaveOracle(ctx context.Context, o contract.Oracle) error {
 	err := c.rostersDB.SaveOracle(ctx, o)
 	if err == nil {
-		c.wroteRoster(o.PlayerID, func(os []persistence.Oracle) []persistence.Oracle {
-			i, found := slices.BinarySearchFunc(os, o.ID, func(e persistence.Oracle, id string) int { return strings.Compare(e.ID, id) })
+		c.wroteRoster(o.PlayerID, func(os []contract.Oracle) []contract.Oracle {
+			i, found := slices.BinarySearchFunc(os, o.ID, func(e contract.Oracle, id string) int { return strings.Compare(e.ID, id) })
 			if found {
 				os[i] = o
 				return os
@@ -252,8 +253,8 @@ func (c *dbCache) SaveOracle(ctx context.Context, o persistence.Oracle) error {
 func (c *dbCache) DeleteOracle(ctx context.Context, playerID, oracleID string) error {
 	err := c.rostersDB.DeleteOracle(ctx, playerID, oracleID)
 	if err == nil {
-		c.wroteRoster(playerID, func(os []persistence.Oracle) []persistence.Oracle {
-			return slices.DeleteFunc(os, func(e persistence.Oracle) bool { return e.ID == oracleID })
+		c.wroteRoster(playerID, func(os []contract.Oracle) []contract.Oracle {
+			return slices.DeleteFunc(os, func(e contract.Oracle) bool { return e.ID == oracleID })
 		})
 	}
 	return err

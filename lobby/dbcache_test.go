@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -29,7 +31,7 @@ func (d *countingDB) Ratings(ctx context.Context, mode string, ids []string) ([]
 	return d.DB.Ratings(ctx, mode, ids)
 }
 
-func (d *countingDB) Oracles(ctx context.Context, player string) ([]persistence.Oracle, error) {
+func (d *countingDB) Oracles(ctx context.Context, player string) ([]contract.Oracle, error) {
 	d.reads.Add(1)
 	return d.DB.Oracles(ctx, player)
 }
@@ -94,11 +96,10 @@ func TestTicketsWhileDatabaseDown(t *testing.T) {
 
 	a, b, c := h.guest("device-dbdown-00001"), h.guest("device-dbdown-00002"), h.guest("device-dbdown-00003")
 	cdb.SetRating(persistence.Rating{PlayerID: a.PlayerID, Mode: "battle_1v1", Mu: 28, Sigma: 25.0 / 3, Matches: 4})
-	h.oracle(a.AccessToken, "h", persistence.RoleHost)
-	h.oracle(b.AccessToken, "h", persistence.RoleHost)
+	h.oracle(a.AccessToken, "h", contract.RoleHost)
+	h.oracle(b.AccessToken, "h", contract.RoleHost)
 	// c's oracle is written behind the lobby's back: its roster was never read.
-	if err := cdb.SaveOracle(ctx, persistence.Oracle{ID: "h", PlayerID: c.PlayerID, Name: "h", Archetype: "aries",
-		Role: persistence.RoleHost, Loadout: []string{"ember_strike"}}); err != nil {
+	if err := cdb.SaveOracle(ctx, contract.Oracle{ID: "h", PlayerID: c.PlayerID, Name: "h", OracleSpec: ecs.OracleSpec{Archetype: "aries", Role: contract.RoleHost, Loadout: []string{"ember_strike"}}}); err != nil {
 		t.Fatal(err)
 	}
 	// a queues once while the database is up: its rating is cached.
@@ -182,7 +183,7 @@ func TestSlowDatabaseTimesOut(t *testing.T) {
 		d.Ratings = slowRatings{}
 	})
 	p := h.guest("device-slowdb-00001")
-	h.oracle(p.AccessToken, "h", persistence.RoleHost)
+	h.oracle(p.AccessToken, "h", contract.RoleHost)
 	h.queue(p.AccessToken, "battle_1v1", "h")
 	if mu := queuedMu(t, h, "battle_1v1")[p.PlayerID]; mu != 25 {
 		t.Fatalf("queued with mu %v, want the default 25", mu)
@@ -222,7 +223,7 @@ func TestDBCacheBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"b", "a", "c"} {
-		if err := c.SaveOracle(ctx, persistence.Oracle{ID: id, PlayerID: "p0", Name: id}); err != nil {
+		if err := c.SaveOracle(ctx, contract.Oracle{ID: id, PlayerID: "p0", Name: id}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
-	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -52,8 +52,8 @@ func validateEnded(ended []fleet.EndedMatch) error {
 			return fmt.Errorf("matches_ended: entry %q: match_id 1..128 bytes, at most %d tickets, a reason of at most 64 bytes", m.MatchID, maxTicketsPerEnded)
 		}
 		switch m.Outcome {
-		case persistence.OutcomeTeamWin, persistence.OutcomeDraw, persistence.OutcomeRaidWin, persistence.OutcomeWipe,
-			persistence.OutcomeTimeout, persistence.OutcomeSuccess, persistence.OutcomeFailure, persistence.OutcomeAborted:
+		case contract.OutcomeTeamWin, contract.OutcomeDraw, contract.OutcomeRaidWin, contract.OutcomeWipe,
+			contract.OutcomeTimeout, contract.OutcomeSuccess, contract.OutcomeFailure, contract.OutcomeAborted:
 		default:
 			return fmt.Errorf("matches_ended: match %s: unknown outcome %q", m.MatchID, m.Outcome)
 		}

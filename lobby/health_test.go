@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // TestRedisOutageLogsOnce: a private Redis stops under a lobby whose
@@ -27,7 +27,7 @@ func TestRedisOutageLogsOnce(t *testing.T) {
 	})
 	admin := startAdmin(t, h.l)
 	p := h.guest("device-outage-00001")
-	h.oracle(p.AccessToken, "h", persistence.RoleHost)
+	h.oracle(p.AccessToken, "h", contract.RoleHost)
 	up := series("pantheon_lobby_dependency_up", "dependency", "state_store")
 	failures := series("pantheon_lobby_dependency_failures_total", "dependency", "state_store")
 	if m := scrape(t, admin); m[up] != 1 {

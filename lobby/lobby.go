@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
@@ -27,14 +28,14 @@ import (
 // form, totem) against the game content. The lobby calls it before saving an
 // oracle and again before queueing one.
 type RosterValidator interface {
-	ValidateOracle(persistence.Oracle) error
+	ValidateOracle(contract.Oracle) error
 }
 
 // RosterValidatorFunc adapts a function to RosterValidator.
-type RosterValidatorFunc func(persistence.Oracle) error
+type RosterValidatorFunc func(contract.Oracle) error
 
 // ValidateOracle implements RosterValidator.
-func (f RosterValidatorFunc) ValidateOracle(o persistence.Oracle) error { return f(o) }
+func (f RosterValidatorFunc) ValidateOracle(o contract.Oracle) error { return f(o) }
 
 // Deps are the lobby's collaborators. Store, Accounts, Refresh, Rosters and
 // Ratings are required.

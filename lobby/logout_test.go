@@ -5,11 +5,11 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/lobby/store/storetest"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // session is one login of a player, with its push connection when open.
@@ -93,7 +93,7 @@ func testLogoutAllSessions(t *testing.T, h *harness) {
 	}
 	// Another player is untouched, push included.
 	expect(t, "other player", h.do("GET", "/v1/me", other.AccessToken, nil), 200, "")
-	h.oracle(other.AccessToken, "h", persistence.RoleHost)
+	h.oracle(other.AccessToken, "h", contract.RoleHost)
 	tk := h.queue(other.AccessToken, "battle_1v1", "h")
 	if ev := readStatus(t, wsOther, tk.ID, store.StateQueued, ""); ev.Type != EventQueueStatus {
 		t.Fatalf("other player's push: %+v", ev)

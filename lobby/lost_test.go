@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // TestTicketLostWhenStoreForgets: the state store loses the queue (a Redis
@@ -41,7 +41,7 @@ func TestTicketLostWhenStoreForgets(t *testing.T) {
 			var players []waiting
 			for i := range n {
 				p := h.guest(fmt.Sprintf("device-lost-%s-%04d", b, i))
-				h.oracle(p.AccessToken, "h", persistence.RoleHost)
+				h.oracle(p.AccessToken, "h", contract.RoleHost)
 				ws, _, err := dialEvents(t, h.url, p.AccessToken)
 				if err != nil {
 					t.Fatal(err)

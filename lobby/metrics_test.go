@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // pingDownStore fails Ping while down is set (GET /v1/health answers 503).
@@ -142,7 +142,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []tokenResponse{a, b} {
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		h.queue(p.AccessToken, mode, "h")
 	}
 	h.heartbeat("room-1")
@@ -158,7 +158,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	var tks []ticketView
 	for i := range 2 {
 		p := h.guest(fmt.Sprintf("device-metrics-1%04d", i))
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		tks = append(tks, h.queue(p.AccessToken, mode, "h"))
 	}
 	if rep, err := h.l.Pass(ctx, mode); err != nil || rep.Requeued != 1 {
@@ -169,7 +169,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	d := h.guest("device-metrics-20001")
 	var stuck []string
 	for _, p := range []tokenResponse{c, d} {
-		h.oracle(p.AccessToken, "h", persistence.RoleHost)
+		h.oracle(p.AccessToken, "h", contract.RoleHost)
 		stuck = append(stuck, h.queue(p.AccessToken, "ritual", "h").ID)
 	}
 	if ok, err := st.Claim(ctx, "ritual", "m_dead", stuck, time.Now().Add(-time.Minute)); err != nil || !ok {

@@ -237,9 +237,7 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, qui
 	for ti, ts := range m.Teams {
 		for _, t := range ts {
 			for _, mb := range t.Members {
-				o := mb.Oracle
-				req.Seats = append(req.Seats, fleet.Seat{Seat: len(req.Seats), PlayerID: mb.PlayerID, Team: ti, TicketID: t.ID, Oracle: fleet.Oracle{
-					Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
+				req.Seats = append(req.Seats, fleet.Seat{Seat: len(req.Seats), PlayerID: mb.PlayerID, Team: ti, TicketID: t.ID, Oracle: mb.Oracle.OracleSpec})
 				team[mb.PlayerID] = ti
 			}
 		}

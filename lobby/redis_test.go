@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/lobby/store/storetest"
-	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -107,7 +107,7 @@ func TestTwoReplicasOnRedis(t *testing.T) {
 				expect(t, "login", r, 200, "")
 				r.decode(t, &players[i].tok)
 				tok := players[i].tok.AccessToken
-				r = doReq(t, via, "PUT", "/v1/me/oracles/h", tok, oracleBody{Archetype: "aries", Role: persistence.RoleHost})
+				r = doReq(t, via, "PUT", "/v1/me/oracles/h", tok, oracleBody{Archetype: "aries", Role: contract.RoleHost})
 				expect(t, "oracle", r, 201, "")
 				ws, _, err := dialEvents(t, urls[(i+1)%2], tok) // push on the other replica
 				if err != nil {
@@ -234,8 +234,8 @@ func TestRedisRestartDuringQueueing(t *testing.T) {
 	h.heartbeat("room-1")
 	a := h.guest("device-restart-0001")
 	b := h.guest("device-restart-0002")
-	h.oracle(a.AccessToken, "h", persistence.RoleHost)
-	h.oracle(b.AccessToken, "h", persistence.RoleHost)
+	h.oracle(a.AccessToken, "h", contract.RoleHost)
+	h.oracle(b.AccessToken, "h", contract.RoleHost)
 	wsA, _, err := dialEvents(t, h.url, a.AccessToken)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
@@ -70,26 +71,13 @@ func (l *Lobby) handleLink(w http.ResponseWriter, r *http.Request, c auth.Claims
 	return l.handleMe(w, r, c)
 }
 
-// oracleBody is an oracle in API bodies.
-type oracleBody struct {
-	ID        string    `json:"id,omitempty"`
-	Name      string    `json:"name"`
-	Archetype string    `json:"archetype"`
-	Role      string    `json:"role"`
-	Loadout   []string  `json:"loadout"`
-	Pet       string    `json:"pet"`
-	Form      string    `json:"form"`
-	Totem     string    `json:"totem"`
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
-}
-
-func oracleView(o persistence.Oracle) oracleBody {
-	lo := o.Loadout
-	if lo == nil {
-		lo = []string{}
+// oracleView is an oracle as API bodies show it: the loadout is a list,
+// never null.
+func oracleView(o contract.Oracle) contract.Oracle {
+	if o.Loadout == nil {
+		o.Loadout = []string{}
 	}
-	return oracleBody{ID: o.ID, Name: o.Name, Archetype: o.Archetype, Role: o.Role, Loadout: lo,
-		Pet: o.Pet, Form: o.Form, Totem: o.Totem, UpdatedAt: o.UpdatedAt}
+	return o
 }
 
 // handleOracles: GET /v1/me/oracles, the caller's roster.
@@ -98,7 +86,7 @@ func (l *Lobby) handleOracles(w http.ResponseWriter, r *http.Request, c auth.Cla
 	if err != nil {
 		return err
 	}
-	out := make([]oracleBody, 0, len(os))
+	out := make([]contract.Oracle, 0, len(os))
 	for _, o := range os {
 		out = append(out, oracleView(o))
 	}
@@ -107,14 +95,14 @@ func (l *Lobby) handleOracles(w http.ResponseWriter, r *http.Request, c auth.Cla
 }
 
 // checkOracle validates an oracle's shape, then its content ids.
-func (l *Lobby) checkOracle(o persistence.Oracle) error {
+func (l *Lobby) checkOracle(o contract.Oracle) error {
 	invalid := func(msg string) error { return fail(http.StatusBadRequest, CodeInvalidOracle, msg) }
 	switch {
 	case !oracleIDPattern.MatchString(o.ID):
 		return invalid("oracle id must be 1..64 of [A-Za-z0-9_-]")
 	case len(o.Name) > 32:
 		return invalid("name at most 32 bytes")
-	case o.Role != persistence.RoleHost && o.Role != persistence.RoleFriend && o.Role != persistence.RoleDescendant:
+	case o.Role != contract.RoleHost && o.Role != contract.RoleFriend && o.Role != contract.RoleDescendant:
 		return invalid("role must be host, friend or descendant")
 	case o.Archetype == "":
 		return invalid("archetype is required")
@@ -132,7 +120,7 @@ func (l *Lobby) checkOracle(o persistence.Oracle) error {
 // handlePutOracle: PUT /v1/me/oracles/{oracle_id} creates or replaces one
 // oracle after validating it against the content.
 func (l *Lobby) handlePutOracle(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
-	var body oracleBody
+	var body contract.Oracle
 	if err := decode(r, &body); err != nil {
 		return err
 	}
@@ -140,8 +128,7 @@ func (l *Lobby) handlePutOracle(w http.ResponseWriter, r *http.Request, c auth.C
 	if body.ID != "" && body.ID != id {
 		return fail(http.StatusBadRequest, CodeInvalidOracle, "body id differs from the path")
 	}
-	o := persistence.Oracle{ID: id, PlayerID: c.PlayerID, Name: body.Name, Archetype: body.Archetype, Role: body.Role,
-		Loadout: body.Loadout, Pet: body.Pet, Form: body.Form, Totem: body.Totem, UpdatedAt: l.now().UTC()}
+	o := contract.Oracle{ID: id, PlayerID: c.PlayerID, Name: body.Name, OracleSpec: body.OracleSpec, UpdatedAt: l.now().UTC()}
 	if err := l.checkOracle(o); err != nil {
 		return err
 	}
@@ -149,7 +136,7 @@ func (l *Lobby) handlePutOracle(w http.ResponseWriter, r *http.Request, c auth.C
 	if err != nil {
 		return err
 	}
-	isNew := !slices.ContainsFunc(existing, func(e persistence.Oracle) bool { return e.ID == id })
+	isNew := !slices.ContainsFunc(existing, func(e contract.Oracle) bool { return e.ID == id })
 	if isNew && len(existing) >= l.cfg.MaxOracles {
 		return fail(http.StatusConflict, CodeRosterFull, fmt.Sprintf("a roster holds at most %d oracles", l.cfg.MaxOracles))
 	}

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/lobby/store/storetest"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // stateStores lists the state stores lobby-level tests run on: memory, and
@@ -77,7 +77,7 @@ func testSweepStuckClaims(t *testing.T, st store.Store) {
 	ps := make([]queuedPlayer, 4)
 	for i := range ps {
 		ps[i].tok = h.guest(fmt.Sprintf("device-sweep-%06d", i))
-		h.oracle(ps[i].tok.AccessToken, "h", persistence.RoleHost)
+		h.oracle(ps[i].tok.AccessToken, "h", contract.RoleHost)
 		ws, _, err := dialEvents(t, h.url, ps[i].tok.AccessToken)
 		if err != nil {
 			t.Fatal(err)
@@ -255,7 +255,7 @@ func TestReplicaKilledBetweenClaimAndAssignment(t *testing.T) {
 		r := doReq(t, urlA, "POST", "/v1/auth/guest", "", guestRequest{DeviceID: fmt.Sprintf("device-killed-%05d", i)})
 		expect(t, "login", r, 200, "")
 		r.decode(t, &ps[i].tok)
-		expect(t, "oracle", doReq(t, urlA, "PUT", "/v1/me/oracles/h", ps[i].tok.AccessToken, oracleBody{Archetype: "aries", Role: persistence.RoleHost}), 201, "")
+		expect(t, "oracle", doReq(t, urlA, "PUT", "/v1/me/oracles/h", ps[i].tok.AccessToken, oracleBody{Archetype: "aries", Role: contract.RoleHost}), 201, "")
 		ws, _, err := dialEvents(t, urlB, ps[i].tok.AccessToken)
 		if err != nil {
 			t.Fatal(err)

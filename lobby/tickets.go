@@ -8,10 +8,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // ticketRequest is the body of POST /v1/tickets.
@@ -40,17 +40,17 @@ type consentResponse struct {
 const consentTTL = 5 * time.Minute
 
 // queueOracle reads player's oracle oracleID from the roster and validates it.
-func (l *Lobby) queueOracle(r *http.Request, player, oracleID string) (persistence.Oracle, error) {
+func (l *Lobby) queueOracle(r *http.Request, player, oracleID string) (contract.Oracle, error) {
 	roster, err := l.rosters.Oracles(r.Context(), player)
 	if err != nil {
-		return persistence.Oracle{}, err
+		return contract.Oracle{}, err
 	}
-	i := slices.IndexFunc(roster, func(o persistence.Oracle) bool { return o.ID == oracleID })
+	i := slices.IndexFunc(roster, func(o contract.Oracle) bool { return o.ID == oracleID })
 	if i < 0 {
-		return persistence.Oracle{}, fail(http.StatusNotFound, CodeOracleNotFound, "no oracle "+oracleID+" in the roster of "+player)
+		return contract.Oracle{}, fail(http.StatusNotFound, CodeOracleNotFound, "no oracle "+oracleID+" in the roster of "+player)
 	}
 	if err := l.checkOracle(roster[i]); err != nil {
-		return persistence.Oracle{}, err
+		return contract.Oracle{}, err
 	}
 	return roster[i], nil
 }

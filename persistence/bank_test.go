@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
@@ -19,7 +20,7 @@ type bankOp struct {
 	to     string // transfer target
 	match  string
 	amount int64
-	rec    persistence.MatchRecord
+	rec    contract.MatchRecord
 }
 
 // runBank is the ledger bank test: concurrent workers run transfers,
@@ -56,7 +57,7 @@ func runBank(t *testing.T, s persistence.Store, players, ops, workers int) {
 		rec := storetest.Battle(fmt.Sprintf("bm%d", m), a, b)
 		rec.Rewards = nil
 		if m%3 == 2 {
-			rec.Outcome = persistence.OutcomeAborted
+			rec.Outcome = contract.OutcomeAborted
 		}
 		// Results land part-way through the stream: wagers after them are refused.
 		at := len(list)/2 + rng.IntN(len(list)/2)
@@ -91,7 +92,7 @@ func runBank(t *testing.T, s persistence.Store, players, ops, workers int) {
 				case "wager":
 					o.entry, o.err = s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: op.key, MatchID: op.match, PlayerID: op.from, Currency: "gold", Amount: op.amount})
 				case "result":
-					_, o.err = s.ApplyMatches(ctx, []persistence.MatchRecord{op.rec})
+					_, o.err = s.ApplyMatches(ctx, []contract.MatchRecord{op.rec})
 				}
 				if o.err != nil && !errors.Is(o.err, persistence.ErrInsufficientFunds) && !errors.Is(o.err, persistence.ErrWagersClosed) {
 					t.Errorf("%s %s: %v", op.kind, op.key, o.err)

@@ -3,6 +3,7 @@ package persistence_test
 import (
 	"testing"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
@@ -10,13 +11,13 @@ import (
 // orderRecords returns three 1v1 matches among a, b and c, each player in
 // two of them: a beats b, then c beats a, then b and c draw. Their ids end
 // in -z, -m, -a, so sorting them by id reverses the order.
-func orderRecords(tag, a, b, c string) []persistence.MatchRecord {
+func orderRecords(tag, a, b, c string) []contract.MatchRecord {
 	first := storetest.Battle(tag+"-z", a, b)
 	second := storetest.Battle(tag+"-m", c, a)
 	third := storetest.Battle(tag+"-a", b, c)
-	third.Outcome, third.WinningTeam, third.Rewards = persistence.OutcomeDraw, -1, nil
-	third.Participants[0].Result, third.Participants[1].Result = persistence.ResultDraw, persistence.ResultDraw
-	return []persistence.MatchRecord{first, second, third}
+	third.Outcome, third.WinningTeam, third.Rewards = contract.OutcomeDraw, -1, nil
+	third.Participants[0].Result, third.Participants[1].Result = contract.ResultDraw, contract.ResultDraw
+	return []contract.MatchRecord{first, second, third}
 }
 
 // testApplyMatchesInOrder: one batch takes effect as its records applied
@@ -33,13 +34,13 @@ func testApplyMatchesInOrder(t *testing.T, s persistence.Store) {
 		t.Fatalf("apply batch = %d, %v", n, err)
 	}
 	for _, r := range orderRecords("single", single[0], single[1], single[2]) {
-		if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{r}); err != nil {
+		if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{r}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	recs := orderRecords("reversed", reversed[0], reversed[1], reversed[2])
 	for i := len(recs) - 1; i >= 0; i-- {
-		if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{recs[i]}); err != nil {
+		if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{recs[i]}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
@@ -203,11 +205,9 @@ func testRosters(t *testing.T, s persistence.Store) {
 	ctx := storetest.Ctx(t)
 	p := storetest.MustPlayer(t, s, "o")
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	b := persistence.Oracle{ID: "b", PlayerID: p.ID, Name: "Bram", Archetype: "taurus", Role: persistence.RoleFriend,
-		Loadout: []string{"horn", "stomp"}, Pet: "ox", UpdatedAt: at}
-	a := persistence.Oracle{ID: "a", PlayerID: p.ID, Name: "Ash", Archetype: "aries", Role: persistence.RoleHost,
-		Loadout: []string{"ember_strike"}, Form: "ram", Totem: "flame", UpdatedAt: at}
-	for _, o := range []persistence.Oracle{b, a} {
+	b := contract.Oracle{ID: "b", PlayerID: p.ID, Name: "Bram", UpdatedAt: at, OracleSpec: ecs.OracleSpec{Archetype: "taurus", Role: contract.RoleFriend, Loadout: []string{"horn", "stomp"}, Pet: "ox"}}
+	a := contract.Oracle{ID: "a", PlayerID: p.ID, Name: "Ash", UpdatedAt: at, OracleSpec: ecs.OracleSpec{Archetype: "aries", Role: contract.RoleHost, Loadout: []string{"ember_strike"}, Form: "ram", Totem: "flame"}}
+	for _, o := range []contract.Oracle{b, a} {
 		if err := s.SaveOracle(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +220,7 @@ func testRosters(t *testing.T, s persistence.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []persistence.Oracle{a, b}; !reflect.DeepEqual(got, want) {
+	if want := []contract.Oracle{a, b}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("oracles =\n%+v\nwant\n%+v", got, want)
 	}
 	if err := s.DeleteOracle(ctx, p.ID, "b"); err != nil {
@@ -351,7 +351,7 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 	ctx := storetest.Ctx(t)
 	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
 	rec := storetest.Battle("m1", a.ID, b.ID)
-	n, err := s.ApplyMatches(ctx, []persistence.MatchRecord{rec})
+	n, err := s.ApplyMatches(ctx, []contract.MatchRecord{rec})
 	if err != nil || n != 1 {
 		t.Fatalf("apply = %d, %v", n, err)
 	}
@@ -377,9 +377,9 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 	}
 	// A draw between them moves the lower-rated b up.
 	draw := storetest.Battle("m2", a.ID, b.ID)
-	draw.Outcome, draw.WinningTeam, draw.Rewards = persistence.OutcomeDraw, -1, nil
-	draw.Participants[0].Result, draw.Participants[1].Result = persistence.ResultDraw, persistence.ResultDraw
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{draw}); err != nil {
+	draw.Outcome, draw.WinningTeam, draw.Rewards = contract.OutcomeDraw, -1, nil
+	draw.Participants[0].Result, draw.Participants[1].Result = contract.ResultDraw, contract.ResultDraw
+	if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{draw}); err != nil {
 		t.Fatal(err)
 	}
 	rs2, err := s.Ratings(ctx, "battle_1v1", []string{a.ID, b.ID})
@@ -391,8 +391,8 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 	}
 	// Aborted: no rating change.
 	ab := storetest.Battle("m3", a.ID, b.ID)
-	ab.Outcome, ab.Rewards = persistence.OutcomeAborted, nil
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{ab}); err != nil {
+	ab.Outcome, ab.Rewards = contract.OutcomeAborted, nil
+	if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{ab}); err != nil {
 		t.Fatal(err)
 	}
 	rs3, _ := s.Ratings(ctx, "battle_1v1", []string{a.ID, b.ID})
@@ -405,7 +405,7 @@ func testApplyMatches(t *testing.T, s persistence.Store) {
 func testApplyMatchesIdempotent(t *testing.T, s persistence.Store) {
 	ctx := storetest.Ctx(t)
 	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
-	recs := []persistence.MatchRecord{storetest.Battle("m1", a.ID, b.ID), storetest.Battle("m2", b.ID, a.ID), storetest.Battle("m1", a.ID, b.ID)}
+	recs := []contract.MatchRecord{storetest.Battle("m1", a.ID, b.ID), storetest.Battle("m2", b.ID, a.ID), storetest.Battle("m1", a.ID, b.ID)}
 	n, err := s.ApplyMatches(ctx, recs)
 	if err != nil || n != 2 {
 		t.Fatalf("apply with a duplicate = %d, %v; want 2", n, err)
@@ -434,7 +434,7 @@ func testApplyMatchesIdempotent(t *testing.T, s persistence.Store) {
 	storetest.MustBalance(t, s, a.ID, "gold", 30)
 	storetest.MustBalance(t, s, b.ID, "gold", 30)
 	// Concurrent first application of fresh matches: each exactly once.
-	fresh := []persistence.MatchRecord{storetest.Battle("m3", a.ID, b.ID), storetest.Battle("m4", a.ID, b.ID)}
+	fresh := []contract.MatchRecord{storetest.Battle("m3", a.ID, b.ID), storetest.Battle("m4", a.ID, b.ID)}
 	var applied int
 	var mu sync.Mutex
 	for range 4 {
@@ -462,24 +462,24 @@ func testApplyMatchesRejects(t *testing.T, s persistence.Store) {
 	ctx := storetest.Ctx(t)
 	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
 	good := storetest.Battle("ok", a.ID, b.ID)
-	for name, mutate := range map[string]func(r *persistence.MatchRecord){
-		"empty id":       func(r *persistence.MatchRecord) { r.MatchID = "" },
-		"bad outcome":    func(r *persistence.MatchRecord) { r.Outcome = "victory" },
-		"seat twice":     func(r *persistence.MatchRecord) { r.Participants[1].Seat = 0 },
-		"player twice":   func(r *persistence.MatchRecord) { r.Participants[1].PlayerID = a.ID },
-		"bad result":     func(r *persistence.MatchRecord) { r.Participants[0].Result = "won" },
-		"ghost winner":   func(r *persistence.MatchRecord) { r.WinningTeam = 7 },
-		"negative prize": func(r *persistence.MatchRecord) { r.Rewards[0].Amount = -1 },
+	for name, mutate := range map[string]func(r *contract.MatchRecord){
+		"empty id":       func(r *contract.MatchRecord) { r.MatchID = "" },
+		"bad outcome":    func(r *contract.MatchRecord) { r.Outcome = "victory" },
+		"seat twice":     func(r *contract.MatchRecord) { r.Participants[1].Seat = 0 },
+		"player twice":   func(r *contract.MatchRecord) { r.Participants[1].PlayerID = a.ID },
+		"bad result":     func(r *contract.MatchRecord) { r.Participants[0].Result = "won" },
+		"ghost winner":   func(r *contract.MatchRecord) { r.WinningTeam = 7 },
+		"negative prize": func(r *contract.MatchRecord) { r.Rewards[0].Amount = -1 },
 	} {
 		bad := storetest.Battle("bad", a.ID, b.ID)
 		mutate(&bad)
-		if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{good, bad}); !errors.Is(err, persistence.ErrInvalid) {
+		if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{good, bad}); !errors.Is(err, persistence.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
 	// An unknown player fails the batch as a whole: nothing of it lands.
 	ghost := storetest.Battle("ghost", a.ID, "p_nobody")
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{good, ghost}); !errors.Is(err, persistence.ErrNotFound) {
+	if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{good, ghost}); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("unknown player err = %v", err)
 	}
 	if _, err := s.Match(ctx, "ok"); !errors.Is(err, persistence.ErrNotFound) {
@@ -516,7 +516,7 @@ func testWagerSettlement(t *testing.T, s persistence.Store) {
 	storetest.MustBalance(t, s, persistence.EscrowAccount("w1"), "gold", 67)
 	rec := storetest.Battle("w1", b.ID, a.ID) // b wins
 	rec.Rewards = nil
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{rec}); err != nil {
+	if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{rec}); err != nil {
 		t.Fatal(err)
 	}
 	storetest.MustBalance(t, s, a.ID, "gold", 60)  // lost 40
@@ -527,7 +527,7 @@ func testWagerSettlement(t *testing.T, s persistence.Store) {
 		t.Fatalf("late wager err = %v", err)
 	}
 	// A match that had no wagers is closed too.
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{storetest.Battle("w2", a.ID, b.ID)}); err != nil {
+	if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{storetest.Battle("w2", a.ID, b.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: "late2", MatchID: "w2", PlayerID: a.ID, Currency: "gold", Amount: 1}); !errors.Is(err, persistence.ErrWagersClosed) {
@@ -544,7 +544,7 @@ func testWagerRefunds(t *testing.T, s persistence.Store) {
 			t.Fatal(err)
 		}
 	}
-	for i, outcome := range []string{persistence.OutcomeDraw, persistence.OutcomeAborted, "refund"} {
+	for i, outcome := range []string{contract.OutcomeDraw, contract.OutcomeAborted, "refund"} {
 		m := fmt.Sprintf("rf%d", i)
 		for _, p := range []persistence.Player{a, b} {
 			if _, err := s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: m + p.ID, MatchID: m, PlayerID: p.ID, Currency: "gold", Amount: 10}); err != nil {
@@ -561,11 +561,11 @@ func testWagerRefunds(t *testing.T, s persistence.Store) {
 		} else {
 			rec := storetest.Battle(m, a.ID, b.ID)
 			rec.Outcome, rec.Rewards = outcome, nil
-			if outcome == persistence.OutcomeDraw {
+			if outcome == contract.OutcomeDraw {
 				rec.WinningTeam = -1
-				rec.Participants[0].Result, rec.Participants[1].Result = persistence.ResultDraw, persistence.ResultDraw
+				rec.Participants[0].Result, rec.Participants[1].Result = contract.ResultDraw, contract.ResultDraw
 			}
-			if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{rec}); err != nil {
+			if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{rec}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -582,14 +582,14 @@ func testWagerRefunds(t *testing.T, s persistence.Store) {
 func testProgress(t *testing.T, s persistence.Store) {
 	ctx := storetest.Ctx(t)
 	a, b := storetest.MustPlayer(t, s, "a"), storetest.MustPlayer(t, s, "b")
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{storetest.Battle("cx", a.ID, b.ID)}); err != nil {
+	if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{storetest.Battle("cx", a.ID, b.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	codex, err := s.Codex(ctx, a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []persistence.CodexUnlock{{MatchID: "cx", CodexEntry: persistence.CodexEntry{PlayerID: a.ID, EntryID: "first_flame", Tick: 1200, Detail: "struck first"}}}
+	want := []persistence.CodexUnlock{{MatchID: "cx", CodexEntry: contract.CodexEntry{PlayerID: a.ID, EntryID: "first_flame", Tick: 1200, Detail: "struck first"}}}
 	if !reflect.DeepEqual(codex, want) {
 		t.Fatalf("codex = %+v, want %+v", codex, want)
 	}

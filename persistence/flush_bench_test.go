@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -110,7 +111,7 @@ type benchFlusher struct {
 
 // apply builds one batch of n fresh matches and applies it.
 func (f *benchFlusher) apply(ctx context.Context, n int) error {
-	recs := make([]persistence.MatchRecord, n)
+	recs := make([]contract.MatchRecord, n)
 	for j := range recs {
 		recs[j] = benchMatch(fmt.Sprintf("%s-%d-%d", f.prefix, f.batches, j), f.full, f.players, &f.next)
 	}
@@ -125,28 +126,28 @@ func (f *benchFlusher) apply(ctx context.Context, n int) error {
 // benchMatch is a 5v5 with a codex entry and a replay; full adds a win and
 // rewards, otherwise it is aborted. Players are taken round-robin from the
 // pool so rating and wallet rows are shared across matches.
-func benchMatch(id string, full bool, players []string, next *int) persistence.MatchRecord {
-	rec := persistence.MatchRecord{MatchID: id, RoomID: "r", ServerID: "s", Mode: "battle_5v5", Arena: "behemoth",
+func benchMatch(id string, full bool, players []string, next *int) contract.MatchRecord {
+	rec := contract.MatchRecord{MatchID: id, RoomID: "r", ServerID: "s", Mode: "battle_5v5", Arena: "behemoth",
 		ContentVersion: "c1", Seed: 42, StartedAt: time.Unix(1700000000, 0), EndedAt: time.Unix(1700000300, 0),
-		Ticks: 9000, Outcome: persistence.OutcomeTeamWin, WinningTeam: 0, FinalHash: 7}
+		Ticks: 9000, Outcome: contract.OutcomeTeamWin, WinningTeam: 0, FinalHash: 7}
 	for seat := range 10 {
 		p := players[*next%len(players)]
 		*next++
-		res := persistence.ResultWin
+		res := contract.ResultWin
 		if seat >= 5 {
-			res = persistence.ResultLoss
+			res = contract.ResultLoss
 		}
-		rec.Participants = append(rec.Participants, persistence.Participant{PlayerID: p, Seat: seat, Team: seat / 5, Result: res,
+		rec.Participants = append(rec.Participants, contract.Participant{PlayerID: p, Seat: seat, Team: seat / 5, Result: res,
 			Kills: seat, Deaths: 1, DamageDealt: 1000, DamageTaken: 800, Healing: 10, Score: 500})
 		if full {
-			rec.Rewards = append(rec.Rewards, persistence.Reward{PlayerID: p, Currency: "gold", Amount: 10})
+			rec.Rewards = append(rec.Rewards, contract.Reward{PlayerID: p, Currency: "gold", Amount: 10})
 		}
 	}
 	if !full {
-		rec.Outcome = persistence.OutcomeAborted
+		rec.Outcome = contract.OutcomeAborted
 	}
 	rec.Replay = make([]byte, 256)
-	rec.Codex = []persistence.CodexEntry{{PlayerID: rec.Participants[0].PlayerID, EntryID: "first_blood", Tick: 100}}
+	rec.Codex = []contract.CodexEntry{{PlayerID: rec.Participants[0].PlayerID, EntryID: "first_blood", Tick: 100}}
 	return rec
 }
 

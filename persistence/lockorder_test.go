@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 )
@@ -50,7 +51,7 @@ func TestPostgresRelockAfterConcurrentCreate(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		n, err := s.ApplyMatches(ctx, []persistence.MatchRecord{storetest.Battle("m1", a.ID, b.ID)})
+		n, err := s.ApplyMatches(ctx, []contract.MatchRecord{storetest.Battle("m1", a.ID, b.ID)})
 		if err == nil && n != 1 {
 			err = fmt.Errorf("applied %d", n)
 		}
@@ -133,7 +134,7 @@ func TestPostgresConcurrentFlushersNoDeadlock(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(f), 7))
 			for bt := range batches {
-				var recs []persistence.MatchRecord
+				var recs []contract.MatchRecord
 				for m := range perBatch {
 					p := rng.Perm(players)
 					rec := storetest.Battle(fmt.Sprintf("f%d-b%d-m%d", f, bt, m), ids[p[0]], ids[p[1]])

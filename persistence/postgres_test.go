@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
@@ -58,7 +59,7 @@ func TestPostgresDownIsUnavailable(t *testing.T) {
 	if err := s.Ping(ctx); !errors.Is(err, persistence.ErrUnavailable) {
 		t.Fatalf("Ping err = %v", err)
 	}
-	if _, err := s.ApplyMatches(ctx, []persistence.MatchRecord{storetest.Battle("m", "p_a", "p_b")}); !errors.Is(err, persistence.ErrUnavailable) {
+	if _, err := s.ApplyMatches(ctx, []contract.MatchRecord{storetest.Battle("m", "p_a", "p_b")}); !errors.Is(err, persistence.ErrUnavailable) {
 		t.Fatalf("ApplyMatches err = %v", err)
 	}
 	if _, _, err := s.LoginIdentity(ctx, "device", "x", ""); !errors.Is(err, persistence.ErrUnavailable) {

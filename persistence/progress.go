@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // Achievement is one achievement a player unlocked.
@@ -18,7 +20,7 @@ type Achievement struct {
 // CodexUnlock is one codex entry recorded for a player by a match.
 type CodexUnlock struct {
 	MatchID string
-	CodexEntry
+	contract.CodexEntry
 }
 
 // Progress reads and records what players unlocked. Codex entries are

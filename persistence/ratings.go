@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence/rating"
 )
 
@@ -50,10 +51,10 @@ type ratingKey struct{ mode, player string }
 //
 // Lock order (lockorder.go): rating rows are locked sorted by (mode,
 // player), after the match rows and before wager books and wallets.
-func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord) error {
+func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []contract.MatchRecord) error {
 	keySet := map[ratingKey]bool{}
 	for _, r := range recs {
-		if r.Outcome == OutcomeAborted {
+		if r.Outcome == contract.OutcomeAborted {
 			continue
 		}
 		for _, p := range r.Participants {
@@ -94,7 +95,7 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []MatchRecord)
 		}
 	}
 	for _, r := range recs {
-		if r.Outcome == OutcomeAborted {
+		if r.Outcome == contract.OutcomeAborted {
 			continue
 		}
 		if err := s.rateMatch(r, cur); err != nil {
@@ -132,7 +133,7 @@ func readRatings(ctx context.Context, tx dbtx, keys []ratingKey, lock bool) (map
 // rateMatch applies one match to the ratings in cur. Teams are ranked by
 // the outcome: in a team_win the winning team is first and every other team
 // second; any other outcome between two or more teams is a draw.
-func (s *sqlStore) rateMatch(r MatchRecord, cur map[ratingKey]Rating) error {
+func (s *sqlStore) rateMatch(r contract.MatchRecord, cur map[ratingKey]Rating) error {
 	teamIdx := map[int]int{}
 	var teamIDs []int
 	for _, p := range r.Participants {
@@ -160,7 +161,7 @@ func (s *sqlStore) rateMatch(r MatchRecord, cur map[ratingKey]Rating) error {
 		return nil
 	}
 	ranks := make([]int, len(teams))
-	if r.Outcome == OutcomeTeamWin {
+	if r.Outcome == contract.OutcomeTeamWin {
 		for i, t := range teamIDs {
 			if t != r.WinningTeam {
 				ranks[i] = 1

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // Columns of the bulk-written result tables.
@@ -22,12 +24,12 @@ var (
 // ValidateRecord reports (ErrInvalid) a record the store would refuse: an
 // empty match id, an unknown outcome or result, a seat or player twice, a
 // team_win whose winning team has no participant, a negative reward.
-func ValidateRecord(r MatchRecord) error {
+func ValidateRecord(r contract.MatchRecord) error {
 	if r.MatchID == "" {
 		return invalid("match record: empty match id")
 	}
 	switch r.Outcome {
-	case OutcomeTeamWin, OutcomeDraw, OutcomeRaidWin, OutcomeWipe, OutcomeTimeout, OutcomeSuccess, OutcomeFailure, OutcomeAborted:
+	case contract.OutcomeTeamWin, contract.OutcomeDraw, contract.OutcomeRaidWin, contract.OutcomeWipe, contract.OutcomeTimeout, contract.OutcomeSuccess, contract.OutcomeFailure, contract.OutcomeAborted:
 	default:
 		return invalid("match %s: unknown outcome %q", r.MatchID, r.Outcome)
 	}
@@ -49,14 +51,14 @@ func ValidateRecord(r MatchRecord) error {
 			return invalid("match %s: seat %d negative kills or deaths", r.MatchID, p.Seat)
 		}
 		switch p.Result {
-		case ResultWin, ResultLoss, ResultDraw, ResultAbandoned:
+		case contract.ResultWin, contract.ResultLoss, contract.ResultDraw, contract.ResultAbandoned:
 		default:
 			return invalid("match %s: seat %d unknown result %q", r.MatchID, p.Seat, p.Result)
 		}
 		seats[p.Seat], players[p.PlayerID] = true, true
 		winners = winners || p.Team == r.WinningTeam
 	}
-	if r.Outcome == OutcomeTeamWin && !winners {
+	if r.Outcome == contract.OutcomeTeamWin && !winners {
 		return invalid("match %s: team_win by team %d, which has no participant", r.MatchID, r.WinningTeam)
 	}
 	for i, rw := range r.Rewards {
@@ -84,7 +86,7 @@ func ValidateRecord(r MatchRecord) error {
 // applying them one call at a time would give. Each rating and wallet row
 // is still read, locked and written once per batch, in key order
 // (lockorder.go).
-func (s *sqlStore) ApplyMatches(ctx context.Context, recs []MatchRecord) (int, error) {
+func (s *sqlStore) ApplyMatches(ctx context.Context, recs []contract.MatchRecord) (int, error) {
 	for _, r := range recs {
 		if err := ValidateRecord(r); err != nil {
 			return 0, err
@@ -92,7 +94,7 @@ func (s *sqlStore) ApplyMatches(ctx context.Context, recs []MatchRecord) (int, e
 	}
 	// First occurrence of each match id, in the order given.
 	seen := map[string]bool{}
-	var batch []MatchRecord
+	var batch []contract.MatchRecord
 	for _, r := range recs {
 		if !seen[r.MatchID] {
 			seen[r.MatchID] = true
@@ -129,11 +131,11 @@ func (s *sqlStore) ApplyMatches(ctx context.Context, recs []MatchRecord) (int, e
 
 // insertMatches inserts the match rows, in match id order (the lock
 // order), and returns the records whose row was new, in batch order.
-func (s *sqlStore) insertMatches(ctx context.Context, tx dbtx, batch []MatchRecord) ([]MatchRecord, error) {
+func (s *sqlStore) insertMatches(ctx context.Context, tx dbtx, batch []contract.MatchRecord) ([]contract.MatchRecord, error) {
 	now := s.clock()
 	created := map[string]bool{}
 	per := maxParams / len(matchColumns)
-	sorted := append([]MatchRecord(nil), batch...)
+	sorted := append([]contract.MatchRecord(nil), batch...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].MatchID < sorted[j].MatchID })
 	for rest := sorted; len(rest) > 0; {
 		n := min(per, len(rest))
@@ -161,7 +163,7 @@ func (s *sqlStore) insertMatches(ctx context.Context, tx dbtx, batch []MatchReco
 		}
 		rest = rest[n:]
 	}
-	var fresh []MatchRecord
+	var fresh []contract.MatchRecord
 	for _, r := range batch {
 		if created[r.MatchID] {
 			fresh = append(fresh, r)
@@ -172,7 +174,7 @@ func (s *sqlStore) insertMatches(ctx context.Context, tx dbtx, batch []MatchReco
 
 // insertMatchRows writes participants, rewards, codex entries and replays
 // of freshly inserted matches.
-func (s *sqlStore) insertMatchRows(ctx context.Context, tx dbtx, fresh []MatchRecord) error {
+func (s *sqlStore) insertMatchRows(ctx context.Context, tx dbtx, fresh []contract.MatchRecord) error {
 	var parts, rewards, codex, replays [][]any
 	for _, r := range fresh {
 		for _, p := range r.Participants {
@@ -211,7 +213,7 @@ func (s *sqlStore) insertMatchRows(ctx context.Context, tx dbtx, fresh []MatchRe
 // operation per match for rewards ("match:<id>:rewards") and one for
 // wagers ("match:<id>:wagers"), all posted together so every wallet is
 // locked once, in order. It is the last step of the result transaction.
-func (s *sqlStore) settleMatches(ctx context.Context, tx dbtx, fresh []MatchRecord) error {
+func (s *sqlStore) settleMatches(ctx context.Context, tx dbtx, fresh []contract.MatchRecord) error {
 	now := s.clock()
 	ids := make([]string, len(fresh))
 	for i, r := range fresh {
@@ -253,7 +255,7 @@ func (s *sqlStore) settleMatches(ctx context.Context, tx dbtx, fresh []MatchReco
 }
 
 // rewardOp credits a match's currency rewards from the house.
-func rewardOp(r MatchRecord) (ledgerOp, bool) {
+func rewardOp(r contract.MatchRecord) (ledgerOp, bool) {
 	op := ledgerOp{key: "match:" + r.MatchID + ":rewards", kind: "rewards", params: "match=" + r.MatchID, reason: "reward " + r.MatchID}
 	for _, rw := range r.Rewards {
 		if rw.Amount <= 0 {
@@ -271,10 +273,10 @@ func rewardOp(r MatchRecord) (ledgerOp, bool) {
 
 // Match reads one stored match back, or ErrNotFound. Participants are in
 // seat order, rewards and codex entries in record order.
-func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, error) {
-	var r MatchRecord
+func (s *sqlStore) Match(ctx context.Context, matchID string) (contract.MatchRecord, error) {
+	var r contract.MatchRecord
 	err := s.b.read(ctx, func(tx dbtx) error {
-		r = MatchRecord{}
+		r = contract.MatchRecord{}
 		var applied any
 		err := tx.queryRow(ctx, `SELECT `+strings.Join(matchColumns, ", ")+` FROM matches WHERE match_id = $1`, matchID).
 			Scan(&r.MatchID, &r.RoomID, &r.ServerID, &r.Mode, &r.Arena, &r.ContentVersion, &r.Seed,
@@ -287,7 +289,7 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		}
 		if err := scanEach(ctx, tx, `SELECT seat, player_id, team, result, kills, deaths, damage_dealt, damage_taken, healing, score
 			FROM match_participants WHERE match_id = $1 ORDER BY seat`, []any{matchID}, func(rs rows) error {
-			var p Participant
+			var p contract.Participant
 			err := rs.Scan(&p.Seat, &p.PlayerID, &p.Team, &p.Result, &p.Kills, &p.Deaths, &p.DamageDealt, &p.DamageTaken, &p.Healing, &p.Score)
 			r.Participants = append(r.Participants, p)
 			return err
@@ -296,7 +298,7 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		}
 		if err := scanEach(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`,
 			[]any{matchID}, func(rs rows) error {
-				var rw Reward
+				var rw contract.Reward
 				err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
 				r.Rewards = append(r.Rewards, rw)
 				return err
@@ -305,7 +307,7 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		}
 		if err := scanEach(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`,
 			[]any{matchID}, func(rs rows) error {
-				var c CodexEntry
+				var c contract.CodexEntry
 				err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
 				r.Codex = append(r.Codex, c)
 				return err
@@ -319,7 +321,7 @@ func (s *sqlStore) Match(ctx context.Context, matchID string) (MatchRecord, erro
 		return err
 	})
 	if err != nil {
-		return MatchRecord{}, fmt.Errorf("match %s: %w", matchID, err)
+		return contract.MatchRecord{}, fmt.Errorf("match %s: %w", matchID, err)
 	}
 	return r, nil
 }

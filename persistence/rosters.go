@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // Oracles lists a player's oracles ordered by ID (empty for an unknown player).
-func (s *sqlStore) Oracles(ctx context.Context, playerID string) ([]Oracle, error) {
-	var out []Oracle
+func (s *sqlStore) Oracles(ctx context.Context, playerID string) ([]contract.Oracle, error) {
+	var out []contract.Oracle
 	err := s.b.read(ctx, func(tx dbtx) error {
 		out = out[:0]
 		rs, err := tx.query(ctx, `SELECT id, player_id, name, archetype, role, loadout, pet, form, totem, updated_at
@@ -18,7 +20,7 @@ func (s *sqlStore) Oracles(ctx context.Context, playerID string) ([]Oracle, erro
 		}
 		defer rs.Close()
 		for rs.Next() {
-			var o Oracle
+			var o contract.Oracle
 			var loadout string
 			if err := rs.Scan(&o.ID, &o.PlayerID, &o.Name, &o.Archetype, &o.Role, &loadout, &o.Pet, &o.Form, &o.Totem, &o.UpdatedAt); err != nil {
 				return err
@@ -39,12 +41,12 @@ func (s *sqlStore) Oracles(ctx context.Context, playerID string) ([]Oracle, erro
 // SaveOracle inserts or updates an oracle owned by o.PlayerID. UpdatedAt is
 // set to the store's clock when zero. ErrNotFound when the player does not
 // exist; ErrInvalid for an empty id or an unknown role.
-func (s *sqlStore) SaveOracle(ctx context.Context, o Oracle) error {
+func (s *sqlStore) SaveOracle(ctx context.Context, o contract.Oracle) error {
 	if o.ID == "" || o.PlayerID == "" {
 		return invalid("save oracle: empty id or player")
 	}
 	switch o.Role {
-	case RoleHost, RoleFriend, RoleDescendant:
+	case contract.RoleHost, contract.RoleFriend, contract.RoleDescendant:
 	default:
 		return invalid("save oracle %s: unknown role %q", o.ID, o.Role)
 	}

@@ -6,12 +6,14 @@ import (
 	"math/bits"
 	"sort"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // Wager settlement rule (applied in the result transaction of a match):
 //
 //   - Per currency, the pot is every escrowed wager of the match.
-//   - A wager wins when its player took part in the match with ResultWin.
+//   - A wager wins when its player took part in the match with contract.ResultWin.
 //   - The winning wagers share the whole pot in proportion to their
 //     amounts; the integer remainder goes one unit at a time to the winning
 //     wagers in order of amount (largest first), then player id, then key.
@@ -42,8 +44,8 @@ type wagerOutcome struct {
 }
 
 // settleWagers applies the rule above to one match's escrowed wagers.
-func settleWagers(rec MatchRecord, wagers []wagerRow) []wagerOutcome {
-	participant := map[string]Participant{}
+func settleWagers(rec contract.MatchRecord, wagers []wagerRow) []wagerOutcome {
+	participant := map[string]contract.Participant{}
 	for _, p := range rec.Participants {
 		participant[p.PlayerID] = p
 	}
@@ -67,7 +69,7 @@ func settleWagers(rec MatchRecord, wagers []wagerRow) []wagerOutcome {
 				continue // refunded below, never in the pot
 			}
 			pot += w.amount
-			if p.Result == ResultWin && rec.Outcome != OutcomeAborted {
+			if p.Result == contract.ResultWin && rec.Outcome != contract.OutcomeAborted {
 				winners = append(winners, w)
 				winStake += w.amount
 			}

@@ -3,12 +3,14 @@ package persistence
 import (
 	"math"
 	"testing"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 func TestSettleWagersShareProportionally(t *testing.T) {
-	rec := MatchRecord{Outcome: OutcomeTeamWin, WinningTeam: 0, Participants: []Participant{
-		{PlayerID: "a", Team: 0, Result: ResultWin}, {PlayerID: "b", Team: 0, Result: ResultWin},
-		{PlayerID: "c", Team: 1, Result: ResultLoss}, {PlayerID: "d", Team: 1, Result: ResultAbandoned},
+	rec := contract.MatchRecord{Outcome: contract.OutcomeTeamWin, WinningTeam: 0, Participants: []contract.Participant{
+		{PlayerID: "a", Team: 0, Result: contract.ResultWin}, {PlayerID: "b", Team: 0, Result: contract.ResultWin},
+		{PlayerID: "c", Team: 1, Result: contract.ResultLoss}, {PlayerID: "d", Team: 1, Result: contract.ResultAbandoned},
 	}}
 	ws := []wagerRow{
 		{key: "wa", playerID: "a", currency: "gold", amount: 10},
@@ -39,11 +41,11 @@ func TestSettleWagersShareProportionally(t *testing.T) {
 }
 
 func TestSettleWagersRefundWhenNobodyWins(t *testing.T) {
-	for _, outcome := range []string{OutcomeDraw, OutcomeAborted, OutcomeTimeout} {
-		rec := MatchRecord{Outcome: outcome, Participants: []Participant{
-			{PlayerID: "a", Result: ResultDraw}, {PlayerID: "b", Result: ResultDraw}}}
-		if outcome == OutcomeAborted {
-			rec.Participants[0].Result = ResultWin // aborted refunds even a "win"
+	for _, outcome := range []string{contract.OutcomeDraw, contract.OutcomeAborted, contract.OutcomeTimeout} {
+		rec := contract.MatchRecord{Outcome: outcome, Participants: []contract.Participant{
+			{PlayerID: "a", Result: contract.ResultDraw}, {PlayerID: "b", Result: contract.ResultDraw}}}
+		if outcome == contract.OutcomeAborted {
+			rec.Participants[0].Result = contract.ResultWin // aborted refunds even a "win"
 		}
 		for _, o := range settleWagers(rec, []wagerRow{{key: "1", playerID: "a", currency: "g", amount: 4}, {key: "2", playerID: "b", currency: "g", amount: 6}}) {
 			if o.state != "refunded" || (o.key == "1" && o.payout != 4) || (o.key == "2" && o.payout != 6) {
@@ -54,16 +56,16 @@ func TestSettleWagersRefundWhenNobodyWins(t *testing.T) {
 }
 
 func TestSettleWagersConservesThePot(t *testing.T) {
-	rec := MatchRecord{Outcome: OutcomeRaidWin}
+	rec := contract.MatchRecord{Outcome: contract.OutcomeRaidWin}
 	var ws []wagerRow
 	var pot int64
 	for i := range 7 {
 		id := string(rune('a' + i))
-		res := ResultWin
+		res := contract.ResultWin
 		if i%3 == 0 {
-			res = ResultLoss
+			res = contract.ResultLoss
 		}
-		rec.Participants = append(rec.Participants, Participant{PlayerID: id, Result: res})
+		rec.Participants = append(rec.Participants, contract.Participant{PlayerID: id, Result: res})
 		amt := int64(1 + i*i*13%11)
 		ws = append(ws, wagerRow{key: id, playerID: id, currency: "g", amount: amt})
 		pot += amt

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // This file is the contract other packages build against: the value types
@@ -91,35 +93,12 @@ type RefreshTokens interface {
 	RevokePlayerFamilies(ctx context.Context, playerID string, now time.Time) error
 }
 
-// Roster roles.
-const (
-	RoleHost       = "host"
-	RoleFriend     = "friend"
-	RoleDescendant = "descendant"
-)
-
-// Oracle is one oracle a player owns. Archetype, Loadout, Pet, Form and
-// Totem are content ids; the lobby validates them against the content
-// before saving.
-type Oracle struct {
-	ID        string
-	PlayerID  string
-	Name      string
-	Archetype string   // zodiac sign id, e.g. "aries"
-	Role      string   // RoleHost, RoleFriend or RoleDescendant
-	Loadout   []string // ability ids, in slot order
-	Pet       string   // pet id or ""
-	Form      string   // shapeshift form id or ""
-	Totem     string   // warband totem id or ""
-	UpdatedAt time.Time
-}
-
 // Rosters stores players' oracles.
 type Rosters interface {
 	// Oracles lists a player's oracles ordered by ID.
-	Oracles(ctx context.Context, playerID string) ([]Oracle, error)
+	Oracles(ctx context.Context, playerID string) ([]contract.Oracle, error)
 	// SaveOracle inserts or updates an oracle owned by o.PlayerID.
-	SaveOracle(ctx context.Context, o Oracle) error
+	SaveOracle(ctx context.Context, o contract.Oracle) error
 	// DeleteOracle removes one oracle; ErrNotFound if the player has no such oracle.
 	DeleteOracle(ctx context.Context, playerID, oracleID string) error
 }
@@ -198,75 +177,6 @@ type Ledger interface {
 	Entries(ctx context.Context, playerID, currency string) ([]LedgerEntry, error)
 }
 
-// Match outcomes.
-const (
-	OutcomeTeamWin  = "team_win" // a battle won by WinningTeam
-	OutcomeDraw     = "draw"
-	OutcomeRaidWin  = "raid_win"
-	OutcomeWipe     = "wipe"
-	OutcomeTimeout  = "timeout"
-	OutcomeSuccess  = "ritual_success"
-	OutcomeFailure  = "ritual_failure"
-	OutcomeAborted  = "aborted" // closed or crashed room: wagers refunded, no rating change
-	ResultWin       = "win"
-	ResultLoss      = "loss"
-	ResultDraw      = "draw"
-	ResultAbandoned = "abandoned"
-)
-
-// MatchRecord is one finished match as the room server reports it. MatchID is
-// the idempotency key: applying the same record twice changes nothing.
-type MatchRecord struct {
-	MatchID        string
-	RoomID         string
-	ServerID       string
-	Mode           string // "battle_1v1", "battle_3v3", "battle_5v5", "raid", "ritual"
-	Arena          string
-	ContentVersion string
-	Seed           uint64
-	StartedAt      time.Time
-	EndedAt        time.Time
-	Ticks          int
-	Outcome        string // one of the Outcome constants
-	WinningTeam    int    // -1 when no team won
-	FinalHash      uint64 // the sim's state hash at the last tick
-	Participants   []Participant
-	Rewards        []Reward
-	Codex          []CodexEntry
-	Replay         []byte // encoded replay record; opaque here
-}
-
-// Participant is one seat's part in a match.
-type Participant struct {
-	PlayerID    string
-	Seat        int
-	Team        int
-	Result      string // ResultWin, ResultLoss, ResultDraw or ResultAbandoned
-	Kills       int
-	Deaths      int
-	DamageDealt int64
-	DamageTaken int64
-	Healing     int64
-	Score       int64
-}
-
-// Reward is one drop for one player: Currency with Amount > 0 is credited to
-// the player's wallet; ItemID names an item drop.
-type Reward struct {
-	PlayerID string
-	Currency string
-	Amount   int64
-	ItemID   string
-}
-
-// CodexEntry is a notable oracle action recorded from match events.
-type CodexEntry struct {
-	PlayerID string
-	EntryID  string // content id of the codex entry
-	Tick     int
-	Detail   string
-}
-
 // Results applies finished matches.
 type Results interface {
 	// ApplyMatches applies each record exactly once, in one transaction per
@@ -274,9 +184,9 @@ type Results interface {
 	// updates, reward credits, wager settlement and codex entries. Records
 	// whose MatchID is already stored are skipped. It returns how many were
 	// newly applied.
-	ApplyMatches(ctx context.Context, recs []MatchRecord) (applied int, err error)
+	ApplyMatches(ctx context.Context, recs []contract.MatchRecord) (applied int, err error)
 	// Match reads one stored match back, or ErrNotFound.
-	Match(ctx context.Context, matchID string) (MatchRecord, error)
+	Match(ctx context.Context, matchID string) (contract.MatchRecord, error)
 }
 
 // Store is everything a backend (Postgres or embedded) provides.

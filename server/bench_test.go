@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // benchClient is a minimal in-memory client for BenchmarkRooms: it acks
@@ -292,7 +292,7 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 // and count it in the next run's heap).
 type discardSink struct{}
 
-func (discardSink) Submit(context.Context, persistence.MatchRecord) error { return nil }
+func (discardSink) Submit(context.Context, contract.MatchRecord) error { return nil }
 
 // cpuTime is the process's user+system CPU time.
 func cpuTime() time.Duration {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/pantheon-oracles/pantheon/ecs"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/ecs"
 )
 
 const testFleetSecret = "fleet-secret-0123456789-0123456789"
@@ -35,7 +36,7 @@ func battleSpec(match string) RoomSpec {
 	s := RoomSpec{MatchID: match, Mode: ModeBattle1v1, Seed: 42}
 	for i := 0; i < 2; i++ {
 		s.Seats = append(s.Seats, SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i,
-			Oracle: OracleSpec{Archetype: "aries", Role: "host"}})
+			Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}})
 	}
 	return s
 }

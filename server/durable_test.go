@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // gateSink holds every Submit until open is called, then stores the
@@ -32,7 +32,7 @@ func newGateSink() *gateSink {
 	return g
 }
 
-func (g *gateSink) Submit(ctx context.Context, rec persistence.MatchRecord) error {
+func (g *gateSink) Submit(ctx context.Context, rec contract.MatchRecord) error {
 	g.once.Do(func() { close(g.entered) })
 	select {
 	case <-g.gate:
@@ -145,7 +145,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	}
 	j.close()
 
-	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]string{"m_b": persistence.OutcomeTeamWin}}
+	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]string{"m_b": contract.OutcomeTeamWin}}
 	cfg := testConfig()
 	cfg.Journal = path
 	cfg.LobbyURL = "http://127.0.0.1:1" // the feed is kept only with a lobby to tell
@@ -158,11 +158,11 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	}
 	defer s.Shutdown()
 	recs := sink.Records()
-	if len(recs) != 1 || recs[0].MatchID != "m_a" || recs[0].Outcome != persistence.OutcomeAborted || len(recs[0].Participants) != 2 {
+	if len(recs) != 1 || recs[0].MatchID != "m_a" || recs[0].Outcome != contract.OutcomeAborted || len(recs[0].Participants) != 2 {
 		t.Fatalf("recovered records %+v, want one aborted record for m_a (m_b's result is held, m_c ended)", recs)
 	}
 	for _, p := range recs[0].Participants {
-		if p.Result != persistence.ResultAbandoned {
+		if p.Result != contract.ResultAbandoned {
 			t.Fatalf("recovered participant %+v, want abandoned", p)
 		}
 	}
@@ -171,11 +171,11 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	for _, m := range feed {
 		got[m.MatchID] = m
 	}
-	if len(feed) != 2 || got["m_a"].Outcome != persistence.OutcomeAborted || got["m_a"].Reason != "room_server_restarted" ||
-		!slices.Equal(got["m_a"].Tickets, []string{"t_1", "t_2"}) || got["m_b"].Outcome != persistence.OutcomeTeamWin {
+	if len(feed) != 2 || got["m_a"].Outcome != contract.OutcomeAborted || got["m_a"].Reason != "room_server_restarted" ||
+		!slices.Equal(got["m_a"].Tickets, []string{"t_1", "t_2"}) || got["m_b"].Outcome != contract.OutcomeTeamWin {
 		t.Fatalf("ended feed %+v", feed)
 	}
-	if v := s.metricValue("pantheon_room_journal_recovered_total", persistence.OutcomeAborted); v != 1 {
+	if v := s.metricValue("pantheon_room_journal_recovered_total", contract.OutcomeAborted); v != 1 {
 		t.Fatalf("journal_recovered_total{aborted} = %v, want 1", v)
 	}
 	if n := s.journal.openRooms(); n != 0 {

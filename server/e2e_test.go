@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // remoteBot plays one seat over the network with netcode's Go client: on
@@ -146,9 +146,9 @@ func TestEndToEndModes(t *testing.T) {
 
 // checkRecord checks a finished (not aborted) match record and verifies
 // its replay the way `pantheon replay verify` does.
-func checkRecord(t *testing.T, content *ecs.Content, rec persistence.MatchRecord, mode string, players int) {
+func checkRecord(t *testing.T, content *ecs.Content, rec contract.MatchRecord, mode string, players int) {
 	t.Helper()
-	if rec.Mode != mode || rec.Outcome == persistence.OutcomeAborted || rec.Outcome == "" ||
+	if rec.Mode != mode || rec.Outcome == contract.OutcomeAborted || rec.Outcome == "" ||
 		len(rec.Participants) != players || rec.ContentVersion != content.Version() || rec.Ticks == 0 {
 		t.Fatalf("%s: record %+v", mode, summary(rec))
 	}
@@ -168,7 +168,7 @@ func checkRecord(t *testing.T, content *ecs.Content, rec persistence.MatchRecord
 	}
 }
 
-func summary(rec persistence.MatchRecord) string {
+func summary(rec contract.MatchRecord) string {
 	return fmt.Sprintf("{match %s mode %s outcome %s ticks %d participants %d content %q}",
 		rec.MatchID, rec.Mode, rec.Outcome, rec.Ticks, len(rec.Participants), rec.ContentVersion)
 }

@@ -1,8 +1,8 @@
 package server
 
 import (
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/netcode"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // engine is what a room needs from its simulation. simEngine adapts
@@ -27,7 +27,7 @@ type engine interface {
 	// final hash, ticks, replay); the room fills in the rest. After Step
 	// reported done it returns that result; otherwise it aborts the match
 	// (outcome aborted). Finish is called at most once.
-	Finish() (persistence.MatchRecord, error)
+	Finish() (contract.MatchRecord, error)
 }
 
 // seatInput is one input of one seat, as the room hands it to the engine.

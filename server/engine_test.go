@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // scriptEngine is a test double for the simulation: one entity per seat that
@@ -80,20 +80,20 @@ func (e *scriptEngine) AppendEntities(dst []netcode.Entity) []netcode.Entity {
 
 func (e *scriptEngine) SeatEntity(seat int) uint32 { return uint32(seat + 1) }
 
-func (e *scriptEngine) Finish() (persistence.MatchRecord, error) {
-	rec := persistence.MatchRecord{Outcome: persistence.OutcomeAborted, WinningTeam: -1, Ticks: int(e.tick)}
+func (e *scriptEngine) Finish() (contract.MatchRecord, error) {
+	rec := contract.MatchRecord{Outcome: contract.OutcomeAborted, WinningTeam: -1, Ticks: int(e.tick)}
 	if e.done {
-		rec.Outcome, rec.WinningTeam = persistence.OutcomeTeamWin, 0
+		rec.Outcome, rec.WinningTeam = contract.OutcomeTeamWin, 0
 	}
 	for _, s := range e.seats {
-		res := persistence.ResultDraw
+		res := contract.ResultDraw
 		if e.done {
-			res = persistence.ResultLoss
+			res = contract.ResultLoss
 			if s.Team == 0 {
-				res = persistence.ResultWin
+				res = contract.ResultWin
 			}
 		}
-		rec.Participants = append(rec.Participants, persistence.Participant{PlayerID: s.PlayerID, Seat: s.Seat, Team: s.Team, Result: res})
+		rec.Participants = append(rec.Participants, contract.Participant{PlayerID: s.PlayerID, Seat: s.Seat, Team: s.Team, Result: res})
 	}
 	return rec, nil
 }

@@ -368,7 +368,7 @@ func (rc *rawClient) waitWelcome(t testing.TB) netcode.Welcome {
 func seatSpecs(n, teams int) []SeatSpec {
 	out := make([]SeatSpec, n)
 	for i := range out {
-		out[i] = SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i % teams, Oracle: OracleSpec{Archetype: "aries", Role: "host"}}
+		out[i] = SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i % teams, Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}
 	}
 	return out
 }
@@ -406,9 +406,7 @@ func (s *Server) metricValue(name, label string) float64 {
 func seatsFromBots(seats []ecs.Seat) []SeatSpec {
 	var out []SeatSpec
 	for _, st := range seats {
-		o := st.Oracle
-		out = append(out, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
-			Oracle: OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
+		out = append(out, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team, Oracle: st.Oracle})
 	}
 	return out
 }

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // panicky wraps an engine and panics at one tick.
@@ -55,7 +55,7 @@ func TestPanicIsolation(t *testing.T) {
 	var clients []*rawClient
 	for i := 0; i < 8; i++ {
 		spec := RoomSpec{MatchID: "m_p" + string(rune('0'+i)), Mode: ModeRaid, Seed: uint64(i),
-			Seats: []SeatSpec{{Seat: 0, PlayerID: "p", Oracle: OracleSpec{Archetype: "aries", Role: "host"}}}}
+			Seats: []SeatSpec{{Seat: 0, PlayerID: "p", Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}}}
 		resp := h.create(spec)
 		clients = append(clients, joinAll(t, h, resp, "mem")...)
 		r, _ := h.srv.reg.get(resp.RoomID)
@@ -67,7 +67,7 @@ func TestPanicIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Outcome != persistence.OutcomeAborted || len(rec.Participants) != 1 || rec.Participants[0].Result != persistence.ResultAbandoned {
+	if rec.Outcome != contract.OutcomeAborted || len(rec.Participants) != 1 || rec.Participants[0].Result != contract.ResultAbandoned {
 		t.Fatalf("panicked room's record %+v", summary(rec))
 	}
 	if e := clients[3].waitClosed(t); e == nil || e.Code != netcode.CodeInternal {
@@ -277,7 +277,7 @@ func TestWaitingDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Outcome != persistence.OutcomeAborted {
+	if rec.Outcome != contract.OutcomeAborted {
 		t.Fatalf("empty room: %s", summary(rec))
 	}
 	r, _ := h.srv.reg.get(half.RoomID)
@@ -364,7 +364,7 @@ func TestDrainAbortsAfterDeadlineAndHeartbeats(t *testing.T) {
 		t.Fatal("shutdown did not finish")
 	}
 	recs := h.sink.Records()
-	if len(recs) != 1 || recs[0].Outcome != persistence.OutcomeAborted || recs[0].MatchID != "m_drain" {
+	if len(recs) != 1 || recs[0].Outcome != contract.OutcomeAborted || recs[0].MatchID != "m_drain" {
 		t.Fatalf("records after drain: %d", len(recs))
 	}
 	_, n := lastBeat()

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/netcode"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // Room lifecycle states, as the control API lists them.
@@ -61,9 +61,9 @@ type room struct {
 	ring     *netcode.SnapshotRing
 	snap     netcode.Snapshot
 	inputs   []seatInput
-	events   []netcode.Event          // the tick's events, reused every tick
-	evFrame  []byte                   // the tick's events frame, reused every tick
-	record   *persistence.MatchRecord // set when ended, until the result queue takes it
+	events   []netcode.Event       // the tick's events, reused every tick
+	evFrame  []byte                // the tick's events frame, reused every tick
+	record   *contract.MatchRecord // set when ended, until the result queue takes it
 	ended    bool
 	queued   bool       // the record is in the result queue (durable says how it went)
 	held     [][]byte   // the final tick's events frames, sent once the result is durable
@@ -331,7 +331,7 @@ func (r *room) finish(now time.Time, code netcode.Code, why string) {
 // they get the end (held events, then a bye for CodeNone or an error frame)
 // from settle once the sink has made the result durable. Snapshots stop
 // here; the connections stay open, at most Config.ResultWait.
-func (r *room) end(now time.Time, rec persistence.MatchRecord, code netcode.Code, why string) {
+func (r *room) end(now time.Time, rec contract.MatchRecord, code netcode.Code, why string) {
 	prev := r.state.Load().(string)
 	r.ended = true
 	r.state.Store(StateEnded)
@@ -351,8 +351,8 @@ func (r *room) end(now time.Time, rec persistence.MatchRecord, code netcode.Code
 	for i := range rec.Participants {
 		p := &rec.Participants[i]
 		for j := range r.seats {
-			if r.seats[j].spec.Seat == p.Seat && r.seats[j].released && rec.Outcome != persistence.OutcomeAborted {
-				p.Result = persistence.ResultAbandoned
+			if r.seats[j].spec.Seat == p.Seat && r.seats[j].released && rec.Outcome != contract.OutcomeAborted {
+				p.Result = contract.ResultAbandoned
 			}
 		}
 	}
@@ -437,11 +437,11 @@ func (r *room) offerResult() bool {
 
 // abortedRecord is the result of a room whose simulation cannot give one
 // (it panicked): outcome aborted, every seat abandoned, no rewards.
-func abortedRecord(spec RoomSpec) persistence.MatchRecord {
-	rec := persistence.MatchRecord{Outcome: persistence.OutcomeAborted, WinningTeam: -1}
+func abortedRecord(spec RoomSpec) contract.MatchRecord {
+	rec := contract.MatchRecord{Outcome: contract.OutcomeAborted, WinningTeam: -1}
 	for _, st := range sortedSeats(spec.Seats) {
-		rec.Participants = append(rec.Participants, persistence.Participant{
-			PlayerID: st.PlayerID, Seat: st.Seat, Team: st.Team, Result: persistence.ResultAbandoned,
+		rec.Participants = append(rec.Participants, contract.Participant{
+			PlayerID: st.PlayerID, Seat: st.Seat, Team: st.Team, Result: contract.ResultAbandoned,
 		})
 	}
 	return rec

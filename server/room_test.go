@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/netcode"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // joinAll dials one raw client per seat of resp over transport name.
@@ -79,7 +79,7 @@ func TestRoomPlaysToTheEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rec.Outcome != persistence.OutcomeTeamWin || rec.Ticks != 150 || rec.RoomID != resp.RoomID ||
+			if rec.Outcome != contract.OutcomeTeamWin || rec.Ticks != 150 || rec.RoomID != resp.RoomID ||
 				rec.ServerID != "room-test" || rec.Mode != ModeBattle1v1 || len(rec.Participants) != 2 {
 				t.Fatalf("record %+v", rec)
 			}
@@ -257,7 +257,7 @@ func TestGraceExpiryReleasesSeat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Outcome != persistence.OutcomeAborted {
+	if rec.Outcome != contract.OutcomeAborted {
 		t.Fatalf("closed room outcome %q", rec.Outcome)
 	}
 }

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
-	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
 // simEngine adapts *ecs.Sim to a room's engine: wire inputs to sim inputs,
 // sim events and views to wire events and entities, and the sim's Result to
-// a persistence.MatchRecord.
+// a contract.MatchRecord.
 type simEngine struct {
 	sim    *ecs.Sim
 	in     []ecs.Input
@@ -39,9 +39,8 @@ func simFactory(content *ecs.Content) engineFactory {
 		cfg := ecs.Config{Mode: spec.Mode, Arena: spec.Arena, Seed: spec.Seed}
 		for _, st := range spec.Seats {
 			o := st.Oracle
-			cfg.Seats = append(cfg.Seats, ecs.Seat{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
-				Oracle: ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: slices.Clone(o.Loadout),
-					Pet: o.Pet, Form: o.Form, Totem: o.Totem}})
+			o.Loadout = slices.Clone(o.Loadout)
+			cfg.Seats = append(cfg.Seats, ecs.Seat{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team, Oracle: o})
 		}
 		sim, err := ecs.New(content, cfg)
 		if err != nil {
@@ -100,13 +99,13 @@ func (e *simEngine) SeatEntity(seat int) uint32 {
 	return id
 }
 
-func (e *simEngine) Finish() (persistence.MatchRecord, error) {
+func (e *simEngine) Finish() (contract.MatchRecord, error) {
 	res := e.result
 	if res == nil {
 		res = e.sim.Abort()
 	}
 	if res == nil {
-		return persistence.MatchRecord{}, fmt.Errorf("server: simulation gave no result")
+		return contract.MatchRecord{}, fmt.Errorf("server: simulation gave no result")
 	}
 	return matchRecord(res), nil
 }
@@ -158,24 +157,24 @@ func wireEvent(ev *ecs.Event) netcode.Event {
 }
 
 // matchRecord converts a sim result; the room adds ids and times.
-func matchRecord(r *ecs.Result) persistence.MatchRecord {
-	rec := persistence.MatchRecord{
+func matchRecord(r *ecs.Result) contract.MatchRecord {
+	rec := contract.MatchRecord{
 		Mode: r.Mode, Arena: r.Arena, ContentVersion: r.ContentVersion, Seed: r.Seed,
 		Ticks: r.Ticks, Outcome: r.Outcome, WinningTeam: r.WinningTeam, FinalHash: r.FinalHash,
 		Replay: r.Replay,
 	}
 	for _, s := range r.Seats {
-		rec.Participants = append(rec.Participants, persistence.Participant{
+		rec.Participants = append(rec.Participants, contract.Participant{
 			PlayerID: s.PlayerID, Seat: s.Seat, Team: s.Team, Result: s.Result,
 			Kills: s.Kills, Deaths: s.Deaths, DamageDealt: s.DamageDealt, DamageTaken: s.DamageTaken,
 			Healing: s.Healing, Score: s.Score,
 		})
 	}
 	for _, w := range r.Rewards {
-		rec.Rewards = append(rec.Rewards, persistence.Reward{PlayerID: w.PlayerID, Currency: w.Currency, Amount: w.Amount, ItemID: w.ItemID})
+		rec.Rewards = append(rec.Rewards, contract.Reward{PlayerID: w.PlayerID, Currency: w.Currency, Amount: w.Amount, ItemID: w.ItemID})
 	}
 	for _, c := range r.Codex {
-		rec.Codex = append(rec.Codex, persistence.CodexEntry{PlayerID: c.PlayerID, EntryID: c.EntryID, Tick: c.Tick, Detail: c.Detail})
+		rec.Codex = append(rec.Codex, contract.CodexEntry{PlayerID: c.PlayerID, EntryID: c.EntryID, Tick: c.Tick, Detail: c.Detail})
 	}
 	return rec
 }

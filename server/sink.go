@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // ResultSink receives finished matches. outbox.Outbox (package
@@ -17,7 +17,7 @@ import (
 // deadline passes. Submit must be idempotent by rec.MatchID (a retry
 // after an uncertain failure may deliver the same record twice).
 type ResultSink interface {
-	Submit(ctx context.Context, rec persistence.MatchRecord) error
+	Submit(ctx context.Context, rec contract.MatchRecord) error
 }
 
 // MemorySink keeps submitted records in memory, in submission order,
@@ -25,7 +25,7 @@ type ResultSink interface {
 // use.
 type MemorySink struct {
 	mu      sync.Mutex
-	records []persistence.MatchRecord
+	records []contract.MatchRecord
 	seen    map[string]bool
 	changed chan struct{} // closed and replaced on every new record
 }
@@ -36,7 +36,7 @@ func NewMemorySink() *MemorySink {
 }
 
 // Submit stores rec unless its MatchID was stored before.
-func (s *MemorySink) Submit(_ context.Context, rec persistence.MatchRecord) error {
+func (s *MemorySink) Submit(_ context.Context, rec contract.MatchRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.seen[rec.MatchID] {
@@ -50,14 +50,14 @@ func (s *MemorySink) Submit(_ context.Context, rec persistence.MatchRecord) erro
 }
 
 // Records returns a copy of the records stored so far.
-func (s *MemorySink) Records() []persistence.MatchRecord {
+func (s *MemorySink) Records() []contract.MatchRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]persistence.MatchRecord(nil), s.records...)
+	return append([]contract.MatchRecord(nil), s.records...)
 }
 
 // Wait blocks until the sink holds a record for matchID or ctx ends.
-func (s *MemorySink) Wait(ctx context.Context, matchID string) (persistence.MatchRecord, error) {
+func (s *MemorySink) Wait(ctx context.Context, matchID string) (contract.MatchRecord, error) {
 	for {
 		s.mu.Lock()
 		for _, r := range s.records {
@@ -71,7 +71,7 @@ func (s *MemorySink) Wait(ctx context.Context, matchID string) (persistence.Matc
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return persistence.MatchRecord{}, ctx.Err()
+			return contract.MatchRecord{}, ctx.Err()
 		}
 	}
 }
@@ -79,7 +79,7 @@ func (s *MemorySink) Wait(ctx context.Context, matchID string) (persistence.Matc
 // queuedResult is a finished match on its way to the sink, with the room
 // that waits to hear it is durable (nil for none).
 type queuedResult struct {
-	rec  persistence.MatchRecord
+	rec  contract.MatchRecord
 	room *room
 }
 

@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
+
+	"github.com/pantheon-oracles/pantheon/ecs"
 )
 
 // ErrBadSpec: a create-room request is malformed (unknown mode, no seats,
@@ -29,24 +31,14 @@ type RoomSpec struct {
 
 // SeatSpec is one seat of a RoomSpec.
 type SeatSpec struct {
-	Seat     int        `json:"seat"`
-	PlayerID string     `json:"player_id"`
-	Team     int        `json:"team"`
-	Oracle   OracleSpec `json:"oracle"`
+	Seat     int            `json:"seat"`
+	PlayerID string         `json:"player_id"`
+	Team     int            `json:"team"`
+	Oracle   ecs.OracleSpec `json:"oracle"`
 	// TicketID is the lobby ticket the seat's player queued with; the
 	// server reports it back when the match ends (Heartbeat.MatchesEnded)
 	// so the lobby can settle it. Optional.
 	TicketID string `json:"ticket_id,omitempty"`
-}
-
-// OracleSpec is the oracle a seat plays, by ecs content ids.
-type OracleSpec struct {
-	Archetype string   `json:"archetype"`
-	Role      string   `json:"role"`
-	Loadout   []string `json:"loadout"`
-	Pet       string   `json:"pet"`
-	Form      string   `json:"form"`
-	Totem     string   `json:"totem"`
 }
 
 // Validate checks what the server can check without the content (the mode

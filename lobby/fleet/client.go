@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/ecs"
 )
 
 // Errors from room creation; compare with errors.Is.
@@ -25,23 +27,13 @@ var (
 	ErrUnreachable = errors.New("fleet: room server unreachable")
 )
 
-// Oracle is a seat's oracle in content ids.
-type Oracle struct {
-	Archetype string   `json:"archetype"`
-	Role      string   `json:"role"`
-	Loadout   []string `json:"loadout"`
-	Pet       string   `json:"pet"`
-	Form      string   `json:"form"`
-	Totem     string   `json:"totem"`
-}
-
 // Seat is one player's place in a room request.
 type Seat struct {
-	Seat     int    `json:"seat"`
-	PlayerID string `json:"player_id"`
-	Team     int    `json:"team"`
-	Oracle   Oracle `json:"oracle"`
-	TicketID string `json:"ticket_id,omitempty"` // the lobby ticket the seat's player queued with
+	Seat     int            `json:"seat"`
+	PlayerID string         `json:"player_id"`
+	Team     int            `json:"team"`
+	Oracle   ecs.OracleSpec `json:"oracle"`
+	TicketID string         `json:"ticket_id,omitempty"` // the lobby ticket the seat's player queued with
 }
 
 // CreateRoom is the body of POST /v1/rooms.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 )
@@ -62,8 +63,8 @@ func TestHeartbeatValidate(t *testing.T) {
 
 func request(match string) fleet.CreateRoom {
 	return fleet.CreateRoom{MatchID: match, Mode: "battle_1v1", Seed: 7, Seats: []fleet.Seat{
-		{Seat: 0, PlayerID: "p1", Team: 0, Oracle: fleet.Oracle{Archetype: "aries", Role: "host"}},
-		{Seat: 1, PlayerID: "p2", Team: 1, Oracle: fleet.Oracle{Archetype: "leo", Role: "host"}},
+		{Seat: 0, PlayerID: "p1", Team: 0, Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}},
+		{Seat: 1, PlayerID: "p2", Team: 1, Oracle: ecs.OracleSpec{Archetype: "leo", Role: "host"}},
 	}}
 }
 

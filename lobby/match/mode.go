@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // Mode ids the lobby queues.
@@ -65,7 +65,7 @@ func LookupMode(id string) (Mode, error) {
 // QueueableRole reports whether an oracle of this roster role may be queued.
 // Descendants are summoned minors and never enter a queue themselves.
 func QueueableRole(role string) bool {
-	return role == persistence.RoleHost || role == persistence.RoleFriend
+	return role == contract.RoleHost || role == contract.RoleFriend
 }
 
 // CheckTicket reports whether t may enter m's queue: the right mode, a party

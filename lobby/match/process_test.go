@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/ecs"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -20,7 +21,7 @@ const settledSigma = 2
 // solo is a one-player ticket with a settled rating.
 func solo(id string, mu float64, role string, enq time.Time, mode string) Ticket {
 	return Ticket{ID: id, Mode: mode, EnqueuedAt: enq, Members: []Member{{
-		PlayerID: "p_" + id, Mu: mu, Sigma: settledSigma, Oracle: persistence.Oracle{Role: role, Archetype: "aries"},
+		PlayerID: "p_" + id, Mu: mu, Sigma: settledSigma, Oracle: contract.Oracle{OracleSpec: ecs.OracleSpec{Role: role, Archetype: "aries"}},
 	}}}
 }
 
@@ -38,15 +39,15 @@ func genTickets(r *rand.Rand, mode Mode, n int, now time.Time) []Ticket {
 		}
 		t := Ticket{ID: fmt.Sprintf("t%05d", i), Mode: mode.ID, EnqueuedAt: now.Add(-time.Duration(r.IntN(150_000)) * time.Millisecond)}
 		for range size {
-			role := persistence.RoleHost
+			role := contract.RoleHost
 			if r.IntN(3) == 0 {
-				role = persistence.RoleFriend
+				role = contract.RoleFriend
 			}
-			t.Members = append(t.Members, Member{PlayerID: fmt.Sprintf("p%06d", pid), Mu: 25 + r.NormFloat64()*8, Sigma: 1 + r.Float64()*(25.0/3-1), Oracle: persistence.Oracle{Role: role}})
+			t.Members = append(t.Members, Member{PlayerID: fmt.Sprintf("p%06d", pid), Mu: 25 + r.NormFloat64()*8, Sigma: 1 + r.Float64()*(25.0/3-1), Oracle: contract.Oracle{OracleSpec: ecs.OracleSpec{Role: role}}})
 			pid++
 		}
 		if size == mode.TeamSize && t.Hosts() < mode.HostsPerTeam {
-			t.Members[0].Oracle.Role = persistence.RoleHost // as CheckTicket requires
+			t.Members[0].Oracle.Role = contract.RoleHost // as CheckTicket requires
 		}
 		out[i] = t
 	}
@@ -104,7 +105,7 @@ func checkResult(t *testing.T, mode Mode, p Policy, in []Ticket, res Result, now
 					seenPlayer[mb.PlayerID] = true
 					mu += mb.Mu
 					players++
-					if mb.Oracle.Role == persistence.RoleHost {
+					if mb.Oracle.Role == contract.RoleHost {
 						hosts++
 					}
 				}
@@ -161,8 +162,8 @@ func TestProcessProperties(t *testing.T) {
 func TestWindowWidensWithWait(t *testing.T) {
 	mode, _ := LookupMode(Battle1v1)
 	p := DefaultPolicy() // base 2, +0.25/s
-	a := solo("a", 25, persistence.RoleHost, t0, Battle1v1)
-	b := solo("b", 30, persistence.RoleHost, t0, Battle1v1)
+	a := solo("a", 25, contract.RoleHost, t0, Battle1v1)
+	b := solo("b", 30, contract.RoleHost, t0, Battle1v1)
 	if res := Process(mode, p, []Ticket{a, b}, t0); len(res.Matches) != 0 {
 		t.Fatalf("gap 5 matched with window 2: %+v", res.Matches)
 	}
@@ -177,8 +178,8 @@ func TestWindowWidensWithWait(t *testing.T) {
 	}
 	// The window must hold for both: a newcomer with a narrow window is not
 	// pulled into an old ticket's wide window.
-	c := solo("c", 30, persistence.RoleHost, t0.Add(12*time.Second), Battle1v1)
-	old := solo("a", 25, persistence.RoleHost, t0, Battle1v1)
+	c := solo("c", 30, contract.RoleHost, t0.Add(12*time.Second), Battle1v1)
+	old := solo("a", 25, contract.RoleHost, t0, Battle1v1)
 	if res := Process(mode, p, []Ticket{old, c}, t0.Add(12*time.Second)); len(res.Matches) != 0 {
 		t.Fatal("a fresh ticket was matched outside its own window")
 	}
@@ -200,12 +201,12 @@ func TestPartiesStayTogether(t *testing.T) {
 	mode, _ := LookupMode(Battle3v3)
 	p := DefaultPolicy()
 	party := Ticket{ID: "party", Mode: Battle3v3, EnqueuedAt: t0, Members: []Member{
-		{PlayerID: "x1", Mu: 25, Oracle: persistence.Oracle{Role: persistence.RoleHost}},
-		{PlayerID: "x2", Mu: 25, Oracle: persistence.Oracle{Role: persistence.RoleFriend}},
+		{PlayerID: "x1", Mu: 25, Oracle: contract.Oracle{OracleSpec: ecs.OracleSpec{Role: contract.RoleHost}}},
+		{PlayerID: "x2", Mu: 25, Oracle: contract.Oracle{OracleSpec: ecs.OracleSpec{Role: contract.RoleFriend}}},
 	}}
 	in := []Ticket{party}
 	for i := range 4 {
-		in = append(in, solo(fmt.Sprint("s", i), 25, persistence.RoleHost, t0, Battle3v3))
+		in = append(in, solo(fmt.Sprint("s", i), 25, contract.RoleHost, t0, Battle3v3))
 	}
 	res := Process(mode, p, in, t0)
 	if len(res.Matches) != 1 {
@@ -225,14 +226,14 @@ func TestHostRequired(t *testing.T) {
 	mode, _ := LookupMode(Battle3v3)
 	p := DefaultPolicy()
 	// Six players, one host: no legal 3v3.
-	in := []Ticket{solo("h", 25, persistence.RoleHost, t0, Battle3v3)}
+	in := []Ticket{solo("h", 25, contract.RoleHost, t0, Battle3v3)}
 	for i := range 5 {
-		in = append(in, solo(fmt.Sprint("f", i), 25, persistence.RoleFriend, t0, Battle3v3))
+		in = append(in, solo(fmt.Sprint("f", i), 25, contract.RoleFriend, t0, Battle3v3))
 	}
 	if res := Process(mode, p, in, t0); len(res.Matches) != 0 {
 		t.Fatalf("3v3 formed with one host: %+v", res.Matches)
 	}
-	in = append(in, solo("h2", 25, persistence.RoleHost, t0, Battle3v3))
+	in = append(in, solo("h2", 25, contract.RoleHost, t0, Battle3v3))
 	res := Process(mode, p, in, t0)
 	if len(res.Matches) != 1 {
 		t.Fatalf("3v3 with two hosts not formed: %+v", res)
@@ -243,7 +244,7 @@ func TestHostRequired(t *testing.T) {
 func TestOneTeamFillWait(t *testing.T) {
 	mode, _ := LookupMode(Ritual) // 2..6, fill wait 10 s
 	p := DefaultPolicy()
-	in := []Ticket{solo("a", 25, persistence.RoleHost, t0, Ritual), solo("b", 25, persistence.RoleFriend, t0, Ritual), solo("c", 25, persistence.RoleFriend, t0, Ritual)}
+	in := []Ticket{solo("a", 25, contract.RoleHost, t0, Ritual), solo("b", 25, contract.RoleFriend, t0, Ritual), solo("c", 25, contract.RoleFriend, t0, Ritual)}
 	if res := Process(mode, p, in, t0.Add(5*time.Second)); len(res.Matches) != 0 {
 		t.Fatal("partial ritual formed before the fill wait")
 	}
@@ -253,7 +254,7 @@ func TestOneTeamFillWait(t *testing.T) {
 	}
 	// Six players form at once.
 	for i := range 3 {
-		in = append(in, solo(fmt.Sprint("d", i), 25, persistence.RoleFriend, t0, Ritual))
+		in = append(in, solo(fmt.Sprint("d", i), 25, contract.RoleFriend, t0, Ritual))
 	}
 	if res := Process(mode, p, in, t0); len(res.Matches) != 1 {
 		t.Fatalf("full ritual not formed at once: %+v", res)
@@ -261,7 +262,7 @@ func TestOneTeamFillWait(t *testing.T) {
 	// No host, no ritual.
 	var friends []Ticket
 	for i := range 6 {
-		friends = append(friends, solo(fmt.Sprint("f", i), 25, persistence.RoleFriend, t0, Ritual))
+		friends = append(friends, solo(fmt.Sprint("f", i), 25, contract.RoleFriend, t0, Ritual))
 	}
 	if res := Process(mode, p, friends, t0.Add(time.Minute)); len(res.Matches) != 0 {
 		t.Fatal("ritual formed without a host")
@@ -271,8 +272,8 @@ func TestOneTeamFillWait(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	mode, _ := LookupMode(Battle1v1)
 	p := DefaultPolicy()
-	a := solo("a", 25, persistence.RoleHost, t0.Add(-p.TicketTTL), Battle1v1)
-	b := solo("b", 25, persistence.RoleHost, t0, Battle1v1)
+	a := solo("a", 25, contract.RoleHost, t0.Add(-p.TicketTTL), Battle1v1)
+	b := solo("b", 25, contract.RoleHost, t0, Battle1v1)
 	res := Process(mode, p, []Ticket{a, b}, t0)
 	if len(res.Expired) != 1 || res.Expired[0].ID != "a" || len(res.Matches) != 0 {
 		t.Fatalf("want a expired and no match, got %+v", res)
@@ -281,18 +282,18 @@ func TestExpiry(t *testing.T) {
 
 func TestCheckTicket(t *testing.T) {
 	mode, _ := LookupMode(Battle1v1)
-	ok := solo("a", 25, persistence.RoleHost, t0, Battle1v1)
+	ok := solo("a", 25, contract.RoleHost, t0, Battle1v1)
 	if err := mode.CheckTicket(ok); err != nil {
 		t.Fatal(err)
 	}
-	desc := solo("a", 25, persistence.RoleDescendant, t0, Battle1v1)
+	desc := solo("a", 25, contract.RoleDescendant, t0, Battle1v1)
 	party := ok
-	party.Members = append(party.Members, Member{PlayerID: "p2", Oracle: persistence.Oracle{Role: persistence.RoleHost}})
-	friend := solo("a", 25, persistence.RoleFriend, t0, Battle1v1)
+	party.Members = append(party.Members, Member{PlayerID: "p2", Oracle: contract.Oracle{OracleSpec: ecs.OracleSpec{Role: contract.RoleHost}}})
+	friend := solo("a", 25, contract.RoleFriend, t0, Battle1v1)
 	for name, c := range map[string]struct {
 		t    Ticket
 		want error
-	}{"descendant": {desc, ErrRole}, "friend alone in 1v1": {friend, ErrRole}, "party in 1v1": {party, ErrPartySize}, "wrong mode": {solo("a", 25, persistence.RoleHost, t0, Raid), ErrBadTicket}} {
+	}{"descendant": {desc, ErrRole}, "friend alone in 1v1": {friend, ErrRole}, "party in 1v1": {party, ErrPartySize}, "wrong mode": {solo("a", 25, contract.RoleHost, t0, Raid), ErrBadTicket}} {
 		if err := mode.CheckTicket(c.t); !errorsIs(err, c.want) {
 			t.Errorf("%s: got %v, want %v", name, err, c.want)
 		}
@@ -304,7 +305,7 @@ func TestCheckTicket(t *testing.T) {
 
 // newPlayer is a one-player ticket with a brand-new rating (Sigma 25/3).
 func newPlayer(id string, mu float64, enq time.Time) Ticket {
-	t := solo(id, mu, persistence.RoleHost, enq, Battle1v1)
+	t := solo(id, mu, contract.RoleHost, enq, Battle1v1)
 	t.Members[0].Sigma = 25.0 / 3
 	return t
 }
@@ -316,7 +317,7 @@ func TestUncertaintyWidensWindow(t *testing.T) {
 	if got := p.WindowFor(newPlayer("n", 25, t0), 0); math.Abs(got-wantNew) > 1e-9 {
 		t.Fatalf("new player's window %v, want %v", got, wantNew)
 	}
-	if got := p.WindowFor(solo("s", 25, persistence.RoleHost, t0, Battle1v1), 0); got != 2 {
+	if got := p.WindowFor(solo("s", 25, contract.RoleHost, t0, Battle1v1), 0); got != 2 {
 		t.Fatalf("settled player's window %v, want 2", got)
 	}
 	// A party of two new players: deviation of the mean is sqrt(2)*25/3/2.
@@ -333,7 +334,7 @@ func TestUncertaintyWidensWindow(t *testing.T) {
 	}
 
 	// Two settled players 5 apart wait; two new players 5 apart match at once.
-	settled := []Ticket{solo("a", 25, persistence.RoleHost, t0, Battle1v1), solo("b", 30, persistence.RoleHost, t0, Battle1v1)}
+	settled := []Ticket{solo("a", 25, contract.RoleHost, t0, Battle1v1), solo("b", 30, contract.RoleHost, t0, Battle1v1)}
 	if res := Process(mode, p, settled, t0); len(res.Matches) != 0 {
 		t.Fatalf("settled players 5 apart matched at once: %+v", res.Matches)
 	}
@@ -345,7 +346,7 @@ func TestUncertaintyWidensWindow(t *testing.T) {
 	checkResult(t, mode, p, fresh, res, t0)
 	// A new player does not pull a settled player outside the settled
 	// player's own window: they meet once it has widened to the gap (12 s).
-	mixed := []Ticket{newPlayer("n", 25, t0), solo("s", 30, persistence.RoleHost, t0, Battle1v1)}
+	mixed := []Ticket{newPlayer("n", 25, t0), solo("s", 30, contract.RoleHost, t0, Battle1v1)}
 	if res := Process(mode, p, mixed, t0.Add(11*time.Second)); len(res.Matches) != 0 {
 		t.Fatal("settled player matched outside its own window")
 	}
@@ -368,8 +369,8 @@ func TestPairMatchesIffWithinBothWindows(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 9))
 	outcomes := map[bool]int{}
 	for i := range 2000 {
-		a := solo("a", 25+r.NormFloat64()*6, persistence.RoleHost, t0.Add(-time.Duration(r.IntN(60_000))*time.Millisecond), Battle1v1)
-		b := solo("b", 25+r.NormFloat64()*6, persistence.RoleHost, t0.Add(-time.Duration(r.IntN(60_000))*time.Millisecond), Battle1v1)
+		a := solo("a", 25+r.NormFloat64()*6, contract.RoleHost, t0.Add(-time.Duration(r.IntN(60_000))*time.Millisecond), Battle1v1)
+		b := solo("b", 25+r.NormFloat64()*6, contract.RoleHost, t0.Add(-time.Duration(r.IntN(60_000))*time.Millisecond), Battle1v1)
 		a.Members[0].Sigma = 0.5 + r.Float64()*9
 		b.Members[0].Sigma = 0.5 + r.Float64()*9
 		gap := math.Abs(a.Rating() - b.Rating())

@@ -4,16 +4,16 @@ import (
 	"math"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // Member is one player of a ticket with the oracle they bring and their
 // rating in the ticket's mode.
 type Member struct {
-	PlayerID string             `json:"player_id"`
-	Mu       float64            `json:"mu"`
-	Sigma    float64            `json:"sigma"`
-	Oracle   persistence.Oracle `json:"oracle"`
+	PlayerID string          `json:"player_id"`
+	Mu       float64         `json:"mu"`
+	Sigma    float64         `json:"sigma"`
+	Oracle   contract.Oracle `json:"oracle"`
 }
 
 // Ticket is one queue entry: a solo player or a party that must stay on one
@@ -56,7 +56,7 @@ func (t Ticket) Sigma() float64 {
 func (t Ticket) Hosts() int {
 	n := 0
 	for _, m := range t.Members {
-		if m.Oracle.Role == persistence.RoleHost {
+		if m.Oracle.Role == contract.RoleHost {
 			n++
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
@@ -44,22 +45,22 @@ const (
 
 // crashMatch is match n of the stream: a deterministic 2v2 between four
 // of the players, with a reward for each and (every third match) wagers.
-func crashMatch(n int, players []string) persistence.MatchRecord {
+func crashMatch(n int, players []string) contract.MatchRecord {
 	p := func(k int) string { return players[(n*3+k*7)%len(players)] }
 	rec := storetest.Battle(fmt.Sprintf("crash-%05d", n), p(0), p(1))
 	rec.Mode = "battle_2v2"
 	rec.Participants = append(rec.Participants,
-		persistence.Participant{PlayerID: p(2), Seat: 2, Team: 0, Result: persistence.ResultWin},
-		persistence.Participant{PlayerID: p(3), Seat: 3, Team: 1, Result: persistence.ResultLoss})
+		contract.Participant{PlayerID: p(2), Seat: 2, Team: 0, Result: contract.ResultWin},
+		contract.Participant{PlayerID: p(3), Seat: 3, Team: 1, Result: contract.ResultLoss})
 	rec.Rewards = nil
 	for i, pt := range rec.Participants {
-		rec.Rewards = append(rec.Rewards, persistence.Reward{PlayerID: pt.PlayerID, Currency: "gold", Amount: int64(1 + (n+i)%9)})
+		rec.Rewards = append(rec.Rewards, contract.Reward{PlayerID: pt.PlayerID, Currency: "gold", Amount: int64(1 + (n+i)%9)})
 	}
 	if n%7 == 6 {
-		rec.Outcome = persistence.OutcomeDraw
+		rec.Outcome = contract.OutcomeDraw
 		rec.WinningTeam = -1
 		for i := range rec.Participants {
-			rec.Participants[i].Result = persistence.ResultDraw
+			rec.Participants[i].Result = contract.ResultDraw
 		}
 	}
 	return rec

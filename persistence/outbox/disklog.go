@@ -15,6 +15,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -29,7 +30,7 @@ import (
 // A frame is: length uint32 | crc32c uint32 | seq uint64 | payload, where
 // length counts seq+payload, crc32c (Castagnoli) covers seq+payload, all
 // little-endian, and the payload is the msgpack encoding of a
-// persistence.MatchRecord. A frame is acknowledged to Submit only after the
+// contract.MatchRecord. A frame is acknowledged to Submit only after the
 // segment is fsynced, so a crash can only tear the tail of the last
 // segment, which recovery truncates.
 
@@ -48,7 +49,7 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 var errCorrupt = errors.New("outbox: log corrupt")
 
 // encodeFrame returns the frame of rec under seq.
-func encodeFrame(seq uint64, rec *persistence.MatchRecord) ([]byte, error) {
+func encodeFrame(seq uint64, rec *contract.MatchRecord) ([]byte, error) {
 	payload, err := msgpack.Marshal(rec)
 	if err != nil {
 		return nil, fmt.Errorf("encode match %s: %w", rec.MatchID, err)
@@ -67,7 +68,7 @@ func encodeFrame(seq uint64, rec *persistence.MatchRecord) ([]byte, error) {
 // logEntry is one record read back from a segment.
 type logEntry struct {
 	seq  uint64
-	rec  persistence.MatchRecord
+	rec  contract.MatchRecord
 	size int64 // frame bytes
 }
 
@@ -92,7 +93,7 @@ func readSegment(path string) (entries []logEntry, good int64, torn bool, err er
 		if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[off+4:]) {
 			return entries, int64(off), true, nil
 		}
-		var rec persistence.MatchRecord
+		var rec contract.MatchRecord
 		if err := msgpack.Unmarshal(body[8:], &rec); err != nil {
 			return entries, int64(off), true, nil
 		}
@@ -104,7 +105,7 @@ func readSegment(path string) (entries []logEntry, good int64, torn bool, err er
 }
 
 // normaliseTimes puts decoded times in UTC (msgpack decodes to local time).
-func normaliseTimes(r *persistence.MatchRecord) {
+func normaliseTimes(r *contract.MatchRecord) {
 	if !r.StartedAt.IsZero() {
 		r.StartedAt = r.StartedAt.UTC()
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/outbox"
 )
@@ -41,14 +42,14 @@ func Example() {
 	done := make(chan error, 1)
 	go func() { done <- ob.Run(runCtx) }()
 
-	rec := persistence.MatchRecord{
+	rec := contract.MatchRecord{
 		MatchID: "m1", RoomID: "r1", ServerID: "room-1", Mode: "battle_1v1", Ticks: 5400,
-		Outcome: persistence.OutcomeTeamWin, WinningTeam: 0,
-		Participants: []persistence.Participant{
-			{PlayerID: a.ID, Seat: 0, Team: 0, Result: persistence.ResultWin},
-			{PlayerID: b.ID, Seat: 1, Team: 1, Result: persistence.ResultLoss},
+		Outcome: contract.OutcomeTeamWin, WinningTeam: 0,
+		Participants: []contract.Participant{
+			{PlayerID: a.ID, Seat: 0, Team: 0, Result: contract.ResultWin},
+			{PlayerID: b.ID, Seat: 1, Team: 1, Result: contract.ResultLoss},
 		},
-		Rewards: []persistence.Reward{{PlayerID: a.ID, Currency: "gold", Amount: 25}},
+		Rewards: []contract.Reward{{PlayerID: a.ID, Currency: "gold", Amount: 25}},
 	}
 	if err := ob.Submit(ctx, rec); err != nil { // durable on disk when nil
 		fmt.Println(err)

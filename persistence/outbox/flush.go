@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -68,7 +69,7 @@ func (o *Outbox) nextBatch() []logEntry {
 // records one by one. It acknowledges every record it settled, even when
 // it returns an error for a later one.
 func (o *Outbox) flush(ctx context.Context, batch []logEntry) error {
-	recs := make([]persistence.MatchRecord, len(batch))
+	recs := make([]contract.MatchRecord, len(batch))
 	for i, e := range batch {
 		recs[i] = e.rec
 	}
@@ -82,7 +83,7 @@ func (o *Outbox) flush(ctx context.Context, batch []logEntry) error {
 		return err
 	}
 	for i, e := range batch {
-		_, err := o.sink.ApplyMatches(ctx, []persistence.MatchRecord{e.rec})
+		_, err := o.sink.ApplyMatches(ctx, []contract.MatchRecord{e.rec})
 		switch {
 		case err == nil:
 			if err := o.ack(batch[i:i+1], nil); err != nil {
@@ -173,7 +174,7 @@ func (o *Outbox) deadLetter(batch []logEntry, refused error) error {
 
 // DeadLetters returns the records the flusher moved to the dead-letter
 // file, oldest first, for an operator to inspect or resubmit.
-func (o *Outbox) DeadLetters() ([]persistence.MatchRecord, error) {
+func (o *Outbox) DeadLetters() ([]contract.MatchRecord, error) {
 	entries, _, _, err := readSegment(filepath.Join(o.cfg.Dir, deadFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -181,7 +182,7 @@ func (o *Outbox) DeadLetters() ([]persistence.MatchRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]persistence.MatchRecord, len(entries))
+	out := make([]contract.MatchRecord, len(entries))
 	for i, e := range entries {
 		out[i] = e.rec
 	}

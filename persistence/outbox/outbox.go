@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -181,7 +182,7 @@ func (o *Outbox) startSegment() error {
 // with ErrClosed after Close or a disk failure. It never waits on the
 // database; it waits for at most one fsync of the log (shared with
 // concurrent Submits) and checks ctx only before writing.
-func (o *Outbox) Submit(ctx context.Context, rec persistence.MatchRecord) error {
+func (o *Outbox) Submit(ctx context.Context, rec contract.MatchRecord) error {
 	if err := persistence.ValidateRecord(rec); err != nil {
 		return fmt.Errorf("outbox: submit: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 	"github.com/pantheon-oracles/pantheon/persistence/outbox"
@@ -267,7 +268,7 @@ type flakySink struct {
 	calls int
 }
 
-func (f *flakySink) ApplyMatches(ctx context.Context, recs []persistence.MatchRecord) (int, error) {
+func (f *flakySink) ApplyMatches(ctx context.Context, recs []contract.MatchRecord) (int, error) {
 	f.mu.Lock()
 	f.calls++
 	down := f.down
@@ -317,10 +318,10 @@ func TestOutboxDeadLetters(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ob := openOutbox(t, outbox.Config{Dir: t.TempDir(), Registerer: reg, Logger: quietLogger()}, s)
 	ctx := storetest.Ctx(t)
-	if err := ob.Submit(ctx, persistence.MatchRecord{MatchID: "x", Outcome: "nonsense"}); !errors.Is(err, persistence.ErrInvalid) {
+	if err := ob.Submit(ctx, contract.MatchRecord{MatchID: "x", Outcome: "nonsense"}); !errors.Is(err, persistence.ErrInvalid) {
 		t.Fatalf("invalid record accepted: %v", err)
 	}
-	for _, r := range []persistence.MatchRecord{storetest.Battle("ok1", a, b), storetest.Battle("ghost", a, "p_unknown"), storetest.Battle("ok2", a, b)} {
+	for _, r := range []contract.MatchRecord{storetest.Battle("ok1", a, b), storetest.Battle("ghost", a, "p_unknown"), storetest.Battle("ok2", a, b)} {
 		if err := ob.Submit(ctx, r); err != nil {
 			t.Fatal(err)
 		}

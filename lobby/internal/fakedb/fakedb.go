@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -22,7 +23,7 @@ type DB struct {
 	players    map[string]persistence.Player
 	identities map[string]persistence.Identity // provider|subject
 	families   map[string]persistence.RefreshFamily
-	oracles    map[string]map[string]persistence.Oracle
+	oracles    map[string]map[string]contract.Oracle
 	ratings    map[string]persistence.Rating // mode|player
 }
 
@@ -32,7 +33,7 @@ func New() *DB {
 		players:    map[string]persistence.Player{},
 		identities: map[string]persistence.Identity{},
 		families:   map[string]persistence.RefreshFamily{},
-		oracles:    map[string]map[string]persistence.Oracle{},
+		oracles:    map[string]map[string]contract.Oracle{},
 		ratings:    map[string]persistence.Rating{},
 	}
 }
@@ -186,30 +187,30 @@ func (d *DB) RevokePlayerFamilies(_ context.Context, playerID string, now time.T
 }
 
 // Oracles implements persistence.Rosters.
-func (d *DB) Oracles(_ context.Context, playerID string) ([]persistence.Oracle, error) {
+func (d *DB) Oracles(_ context.Context, playerID string) ([]contract.Oracle, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []persistence.Oracle
+	var out []contract.Oracle
 	for _, o := range d.oracles[playerID] {
 		o.Loadout = slices.Clone(o.Loadout)
 		out = append(out, o)
 	}
-	slices.SortFunc(out, func(a, b persistence.Oracle) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b contract.Oracle) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
 // SaveOracle implements persistence.Rosters.
-func (d *DB) SaveOracle(_ context.Context, o persistence.Oracle) error {
+func (d *DB) SaveOracle(_ context.Context, o contract.Oracle) error {
 	if err := d.check(); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.oracles[o.PlayerID] == nil {
-		d.oracles[o.PlayerID] = map[string]persistence.Oracle{}
+		d.oracles[o.PlayerID] = map[string]contract.Oracle{}
 	}
 	o.Loadout = slices.Clone(o.Loadout)
 	d.oracles[o.PlayerID][o.ID] = o

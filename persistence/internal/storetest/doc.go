@@ -6,7 +6,7 @@
 //
 //	s := storetest.OpenSQLite(t)
 //	a, b := storetest.MustPlayer(t, s, "a").ID, storetest.MustPlayer(t, s, "b").ID
-//	if _, err := s.ApplyMatches(storetest.Ctx(t), []persistence.MatchRecord{storetest.Battle("m1", a, b)}); err != nil {
+//	if _, err := s.ApplyMatches(storetest.Ctx(t), []contract.MatchRecord{storetest.Battle("m1", a, b)}); err != nil {
 //		t.Fatal(err)
 //	}
 //	storetest.MustBalance(t, s, a, "gold", 25)

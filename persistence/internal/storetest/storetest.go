@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
 )
 
@@ -81,22 +82,22 @@ func CheckLedger(t testing.TB, s persistence.Store, currency string, accounts ..
 
 // Battle returns a 1v1 record won by team 0 (a) against team 1 (b): a is
 // rewarded 25 gold and an item, b 5 gold; a earns one codex entry.
-func Battle(id string, a, b string) persistence.MatchRecord {
+func Battle(id string, a, b string) contract.MatchRecord {
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	return persistence.MatchRecord{
+	return contract.MatchRecord{
 		MatchID: id, RoomID: "r_" + id, ServerID: "room-1", Mode: "battle_1v1", Arena: "leviathan",
 		ContentVersion: "c1", Seed: 1<<63 + 7, StartedAt: start, EndedAt: start.Add(3 * time.Minute),
-		Ticks: 5400, Outcome: persistence.OutcomeTeamWin, WinningTeam: 0, FinalHash: 0xfeedfacecafebeef,
-		Participants: []persistence.Participant{
-			{PlayerID: a, Seat: 0, Team: 0, Result: persistence.ResultWin, Kills: 3, Deaths: 1, DamageDealt: 900, DamageTaken: 400, Healing: 50, Score: 1200},
-			{PlayerID: b, Seat: 1, Team: 1, Result: persistence.ResultLoss, Kills: 1, Deaths: 3, DamageDealt: 400, DamageTaken: 900, Score: 300},
+		Ticks: 5400, Outcome: contract.OutcomeTeamWin, WinningTeam: 0, FinalHash: 0xfeedfacecafebeef,
+		Participants: []contract.Participant{
+			{PlayerID: a, Seat: 0, Team: 0, Result: contract.ResultWin, Kills: 3, Deaths: 1, DamageDealt: 900, DamageTaken: 400, Healing: 50, Score: 1200},
+			{PlayerID: b, Seat: 1, Team: 1, Result: contract.ResultLoss, Kills: 1, Deaths: 3, DamageDealt: 400, DamageTaken: 900, Score: 300},
 		},
-		Rewards: []persistence.Reward{
+		Rewards: []contract.Reward{
 			{PlayerID: a, Currency: "gold", Amount: 25},
 			{PlayerID: a, ItemID: "ember_shard"},
 			{PlayerID: b, Currency: "gold", Amount: 5},
 		},
-		Codex:  []persistence.CodexEntry{{PlayerID: a, EntryID: "first_flame", Tick: 1200, Detail: "struck first"}},
+		Codex:  []contract.CodexEntry{{PlayerID: a, EntryID: "first_flame", Tick: 1200, Detail: "struck first"}},
 		Replay: []byte{0x93, 1, 2, 3},
 	}
 }
