@@ -216,7 +216,13 @@ func TestAdmissionUnderFlood(t *testing.T) {
 				t.Fatalf("round %d: seat %d has no connection", round, seat)
 			}
 			c.closeCode(netcode.CodeSlowConsumer, "test: cut the session")
-			waitFor(t, "resume during the flood", func() bool { return p.Stats().Resumes == uint64(round) })
+			t.Logf("round %d: cut seat %d (%s)", round, seat, c.transport)
+			waitFor(t, "resume during the flood", func() bool {
+				if err := p.Err(); err != nil {
+					t.Fatalf("round %d: seat %d gave up resuming: %v (kcp gate %+v, ws gate %+v)", round, seat, err, gate("kcp"), gate("ws"))
+				}
+				return p.Stats().Resumes == uint64(round)
+			})
 		}
 		play("playing after a resume")
 	}
