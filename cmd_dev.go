@@ -24,6 +24,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 	"github.com/pantheon-oracles/pantheon/server"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -88,7 +89,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 			return nil, err
 		}
 	}
-	if d.store, err = persistence.Open(ctx, cfg.DB); err != nil {
+	if d.store, err = sqlstore.Open(ctx, cfg.DB); err != nil {
 		return nil, fmt.Errorf("database %s: %w", cfg.DB, err)
 	}
 	closers = append(closers, func() { d.store.Close() })
@@ -240,7 +241,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.KCPAddr, "kcp", "127.0.0.1:7000", "room server KCP (UDP) listen address")
 	fs.StringVar(&cfg.WSAddr, "ws", "127.0.0.1:7001", "room server WebSocket listen address")
 	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:7002", "room server control API, /metrics and /debug/pprof")
-	fs.StringVar(&cfg.DB, "db", persistence.DefaultDevURL, "database URL: sqlite:PATH (embedded) or postgres://...")
+	fs.StringVar(&cfg.DB, "db", sqlstore.DefaultDevURL, "database URL: sqlite:PATH (embedded) or postgres://...")
 	fs.StringVar(&cfg.OutboxDir, "outbox", "data/outbox", "directory of the durable results outbox")
 	corsOrigins := fs.String("cors-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed to call the lobby from another origin (its own page always is)")
 	wsOrigins := fs.String("ws-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed on the room server's WebSocket (the lobby's page always is)")

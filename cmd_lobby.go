@@ -19,7 +19,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -56,7 +56,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	adminAddr := fs.String("admin-addr", envOr("PANTHEON_LOBBY_ADMIN_ADDR", "127.0.0.1:8081"), "private listen address of /metrics and /debug/pprof; keep it off the public network; empty disables (env PANTHEON_LOBBY_ADMIN_ADDR)")
 	jwtKey := fs.String("jwt-key", os.Getenv("PANTHEON_JWT_KEY"), "access-token HS256 key, at least 32 bytes, shared by replicas, or @FILE (env PANTHEON_JWT_KEY; required)")
 	fleetSecret := fs.String("fleet-secret", os.Getenv("PANTHEON_FLEET_SECRET"), "secret shared with room servers, at least 32 bytes, or @FILE (env PANTHEON_FLEET_SECRET; required)")
-	dbURL := fs.String("db", envOr("PANTHEON_DB", persistence.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
+	dbURL := fs.String("db", envOr("PANTHEON_DB", sqlstore.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
 	redisURL := fs.String("redis", os.Getenv("PANTHEON_REDIS_URL"), "Redis URL to share state between replicas; empty keeps state in memory (env PANTHEON_REDIS_URL)")
 	redisPrefix := fs.String("redis-prefix", envOr("PANTHEON_REDIS_PREFIX", "pantheon:"), "key prefix in Redis (env PANTHEON_REDIS_PREFIX)")
 	corsOrigins := fs.String("cors-origins", os.Getenv("PANTHEON_CORS_ORIGINS"), "comma-separated browser origins allowed to call the API from another origin: exact (https://play.example.com), any port (http://localhost:*) or \"*\"; others get 403 origin_not_allowed (env PANTHEON_CORS_ORIGINS)")
@@ -152,7 +152,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail("content: %v", err)
 	}
-	db, err := persistence.Open(ctx, *dbURL)
+	db, err := sqlstore.Open(ctx, *dbURL)
 	if err != nil {
 		return fail("database: %v", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // runMigrate applies or lists the database migrations embedded in the
@@ -20,7 +20,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	defaultDB := os.Getenv("PANTHEON_DB")
 	if defaultDB == "" {
-		defaultDB = persistence.DefaultDevURL
+		defaultDB = sqlstore.DefaultDevURL
 	}
 	db := fs.String("db", defaultDB, "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
@@ -45,7 +45,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer cancel()
 	switch verb {
 	case "up":
-		applied, err := persistence.Migrate(ctx, *db)
+		applied, err := sqlstore.Migrate(ctx, *db)
 		if err != nil {
 			fmt.Fprintf(stderr, "pantheon migrate up: %v\n", err)
 			return 1
@@ -59,7 +59,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return 0
 	case "status":
-		ms, err := persistence.MigrationStatus(ctx, *db)
+		ms, err := sqlstore.MigrationStatus(ctx, *db)
 		if err != nil {
 			fmt.Fprintf(stderr, "pantheon migrate status: %v\n", err)
 			return 1

@@ -18,6 +18,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/outbox"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 	"github.com/pantheon-oracles/pantheon/server"
 	"github.com/pkg/profile"
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,7 +75,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs.IntVar(&cfg.SlowConsumerTicks, "slow-consumer-ticks", 60, "ticks a snapshot may stay untaken before slow_consumer")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 5*time.Minute, "how long a drain lets rooms finish before aborting them")
 	fs.DurationVar(&cfg.FlushTimeout, "flush-timeout", 30*time.Second, "how long a drain waits for results to reach the outbox")
-	fs.StringVar(&dbURL, "db", persistence.DefaultDevURL, "results store: postgres://... or sqlite:PATH")
+	fs.StringVar(&dbURL, "db", sqlstore.DefaultDevURL, "results store: postgres://... or sqlite:PATH")
 	fs.StringVar(&outboxDir, "outbox", "data/outbox", "directory of the durable results outbox (and of the room journal, "+roomJournalFile+")")
 	fs.DurationVar(&cfg.ResultWait, "result-wait", 10*time.Second, "how long a finished match's clients wait for its result to be durable before they are told result_pending")
 	fs.StringVar(&profMode, "profile", "", "write a profile while running: cpu, mem or trace")
@@ -131,7 +132,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	}
 	// Room servers must start and keep ticking while the database is down:
 	// results wait in the outbox, so the schema is not checked here.
-	store, err := persistence.OpenConfig(ctx, persistence.Config{URL: dbURL, SkipSchemaCheck: true})
+	store, err := sqlstore.OpenConfig(ctx, sqlstore.Config{URL: dbURL, SkipSchemaCheck: true})
 	if err != nil {
 		return fail(err)
 	}

@@ -30,7 +30,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 	"github.com/pantheon-oracles/pantheon/server"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -151,7 +151,7 @@ func runCrashChild(dir string) error {
 	if dbURL == "" {
 		dbURL = "sqlite:" + filepath.Join(dir, "pantheon.db")
 	}
-	store, err := persistence.Open(ctx, dbURL)
+	store, err := sqlstore.Open(ctx, dbURL)
 	if err != nil {
 		return err
 	}
@@ -488,7 +488,7 @@ func TestRoomCrashEndWindow(t *testing.T) {
 	// A last start recovers the outbox and the journal; a graceful stop
 	// flushes everything to the database.
 	startCrashChild(t, dir, "", 0).stop(t)
-	store, err := persistence.Open(ctx, "sqlite:"+filepath.Join(dir, "pantheon.db"))
+	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "pantheon.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +542,7 @@ func TestRoomCrashEndWindow(t *testing.T) {
 // crashPlayers creates n players in the database under dir.
 func crashPlayers(t *testing.T, ctx context.Context, dir string, n int) []string {
 	t.Helper()
-	store, err := persistence.Open(ctx, "sqlite:"+filepath.Join(dir, "pantheon.db"))
+	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "pantheon.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // TestMatchmakingWhilePostgresDown: the whole system as `pantheon dev`
@@ -40,7 +40,7 @@ func TestMatchmakingWhilePostgresDown(t *testing.T) {
 	pg := testsvc.StartPGCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := persistence.Migrate(ctx, pg.URL()); err != nil {
+	if _, err := sqlstore.Migrate(ctx, pg.URL()); err != nil {
 		t.Fatal(err)
 	}
 	content, err := quickDuelContent()

@@ -16,7 +16,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // TestMatchEndToEnd is the flow of DESIGN.md's "A match, end to end" on the
@@ -35,7 +35,7 @@ func TestMatchEndToEnd(t *testing.T) {
 		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "pantheon.db") }},
 		{"postgres", func(t *testing.T) string {
 			u := testsvc.PostgresSchema(t)
-			if _, err := persistence.Migrate(context.Background(), u); err != nil {
+			if _, err := sqlstore.Migrate(context.Background(), u); err != nil {
 				t.Fatal(err)
 			}
 			return u

@@ -17,6 +17,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // lobbyCall is one JSON call to the lobby's public API.
@@ -76,7 +77,7 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 	dbURL := testsvc.PostgresSchema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := persistence.Migrate(ctx, dbURL); err != nil {
+	if _, err := sqlstore.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	content, err := ecs.LoadContent()

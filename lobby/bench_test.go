@@ -14,7 +14,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
-	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // BenchmarkLogin measures POST /v1/auth/guest through the lobby's handler
@@ -33,7 +33,7 @@ func BenchmarkLogin(b *testing.B) {
 func benchLogin(b *testing.B, backend string, returning bool) {
 	var db durable = fakedb.New()
 	if backend == "sqlite" {
-		sq, err := persistence.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
+		sq, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
 		if err != nil {
 			b.Fatal(err)
 		}

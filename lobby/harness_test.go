@@ -20,6 +20,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 var (
@@ -83,7 +84,7 @@ func backends() []struct {
 		{"db=sqlite", func(t *testing.T) durable {
 			ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
 			defer cancel()
-			db, err := persistence.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "lobby.db"))
+			db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "lobby.db"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,16 +3,20 @@ package persistence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
 )
 
-// This file is the contract other packages build against: the value types
-// and the Store interface. The lobby consumes accounts, refresh-token
-// families, rosters, ratings and the ledger; the room server hands finished
-// matches to its durable outbox (package persistence/outbox), which flushes
-// them to a Store's Results.
+// More sentinel errors.
+var (
+	// ErrInvalid: an argument is malformed (empty id, non-positive amount,
+	// unknown role or outcome, a record that contradicts itself).
+	ErrInvalid = errors.New("persistence: invalid argument")
+	// ErrWagersClosed: the match's wagers are already settled or refunded.
+	ErrWagersClosed = errors.New("persistence: wagers closed for match")
+)
 
 // Sentinel errors. Callers compare with errors.Is; the lobby maps them to
 // HTTP status codes and stable error codes.
@@ -201,4 +205,103 @@ type Store interface {
 	// Ping reports whether the database answers; ErrUnavailable when not.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Ledger accounts besides players.
+const (
+	// HouseAccount issues and absorbs currency (grants, rewards, purchases).
+	// It is the only wallet allowed below zero: its balance is minus the
+	// money in circulation.
+	HouseAccount = "house"
+	// escrowPrefix + match id holds the wagers of one match until settlement.
+	escrowPrefix = "escrow:"
+)
+
+// EscrowAccount returns the ledger account holding a match's wagers.
+func EscrowAccount(matchID string) string { return escrowPrefix + matchID }
+
+// Achievement is one achievement a player unlocked.
+type Achievement struct {
+	PlayerID      string
+	AchievementID string    // content id of the achievement
+	MatchID       string    // the match that earned it, or ""
+	UnlockedAt    time.Time // UTC
+}
+
+// CodexUnlock is one codex entry recorded for a player by a match.
+type CodexUnlock struct {
+	MatchID string
+	contract.CodexEntry
+}
+
+// Progress reads and records what players unlocked. Codex entries are
+// written by ApplyMatches; achievements by whoever evaluates their rules.
+type Progress interface {
+	// Codex lists a player's codex entries in the order the matches were
+	// applied, then record order.
+	Codex(ctx context.Context, playerID string) ([]CodexUnlock, error)
+	// Achievements lists a player's achievements, oldest first.
+	Achievements(ctx context.Context, playerID string) ([]Achievement, error)
+	// UnlockAchievement records an achievement once: unlocked is false when
+	// the player already had it (the first unlock is kept). ErrNotFound for
+	// an unknown player or match.
+	UnlockAchievement(ctx context.Context, a Achievement) (unlocked bool, err error)
+}
+
+// ValidateRecord reports (ErrInvalid) a record the store would refuse: an
+// empty match id, an unknown outcome or result, a seat or player twice, a
+// team_win whose winning team has no participant, a negative reward.
+func ValidateRecord(r contract.MatchRecord) error {
+	if r.MatchID == "" {
+		return invalid("match record: empty match id")
+	}
+	switch r.Outcome {
+	case contract.OutcomeTeamWin, contract.OutcomeDraw, contract.OutcomeRaidWin, contract.OutcomeWipe, contract.OutcomeTimeout, contract.OutcomeSuccess, contract.OutcomeFailure, contract.OutcomeAborted:
+	default:
+		return invalid("match %s: unknown outcome %q", r.MatchID, r.Outcome)
+	}
+	if r.Ticks < 0 {
+		return invalid("match %s: negative ticks", r.MatchID)
+	}
+	seats := map[int]bool{}
+	players := map[string]bool{}
+	winners := false
+	for _, p := range r.Participants {
+		switch {
+		case p.PlayerID == "":
+			return invalid("match %s: seat %d has no player", r.MatchID, p.Seat)
+		case p.Seat < 0 || seats[p.Seat]:
+			return invalid("match %s: seat %d negative or twice", r.MatchID, p.Seat)
+		case players[p.PlayerID]:
+			return invalid("match %s: player %s twice", r.MatchID, p.PlayerID)
+		case p.Kills < 0 || p.Deaths < 0:
+			return invalid("match %s: seat %d negative kills or deaths", r.MatchID, p.Seat)
+		}
+		switch p.Result {
+		case contract.ResultWin, contract.ResultLoss, contract.ResultDraw, contract.ResultAbandoned:
+		default:
+			return invalid("match %s: seat %d unknown result %q", r.MatchID, p.Seat, p.Result)
+		}
+		seats[p.Seat], players[p.PlayerID] = true, true
+		winners = winners || p.Team == r.WinningTeam
+	}
+	if r.Outcome == contract.OutcomeTeamWin && !winners {
+		return invalid("match %s: team_win by team %d, which has no participant", r.MatchID, r.WinningTeam)
+	}
+	for i, rw := range r.Rewards {
+		if rw.PlayerID == "" || rw.Amount < 0 || (rw.Amount > 0 && rw.Currency == "") {
+			return invalid("match %s: reward %d malformed", r.MatchID, i)
+		}
+	}
+	for i, c := range r.Codex {
+		if c.PlayerID == "" || c.EntryID == "" {
+			return invalid("match %s: codex entry %d malformed", r.MatchID, i)
+		}
+	}
+	return nil
+}
+
+// invalid wraps ErrInvalid with a message.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }

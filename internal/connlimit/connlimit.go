@@ -50,11 +50,13 @@ func (l *Listener) Accept() (net.Conn, error) {
 			l.total.Add(1)
 			return &conn{Conn: c, l: l, ip: ip}, nil
 		}
+		// Counted before the close, so a peer that sees its connection
+		// refused also finds the refusal in the metrics.
 		l.refused.Add(1)
-		_ = c.Close()
 		if l.cfg.OnRefuse != nil {
 			l.cfg.OnRefuse(ip)
 		}
+		_ = c.Close()
 	}
 }
 

@@ -15,7 +15,7 @@
 // cluster of its own instead (the shared server is never touched):
 //
 //	pg := testsvc.StartPGCluster(t) // initdb + start on a free port; removed at cleanup
-//	persistence.Migrate(ctx, pg.URL())
+//	sqlstore.Migrate(ctx, pg.URL())
 //	pg.Stop()    // an outage
 //	pg.Start()   // back
 //	pg.Restart() // kill -9 and start: a crash

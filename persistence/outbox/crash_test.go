@@ -22,6 +22,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 	"github.com/pantheon-oracles/pantheon/persistence/outbox"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // The crash test: a child process (this test binary re-executed) submits
@@ -78,7 +79,7 @@ func TestCrashChild(t *testing.T) {
 	var s persistence.Store
 	var err error
 	for deadline := time.Now().Add(60 * time.Second); ; {
-		if s, err = persistence.Open(ctx, os.Getenv(envCrashDB)); err == nil {
+		if s, err = sqlstore.Open(ctx, os.Getenv(envCrashDB)); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -187,11 +188,11 @@ func TestCrashExactlyOnce(t *testing.T) {
 	cluster := testsvc.StartPGCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	applied, err := persistence.Migrate(ctx, cluster.URL())
+	applied, err := sqlstore.Migrate(ctx, cluster.URL())
 	if err != nil || len(applied) == 0 {
 		t.Fatalf("migrate private cluster: %v %v", applied, err)
 	}
-	s, err := persistence.Open(ctx, cluster.URL())
+	s, err := sqlstore.Open(ctx, cluster.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 	}
 
 	// Drain what the last child left in the outbox.
-	s, err = persistence.Open(ctx, cluster.URL())
+	s, err = sqlstore.Open(ctx, cluster.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

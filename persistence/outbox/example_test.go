@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/outbox"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // A room server's wiring: open the outbox on a store, run its flusher,
@@ -23,7 +23,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	store, err := persistence.Open(ctx, "sqlite:"+filepath.Join(dir, "pantheon.db"))
+	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "pantheon.db"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
 // Ctx returns a context that ends after one minute or when the test ends.
@@ -22,7 +23,7 @@ func Ctx(t testing.TB) context.Context {
 // subdirectory Open must create) and closes it at cleanup.
 func OpenSQLite(t testing.TB) persistence.Store {
 	t.Helper()
-	s, err := persistence.Open(Ctx(t), "sqlite:"+filepath.Join(t.TempDir(), "sub", "p.db"))
+	s, err := sqlstore.Open(Ctx(t), "sqlite:"+filepath.Join(t.TempDir(), "sub", "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
