@@ -8,3 +8,6 @@ export * from "./protocol.js";
 export * from "./updates.js";
 export * from "./world.js";
 export * from "./websocket.js";
+export * from "./clock.js";
+export * from "./session.js";
+export * from "./interpolation.js";
