@@ -81,6 +81,7 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       const roster = await lobby.oracles();
       assert.ok(roster.some((o) => o.id === "main"), "the roster lists the new oracle");
       const push = lobby.push({ minBackoffMs: 100 });
+      t.after(() => push.close()); // also when an assertion fails: no reconnect loop outlives the test
       await push.opened();
       return { name, lobby, push };
     }),
@@ -110,6 +111,7 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       RoomSession.connect({ url: seat.ws_url, ticket: seat.ticket, WebSocket: WebSocket as any, resumeBackoffMs: 100 }),
     ),
   );
+  t.after(() => sessions.forEach((s) => s.close()));
   const interp = new InterpolationBuffer();
   let dropped = false;
   let resumedAt = 0;
