@@ -556,8 +556,8 @@ export class RoomSession {
         } catch (err) {
           if (err instanceof ServerRefusal) {
             const c = err.error.code;
-            // Only a transient refusal is worth another try.
-            if (c !== ErrorCode.RateLimited && c !== ErrorCode.ServerDraining && c !== ErrorCode.Internal) {
+            // Only a resumable refusal (rate_limited, slow_consumer) is worth another try.
+            if (!resumableCodes.has(c)) {
               this.finish({ reason: c === ErrorCode.ResumeFailed ? "resume_failed" : "error", code: c, codeName: codeName(c), message: err.error.message, matchEnded: this.matchEnded });
               return;
             }

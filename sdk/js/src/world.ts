@@ -169,7 +169,8 @@ export function applySnapshot(base: World, s: SnapshotFrame): World {
     if (o >= total) throw new BaselineError(`snapshot ${s.tick} removes an entity that baseline ${want} lacks`);
     ids[o] = bid;
     const off = o * FIELDS;
-    fields.set(bf.subarray(i * FIELDS, i * FIELDS + FIELDS), off);
+    const boff = i * FIELDS;
+    for (let f = 0; f < FIELDS; f++) fields[off + f] = bf[boff + f]; // cheaper than set(subarray) per entity
     if (isUpdated) {
       const run = updated[u++];
       let m = run.mask;
