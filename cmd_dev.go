@@ -63,7 +63,7 @@ type devSystem struct {
 	room        *server.Server
 	lobbyURL    string
 	page        *devPage // the browser page and its /dev/ API on the lobby port
-	lobbyAdmin  string // bound lobby admin address, "" when off
+	lobbyAdmin  string   // bound lobby admin address, "" when off
 	fleetSecret string
 	lobbyDone   chan error
 	stopOutbox  func()

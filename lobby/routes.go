@@ -109,7 +109,9 @@ func (l *Lobby) Authenticate(r *http.Request) (auth.Claims, error) {
 // WriteError writes err as the lobby's JSON error body ({"code",
 // "message"}, the status its code maps to), for handlers mounted through
 // Deps.Site.
-func (l *Lobby) WriteError(w http.ResponseWriter, r *http.Request, err error) { l.writeError(w, r, err) }
+func (l *Lobby) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	l.writeError(w, r, err)
+}
 
 // methodsFor lists the methods r's path is served with.
 func (l *Lobby) methodsFor(r *http.Request) []string {
