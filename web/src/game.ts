@@ -182,7 +182,15 @@ export class MatchView {
     const me = w.get(this.myId);
     if (me) this.myTeam = me[Field.Team];
     if (!this.placeFixed) this.identifyPlace(w);
-    expose({ tick: w.tick, inputAck: this.session.lastInputAck, inputsSent: this.session.stats.inputsSent, entities: w.size });
+    // For tests and the curious: where the player is and, in a ritual,
+    // the sigil to channel at.
+    const cur = this.currentSigil();
+    const goal = cur >= 0 ? w.ofKind(EntityKind.Sigil).find((e) => e.fields[Field.Content] === cur) : undefined;
+    expose({
+      tick: w.tick, inputAck: this.session.lastInputAck, inputsSent: this.session.stats.inputsSent, entities: w.size,
+      me: me ? { x: me[Field.X], y: me[Field.Y], hp: me[Field.Hp], channeling: bit(me, StatusBit.Channeling) } : null,
+      goal: goal ? { x: goal.fields[Field.X], y: goal.fields[Field.Y], r: this.place.ritual?.sigil_radius_cm ?? 0, progress: goal.fields[Field.Progress] } : null,
+    });
   }
 
   /** identifyPlace works out which of the mode's arenas this is. */
@@ -490,14 +498,18 @@ export class MatchView {
 
   private camera(w: number, h: number, me?: InterpolatedEntity): void {
     const pw = this.place.width, ph = this.place.height;
+    // The HUD takes the top (objective) and the bottom (bars, abilities):
+    // the arena is fitted between them.
+    const top = 104, bottom = h > 500 ? 176 : 120;
+    const usableH = Math.max(120, h - top - bottom);
     const span = Math.min(Math.max(pw, ph), 2800);
-    this.scale = (Math.min(w, h) * 0.92) / span;
-    const vw = w / this.scale, vh = h / this.scale;
+    this.scale = Math.min((w * 0.94) / span, usableH / span);
+    const vw = w / this.scale, vh = usableH / this.scale;
     let cx = pw / 2, cy = ph / 2;
     if (me && pw > vw) cx = Math.min(Math.max(me.x, vw / 2), pw - vw / 2);
     if (me && ph > vh) cy = Math.min(Math.max(me.y, vh / 2), ph - vh / 2);
     this.ox = w / 2 - cx * this.scale;
-    this.oy = h / 2 + cy * this.scale;
+    this.oy = top + usableH / 2 + cy * this.scale;
   }
 
   private drawFloor(): void {
@@ -751,9 +763,10 @@ export class MatchView {
     this.channelBtn?.classList.toggle("on", this.channel);
     // The objective panel changes rarely: rebuilt only when its text does.
     const obj = this.objective(tick);
-    if (obj !== this.lastHud) {
-      this.lastHud = obj;
-      h.objective.innerHTML = obj;
+    const key = JSON.stringify(obj);
+    if (key !== this.lastHud) {
+      this.lastHud = key;
+      h.objective.replaceChildren(...(obj ? this.renderObjective(obj) : []));
     }
     if (!this.over && this.latest && s.state === "playing") {
       if (this.surgeWarnUntil > tick && this.channel) this.banner("Void surge!", "stop channelling — or be interrupted");
@@ -761,39 +774,65 @@ export class MatchView {
     }
   }
 
-  /** objective renders the mode's objective panel (HTML from numbers and content names only). */
-  private objective(tick: number): string {
+  /**
+   * objective describes the mode's objective panel: rows of text, an
+   * optional meter (0-100) and ritual steps. Built as DOM (the page's CSP
+   * allows no inline style attributes).
+   */
+  private objective(tick: number): { rows: [string, string][]; meter?: number; boss?: boolean; steps?: number[] } | null {
     const w = this.latest;
-    if (!w) return "";
-    const esc = (t: string) => t.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+    if (!w) return null;
     if (this.mode.kind === "ritual" && this.place.ritual) {
       const r = this.place.ritual;
       const done = this.stepsDone();
       const cur = this.currentSigil();
       const prog = cur >= 0 ? (w.ofKind(EntityKind.Sigil).find((e) => e.fields[Field.Content] === cur)?.fields[Field.Progress] ?? 0) : 1000;
-      const steps = r.sequence.map((_, i) => `<span class="${i < done ? "done" : i === done ? "now" : ""}"></span>`).join("");
-      const surge = this.surgeWarnUntil > tick ? " · <b>void surge coming</b>" : "";
-      return `<div class="row"><span>${esc(r.name)}: sigil ${Math.min(done + 1, r.sequence.length)} of ${r.sequence.length}` +
-        (cur >= 0 ? ` (gesture ${r.sigils[cur].gesture})` : "") + `${surge}</span><span>${Math.round(prog / 10)}%</span></div>` +
-        `<div class="meter"><div style="width:${prog / 10}%"></div></div><div class="steps">${steps}</div>`;
+      const surge = this.surgeWarnUntil > tick ? " · void surge coming!" : "";
+      const title = done >= r.sequence.length ? `${r.name}: complete` :
+        `${r.name}: sigil ${done + 1} of ${r.sequence.length} (gesture ${r.sigils[cur].gesture})${surge}`;
+      return { rows: [[title, `${Math.round(prog / 10)}%`]], meter: prog / 10, steps: r.sequence.map((_, i) => (i < done ? 2 : i === done ? 1 : 0)) };
     }
     if (this.mode.kind === "raid") {
       const boss = w.ofKind(EntityKind.Boss)[0];
-      if (!boss) return "";
+      if (!boss) return null;
       const f = boss.fields;
       const name = this.content.npcs[f[Field.Content]]?.name ?? "Boss";
       const pct = f[Field.MaxHp] ? (100 * Math.max(0, f[Field.Hp])) / f[Field.MaxHp] : 0;
       const adds = w.ofKind(EntityKind.Add).length;
-      return `<div class="row"><span>${esc(name)} · phase ${f[Field.Progress]}${bit(f, StatusBit.Enraged) ? " · enraged" : ""}</span><span>${pct.toFixed(0)}%</span></div>` +
-        `<div class="meter boss"><div style="width:${pct}%"></div></div><div class="row" style="margin-top:4px"><span class="muted">adds: ${adds}</span></div>`;
+      return { rows: [[`${name} · phase ${f[Field.Progress]}${bit(f, StatusBit.Enraged) ? " · enraged" : ""}`, `${pct.toFixed(0)}%`], [`adds: ${adds}`, ""]], meter: pct, boss: true };
     }
     const teams = this.mode.teams ?? 2;
-    const parts: string[] = [];
+    const rows: [string, string][] = [];
     for (let t = 0; t < teams; t++) {
       const alive = w.ofKind(EntityKind.Oracle).filter((e) => e.fields[Field.Team] === t && e.fields[Field.Hp] > 0).length;
-      parts.push(`<span style="color:${teamColors[t]}">${t === this.myTeam ? "Your team" : "Team " + (t + 1)}: ${this.kills.get(t) ?? 0} kills, ${alive} standing</span>`);
+      rows.push([`${t === this.myTeam ? "Your team" : "Team " + (t + 1)}: ${this.kills.get(t) ?? 0} kills`, `${alive} standing`]);
     }
-    return `<div class="row">${parts.join("")}</div>`;
+    return { rows };
+  }
+
+  private renderObjective(o: NonNullable<ReturnType<MatchView["objective"]>>): HTMLElement[] {
+    const out: HTMLElement[] = [];
+    for (const [a, b] of o.rows) {
+      const row = document.createElement("div");
+      row.className = "row";
+      row.append(Object.assign(document.createElement("span"), { textContent: a }), Object.assign(document.createElement("span"), { textContent: b }));
+      out.push(row);
+    }
+    if (o.meter !== undefined) {
+      const m = document.createElement("div");
+      m.className = "meter" + (o.boss ? " boss" : "");
+      const fill = document.createElement("div");
+      fill.style.width = `${Math.max(0, Math.min(100, o.meter))}%`;
+      m.append(fill);
+      out.push(m);
+    }
+    if (o.steps) {
+      const st = document.createElement("div");
+      st.className = "steps";
+      for (const v of o.steps) st.append(Object.assign(document.createElement("span"), { className: v === 2 ? "done" : v === 1 ? "now" : "" }));
+      out.push(st);
+    }
+    return out;
   }
 }
 

@@ -99,7 +99,7 @@ function buildLobby(): void {
     const b = el("button", { className: "arch", type: "button" },
       el("span", { className: "name", textContent: a.name }),
       el("span", { className: `el el-${a.element}`, textContent: a.element }),
-      el("span", { className: "stats", textContent: `HP ${a.hp_pct}% · power ${a.power_pct}% · speed ${a.speed_pct}%` }));
+      el("span", { className: "stats", textContent: `HP ${a.hp_pct} · PWR ${a.power_pct} · SPD ${a.speed_pct}`, title: "hit points, power and speed, % of the base" }));
     b.dataset.archetype = a.id;
     b.addEventListener("click", () => chooseArchetype(a));
     grid.append(b);
@@ -336,7 +336,14 @@ function showResult(r: StoredMatch, before: Rating, end: MatchEnd): void {
     el("div", { className: "muted", textContent: `was ${before.mu.toFixed(2)} · σ ${before.sigma.toFixed(2)} → ${r.rating.sigma.toFixed(2)} · ${r.rating.matches} ${pretty(r.mode)} match${r.rating.matches === 1 ? "" : "es"}` }),
     ...(Math.abs(d) < 0.005 && mode?.kind !== "battle" ? [el("div", { className: "muted", textContent: "Co-op matches leave the rating unchanged." })] : []));
   const rewards = $("result-rewards");
-  rewards.replaceChildren(...(r.rewards.length ? r.rewards.map((w) => el("li", { textContent: w.item_id ? pretty(w.item_id) : `${w.amount} ${w.currency}` })) : [el("li", { className: "muted", textContent: "none" })]));
+  // One line per currency (summed) and per item (counted).
+  const sums = new Map<string, number>();
+  for (const w of r.rewards) {
+    const k = w.item_id ? "item:" + w.item_id : "cur:" + w.currency;
+    sums.set(k, (sums.get(k) ?? 0) + (w.item_id ? 1 : (w.amount ?? 0)));
+  }
+  const lines = [...sums].map(([k, n]) => (k.startsWith("item:") ? `${pretty(k.slice(5))}${n > 1 ? " ×" + n : ""}` : `${n} ${k.slice(4)}`));
+  rewards.replaceChildren(...(lines.length ? lines.map((t) => el("li", { textContent: t })) : [el("li", { className: "muted", textContent: "none" })]));
   const codex = $("result-codex");
   codex.replaceChildren(...(r.codex.length ? r.codex.map((id) => el("li", { textContent: content.codex.find((c) => c.id === id)?.name ?? pretty(id) })) : [el("li", { className: "muted", textContent: "none" })]));
   $("result-seats").replaceChildren(...r.participants.map((p) => {
