@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -24,7 +25,8 @@ import (
 //
 //	POST /dev/bots {"mode": "ritual", "bots": 5}  start bots that queue for mode and play one match each (202)
 //	GET  /dev/rating?mode=ritual                  the caller's rating in mode: {"mode","mu","sigma","matches"}
-//	GET  /dev/matches/{match_id}                  the stored result of a match the caller played (404 until durable)
+//	GET  /dev/matches/{match_id}?wait_ms=N        the stored result of a match the caller played; waits up to N ms
+//	                                              (at most 15000) for the outbox to flush it, then 404
 //
 // They exist only in `pantheon dev`: a public lobby fills seats with
 // players, and results reach players through the game's own services.
@@ -35,6 +37,8 @@ const (
 	maxBotRuns = 4
 	// botRunTimeout ends a bot run that has not finished its match.
 	botRunTimeout = 12 * time.Minute
+	// maxMatchWait bounds GET /dev/matches/{id}?wait_ms=.
+	maxMatchWait = 15 * time.Second
 )
 
 // devPage is the site `pantheon dev` mounts on the lobby: the page and the
@@ -237,7 +241,15 @@ type rewardBody struct {
 // caller was not in).
 func (p *devPage) handleMatch(w http.ResponseWriter, r *http.Request, player string) error {
 	notFound := &pageError{http.StatusNotFound, lobby.CodeNotFound, "no stored result of that match for you (yet)"}
-	rec, err := p.store.Match(r.Context(), r.PathValue("match_id"))
+	wait := time.Duration(0)
+	if v := r.URL.Query().Get("wait_ms"); v != "" {
+		ms, err := strconv.Atoi(v)
+		if err != nil || ms < 0 || ms > int(maxMatchWait/time.Millisecond) {
+			return &pageError{http.StatusBadRequest, lobby.CodeBadRequest, fmt.Sprintf("wait_ms must be 0..%d", maxMatchWait/time.Millisecond)}
+		}
+		wait = time.Duration(ms) * time.Millisecond
+	}
+	rec, err := p.waitMatch(r.Context(), r.PathValue("match_id"), wait)
 	if errors.Is(err, persistence.ErrNotFound) {
 		return notFound
 	}
@@ -272,4 +284,20 @@ func (p *devPage) handleMatch(w http.ResponseWriter, r *http.Request, player str
 	}
 	writePageJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// waitMatch reads match id, polling for up to wait while it is not stored.
+func (p *devPage) waitMatch(ctx context.Context, id string, wait time.Duration) (persistence.MatchRecord, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		rec, err := p.store.Match(ctx, id)
+		if !errors.Is(err, persistence.ErrNotFound) || time.Now().After(deadline) {
+			return rec, err
+		}
+		select {
+		case <-ctx.Done():
+			return rec, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
