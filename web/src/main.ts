@@ -351,7 +351,7 @@ function showResult(r: StoredMatch, before: Rating, end: MatchEnd): void {
     for (const v of [p.seat, p.team + 1, p.you ? "you" : p.player_id.slice(0, 8), p.result, p.kills, p.deaths, p.damage_dealt, p.healing, p.score]) tr.append(el("td", { textContent: String(v) }));
     return tr;
   }));
-  expose({ result: { matchId: r.match_id, outcome: r.outcome, rewards: r.rewards.length, mu: r.rating.mu, muBefore: before.mu } });
+  expose({ result: { matchId: r.match_id, outcome: r.outcome, rewards: lines.length, mu: r.rating.mu, muBefore: before.mu } });
   show("result");
 }
 
