@@ -502,7 +502,7 @@ export class MatchView {
     // the arena is fitted between them.
     const top = 104, bottom = h > 500 ? 176 : 120;
     const usableH = Math.max(120, h - top - bottom);
-    const span = Math.min(Math.max(pw, ph), 2800);
+    const span = Math.min(Math.max(pw, ph), 2200);
     this.scale = Math.min((w * 0.94) / span, usableH / span);
     const vw = w / this.scale, vh = usableH / this.scale;
     let cx = pw / 2, cy = ph / 2;

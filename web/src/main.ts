@@ -333,7 +333,7 @@ function showResult(r: StoredMatch, before: Rating, end: MatchEnd): void {
   $("result-rating").replaceChildren(
     el("div", { className: "rating-big" }, `${r.rating.mu.toFixed(2)} `,
       el("span", { className: d > 0.005 ? "delta-up" : d < -0.005 ? "delta-down" : "muted", textContent: `(${sign}${Math.abs(d).toFixed(2)})` })),
-    el("div", { className: "muted", textContent: `was ${before.mu.toFixed(2)} · σ ${before.sigma.toFixed(2)} → ${r.rating.sigma.toFixed(2)} · ${r.rating.matches} ${pretty(r.mode)} match${r.rating.matches === 1 ? "" : "es"}` }),
+    el("div", { className: "muted", textContent: `was ${before.mu.toFixed(2)} · σ ${before.sigma.toFixed(2)} → ${r.rating.sigma.toFixed(2)} · ${r.rating.matches} ${mode?.name ?? r.mode} match${r.rating.matches === 1 ? "" : "es"}` }),
     ...(Math.abs(d) < 0.005 && mode?.kind !== "battle" ? [el("div", { className: "muted", textContent: "Co-op matches leave the rating unchanged." })] : []));
   const rewards = $("result-rewards");
   // One line per currency (summed) and per item (counted).
