@@ -10,7 +10,7 @@ COUNT  ?= 3
 RUN    ?=
 LOAD   ?= 0
 
-.PHONY: run build test verify bench fmt stress loadtest
+.PHONY: run build test verify bench fmt stress loadtest web
 
 # loadtest: SCENARIO against a fresh `pantheon dev` on the LOADTEST_* ports; the report (JSON and
 # HTML) goes to LOADTEST_OUT; fails (exit 99) when a threshold fails.
@@ -50,13 +50,22 @@ loadtest: build
 stress:
 	$(GO) run ./tools/stress -rounds $(ROUNDS) -count $(COUNT) -run '$(RUN)' -load=$(if $(filter 1 true yes,$(LOAD)),true,false) $(PKGS)
 
-## verify: formatting, vet, the purity analyzer, the dependency rules (tools/depcheck) and a tidy go.mod
+## verify: formatting, vet, the purity analyzer, the dependency rules (tools/depcheck), a tidy go.mod and (with node) a current web bundle
 verify:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	@if [ -d tools/purity ]; then $(GO) run ./tools/purity/cmd/purity ./ecs/...; fi
 	$(GO) run ./tools/depcheck/cmd/depcheck
 	$(GO) mod tidy -diff
+	@if command -v node >/dev/null && [ -d web/node_modules ]; then \
+	  (cd web && npx --no-install tsc -p tsconfig.json) && node web/build.mjs --check; \
+	else echo "verify: no node or web/node_modules: the web bundle was not checked (npm ci in web/)"; fi
+
+## web: rebuild the page's bundle (web/dist, embedded in the binary) from web/src and sdk/js/src; commit it
+web:
+	@command -v node >/dev/null || { echo "make web needs Node 20 or later"; exit 1; }
+	@[ -d web/node_modules ] || (cd web && npm ci --no-audit --no-fund)
+	cd web && npx --no-install tsc -p tsconfig.json && node build.mjs
 
 ## bench: every benchmark once, with allocation counts
 bench:

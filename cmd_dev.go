@@ -64,7 +64,8 @@ type devSystem struct {
 	store       persistence.Store
 	room        *server.Server
 	lobbyURL    string
-	lobbyAdmin  string // bound lobby admin address, "" when off
+	page        *devPage // the browser page and its /dev/ API on the lobby port
+	lobbyAdmin  string   // bound lobby admin address, "" when off
 	fleetSecret string
 	lobbyDone   chan error
 	stopOutbox  func()
@@ -114,9 +115,11 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	if err != nil {
 		return nil, err
 	}
+	d.page = newDevPage(d.store, d.content, cfg.Log)
+	closers = append(closers, d.page.close)
 	l, err := lobby.New(lcfg, lobby.Deps{
 		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store, Database: d.store,
-		Validator: contentValidator(d.content), Content: cc, Log: cfg.Log,
+		Validator: contentValidator(d.content), Content: cc, Site: d.page.handler(), Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err
@@ -126,6 +129,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		return nil, fmt.Errorf("lobby listen: %w", err)
 	}
 	d.lobbyURL = "http://" + ln.Addr().String()
+	d.page.lobby, d.page.lobbyURL = l, d.lobbyURL
 	lctx, stopLobby := context.WithCancel(context.Background())
 	d.stopLobby, d.lobbyDone = stopLobby, make(chan error, 1)
 	go func() { d.lobbyDone <- l.Run(lctx, ln) }()
@@ -211,6 +215,7 @@ func (d *devSystem) waitReady(ctx context.Context) error {
 // stop drains the room server, then stops the lobby, flushes the outbox
 // and closes the database, in that order.
 func (d *devSystem) stop() error {
+	d.page.close() // the page's bots first: they are clients of the rest
 	var err error
 	if d.room != nil {
 		err = d.room.Shutdown()
@@ -277,12 +282,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, `pantheon dev: the whole system on one machine (content %s)
+  play         %s/  (the browser page: log in, queue with bots, play)
   lobby        %s  (OpenAPI: %s/v1/openapi.json; metrics: http://%s/metrics)
   room server  kcp %s  ws %s
   room admin   http://%s  (/metrics, /debug/pprof, control API)
   database     %s, results outbox %s
   fleet secret %s  (for pantheon bench and the control API)
-`, d.content.Version(), d.lobbyURL, d.lobbyURL, d.lobbyAdmin, d.room.PublicKCPAddr(), d.room.PublicWSURL(),
+`, d.content.Version(), d.lobbyURL, d.lobbyURL, d.lobbyURL, d.lobbyAdmin, d.room.PublicKCPAddr(), d.room.PublicWSURL(),
 		d.room.AdminAddr(), cfg.DB, cfg.OutboxDir, d.fleetSecret)
 
 	code := 0

@@ -58,6 +58,10 @@ type Deps struct {
 	Validator RosterValidator
 	// Content is served at GET /v1/content; nil answers it 404.
 	Content *ClientContent
+	// Site serves every request whose path is outside /v1/ (pantheon dev:
+	// the browser page and its dev API), behind the same CORS check and
+	// per-IP limit as the API; nil answers them with the JSON 404.
+	Site http.Handler
 	// Providers verify platform logins and links, by Name.
 	Providers []auth.Provider
 	// Fleet calls room servers; nil builds one from FleetSecret and AllocTimeout.
@@ -90,6 +94,7 @@ type Lobby struct {
 	validator   RosterValidator
 	origins     origin.Policy // Config.CORSOrigins
 	content     *ClientContent
+	site        http.Handler
 	providers   map[string]auth.Provider
 	fleet       *fleet.Client
 	tokens      *auth.Tokens
@@ -126,7 +131,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	l := &Lobby{
 		cfg: cfg, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
-		fleet: deps.Fleet, content: deps.Content, tokens: tokens, now: deps.Now, log: deps.Log,
+		fleet: deps.Fleet, content: deps.Content, site: deps.Site, tokens: tokens, now: deps.Now, log: deps.Log,
 		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 		push: newPushCounts(),
 	}

@@ -59,29 +59,58 @@ func (l *Lobby) buildRoutes() {
 	}
 }
 
-// Handler returns the lobby's HTTP handler: every route under /v1, a JSON
-// 404/405 for anything else, CORS for browsers (cors.go) and the per-IP
-// rate limit in front (room
-// server heartbeats excepted). Every request is counted and timed by route
-// pattern and status code.
+// routeSite labels requests served by Deps.Site in the metrics.
+const routeSite = "site"
+
+// Handler returns the lobby's HTTP handler: every route under /v1, the
+// Deps.Site handler (when set) for paths outside /v1/, a JSON 404/405 for
+// anything else, CORS for browsers (cors.go) and the per-IP rate limit in
+// front (room server heartbeats excepted). Every request is counted and
+// timed by route pattern (site requests as "site") and status code.
 func (l *Lobby) Handler() http.Handler {
-	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/servers/heartbeat" {
-			if err := l.limit(r.Context(), limitPerIP, "ip:"+l.clientIP(r).String(), l.cfg.Limits.PerIP); err != nil {
-				l.writeError(w, r, err)
-				return
+	limited := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v1/servers/heartbeat" {
+				if err := l.limit(r.Context(), limitPerIP, "ip:"+l.clientIP(r).String(), l.cfg.Limits.PerIP); err != nil {
+					l.writeError(w, r, err)
+					return
+				}
 			}
-		}
-		l.mux.ServeHTTP(w, r)
-	})
+			next.ServeHTTP(w, r)
+		})
+	}
+	serve := limited(l.mux)
+	var site http.Handler
+	if l.site != nil {
+		site = limited(l.site)
+	}
 	unrouted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.writeError(w, r, l.unrouted(r)) })
 	return l.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := l.mux.Handler(r); pattern != "" {
 			l.met.instrument(pattern, w, r, serve)
 			return
 		}
+		if site != nil && r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+			l.met.instrument(routeSite, w, r, site)
+			return
+		}
 		l.met.instrument(routeUnmatched, w, r, unrouted)
 	}))
+}
+
+// Authenticate checks r's bearer token (the Authorization header) the way
+// every authenticated route does, revocation included, for handlers
+// mounted through Deps.Site. WriteError answers its error (401 with the
+// lobby's error code).
+func (l *Lobby) Authenticate(r *http.Request) (auth.Claims, error) {
+	return l.authenticate(r.Context(), bearer(r, false))
+}
+
+// WriteError writes err as the lobby's JSON error body ({"code",
+// "message"}, the status its code maps to), for handlers mounted through
+// Deps.Site.
+func (l *Lobby) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	l.writeError(w, r, err)
 }
 
 // methodsFor lists the methods r's path is served with.
