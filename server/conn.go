@@ -79,9 +79,10 @@ const (
 	maxSpareCtrlBytes = 16 << 10
 )
 
-// closeGrace is how long a closing connection's writer gets to send its
-// last frame before the transport is closed under it (a slow consumer's
-// writer may be stuck in a write to a full socket).
+// closeGrace is how long a closing connection's writer gets to send the
+// frames still queued and its last frame before the transport is closed
+// under it (a slow consumer's writer may be stuck in a write to a full
+// socket).
 const closeGrace = time.Second
 
 func newConn(w transport.Conn, transport string, inboxSize int, bytesOut prometheus.Counter) *conn {
@@ -199,8 +200,9 @@ func (c *conn) signal() {
 	}
 }
 
-// closeWith makes final the last frame the writer sends (nil for none) and
-// closes the connection after it. Only the first call has an effect.
+// closeWith makes final the last frame the writer sends (nil for none),
+// after every frame already queued, and closes the connection after it.
+// Only the first call has an effect.
 func (c *conn) closeWith(final []byte) {
 	c.closeOnce.Do(func() {
 		c.outMu.Lock()
@@ -222,14 +224,33 @@ func (c *conn) closeCode(code netcode.Code, msg string) {
 func (c *conn) isClosed() bool { return c.closed.Load() }
 
 // writeLoop writes queued frames until the connection closes, then writes
-// the final frame, if any, and closes the transport.
+// every frame still queued, the final frame, if any, and closes the
+// transport. A close never overtakes a frame queued before it: the match
+// end queues the final tick's events and closes with the bye in one go,
+// and the writer may see both signals at once (a select between wake and
+// closing picks at random). The drain is bounded: each write by the
+// transport's write timeout, all of it by closeGrace, after which the
+// transport is closed under the writer.
 func (c *conn) writeLoop() {
 	defer c.w.Close()
 	var batch [][]byte
 	for {
+		closing := false
 		select {
 		case <-c.wake:
 		case <-c.closing:
+			closing = true
+		}
+		// After the close, one pass: what was queued when it came, not
+		// whatever a reader still offers a closed connection (pongs).
+		passes := -1
+		if closing {
+			passes = 1
+		}
+		if !c.flush(&batch, passes) {
+			return
+		}
+		if closing {
 			c.outMu.Lock()
 			final := c.final
 			c.outMu.Unlock()
@@ -238,40 +259,47 @@ func (c *conn) writeLoop() {
 			}
 			return
 		}
-		for {
+	}
+}
+
+// flush writes the queued control frames, then the pending snapshot, until
+// both are empty or after passes rounds (passes < 0: no limit); false
+// means a write failed.
+func (c *conn) flush(batch *[][]byte, passes int) bool {
+	for ; passes != 0; passes-- {
+		c.outMu.Lock()
+		*batch = append((*batch)[:0], c.ctrl...)
+		clear(c.ctrl)
+		c.ctrl = c.ctrl[:0]
+		snap := c.snap
+		c.snap = nil
+		c.outMu.Unlock()
+		if len(*batch) == 0 && snap == nil {
+			return true
+		}
+		for _, f := range *batch {
+			if !c.write(f) {
+				return false
+			}
+		}
+		c.recycleCtrl(*batch)
+		clear(*batch)
+		if snap != nil {
+			ok := c.write(snap)
+			if ok && c.snapshotsOut != nil {
+				c.snapshotsOut.Inc()
+			}
 			c.outMu.Lock()
-			batch = append(batch[:0], c.ctrl...)
-			clear(c.ctrl)
-			c.ctrl = c.ctrl[:0]
-			snap := c.snap
-			c.snap = nil
+			if c.snapFree == nil {
+				c.snapFree = snap
+			}
 			c.outMu.Unlock()
-			if len(batch) == 0 && snap == nil {
-				break
-			}
-			for _, f := range batch {
-				if !c.write(f) {
-					return
-				}
-			}
-			c.recycleCtrl(batch)
-			clear(batch)
-			if snap != nil {
-				ok := c.write(snap)
-				if ok && c.snapshotsOut != nil {
-					c.snapshotsOut.Inc()
-				}
-				c.outMu.Lock()
-				if c.snapFree == nil {
-					c.snapFree = snap
-				}
-				c.outMu.Unlock()
-				if !ok {
-					return
-				}
+			if !ok {
+				return false
 			}
 		}
 	}
+	return true
 }
 
 // write writes one frame; on failure it marks the connection closed.

@@ -169,11 +169,13 @@ func (c *memConn) WriteFrame(p []byte) error {
 	return c.out.send(p)
 }
 
-// Close closes both directions: the peer reads what was already delivered,
-// then ErrClosed.
+// Close closes both directions. Like a TCP close after a write, frames
+// sent before it are not lost to it: the peer reads every frame sent
+// (still subject to the link's loss) as it arrives, then ErrClosed; the
+// peer's own sends fail with ErrClosed at once.
 func (c *memConn) Close() error {
 	c.in.close()
-	c.out.close()
+	c.out.closeSend()
 	return nil
 }
 
@@ -183,15 +185,16 @@ func (c *memConn) Transport() string    { return "mem" }
 // pipe is one direction of a link: frames in flight ordered by delivery
 // time, and frames delivered but not yet read.
 type pipe struct {
-	link   LinkConfig
-	mu     sync.Mutex
-	rng    *rand.Rand
-	flight flightHeap
-	seq    uint64
-	ready  [][]byte
-	timer  *time.Timer
-	notify chan struct{}
-	closed bool
+	link    LinkConfig
+	mu      sync.Mutex
+	rng     *rand.Rand
+	flight  flightHeap
+	seq     uint64
+	ready   [][]byte
+	timer   *time.Timer
+	notify  chan struct{}
+	closed  bool // no more sends: set by either end's close
+	dropped bool // the receiving end closed: nothing more is delivered
 }
 
 func newPipe(link LinkConfig, seed uint64) *pipe {
@@ -261,7 +264,7 @@ func (p *pipe) schedule(now time.Time) {
 func (p *pipe) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.dropped {
 		return
 	}
 	now := time.Now()
@@ -287,7 +290,7 @@ func (p *pipe) recv(deadline time.Time) ([]byte, error) {
 			p.mu.Unlock()
 			return f, nil
 		}
-		closed := p.closed
+		closed := p.closed && len(p.flight) == 0
 		p.mu.Unlock()
 		if closed {
 			return nil, ErrClosed
@@ -307,13 +310,27 @@ func (p *pipe) recv(deadline time.Time) ([]byte, error) {
 	}
 }
 
+// closeSend closes the sending end: sends fail with ErrClosed, frames in
+// flight are still delivered, and recv returns ErrClosed once they are read.
+func (p *pipe) closeSend() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
+}
+
+// close closes the receiving end: frames in flight are dropped (nobody
+// will read them) and sends fail with ErrClosed.
 func (p *pipe) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.dropped {
 		return
 	}
-	p.closed = true
+	p.closed, p.dropped = true, true
 	p.flight = nil
 	if p.timer != nil {
 		p.timer.Stop()
