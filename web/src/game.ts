@@ -493,7 +493,44 @@ export class MatchView {
     const cur = this.currentSigil();
     for (const e of ents) this.drawEntity(e, e.id === this.myId, cur);
     this.drawFloaters(ents);
+    this.drawMinimap(ents, w, h);
     this.updateHud(meE, renderTick);
+  }
+
+  /** drawMinimap shows the whole arena when the view holds only part of it. */
+  private drawMinimap(ents: InterpolatedEntity[], w: number, h: number): void {
+    const { width, height } = this.place;
+    const viewW = w / this.scale, viewH = h / this.scale;
+    if (width <= viewW && height <= viewH) return;
+    const ctx = this.ctx;
+    const size = 150;
+    const k = size / Math.max(width, height);
+    const x0 = 12, y0 = 12;
+    const mx = (x: number) => x0 + x * k;
+    const my = (y: number) => y0 + (height - y) * k;
+    ctx.fillStyle = "rgba(16,19,38,.85)";
+    ctx.fillRect(x0, y0, width * k, height * k);
+    ctx.strokeStyle = "#3a4275";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x0, y0, width * k, height * k);
+    for (const e of ents) {
+      const f = e.fields;
+      const kind = f[Field.Kind];
+      if (kind === EntityKind.Sigil || (f[Field.Hp] <= 0 && (kind === EntityKind.Oracle || kind === EntityKind.Add || kind === EntityKind.Boss))) continue;
+      let r = 2, color = teamColors[f[Field.Team]] ?? "#aaa";
+      if (kind === EntityKind.Boss) [r, color] = [5, "#ff5a5a"];
+      else if (kind === EntityKind.Add) color = "#ff8080";
+      else if (kind === EntityKind.Hazard) [r, color] = [Math.max(2, (this.content.hazards[f[Field.Content]]?.radius_cm ?? 300) * k), "rgba(255,180,80,.35)"];
+      if (e.id === this.myId) [r, color] = [3.5, "#ffffff"];
+      ctx.beginPath();
+      ctx.arc(mx(e.x), my(e.y), r, 0, Math.PI * 2);
+      ctx.fillStyle = color;
+      ctx.fill();
+    }
+    // The part of the arena on screen.
+    const vx = (0 - this.ox) / this.scale, vy = (this.oy - h) / this.scale;
+    ctx.strokeStyle = "rgba(243,195,91,.7)";
+    ctx.strokeRect(mx(Math.max(0, vx)), my(Math.min(height, vy + viewH)), Math.min(width, viewW) * k, Math.min(height, viewH) * k);
   }
 
   private camera(w: number, h: number, me?: InterpolatedEntity): void {

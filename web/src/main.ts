@@ -185,7 +185,15 @@ async function queue(): Promise<void> {
     const before = await dev.rating(m.id);
     const ticket = await lobby.queue(m.id, "main");
     expose({ ticketId: ticket.id });
-    if ($<HTMLInputElement>("bots").checked && botsFor(m) > 0) await dev.bots(m.id, botsFor(m));
+    if ($<HTMLInputElement>("bots").checked && botsFor(m) > 0) {
+      try {
+        await dev.bots(m.id, botsFor(m));
+      } catch (e) {
+        // No bots: leave the queue rather than wait for seats nobody fills.
+        await lobby.cancelTicket(ticket.id).catch(() => {});
+        throw e;
+      }
+    }
     const seat = await waitSeat(ticket, m);
     if (!seat) return;
     await play(m, seat, ticket, before, { archetype: a.id, loadout: [...pick.loadout] });
@@ -278,15 +286,21 @@ async function play(m: Mode, seat: Seat, ticket: Ticket, before: Rating, oracle:
   showResult(stored, before, end);
 }
 
-/** waitEnded resolves with the ticket once it left assigned (push match_ended, or polling). */
-function waitEnded(ticket: Ticket): Promise<Ticket> {
+/**
+ * waitEnded resolves with the ticket once it left assigned (push
+ * match_ended, or polling), or as it is after timeoutMs (a room that never
+ * started, a session that could not resume: the room server's deadlines
+ * end the match, this one only bounds the wait).
+ */
+function waitEnded(ticket: Ticket, timeoutMs = 120_000): Promise<Ticket> {
+  const deadline = Date.now() + timeoutMs;
   return new Promise((resolve) => {
     let done = false;
     const finish = async () => {
       if (done) return;
       try {
         const t = await lobby.ticket(ticket.id);
-        if (t.state === "assigned" || done) return;
+        if ((t.state === "assigned" && Date.now() < deadline) || done) return;
         done = true;
         clearInterval(poll);
         off?.();
