@@ -180,8 +180,7 @@ export class RoomSession {
   static async connect(opts: RoomSessionOptions): Promise<RoomSession> {
     const s = new RoomSession(opts);
     try {
-      const { ws, welcome } = await s.handshake(s.opts.url, false);
-      s.install(ws, welcome, false);
+      await s.handshake(s.opts.url, false);
     } catch (err) {
       const end = s.finish(refusal(err));
       throw new SessionError(end);
@@ -325,8 +324,12 @@ export class RoomSession {
 
   // --- connection handling ---
 
-  /** handshake opens url, sends hello or resume and waits for the welcome. */
-  private handshake(url: string, resume: boolean): Promise<{ ws: WebSocketLike; welcome: Welcome }> {
+  /**
+   * handshake opens url, sends hello or resume and waits for the welcome,
+   * then installs the connection at once (frames right behind the welcome
+   * may arrive in the same read, before a promise continuation could run).
+   */
+  private handshake(url: string, resume: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       let ws: WebSocketLike;
       try {
@@ -344,6 +347,7 @@ export class RoomSession {
         clearTimeout(deadline);
         if (retry) clearInterval(retry);
         ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+        if (!err && this.st === "ended") err = new HandshakeError("session closed during the handshake");
         if (err) {
           try {
             ws.close();
@@ -351,7 +355,10 @@ export class RoomSession {
             /* ignore */
           }
           reject(err);
-        } else resolve({ ws, welcome: welcome! });
+          return;
+        }
+        this.install(ws, welcome!, resume);
+        resolve();
       };
       const deadline = setTimeout(() => done(new HandshakeError("no welcome within " + this.opts.helloTimeoutMs + " ms")), this.opts.helloTimeoutMs);
       ws.onopen = () => {
@@ -544,18 +551,13 @@ export class RoomSession {
       for (const url of this.opts.resumeUrls) {
         if (this.isEnded()) return;
         try {
-          const { ws, welcome } = await this.handshake(url, true);
-          if (this.isEnded()) {
-            ws.close();
-            return;
-          }
-          this.install(ws, welcome, true);
+          await this.handshake(url, true);
           return;
         } catch (err) {
           if (err instanceof ServerRefusal) {
             const c = err.error.code;
-            // Only a transient refusal is worth another try.
-            if (c !== ErrorCode.RateLimited && c !== ErrorCode.ServerDraining && c !== ErrorCode.Internal) {
+            // Only a resumable refusal (rate_limited, slow_consumer) is worth another try.
+            if (!resumableCodes.has(c)) {
               this.finish({ reason: c === ErrorCode.ResumeFailed ? "resume_failed" : "error", code: c, codeName: codeName(c), message: err.error.message, matchEnded: this.matchEnded });
               return;
             }

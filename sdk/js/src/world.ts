@@ -144,6 +144,7 @@ export function applySnapshot(base: World, s: SnapshotFrame): World {
     const bid = i < n ? base.ids[i] : Infinity;
     const cid = c < created.length ? created[c].id : Infinity;
     if (cid < bid) {
+      if (o >= total) throw new BaselineError(`snapshot ${s.tick} removes an entity that baseline ${want} lacks`);
       const run = created[c++];
       ids[o] = cid;
       const off = o * FIELDS;
@@ -165,9 +166,11 @@ export function applySnapshot(base: World, s: SnapshotFrame): World {
       i++;
       continue;
     }
+    if (o >= total) throw new BaselineError(`snapshot ${s.tick} removes an entity that baseline ${want} lacks`);
     ids[o] = bid;
     const off = o * FIELDS;
-    fields.set(bf.subarray(i * FIELDS, i * FIELDS + FIELDS), off);
+    const boff = i * FIELDS;
+    for (let f = 0; f < FIELDS; f++) fields[off + f] = bf[boff + f]; // cheaper than set(subarray) per entity
     if (isUpdated) {
       const run = updated[u++];
       let m = run.mask;

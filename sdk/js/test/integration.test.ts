@@ -81,6 +81,7 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       const roster = await lobby.oracles();
       assert.ok(roster.some((o) => o.id === "main"), "the roster lists the new oracle");
       const push = lobby.push({ minBackoffMs: 100 });
+      t.after(() => push.close()); // also when an assertion fails: no reconnect loop outlives the test
       await push.opened();
       return { name, lobby, push };
     }),
@@ -110,13 +111,16 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       RoomSession.connect({ url: seat.ws_url, ticket: seat.ticket, WebSocket: WebSocket as any, resumeBackoffMs: 100 }),
     ),
   );
+  t.after(() => sessions.forEach((s) => s.close()));
   const interp = new InterpolationBuffer();
+  const order: string[] = [];
   let dropped = false;
   let resumedAt = 0;
   sessions.forEach((s, i) => {
     assert.equal(s.seat, seats[i].seat);
     s.on("snapshot", (w) => {
       worlds[i].set(w.tick, w);
+      if (i === 0) order.push("snapshot " + w.tick);
       if (i === 0) interp.push(w);
       if (s.matchOver) return;
       act(s, w, w.tick);
@@ -130,6 +134,7 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       if (resumed) resumedAt = s.world.tick;
     });
     s.on("events", (f) => {
+      if (i === 0) order.push("events " + f.tick);
       for (const e of f.events) if (e[0] === EventKind.MatchEnd) matchEnds[i].push(e);
     });
   });
@@ -174,6 +179,7 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
     assert.equal(tk.state, "ended");
     assert.equal(tk.outcome, endedEvents[i].outcome);
   }
+  t.diagnostic("client 0's last frames: " + order.slice(-4).join(", "));
   t.diagnostic(`match ${seats[0].match_id}: ${lastTick} ticks, outcome ${endedEvents[0].outcome}, ${common} ticks compared, ` +
     `client 1 resumed at tick ${resumedAt}; snapshots ${sessions.map((s) => s.stats.snapshots + " (" + s.stats.fullSnapshots + " full)").join(", ")}; ` +
     `rtt ${sessions.map((s) => (s.clock.rttUs / 1000).toFixed(2) + " ms").join(", ")}`);
