@@ -37,6 +37,7 @@ interface Hud {
   abilities: HTMLElement;
   ritual: HTMLElement;
   help: HTMLElement;
+  bottom: HTMLElement;
 }
 
 /** A floating number over an entity (damage red, heal green). */
@@ -116,7 +117,7 @@ export class MatchView {
     this.hud = {
       mode: $("hud-mode"), clock: $("hud-clock"), net: $("hud-net"), objective: $("hud-objective"), banner: $("hud-banner"),
       feed: $("hud-feed"), hp: $("hud-hp"), hpText: $("hud-hp-text"), energy: $("hud-energy"), energyText: $("hud-energy-text"),
-      abilities: $("hud-abilities"), ritual: $("hud-ritual"), help: $("hud-help"),
+      abilities: $("hud-abilities"), ritual: $("hud-ritual"), help: $("hud-help"), bottom: $("hud-bottom"),
     };
     content.abilities.forEach((a, i) => this.abilityIndex.set(a.id, i));
     this.loadout = oracle.loadout.map((id) => content.abilities[this.abilityIndex.get(id) ?? -1]).filter(Boolean);
@@ -535,9 +536,11 @@ export class MatchView {
 
   private camera(w: number, h: number, me?: InterpolatedEntity): void {
     const pw = this.place.width, ph = this.place.height;
-    // The HUD takes the top (objective) and the bottom (bars, abilities):
-    // the arena is fitted between them.
-    const top = 104, bottom = h > 500 ? 176 : 120;
+    // The HUD takes the top (objective) and the bottom (bars, abilities;
+    // above the stick on touch screens): the arena is fitted between them.
+    const cv = this.canvas.getBoundingClientRect();
+    const top = Math.max(60, Math.min(h / 3, this.hud.objective.getBoundingClientRect().bottom - cv.top + 8));
+    const bottom = Math.max(40, Math.min(h / 2, cv.bottom - this.hud.bottom.getBoundingClientRect().top + 8));
     const usableH = Math.max(120, h - top - bottom);
     const span = Math.min(Math.max(pw, ph), 2200);
     this.scale = Math.min((w * 0.94) / span, usableH / span);
@@ -752,12 +755,13 @@ export class MatchView {
     h.ritual.replaceChildren();
     this.channelBtn = undefined;
     if (this.mode.kind === "ritual") {
-      const ch = Object.assign(document.createElement("button"), { textContent: "Channel (Space)" });
+      const touch = document.body.classList.contains("touch");
+      const ch = Object.assign(document.createElement("button"), { textContent: touch ? "Channel" : "Channel (Space)" });
       ch.addEventListener("pointerdown", (ev) => {
         ev.preventDefault();
         this.controls.toggleChannel();
       });
-      const ge = Object.assign(document.createElement("button"), { textContent: "Gesture (G)" });
+      const ge = Object.assign(document.createElement("button"), { textContent: touch ? "Gesture" : "Gesture (G)" });
       ge.addEventListener("pointerdown", (ev) => {
         ev.preventDefault();
         this.gesture();

@@ -382,4 +382,6 @@ window.addEventListener("beforeunload", () => {
   current?.leave();
   push?.close();
 });
+// Touch screens get the virtual stick (also switched on by a first touch).
+if (matchMedia("(pointer: coarse)").matches || navigator.maxTouchPoints > 0) document.body.classList.add("touch");
 show("login");
