@@ -5,13 +5,15 @@ import {
   EntityKind, EventKind, Field, InterpolationBuffer, RoomSession, SessionError, StatusBit, SurgeStage,
   type EventsFrame, type InputIntent, type InterpolatedEntity, type Seat, type SessionEnd, type World,
 } from "./sdk.js";
-import { codeName, places, pretty, type Ability, type Content, type Mode, type Place } from "./content.js";
-import { Controls } from "./input.js";
+import { codeName, places, pretty, type Ability, type Content, type Form, type Mode, type Place } from "./content.js";
+import { Controls, shapeshiftSlot } from "./input.js";
 
 /** What the page knows about its own oracle. */
 export interface MyOracle {
   archetype: string;
   loadout: string[];
+  /** The shapeshift form's id, "" for none. */
+  form: string;
 }
 
 /** How a match ended for the page. */
@@ -81,6 +83,8 @@ export class MatchView {
   private readonly hud: Hud;
   private readonly controls: Controls;
   private readonly loadout: Ability[];
+  private readonly form?: Form;
+  private formCooldownUntil = 0; // tick
   private readonly abilityIndex = new Map<string, number>();
   private place: Place;
   private placeFixed = false;
@@ -121,6 +125,7 @@ export class MatchView {
     };
     content.abilities.forEach((a, i) => this.abilityIndex.set(a.id, i));
     this.loadout = oracle.loadout.map((id) => content.abilities[this.abilityIndex.get(id) ?? -1]).filter(Boolean);
+    this.form = content.forms.find((f) => f.id === oracle.form);
     this.place = places(content, mode)[0];
     this.controls = new Controls(canvas, $("stick"), $("stick-knob"), (x, y) => this.toWorld(x, y));
     this.controls.onSlot = (slot) => this.cast(slot);
@@ -267,6 +272,12 @@ export class MatchView {
             this.cooldownUntil.set(ref, f.tick + (cd * this.session.tickRate) / 1000);
           }
           break;
+        case EventKind.Shapeshift:
+          if (seat === mySeat) {
+            this.formCooldownUntil = f.tick + ((this.form?.cooldown_ms ?? 0) * this.session.tickRate) / 1000;
+            this.note(amount === 1 ? `You took the form of the ${c.forms[ref]?.name ?? "beast"}` : "You returned to your own form");
+          }
+          break;
         case EventKind.CastRejected:
           if (seat === mySeat) {
             this.rejectedAt.set(ref, performance.now());
@@ -350,6 +361,12 @@ export class MatchView {
   }
 
   private cast(slot: number): void {
+    if (slot === shapeshiftSlot) {
+      if (!this.form || this.over) return;
+      this.pendingActions.push({ castSlot: shapeshiftSlot });
+      this.sendIntent(true);
+      return;
+    }
     const ab = this.loadout[slot];
     const me = this.me();
     if (!ab || !me || this.over) return;
@@ -670,7 +687,8 @@ export class MatchView {
         if (bit(f, StatusBit.Burn)) circle(oracleRadiusCm + 4, "rgba(0,0,0,0)", "#ff7a45", 1);
         this.facingTick(x, y, oracleRadiusCm, e.facing, mine ? "#fff" : "rgba(255,255,255,.7)");
         this.hpBar(x, y - oracleRadiusCm * this.scale - 10, 40, f, team === this.myTeam ? "#5fd38d" : "#ff6b6b");
-        this.label((mine ? "You · " : "") + (arch?.name ?? "Oracle"), x, y + oracleRadiusCm * this.scale + 14, mine ? "#fff" : "#c8cbe6");
+        const form = f[Field.Form] > 0 ? c.forms[f[Field.Form] - 1]?.name : undefined;
+        this.label((mine ? "You · " : "") + (arch?.name ?? "Oracle") + (form ? ` (${form})` : ""), x, y + oracleRadiusCm * this.scale + 14, mine ? "#fff" : "#c8cbe6");
         if (bit(f, StatusBit.Stun)) this.label("stunned", x, y - oracleRadiusCm * this.scale - 18, "#ffd75e");
         ctx.globalAlpha = 1;
         return;
@@ -728,6 +746,7 @@ export class MatchView {
   // --- HUD ---
 
   private slotEls: { root: HTMLElement; cd: HTMLElement; cdt: HTMLElement }[] = [];
+  private formEl?: { root: HTMLElement; cd: HTMLElement; cdt: HTMLElement };
   private channelBtn?: HTMLButtonElement;
 
   private buildHud(): void {
@@ -751,7 +770,22 @@ export class MatchView {
       });
       return { root, cd, cdt };
     });
-    h.abilities.replaceChildren(...this.slotEls.map((s) => s.root));
+    if (this.form) {
+      const f = this.form;
+      const root = document.createElement("button");
+      root.className = "ability";
+      root.title = `Shapeshift into the ${f.name}: ${f.cooldown_ms / 1000} s cooldown, ${f.energy_cost} energy`;
+      const key = Object.assign(document.createElement("span"), { className: "key", textContent: "5" });
+      const cd = Object.assign(document.createElement("div"), { className: "cd" });
+      const cdt = Object.assign(document.createElement("div"), { className: "cdt" });
+      root.append(cd, key, cdt, Object.assign(document.createElement("span"), { textContent: f.name }));
+      root.addEventListener("pointerdown", (ev) => {
+        ev.preventDefault();
+        this.cast(shapeshiftSlot);
+      });
+      this.formEl = { root, cd, cdt };
+    }
+    h.abilities.replaceChildren(...this.slotEls.map((s) => s.root), ...(this.formEl ? [this.formEl.root] : []));
     h.ritual.replaceChildren();
     this.channelBtn = undefined;
     if (this.mode.kind === "ritual") {
@@ -769,7 +803,7 @@ export class MatchView {
       h.ritual.append(ch, ge);
       this.channelBtn = ch;
     }
-    h.help.textContent = "Move: WASD or arrows · Aim: mouse · Abilities: 1-4 (or click)" +
+    h.help.textContent = "Move: WASD or arrows · Aim: mouse · Abilities: 1-4 (or click)" + (this.form ? " · Shapeshift: 5 or F" : "") +
       (this.mode.kind === "ritual" ? " · Channel at the glowing sigil: hold Space · Gesture: G" : "");
   }
 
@@ -800,6 +834,13 @@ export class MatchView {
         el.root.classList.toggle("poor", en < ab.energy_cost);
         el.root.classList.toggle("rejected", performance.now() - (this.rejectedAt.get(i) ?? -1e9) < 600);
       });
+      if (this.form && this.formEl) {
+        const left = Math.max(0, (this.formCooldownUntil - tick) / rate);
+        this.formEl.cd.style.transform = `scaleY(${this.form.cooldown_ms ? Math.min(1, (left * 1000) / this.form.cooldown_ms) : 0})`;
+        this.formEl.cdt.textContent = left > 0.05 ? left.toFixed(1) : "";
+        this.formEl.root.classList.toggle("poor", en < this.form.energy_cost);
+        this.formEl.root.classList.toggle("rejected", performance.now() - (this.rejectedAt.get(shapeshiftSlot) ?? -1e9) < 600);
+      }
     }
     this.channelBtn?.classList.toggle("on", this.channel);
     // The objective panel changes rarely: rebuilt only when its text does.
