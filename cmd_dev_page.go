@@ -55,6 +55,9 @@ type devPage struct {
 	stop context.CancelFunc
 	runs sync.WaitGroup
 	sem  chan struct{} // one token per bot run going on
+
+	mu     sync.Mutex
+	played []string // matches the bot runs finished, oldest first (the last 100)
 }
 
 func newDevPage(store persistence.Store, content *ecs.Content, log *slog.Logger) *devPage {
@@ -162,6 +165,13 @@ func (p *devPage) handleBots(w http.ResponseWriter, r *http.Request, player stri
 			p.log.Warn("page bots had failures", "mode", req.Mode, "failed", rep.Failed, "errors", rep.Errors)
 		default:
 			p.log.Info("page bots done", "mode", req.Mode, "bots", req.Bots)
+		}
+		if rep.Match != nil {
+			p.mu.Lock()
+			p.played = append(p.played, rep.Match.MatchIDs...)
+			p.played = p.played[max(0, len(p.played)-100):]
+			p.mu.Unlock()
+			p.log.Info("page bots played", "mode", req.Mode, "matches", rep.Match.MatchIDs)
 		}
 	}()
 	writePageJSON(w, http.StatusAccepted, map[string]any{"mode": req.Mode, "bots": req.Bots})
@@ -301,4 +311,11 @@ func (p *devPage) waitMatch(ctx context.Context, id string, wait time.Duration) 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// botMatches lists the matches the bot runs finished (the last 100).
+func (p *devPage) botMatches() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.played...)
 }

@@ -37,7 +37,8 @@
 // origin_not_allowed, whose message names the origin and the flag, before
 // the rate limit and the router. Requests without Origin (native clients,
 // bots) and same-origin requests (Origin equal to the Host the request
-// was sent to, as for the page `pantheon dev` serves) need no entry. No
+// was sent to, as for the page `pantheon dev` serves through Deps.Site on
+// the paths outside /v1/) need no entry. No
 // credentials mode: tokens travel in the Authorization header (or the push
 // channel's access_token parameter), never in cookies.
 //

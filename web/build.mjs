@@ -34,8 +34,9 @@ async function build(out) {
     charset: "utf8",
     logLevel: "warning",
     // The SDK's sources live outside this package: their @msgpack/msgpack
-    // comes from here when sdk/js has no node_modules of its own.
-    nodePaths: [join(here, "node_modules")],
+    // always comes from here (the same pinned version as sdk/js's), so the
+    // bundle does not depend on whether sdk/js/node_modules exists.
+    alias: { "@msgpack/msgpack": join(here, "node_modules", "@msgpack", "msgpack") },
     banner: { js: "// Built by web/build.mjs (esbuild) from web/src and sdk/js/src; do not edit: run `make web`." },
   });
   for (const f of ["index.html", "style.css"]) copyFileSync(join(here, "src", f), join(out, f));

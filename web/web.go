@@ -1,11 +1,3 @@
-// Package web is the browser page `pantheon dev` serves at / on the lobby
-// port: guest login, an oracle from the lobby's content, a queue (bots fill
-// the seats), the match drawn on a canvas, and the stored result. It is
-// written in TypeScript on the SDK (sdk/js) under web/src and bundled with
-// esbuild into dist/ (one JS file, the HTML and the CSS), which is
-// committed and embedded here, so the binary serves it with nothing else
-// installed. Rebuild the bundle after changing web/src or sdk/js/src with
-// `make web`; `make verify` and TestBundleUpToDate check it is current.
 package web
 
 import (

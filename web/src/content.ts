@@ -44,6 +44,7 @@ export interface Raid { id: string; name: string; boss: string; width_cm: number
 export interface Sigil { x: number; y: number; gesture: number }
 export interface Ritual { id: string; name: string; width_cm: number; height_cm: number; sigil_radius_cm: number; sigils: Sigil[]; sequence: number[] }
 export interface Named { id: string; name: string; radius_cm?: number; kind?: string }
+export interface Form { id: string; name: string; cooldown_ms: number; energy_cost: number }
 
 /** The content document, as far as the page reads it. */
 export interface Content {
@@ -58,7 +59,7 @@ export interface Content {
   npcs: Named[];
   pets: Named[];
   totems: Named[];
-  forms: Named[];
+  forms: Form[];
   codex: Named[];
   codes: Record<string, { code: number; name: string }[]>;
 }

@@ -5,13 +5,15 @@ import {
   EntityKind, EventKind, Field, InterpolationBuffer, RoomSession, SessionError, StatusBit, SurgeStage,
   type EventsFrame, type InputIntent, type InterpolatedEntity, type Seat, type SessionEnd, type World,
 } from "./sdk.js";
-import { codeName, places, pretty, type Ability, type Content, type Mode, type Place } from "./content.js";
-import { Controls } from "./input.js";
+import { codeName, places, pretty, type Ability, type Content, type Form, type Mode, type Place } from "./content.js";
+import { Controls, shapeshiftSlot } from "./input.js";
 
 /** What the page knows about its own oracle. */
 export interface MyOracle {
   archetype: string;
   loadout: string[];
+  /** The shapeshift form's id, "" for none. */
+  form: string;
 }
 
 /** How a match ended for the page. */
@@ -37,6 +39,7 @@ interface Hud {
   abilities: HTMLElement;
   ritual: HTMLElement;
   help: HTMLElement;
+  bottom: HTMLElement;
 }
 
 /** A floating number over an entity (damage red, heal green). */
@@ -80,6 +83,8 @@ export class MatchView {
   private readonly hud: Hud;
   private readonly controls: Controls;
   private readonly loadout: Ability[];
+  private readonly form?: Form;
+  private formCooldownUntil = 0; // tick
   private readonly abilityIndex = new Map<string, number>();
   private place: Place;
   private placeFixed = false;
@@ -116,10 +121,11 @@ export class MatchView {
     this.hud = {
       mode: $("hud-mode"), clock: $("hud-clock"), net: $("hud-net"), objective: $("hud-objective"), banner: $("hud-banner"),
       feed: $("hud-feed"), hp: $("hud-hp"), hpText: $("hud-hp-text"), energy: $("hud-energy"), energyText: $("hud-energy-text"),
-      abilities: $("hud-abilities"), ritual: $("hud-ritual"), help: $("hud-help"),
+      abilities: $("hud-abilities"), ritual: $("hud-ritual"), help: $("hud-help"), bottom: $("hud-bottom"),
     };
     content.abilities.forEach((a, i) => this.abilityIndex.set(a.id, i));
     this.loadout = oracle.loadout.map((id) => content.abilities[this.abilityIndex.get(id) ?? -1]).filter(Boolean);
+    this.form = content.forms.find((f) => f.id === oracle.form);
     this.place = places(content, mode)[0];
     this.controls = new Controls(canvas, $("stick"), $("stick-knob"), (x, y) => this.toWorld(x, y));
     this.controls.onSlot = (slot) => this.cast(slot);
@@ -266,6 +272,12 @@ export class MatchView {
             this.cooldownUntil.set(ref, f.tick + (cd * this.session.tickRate) / 1000);
           }
           break;
+        case EventKind.Shapeshift:
+          if (seat === mySeat) {
+            this.formCooldownUntil = f.tick + ((this.form?.cooldown_ms ?? 0) * this.session.tickRate) / 1000;
+            this.note(amount === 1 ? `You took the form of the ${c.forms[ref]?.name ?? "beast"}` : "You returned to your own form");
+          }
+          break;
         case EventKind.CastRejected:
           if (seat === mySeat) {
             this.rejectedAt.set(ref, performance.now());
@@ -349,6 +361,12 @@ export class MatchView {
   }
 
   private cast(slot: number): void {
+    if (slot === shapeshiftSlot) {
+      if (!this.form || this.over) return;
+      this.pendingActions.push({ castSlot: shapeshiftSlot });
+      this.sendIntent(true);
+      return;
+    }
     const ab = this.loadout[slot];
     const me = this.me();
     if (!ab || !me || this.over) return;
@@ -493,14 +511,53 @@ export class MatchView {
     const cur = this.currentSigil();
     for (const e of ents) this.drawEntity(e, e.id === this.myId, cur);
     this.drawFloaters(ents);
+    this.drawMinimap(ents, w, h);
     this.updateHud(meE, renderTick);
+  }
+
+  /** drawMinimap shows the whole arena when the view holds only part of it. */
+  private drawMinimap(ents: InterpolatedEntity[], w: number, h: number): void {
+    const { width, height } = this.place;
+    const viewW = w / this.scale, viewH = h / this.scale;
+    if (width <= viewW && height <= viewH) return;
+    const ctx = this.ctx;
+    const size = 150;
+    const k = size / Math.max(width, height);
+    const x0 = 12, y0 = 12;
+    const mx = (x: number) => x0 + x * k;
+    const my = (y: number) => y0 + (height - y) * k;
+    ctx.fillStyle = "rgba(16,19,38,.85)";
+    ctx.fillRect(x0, y0, width * k, height * k);
+    ctx.strokeStyle = "#3a4275";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x0, y0, width * k, height * k);
+    for (const e of ents) {
+      const f = e.fields;
+      const kind = f[Field.Kind];
+      if (kind === EntityKind.Sigil || (f[Field.Hp] <= 0 && (kind === EntityKind.Oracle || kind === EntityKind.Add || kind === EntityKind.Boss))) continue;
+      let r = 2, color = teamColors[f[Field.Team]] ?? "#aaa";
+      if (kind === EntityKind.Boss) [r, color] = [5, "#ff5a5a"];
+      else if (kind === EntityKind.Add) color = "#ff8080";
+      else if (kind === EntityKind.Hazard) [r, color] = [Math.max(2, (this.content.hazards[f[Field.Content]]?.radius_cm ?? 300) * k), "rgba(255,180,80,.35)"];
+      if (e.id === this.myId) [r, color] = [3.5, "#ffffff"];
+      ctx.beginPath();
+      ctx.arc(mx(e.x), my(e.y), r, 0, Math.PI * 2);
+      ctx.fillStyle = color;
+      ctx.fill();
+    }
+    // The part of the arena on screen.
+    const vx = (0 - this.ox) / this.scale, vy = (this.oy - h) / this.scale;
+    ctx.strokeStyle = "rgba(243,195,91,.7)";
+    ctx.strokeRect(mx(Math.max(0, vx)), my(Math.min(height, vy + viewH)), Math.min(width, viewW) * k, Math.min(height, viewH) * k);
   }
 
   private camera(w: number, h: number, me?: InterpolatedEntity): void {
     const pw = this.place.width, ph = this.place.height;
-    // The HUD takes the top (objective) and the bottom (bars, abilities):
-    // the arena is fitted between them.
-    const top = 104, bottom = h > 500 ? 176 : 120;
+    // The HUD takes the top (objective) and the bottom (bars, abilities;
+    // above the stick on touch screens): the arena is fitted between them.
+    const cv = this.canvas.getBoundingClientRect();
+    const top = Math.max(60, Math.min(h / 3, this.hud.objective.getBoundingClientRect().bottom - cv.top + 8));
+    const bottom = Math.max(40, Math.min(h / 2, cv.bottom - this.hud.bottom.getBoundingClientRect().top + 8));
     const usableH = Math.max(120, h - top - bottom);
     const span = Math.min(Math.max(pw, ph), 2200);
     this.scale = Math.min((w * 0.94) / span, usableH / span);
@@ -630,7 +687,8 @@ export class MatchView {
         if (bit(f, StatusBit.Burn)) circle(oracleRadiusCm + 4, "rgba(0,0,0,0)", "#ff7a45", 1);
         this.facingTick(x, y, oracleRadiusCm, e.facing, mine ? "#fff" : "rgba(255,255,255,.7)");
         this.hpBar(x, y - oracleRadiusCm * this.scale - 10, 40, f, team === this.myTeam ? "#5fd38d" : "#ff6b6b");
-        this.label((mine ? "You · " : "") + (arch?.name ?? "Oracle"), x, y + oracleRadiusCm * this.scale + 14, mine ? "#fff" : "#c8cbe6");
+        const form = f[Field.Form] > 0 ? c.forms[f[Field.Form] - 1]?.name : undefined;
+        this.label((mine ? "You · " : "") + (arch?.name ?? "Oracle") + (form ? ` (${form})` : ""), x, y + oracleRadiusCm * this.scale + 14, mine ? "#fff" : "#c8cbe6");
         if (bit(f, StatusBit.Stun)) this.label("stunned", x, y - oracleRadiusCm * this.scale - 18, "#ffd75e");
         ctx.globalAlpha = 1;
         return;
@@ -688,6 +746,7 @@ export class MatchView {
   // --- HUD ---
 
   private slotEls: { root: HTMLElement; cd: HTMLElement; cdt: HTMLElement }[] = [];
+  private formEl?: { root: HTMLElement; cd: HTMLElement; cdt: HTMLElement };
   private channelBtn?: HTMLButtonElement;
 
   private buildHud(): void {
@@ -711,16 +770,32 @@ export class MatchView {
       });
       return { root, cd, cdt };
     });
-    h.abilities.replaceChildren(...this.slotEls.map((s) => s.root));
+    if (this.form) {
+      const f = this.form;
+      const root = document.createElement("button");
+      root.className = "ability";
+      root.title = `Shapeshift into the ${f.name}: ${f.cooldown_ms / 1000} s cooldown, ${f.energy_cost} energy`;
+      const key = Object.assign(document.createElement("span"), { className: "key", textContent: "5" });
+      const cd = Object.assign(document.createElement("div"), { className: "cd" });
+      const cdt = Object.assign(document.createElement("div"), { className: "cdt" });
+      root.append(cd, key, cdt, Object.assign(document.createElement("span"), { textContent: f.name }));
+      root.addEventListener("pointerdown", (ev) => {
+        ev.preventDefault();
+        this.cast(shapeshiftSlot);
+      });
+      this.formEl = { root, cd, cdt };
+    }
+    h.abilities.replaceChildren(...this.slotEls.map((s) => s.root), ...(this.formEl ? [this.formEl.root] : []));
     h.ritual.replaceChildren();
     this.channelBtn = undefined;
     if (this.mode.kind === "ritual") {
-      const ch = Object.assign(document.createElement("button"), { textContent: "Channel (Space)" });
+      const touch = document.body.classList.contains("touch");
+      const ch = Object.assign(document.createElement("button"), { textContent: touch ? "Channel" : "Channel (Space)" });
       ch.addEventListener("pointerdown", (ev) => {
         ev.preventDefault();
         this.controls.toggleChannel();
       });
-      const ge = Object.assign(document.createElement("button"), { textContent: "Gesture (G)" });
+      const ge = Object.assign(document.createElement("button"), { textContent: touch ? "Gesture" : "Gesture (G)" });
       ge.addEventListener("pointerdown", (ev) => {
         ev.preventDefault();
         this.gesture();
@@ -728,7 +803,7 @@ export class MatchView {
       h.ritual.append(ch, ge);
       this.channelBtn = ch;
     }
-    h.help.textContent = "Move: WASD or arrows · Aim: mouse · Abilities: 1-4 (or click)" +
+    h.help.textContent = "Move: WASD or arrows · Aim: mouse · Abilities: 1-4 (or click)" + (this.form ? " · Shapeshift: 5 or F" : "") +
       (this.mode.kind === "ritual" ? " · Channel at the glowing sigil: hold Space · Gesture: G" : "");
   }
 
@@ -759,6 +834,13 @@ export class MatchView {
         el.root.classList.toggle("poor", en < ab.energy_cost);
         el.root.classList.toggle("rejected", performance.now() - (this.rejectedAt.get(i) ?? -1e9) < 600);
       });
+      if (this.form && this.formEl) {
+        const left = Math.max(0, (this.formCooldownUntil - tick) / rate);
+        this.formEl.cd.style.transform = `scaleY(${this.form.cooldown_ms ? Math.min(1, (left * 1000) / this.form.cooldown_ms) : 0})`;
+        this.formEl.cdt.textContent = left > 0.05 ? left.toFixed(1) : "";
+        this.formEl.root.classList.toggle("poor", en < this.form.energy_cost);
+        this.formEl.root.classList.toggle("rejected", performance.now() - (this.rejectedAt.get(shapeshiftSlot) ?? -1e9) < 600);
+      }
     }
     this.channelBtn?.classList.toggle("on", this.channel);
     // The objective panel changes rarely: rebuilt only when its text does.

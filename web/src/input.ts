@@ -13,16 +13,19 @@ const moveKeys: Record<string, [number, number]> = {
   KeyA: [-1, 0], ArrowLeft: [-1, 0], KeyD: [1, 0], ArrowRight: [1, 0],
 };
 
+/** The wire's cast slot of a shapeshift (EVENTS.md, Inputs). */
+export const shapeshiftSlot = 4;
+
 /** Full speed on the wire. */
 const fullSpeed = 1000;
 
 /**
  * Controls turns the player's devices into intents. Keyboard: WASD or the
- * arrows move, the mouse aims, 1-4 cast, Space (held) channels, G makes the
- * gesture. Touch: a virtual stick moves; the HUD's buttons act.
+ * arrows move, the mouse aims, 1-4 cast, 5 or F shapeshift, Space (held)
+ * channels, G makes the gesture. Touch: a virtual stick moves; the HUD's buttons act.
  */
 export class Controls {
-  /** Called with the slot (0-3) to cast. */
+  /** Called with the slot to cast: 0-3, or shapeshiftSlot. */
   onSlot: (slot: number) => void = () => {};
   /** Called when channelling starts or stops. */
   onChannel: (on: boolean) => void = () => {};
@@ -109,10 +112,10 @@ export class Controls {
       return;
     }
     if (!down || e.repeat) return;
-    const m = /^(Digit|Numpad)([1-4])$/.exec(e.code);
-    if (m) {
+    const m = /^(Digit|Numpad)([1-5])$/.exec(e.code);
+    if (m || e.code === "KeyF") {
       e.preventDefault();
-      this.onSlot(Number(m[2]) - 1);
+      this.onSlot(m ? Number(m[2]) - 1 : shapeshiftSlot);
     } else if (e.code === "KeyG" || e.code === "KeyQ") {
       e.preventDefault();
       this.onGesture();

@@ -4,7 +4,7 @@
 
 import { DevApi, LobbyClient, LobbyError, type LobbyEvent, type PushChannel, type Rating, type Seat, type StoredMatch, type Ticket } from "./sdk.js";
 import { pretty, type Archetype, type Content, type Mode } from "./content.js";
-import { MatchView, expose, type MatchEnd } from "./game.js";
+import { MatchView, expose, type MatchEnd, type MyOracle } from "./game.js";
 
 /** The matchmaker's rules of a queue (GET /v1/modes). */
 interface QueueRules {
@@ -116,6 +116,12 @@ function buildLobby(): void {
     b.addEventListener("click", () => chooseMode(m));
     modes.append(b);
   }
+  for (const [id, list] of [["pick-pet", content.pets], ["pick-form", content.forms], ["pick-totem", content.totems]] as const) {
+    const sel = $<HTMLSelectElement>(id);
+    const keep = sel.value;
+    sel.replaceChildren(el("option", { value: "", textContent: "none" }), ...list.map((x) => el("option", { value: x.id, textContent: x.name })));
+    sel.value = list.some((x) => x.id === keep) ? keep : "";
+  }
   chooseArchetype(pick.archetype ?? content.archetypes[0]);
   chooseMode(pick.mode ?? content.modes[0]);
 }
@@ -181,14 +187,24 @@ async function queue(): Promise<void> {
   if (!a || !m) return;
   btn.disabled = true;
   try {
-    await lobby.putOracle("main", { name: displayName.slice(0, 32), archetype: a.id, role: "host", loadout: pick.loadout, pet: "", form: "", totem: "" });
+    const pet = $<HTMLSelectElement>("pick-pet").value, form = $<HTMLSelectElement>("pick-form").value, totem = $<HTMLSelectElement>("pick-totem").value;
+    // A solo ticket's oracle is its team's Host (every team needs one).
+    await lobby.putOracle("main", { name: displayName.slice(0, 32), archetype: a.id, role: "host", loadout: pick.loadout, pet, form, totem });
     const before = await dev.rating(m.id);
     const ticket = await lobby.queue(m.id, "main");
     expose({ ticketId: ticket.id });
-    if ($<HTMLInputElement>("bots").checked && botsFor(m) > 0) await dev.bots(m.id, botsFor(m));
+    if ($<HTMLInputElement>("bots").checked && botsFor(m) > 0) {
+      try {
+        await dev.bots(m.id, botsFor(m));
+      } catch (e) {
+        // No bots: leave the queue rather than wait for seats nobody fills.
+        await lobby.cancelTicket(ticket.id).catch(() => {});
+        throw e;
+      }
+    }
     const seat = await waitSeat(ticket, m);
     if (!seat) return;
-    await play(m, seat, ticket, before, { archetype: a.id, loadout: [...pick.loadout] });
+    await play(m, seat, ticket, before, { archetype: a.id, loadout: [...pick.loadout], form });
   } catch (e) {
     show("lobby");
     err.textContent = errText(e);
@@ -250,7 +266,7 @@ function waitSeat(ticket: Ticket, m: Mode): Promise<Seat | null> {
 
 let current: MatchView | null = null;
 
-async function play(m: Mode, seat: Seat, ticket: Ticket, before: Rating, oracle: { archetype: string; loadout: string[] }): Promise<void> {
+async function play(m: Mode, seat: Seat, ticket: Ticket, before: Rating, oracle: MyOracle): Promise<void> {
   show("match");
   expose({ matchId: seat.match_id, matchState: "connecting", outcome: undefined });
   current = new MatchView(content, m, seat, oracle, $<HTMLCanvasElement>("canvas"));
@@ -278,15 +294,21 @@ async function play(m: Mode, seat: Seat, ticket: Ticket, before: Rating, oracle:
   showResult(stored, before, end);
 }
 
-/** waitEnded resolves with the ticket once it left assigned (push match_ended, or polling). */
-function waitEnded(ticket: Ticket): Promise<Ticket> {
+/**
+ * waitEnded resolves with the ticket once it left assigned (push
+ * match_ended, or polling), or as it is after timeoutMs (a room that never
+ * started, a session that could not resume: the room server's deadlines
+ * end the match, this one only bounds the wait).
+ */
+function waitEnded(ticket: Ticket, timeoutMs = 120_000): Promise<Ticket> {
+  const deadline = Date.now() + timeoutMs;
   return new Promise((resolve) => {
     let done = false;
     const finish = async () => {
       if (done) return;
       try {
         const t = await lobby.ticket(ticket.id);
-        if (t.state === "assigned" || done) return;
+        if ((t.state === "assigned" && Date.now() < deadline) || done) return;
         done = true;
         clearInterval(poll);
         off?.();
@@ -368,4 +390,6 @@ window.addEventListener("beforeunload", () => {
   current?.leave();
   push?.close();
 });
+// Touch screens get the virtual stick (also switched on by a first touch).
+if (matchMedia("(pointer: coarse)").matches || navigator.maxTouchPoints > 0) document.body.classList.add("touch");
 show("login");

@@ -6,7 +6,7 @@
 // screen, and saves screenshots of the lobby, the match and the result.
 // Any console error or uncaught exception in the page fails it.
 //
-//   node test/browser.mjs --url http://127.0.0.1:8080 --out DIR [--mode ritual] [--timeout-ms 240000]
+//   node test/browser.mjs --url http://127.0.0.1:8080 --out DIR [--mode ritual] [--form bear] [--timeout-ms 240000]
 //
 // The last line of stdout is a JSON summary: {"ok", "player_id", "match_id",
 // "outcome", "input_ack", "inputs_sent", "screenshots", "errors"}.
@@ -24,6 +24,7 @@ function arg(name, def) {
 const url = arg("url");
 const out = arg("out");
 const mode = arg("mode", "ritual");
+const form = arg("form", ""); // a shapeshift form to pick (pressed as 5 in battles)
 const timeoutMs = Number(arg("timeout-ms", "240000"));
 const executablePath = process.env.PANTHEON_CHROMIUM || "/usr/bin/chromium";
 if (!url || !out) {
@@ -81,6 +82,7 @@ try {
   // The second archetype, to pick something other than the default.
   await page.locator("#archetypes button").nth(1).click();
   await page.click(`#modes button[data-mode="${mode}"]`);
+  if (form) await page.selectOption("#pick-form", form);
   if (!(await page.isChecked("#bots"))) await page.check("#bots");
   await shot("lobby");
   await page.click("#queue");
@@ -123,7 +125,7 @@ try {
         }
       } else if (Date.now() - lastCast > 1000) {
         lastCast = Date.now();
-        await page.keyboard.press(String(1 + Math.floor(Math.random() * 4)));
+        await page.keyboard.press(String(1 + Math.floor(Math.random() * (form ? 5 : 4))));
       }
       if (!shotTaken && Date.now() - playingSince > 6000) {
         shotTaken = true;
