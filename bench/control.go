@@ -48,11 +48,11 @@ type createdRoom struct {
 	RoomID  string `json:"room_id"`
 	KCPAddr string `json:"kcp_addr"`
 	WSURL   string `json:"ws_url"`
-	KCPKey  string `json:"kcp_key"`
 	Seats   []struct {
 		Seat     int    `json:"seat"`
 		PlayerID string `json:"player_id"`
 		Ticket   string `json:"ticket"`
+		KCPKey   string `json:"kcp_key"` // the seat's own KCP key; empty when KCP is plaintext
 	} `json:"seats"`
 }
 

@@ -66,15 +66,15 @@ func runIdle(ctx context.Context, r resolved, col *collector) (Report, error) {
 			return rep, err
 		}
 		roomIDs = append(roomIDs, room.RoomID)
-		kcp, err := endpointDialer(cfg, room.KCPAddr, room.WSURL, room.KCPKey, true)
-		if err != nil {
-			return rep, err
-		}
-		ws, err := endpointDialer(cfg, room.KCPAddr, room.WSURL, room.KCPKey, false)
+		ws, err := endpointDialer(cfg, room.KCPAddr, room.WSURL, "", false)
 		if err != nil {
 			return rep, err
 		}
 		for _, st := range room.Seats[:perRoom] {
+			kcp, err := endpointDialer(cfg, room.KCPAddr, room.WSURL, st.KCPKey, true) // each seat seals with its own key
+			if err != nil {
+				return rep, err
+			}
 			tickets = append(tickets, seatTicket{ticket: st.Ticket, kcp: kcp, ws: ws})
 		}
 	}

@@ -57,8 +57,9 @@ func matchReport(sw *SwarmReport, mode string, ids []string) *MatchReport {
 }
 
 // endpointDialer returns the dialer for a room's KCP address or WebSocket
-// URL, refusing endpoints the config does not allow. kcpKey is the base64
-// AES key the lobby or control API handed out ("" when KCP is unencrypted).
+// URL, refusing endpoints the config does not allow. kcpKey is the seat's
+// own base64 KCP key the lobby or control API handed out with its ticket
+// ("" when KCP is unencrypted).
 func endpointDialer(cfg Config, kcpAddr, wsURL, kcpKey string, overKCP bool) (transport.Dialer, error) {
 	if overKCP {
 		if err := cfg.checkAddr(kcpAddr); err != nil {

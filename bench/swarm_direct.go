@@ -75,13 +75,13 @@ func (s *swarm) directRoom(ctx context.Context, u *unit, mode ModeShare, bots []
 
 // directSeat connects one bot to its seat of room and plays it.
 func (s *swarm) directSeat(ctx context.Context, b botSpec, mode string, room createdRoom, seat int, seats []ecs.Seat, seed uint64, to func(int)) {
-	ticket := ""
+	ticket, key := "", ""
 	for _, st := range room.Seats {
 		if st.Seat == seat {
-			ticket = st.Ticket
+			ticket, key = st.Ticket, st.KCPKey
 		}
 	}
-	ds, err := s.dialers(room.KCPAddr, room.WSURL, room.KCPKey, b.kcp)
+	ds, err := s.dialers(room.KCPAddr, room.WSURL, key, b.kcp)
 	if err != nil {
 		s.col.fail("join", err)
 		return

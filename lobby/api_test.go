@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 )
 
@@ -106,9 +107,17 @@ func TestTicketLifecycle(t *testing.T) {
 	}
 }
 
+// TestKCPPerSeatKeys (lobby side): the room server gives every seat its
+// own KCP key, and the lobby hands each player only its own seat's, in
+// match_found and in the ticket view (testMatchFlow checks it).
+func TestKCPPerSeatKeys(t *testing.T) {
+	testMatchFlow(t, newHarness(t, nil, nil))
+}
+
 // TestMatchFlow: two players queue, a pass matches them, the room server
 // creates the room, and each player gets match_found on the push channel
-// with the server's endpoints, its own signed ticket and the KCP key.
+// with the server's endpoints, its own signed ticket and its seat's own
+// KCP key.
 func TestMatchFlow(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) { testMatchFlow(t, newHarness(t, nil, withDB(b.open(t)))) })
@@ -156,9 +165,13 @@ func testMatchFlow(t *testing.T, h *harness) {
 			m.Ticket != h.rs.Sign(room.RoomID, m.Seat, ps[i].PlayerID) || m.KCPAddr == "" || m.WSURL == "" || m.KCPKey == "" || m.ServerID != "room-1" {
 			t.Fatalf("player %d match_found %+v", i, ev)
 		}
+		// The player gets its own seat's KCP key, never another seat's.
+		if m.KCPKey != fleettest.SeatKey(room.RoomID, m.Seat) || m.KCPKey == fleettest.SeatKey(room.RoomID, 1-m.Seat) {
+			t.Fatalf("player %d (seat %d) got KCP key %q, want its seat's own %q", i, m.Seat, m.KCPKey, fleettest.SeatKey(room.RoomID, m.Seat))
+		}
 		var v ticketView
 		h.do("GET", "/v1/tickets/"+tks[i].ID, ps[i].AccessToken, nil).decode(t, &v)
-		if v.State != store.StateAssigned || v.Seat == nil || v.Seat.Ticket != m.Ticket {
+		if v.State != store.StateAssigned || v.Seat == nil || v.Seat.Ticket != m.Ticket || v.Seat.KCPKey != m.KCPKey {
 			t.Fatalf("ticket after assignment %+v", v)
 		}
 	}

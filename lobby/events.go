@@ -71,7 +71,8 @@ type Event struct {
 }
 
 // Seat is one player's place in an allocated room: the endpoints, the join
-// ticket the room server signed (passed through untouched) and the KCP key.
+// ticket the room server signed (passed through untouched) and that seat's
+// own KCP key (never another seat's).
 type Seat struct {
 	PlayerID  string    `json:"player_id"`
 	MatchID   string    `json:"match_id"`

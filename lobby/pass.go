@@ -283,7 +283,7 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, qui
 		for _, mb := range t.Members {
 			st, _ := room.Ticket(mb.PlayerID)
 			a.Seats = append(a.Seats, Seat{PlayerID: mb.PlayerID, MatchID: matchID, RoomID: room.RoomID, ServerID: srv.ServerID,
-				KCPAddr: room.KCPAddr, WSURL: room.WSURL, KCPKey: room.KCPKey, Seat: st.Seat, Team: team[mb.PlayerID],
+				KCPAddr: room.KCPAddr, WSURL: room.WSURL, KCPKey: st.KCPKey, Seat: st.Seat, Team: team[mb.PlayerID],
 				Ticket: st.Ticket, ExpiresAt: st.ExpiresAt})
 		}
 		data, err := json.Marshal(a)

@@ -115,7 +115,7 @@ func FuzzDecodeServerFrame(f *testing.F) {
 		case KindWelcome:
 			var w, w2 Welcome
 			if DecodeWelcome(fr, &w) == nil {
-				if err := DecodeWelcome(AppendWelcome(nil, &w), &w2); err != nil || w != w2 {
+				if err := DecodeWelcome(AppendWelcome(nil, &w), &w2); err != nil || !reflect.DeepEqual(w, w2) {
 					t.Fatal("welcome re-encode")
 				}
 			}

@@ -84,19 +84,29 @@ type Welcome struct {
 	ResumeToken  string // present in a later resume; at most MaxResumeToken bytes
 	EntityID     uint32 // the player's own entity id, 0 when it has none (yet)
 	ServerTimeUs int64  // server clock, microseconds since the Unix epoch
+	// ResumeKey is the KCP key the next connection of this seat (a resume)
+	// must seal its datagrams with (PROTOCOL.md section 2.1); empty when
+	// KCP is plaintext. At most MaxResumeKey bytes. Element 8, added in
+	// protocol 2.1: older decoders skip it as a trailing element.
+	ResumeKey []byte
 }
 
+// MaxResumeKey caps a welcome's resume_key (an AES-256 key).
+const MaxResumeKey = 32
+
 // AppendWelcome appends w as
-// [16, version, seat, tick_rate, server_tick, resume_token, entity_id, server_time_us].
+// [16, version, seat, tick_rate, server_tick, resume_token, entity_id, server_time_us, resume_key].
 func AppendWelcome(dst []byte, w *Welcome) []byte {
-	dst = append(dst, 0x98, byte(KindWelcome))
+	dst = append(dst, 0x99, byte(KindWelcome))
 	dst = appendUint(dst, uint64(w.Version))
 	dst = appendUint(dst, uint64(w.Seat))
 	dst = appendUint(dst, uint64(w.TickRate))
 	dst = appendUint(dst, uint64(w.ServerTick))
 	dst = appendStr(dst, w.ResumeToken)
 	dst = appendUint(dst, uint64(w.EntityID))
-	return appendInt(dst, w.ServerTimeUs)
+	dst = appendInt(dst, w.ServerTimeUs)
+	dst = appendBinLen(dst, len(w.ResumeKey))
+	return append(dst, w.ResumeKey...)
 }
 
 // DecodeWelcome decodes a welcome frame into w.
@@ -128,5 +138,16 @@ func DecodeWelcome(frame []byte, w *Welcome) error {
 	if w.ServerTimeUs, err = r.intRange(math.MinInt64, math.MaxInt64); err != nil {
 		return err
 	}
-	return finish(&r, extra-7)
+	extra -= 7
+	if extra > 0 { // resume_key, from protocol 2.1 on
+		key, err := r.bin(MaxResumeKey)
+		if err != nil {
+			return err
+		}
+		if len(key) > 0 {
+			w.ResumeKey = append([]byte(nil), key...)
+		}
+		extra--
+	}
+	return finish(&r, extra)
 }

@@ -120,9 +120,15 @@ func TestConformanceVectors(t *testing.T) {
 				var w Welcome
 				err = DecodeWelcome(frame, &w)
 				got = w
-				want = Welcome{Version: field[uint32](t, f, "version"), Seat: field[uint32](t, f, "seat"), TickRate: field[uint32](t, f, "tick_rate"),
+				ww := Welcome{Version: field[uint32](t, f, "version"), Seat: field[uint32](t, f, "seat"), TickRate: field[uint32](t, f, "tick_rate"),
 					ServerTick: field[uint32](t, f, "server_tick"), ResumeToken: field[string](t, f, "resume_token"),
 					EntityID: field[uint32](t, f, "entity_id"), ServerTimeUs: field[int64](t, f, "server_time_us")}
+				if _, ok := f["resume_key"]; ok {
+					if key, _ := hex.DecodeString(field[string](t, f, "resume_key")); len(key) > 0 {
+						ww.ResumeKey = key
+					}
+				}
+				want = ww
 			case KindInput:
 				var in InputFrame
 				err = DecodeInputFrame(frame, &in)

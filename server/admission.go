@@ -32,8 +32,17 @@ func newAdmissionCollector(s *Server) *admissionCollector {
 		[]string{"transport", "reason"}, nil)}
 }
 
+// sealedDroppedDesc is the KCP datagrams a sealing listener dropped
+// before KCP saw them (PROTOCOL.md section 2.1), by reason.
+var sealedDroppedDesc = prometheus.NewDesc("pantheon_room_kcp_sealed_dropped_total",
+	"KCP datagrams dropped by the sealing socket before KCP saw them, by reason (short, unknown_key, bad_auth, other_key).",
+	[]string{"reason"}, nil)
+
 // Describe implements prometheus.Collector.
-func (c *admissionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *admissionCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.desc
+	ch <- sealedDroppedDesc
+}
 
 // Collect implements prometheus.Collector.
 func (c *admissionCollector) Collect(ch chan<- prometheus.Metric) {
@@ -69,5 +78,21 @@ func (c *admissionCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, k := range order {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(sums[k]), k.transport, k.reason)
+	}
+	var sealed transport.SealStats
+	for _, l := range lns {
+		if sl, ok := l.(interface{ SealStats() transport.SealStats }); ok {
+			st := sl.SealStats()
+			sealed.Short += st.Short
+			sealed.UnknownKey += st.UnknownKey
+			sealed.BadAuth += st.BadAuth
+			sealed.OtherKey += st.OtherKey
+		}
+	}
+	for _, v := range []struct {
+		reason string
+		n      uint64
+	}{{"short", sealed.Short}, {"unknown_key", sealed.UnknownKey}, {"bad_auth", sealed.BadAuth}, {"other_key", sealed.OtherKey}} {
+		ch <- prometheus.MustNewConstMetric(sealedDroppedDesc, prometheus.CounterValue, float64(v.n), v.reason)
 	}
 }

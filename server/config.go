@@ -79,8 +79,10 @@ type Config struct {
 	// API, /metrics, /debug/pprof and heartbeats. Required, at least
 	// MinFleetSecretBytes bytes (draw them at random).
 	FleetSecret string
-	// KCPKey turns on KCP AES-GCM with this 16, 24 or 32 byte key; empty
-	// means KCP is unencrypted. The control API hands it to the lobby.
+	// KCPKey is the master key (16, 24 or 32 bytes) of sealed KCP: it
+	// never leaves the server, which derives from it one key per seat and
+	// connection generation (keys.go); the control API hands each seat's
+	// join key out with that seat's ticket. Empty means KCP is plaintext.
 	KCPKey []byte
 
 	// LobbyURL is the lobby's base URL for heartbeats (POST

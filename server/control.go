@@ -39,7 +39,6 @@ type createResponse struct {
 	MatchID string       `json:"match_id"`
 	KCPAddr string       `json:"kcp_addr"`
 	WSURL   string       `json:"ws_url"`
-	KCPKey  string       `json:"kcp_key"`
 	Seats   []seatTicket `json:"seats"`
 }
 
@@ -49,6 +48,9 @@ type seatTicket struct {
 	PlayerID  string    `json:"player_id"`
 	Ticket    string    `json:"ticket"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// KCPKey is this seat's own KCP key (base64), for this seat's player
+	// only; empty when KCP is plaintext.
+	KCPKey string `json:"kcp_key,omitempty"`
 }
 
 // roomSummary is one entry of GET /v1/rooms.
@@ -155,9 +157,6 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		KCPAddr: s.PublicKCPAddr(), WSURL: s.PublicWSURL(),
 		Seats: tickets,
 	}
-	if len(s.cfg.KCPKey) > 0 {
-		resp.KCPKey = base64.StdEncoding.EncodeToString(s.cfg.KCPKey)
-	}
 	status := http.StatusCreated
 	if existed {
 		status = http.StatusOK
@@ -179,7 +178,15 @@ func (s *Server) issueTickets(rm *room) ([]seatTicket, error) {
 		if err != nil {
 			return nil, fmt.Errorf("room %s: tickets: %w", rm.id, err)
 		}
-		out = append(out, seatTicket{Seat: st.Seat, PlayerID: st.PlayerID, Ticket: tok, ExpiresAt: exp.UTC()})
+		key, err := s.joinKey(rm.id, st.Seat)
+		if err != nil {
+			return nil, fmt.Errorf("room %s: seat %d key: %w", rm.id, st.Seat, err)
+		}
+		t := seatTicket{Seat: st.Seat, PlayerID: st.PlayerID, Ticket: tok, ExpiresAt: exp.UTC()}
+		if key != nil {
+			t.KCPKey = base64.StdEncoding.EncodeToString(key)
+		}
+		out = append(out, t)
 	}
 	return out, nil
 }

@@ -74,7 +74,7 @@ func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link tran
 	base := transport.ServerConfig()
 	base.WriteTimeout = patientWrite
 	kc := transport.DefaultKCPConfig(base)
-	kc.Addr, kc.Key, kc.Linger = "127.0.0.1:0", cfg.KCPKey, patientLinger
+	kc.Addr, kc.Keys, kc.Linger = "127.0.0.1:0", s.keys, patientLinger
 	kl, err := transport.ListenKCP(kc)
 	if err != nil {
 		t.Fatal(err)
@@ -129,12 +129,15 @@ func (h *harness) create(spec RoomSpec) createResponse {
 
 // dialer returns a dialer for transport "kcp", "ws" or "mem": the
 // patient listeners when the harness has them, else the server's own.
-func (h *harness) dialer(name string) transport.Dialer {
+func (h *harness) dialer(name string) transport.Dialer { return h.keyDialer(name, nil) }
+
+// keyDialer is dialer with KCP sealed under a seat's key (nil: plaintext).
+func (h *harness) keyDialer(name string, key []byte) transport.Dialer {
 	cc := transport.ClientConfig()
 	switch name {
 	case "kcp":
 		kc := transport.DefaultKCPConfig(cc)
-		kc.Key = h.srv.cfg.KCPKey
+		kc.Key = key
 		addr := h.kcpAddr
 		if addr == "" {
 			addr = h.srv.PublicKCPAddr()

@@ -15,6 +15,15 @@ type netListener struct {
 
 func (l netListener) Transport() string { return l.name }
 func (l netListener) Addr() string      { return l.Listener.Addr().String() }
+
+// SealStats reports a sealing KCP listener's drops; zero for the others.
+func (l netListener) SealStats() transport.SealStats {
+	if sl, ok := l.Listener.(interface{ SealStats() transport.SealStats }); ok {
+		return sl.SealStats()
+	}
+	return transport.SealStats{}
+}
+
 func (l netListener) Accept(ctx context.Context) (transport.Conn, error) {
 	return l.Listener.Accept(ctx)
 }
@@ -26,7 +35,7 @@ func (s *Server) listen() ([]listener, error) {
 	base.MaxPendingPerAddr, base.MaxPendingPerPrefix = s.cfg.PendingPerAddr, s.cfg.PendingPerPrefix
 	kc := transport.DefaultKCPConfig(base)
 	kc.Addr = s.cfg.KCPAddr
-	kc.Key = s.cfg.KCPKey
+	kc.Keys = s.keys // per-seat keys (keys.go); nil: plaintext
 	kl, err := transport.ListenKCP(kc)
 	if err != nil {
 		return nil, fmt.Errorf("server: kcp: %w", err)

@@ -71,6 +71,8 @@ type room struct {
 	holdEnd  time.Time  // past it, clients get result_pending instead of the end
 	endedAt  time.Time  // when the match ended (the hold's start)
 	counted  ClockStats // clock counters already added to the metrics
+
+	keys roomKeys // ids of the room's per-seat KCP keys in the server's ring
 }
 
 // seat is one seat's connection state.
@@ -82,6 +84,7 @@ type seat struct {
 	droppedAt time.Time // when the connection was lost; zero while connected
 	released  bool      // grace expired: the seat is no longer held
 	lastSeq   uint32    // newest input sequence handed to the engine
+	gen       uint32    // connections seated so far: a resume seals with the key of this generation
 }
 
 // joinReq asks a room's goroutine to seat a connection. The reader has
@@ -389,6 +392,7 @@ func (r *room) settle(now time.Time) bool {
 		r.pending(fmt.Sprintf("the result was not saved within %s", r.srv.cfg.ResultWait))
 	}
 	r.srv.reg.remove(r)
+	r.forgetKeys()
 	r.srv.roomState(StateEnded, "")
 	return true
 }

@@ -85,7 +85,19 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 	case !j.resume && s.conn != nil && !s.conn.isClosed():
 		r.refuse(j, netcode.CodeTicketReused, "seat is held by a live session")
 		return
+	case !checkKeyTag(j.c, r.id, s.spec.Seat, keyGen(j.resume, s.gen)):
+		r.refuse(j, netcode.CodeBadTicket, "KCP session sealed with a key that is not this seat's")
+		return
 	}
+	resumeKey, err := r.seatKey(s.spec.Seat, s.gen+1)
+	if err != nil {
+		r.refuse(j, netcode.CodeInternal, "no resume key: "+err.Error())
+		return
+	}
+	// The key this connection came with admits no other: a join's key
+	// (generation 0) and the previous resume key leave the ring.
+	r.dropSeatKey(s.spec.Seat, s.gen)
+	s.gen++
 	if old := s.conn; old != nil {
 		old.closeWith(netcode.AppendBye(nil, netcode.KindServerBye, netcode.CodeNone))
 	}
@@ -107,6 +119,7 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 		ResumeToken:  s.token,
 		EntityID:     r.eng.SeatEntity(s.spec.Seat),
 		ServerTimeUs: now.UnixMicro(),
+		ResumeKey:    resumeKey,
 	}
 	j.c.offerControl(netcode.AppendWelcome(nil, &w))
 	j.c.admit(r, s.lastSeq)
@@ -146,4 +159,13 @@ func (r *room) countPlayers() {
 		}
 	}
 	r.players.Store(int32(n))
+}
+
+// keyGen is the key generation a join (0) or a resume of a seat seated gen
+// times must be sealed with.
+func keyGen(resume bool, gen uint32) uint32 {
+	if !resume {
+		return 0
+	}
+	return gen
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
+
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +29,7 @@ type Server struct {
 	logs           *logQueue
 	metrics        *metrics
 	tickets        *Tickets
+	keys           *transport.KeyRing // per-seat KCP keys; nil when KCP is plaintext
 	reg            *registry
 	results        *resultQueue
 	sink           ResultSink
@@ -95,7 +98,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 	logs := newLogQueue(cfg.LogQueue, cfg.Logger.Handler(), m.logDrops)
 	log := logs.logger()
 	s := &Server{
-		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk,
+		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk, keys: newKeyRing(cfg.KCPKey),
 		reg:            newRegistry(cfg.MaxRooms),
 		results:        newResultQueue(cfg.ResultQueue, sink, cfg.SubmitRetry, log, m),
 		sink:           sink,
@@ -329,13 +332,19 @@ func (s *Server) createRoom(spec RoomSpec) (r *room, existed bool, err error) {
 	}
 	id := "r_" + randomToken()[:16] // 96 random bits
 	rm := newRoom(id, spec, eng, s, time.Now())
+	if err := rm.registerJoinKeys(); err != nil {
+		rm.forgetKeys()
+		return nil, false, err
+	}
 	got, existed, err := s.reg.add(rm)
 	if err != nil || existed {
+		rm.forgetKeys()
 		return got, existed, err
 	}
 	if s.journal != nil {
 		if err := s.journal.accept(spec); err != nil {
 			s.reg.remove(rm)
+			rm.forgetKeys()
 			s.metrics.journalErrors.Inc()
 			s.log.Error("room refused: journal write failed", "match", spec.MatchID, "err", err)
 			return nil, false, err

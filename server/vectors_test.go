@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -91,16 +92,31 @@ func vectorMessages() []vectorMessage {
 	add("ping", netcode.AppendPing(nil, &netcode.Ping{ID: 7, ClientTimeUs: 1_767_225_600_123_456}),
 		map[string]any{"ping_id": 7, "client_time_us": 1_767_225_600_123_456})
 	add("bye_client", netcode.AppendBye(nil, netcode.KindClientBye, netcode.CodeNone), map[string]any{"code": 0})
-	w := netcode.Welcome{Version: 2, Seat: 3, TickRate: 60, ServerTick: 1234, ResumeToken: "rt-42", EntityID: 9, ServerTimeUs: 1_767_225_600_500_000}
-	wf := map[string]any{"version": 2, "seat": 3, "tick_rate": 60, "server_tick": 1234, "resume_token": "rt-42", "entity_id": 9, "server_time_us": 1_767_225_600_500_000}
+	rk := make([]byte, 32)
+	for i := range rk {
+		rk[i] = byte(i)
+	}
+	w := netcode.Welcome{Version: 2, Seat: 3, TickRate: 60, ServerTick: 1234, ResumeToken: "rt-42", EntityID: 9, ServerTimeUs: 1_767_225_600_500_000, ResumeKey: rk}
+	wf := map[string]any{"version": 2, "seat": 3, "tick_rate": 60, "server_tick": 1234, "resume_token": "rt-42", "entity_id": 9, "server_time_us": 1_767_225_600_500_000,
+		"resume_key": hexOf(rk)}
 	add("welcome", netcode.AppendWelcome(nil, &w), wf)
-	// The same welcome with every integer in its widest encoding, and with
-	// two trailing elements of a newer minor version (a map and a nested
-	// array) that decoders skip.
+	// A welcome of a plaintext-KCP server: an empty resume_key.
+	plain := w
+	plain.ResumeKey = nil
+	wfPlain := maps.Clone(wf)
+	wfPlain["resume_key"] = ""
+	add("welcome_no_key", netcode.AppendWelcome(nil, &plain), wfPlain)
+	// A welcome of an older server (protocol 2.0): no resume_key element.
+	wf8 := maps.Clone(wf)
+	delete(wf8, "resume_key")
+	// The same welcome as an older server sends it (no resume_key) with
+	// every integer in its widest encoding, and the welcome with two
+	// trailing elements of a newer minor version (a map and a nested
+	// array), after resume_key, that decoders skip.
 	wide, _ := hex.DecodeString("98" + "10" + "ce00000002" + "ce00000003" + "ce0000003c" + "ce000004d2" + "a5" + hex.EncodeToString([]byte("rt-42")) +
 		"ce00000009" + "d3000647484627e120")
-	add("welcome_wide_ints", wide, wf)
-	trailing, _ := hex.DecodeString("9a" + hexOf(netcode.AppendWelcome(nil, &w))[2:] + "81a178c3" + "9291c0cb3ff0000000000000")
+	add("welcome_wide_ints", wide, wf8)
+	trailing, _ := hex.DecodeString("9b" + hexOf(netcode.AppendWelcome(nil, &w))[2:] + "81a178c3" + "9291c0cb3ff0000000000000")
 	add("welcome_trailing", trailing, wf)
 	add("pong", netcode.AppendPong(nil, &netcode.Pong{ID: 7, ClientTimeUs: 1_767_225_600_123_456, ServerTick: 1240, ServerTimeUs: 1_767_225_600_130_000}),
 		map[string]any{"ping_id": 7, "client_time_us": 1_767_225_600_123_456, "server_tick": 1240, "server_time_us": 1_767_225_600_130_000})

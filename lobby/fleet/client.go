@@ -52,6 +52,9 @@ type SeatTicket struct {
 	PlayerID  string    `json:"player_id"`
 	Ticket    string    `json:"ticket"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// KCPKey is the seat's own KCP key (base64; empty when the server's
+	// KCP is plaintext): it goes to this seat's player and no one else.
+	KCPKey string `json:"kcp_key,omitempty"`
 }
 
 // Room is the answer to POST /v1/rooms.
@@ -60,7 +63,6 @@ type Room struct {
 	MatchID string       `json:"match_id"`
 	KCPAddr string       `json:"kcp_addr"`
 	WSURL   string       `json:"ws_url"`
-	KCPKey  string       `json:"kcp_key"`
 	Seats   []SeatTicket `json:"seats"`
 }
 

@@ -86,12 +86,15 @@ func awaitWelcome(conn transport.Conn) (*netcode.Welcome, error) {
 
 // resume tries each resume dialer in turn, ResumeAttempts rounds with
 // ResumeBackoff between rounds, presenting the resume token and the newest
-// applied tick so the server can continue with a delta. On success it
+// applied tick so the server can continue with a delta. A KCP dialer
+// (transport.KeyedDialer) seals the resume with the last welcome's resume
+// key. On success it
 // installs the new conn, resends unacked inputs and returns the conn.
 func (c *Client) resume() (transport.Conn, error) {
 	c.mu.Lock()
 	h := netcode.Hello{Version: netcode.Version, Ticket: c.cfg.Ticket, ResumeToken: c.welcome.ResumeToken, LastAckTick: c.world.latest}
 	dialers := c.dialers
+	resumeKey := c.welcome.ResumeKey
 	c.mu.Unlock()
 	if h.ResumeToken == "" {
 		return nil, fmt.Errorf("%w: the server gave no resume token", ErrResumeFailed)
@@ -119,6 +122,9 @@ func (c *Client) resume() (transport.Conn, error) {
 			}
 		}
 		for _, d := range dialers {
+			if kd, ok := d.(transport.KeyedDialer); ok {
+				d = kd.WithKey(resumeKey) // a sealed KCP resume uses the welcome's key for it
+			}
 			conn, w, err := c.handshake(ctx, d, &h)
 			if err != nil {
 				last = err

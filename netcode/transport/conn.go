@@ -60,3 +60,11 @@ var (
 	ErrIdle          = errors.New("transport: idle timeout")
 	ErrBadFrame      = errors.New("transport: bad frame")
 )
+
+// Keyed is implemented by the conns of every listener: KeyTag is the tag
+// (KeyRing.Add) of the per-seat key a sealed KCP session was opened with,
+// and "" for plaintext sessions and other transports. A server checks it
+// against the seat the session's hello claims.
+type Keyed interface {
+	KeyTag() string
+}

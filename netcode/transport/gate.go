@@ -231,3 +231,11 @@ func (a *admittedConn) ReadFrame() ([]byte, error) {
 	}
 	return a.rawConn.ReadFrame()
 }
+
+// KeyTag forwards to the session's KeyTag (sealed KCP), or "".
+func (a *admittedConn) KeyTag() string {
+	if k, ok := a.rawConn.(Keyed); ok {
+		return k.KeyTag()
+	}
+	return ""
+}

@@ -21,12 +21,21 @@ type KCPConfig struct {
 	// Addr is the UDP address to listen on ("127.0.0.1:0" in tests).
 	// Listener only. Default ":7000".
 	Addr string
-	// Key enables AES-GCM (kcp-go's AEAD mode) on every packet when set:
-	// 16, 24 or 32 bytes (AES-128/192/256). The lobby hands it to clients
-	// with the ticket. Without it, packets are plaintext and a spoofed
-	// packet with another conversation id and sn 0 from a live session's
-	// address resets that session (kcp-go behaviour). Default nil.
+	// Key turns on sealing (seal.go, PROTOCOL.md section 2.1): every
+	// datagram is AES-GCM sealed under this 16, 24 or 32 byte key and
+	// carries its key id. A dialer seals with its seat's key (from the
+	// lobby, or a welcome's resume key); a listener with Key and no Keys
+	// accepts that one key. Without a key (and no Keys), packets are
+	// plaintext and a spoofed packet with another conversation id and sn 0
+	// from a live session's address resets that session (kcp-go
+	// behaviour). Default nil.
 	Key []byte
+	// Keys (listeners only) turns on sealing with a ring of keys, one per
+	// seat and connection generation: datagrams under a key not in the
+	// ring, that fail authentication, or from an address whose session is
+	// bound to another key are dropped before they reach KCP
+	// (KCPListener.SealStats). Default nil.
+	Keys *KeyRing
 	// IntervalMs is KCP's internal flush interval, milliseconds. Default 10.
 	IntervalMs int
 	// NoDelay turns on KCP's nodelay mode (RTO min 30 ms, no RTO
@@ -103,12 +112,8 @@ func (c *KCPConfig) Validate() error {
 	return nil
 }
 
-func (c *KCPConfig) block() (kcp.BlockCrypt, error) {
-	if len(c.Key) == 0 {
-		return nil, nil
-	}
-	return kcp.NewAESGCMCrypt(c.Key)
-}
+// sealed reports whether datagrams are sealed.
+func (c *KCPConfig) sealed() bool { return len(c.Key) > 0 || c.Keys != nil }
 
 func (c *KCPConfig) tune(s *kcp.UDPSession) {
 	nd, nc := 0, 0
@@ -120,7 +125,11 @@ func (c *KCPConfig) tune(s *kcp.UDPSession) {
 	}
 	s.SetNoDelay(nd, c.IntervalMs, c.FastResend, nc)
 	s.SetWindowSize(c.SendWindow, c.RecvWindow)
-	s.SetMtu(c.MTU)
+	mtu := c.MTU
+	if c.sealed() {
+		mtu -= SealOverhead // the sealed datagram stays within MTU
+	}
+	s.SetMtu(mtu)
 	s.SetWriteDelay(false)
 }
 
@@ -129,6 +138,7 @@ func (c *KCPConfig) tune(s *kcp.UDPSession) {
 type KCPListener struct {
 	cfg  KCPConfig
 	l    *kcp.Listener
+	seal *sealedListenConn // nil when plaintext
 	gate *gate
 	wg   sync.WaitGroup
 }
@@ -141,22 +151,53 @@ func ListenKCP(cfg KCPConfig) (*KCPListener, error) {
 	if err := cfg.validateListener(); err != nil {
 		return nil, err
 	}
-	block, err := cfg.block()
-	if err != nil {
-		return nil, fmt.Errorf("transport: kcp key: %w", err)
-	}
-	l, err := kcp.ListenWithOptions(cfg.Addr, block, 0, 0)
-	if err != nil {
+	kl := &KCPListener{cfg: cfg, gate: newGate(cfg.Config)}
+	var err error
+	if cfg.sealed() {
+		ring := cfg.Keys
+		if ring == nil {
+			ring = NewKeyRing()
+			if _, err := ring.Add(cfg.Key, ""); err != nil {
+				return nil, fmt.Errorf("transport: kcp key: %w", err)
+			}
+		}
+		ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("transport: kcp listen %s: %w", cfg.Addr, err)
+		}
+		pc, err := net.ListenUDP("udp", ua)
+		if err != nil {
+			return nil, fmt.Errorf("transport: kcp listen %s: %w", cfg.Addr, err)
+		}
+		kl.seal = newSealedListenConn(pc, ring, cfg.IdleTimeout)
+		if kl.l, err = kcp.ServeConn(nil, 0, 0, kl.seal); err != nil {
+			pc.Close()
+			return nil, fmt.Errorf("transport: kcp listen %s: %w", cfg.Addr, err)
+		}
+	} else if kl.l, err = kcp.ListenWithOptions(cfg.Addr, nil, 0, 0); err != nil {
 		return nil, fmt.Errorf("transport: kcp listen %s: %w", cfg.Addr, err)
 	}
 	if cfg.SocketBuffer > 0 {
-		_ = l.SetReadBuffer(cfg.SocketBuffer)
-		_ = l.SetWriteBuffer(cfg.SocketBuffer)
+		if kl.seal != nil {
+			_ = kl.seal.SetReadBuffer(cfg.SocketBuffer)
+			_ = kl.seal.SetWriteBuffer(cfg.SocketBuffer)
+		} else {
+			_ = kl.l.SetReadBuffer(cfg.SocketBuffer)
+			_ = kl.l.SetWriteBuffer(cfg.SocketBuffer)
+		}
 	}
-	kl := &KCPListener{cfg: cfg, l: l, gate: newGate(cfg.Config)}
 	kl.wg.Add(1)
 	go kl.acceptLoop()
 	return kl, nil
+}
+
+// SealStats reports what the sealing socket opened and dropped; zero for
+// a plaintext listener.
+func (kl *KCPListener) SealStats() SealStats {
+	if kl.seal == nil {
+		return SealStats{}
+	}
+	return kl.seal.cnt.stats()
 }
 
 // acceptLoop drains kcp-go's accept backlog (128 sessions; kcp-go drops new
@@ -172,7 +213,9 @@ func (kl *KCPListener) acceptLoop() {
 		if w := kl.cfg.PendingWindow; w > 0 {
 			s.SetWindowSize(w, w) // until the hello: see kcpConn.widen
 		}
-		kl.gate.admit(newKCPConn(s, &kl.cfg))
+		kc := newKCPConn(s, &kl.cfg)
+		kc.seal = kl.seal
+		kl.gate.admit(kc)
 	}
 }
 
@@ -189,6 +232,11 @@ func (kl *KCPListener) Stats() Stats { return kl.gate.stats() }
 // (accepted ones too: they share the socket), and waits for its goroutines.
 func (kl *KCPListener) Close() error {
 	err := kl.l.Close()
+	if kl.seal != nil {
+		if cerr := kl.seal.Close(); err == nil {
+			err = cerr
+		}
+	}
 	kl.wg.Wait()
 	kl.gate.close()
 	return err
@@ -201,6 +249,24 @@ type KCPDialer struct {
 	Config KCPConfig
 }
 
+// WithKey returns a copy of d that seals with key (a welcome's resume key
+// for the next connection); an empty key returns d unchanged.
+func (d KCPDialer) WithKey(key []byte) Dialer {
+	if len(key) == 0 {
+		return d
+	}
+	d.Config.Key = append([]byte(nil), key...)
+	return d
+}
+
+// KeyedDialer is a Dialer whose sessions are sealed with a per-seat key
+// that changes per connection (KCP); the client hands it each welcome's
+// resume key before resuming.
+type KeyedDialer interface {
+	Dialer
+	WithKey(key []byte) Dialer
+}
+
 // Dial opens a session. KCP has no handshake of its own: the session
 // exists once the first frame (the hello) is written.
 func (d KCPDialer) Dial(ctx context.Context) (Conn, error) {
@@ -209,10 +275,6 @@ func (d KCPDialer) Dial(ctx context.Context) (Conn, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	block, err := d.Config.block()
-	if err != nil {
-		return nil, fmt.Errorf("transport: kcp key: %w", err)
 	}
 	raddr, err := net.ResolveUDPAddr("udp", d.Addr)
 	if err != nil {
@@ -228,7 +290,14 @@ func (d KCPDialer) Dial(ctx context.Context) (Conn, error) {
 	}
 	// kcp-go owns the socket (closes it with the session); conv ids need
 	// not be secret, only distinct per address.
-	s, err := kcp.NewConn4(rand.Uint32(), raddr, block, 0, 0, true, newPushSocket(udp))
+	var pc net.PacketConn = newPushSocket(udp)
+	if len(d.Config.Key) > 0 {
+		if pc, err = newSealedDialConn(udp, d.Config.Key); err != nil {
+			udp.Close()
+			return nil, fmt.Errorf("transport: kcp key: %w", err)
+		}
+	}
+	s, err := kcp.NewConn4(rand.Uint32(), raddr, nil, 0, 0, true, pc)
 	if err != nil {
 		udp.Close()
 		return nil, fmt.Errorf("transport: kcp dial %s: %w", d.Addr, err)
@@ -247,6 +316,7 @@ type kcpConn struct {
 	sndWnd int // windows after the hello
 	rcvWnd int
 	linger time.Duration
+	seal   *sealedListenConn // the listener's sealing socket; nil on dialers and plaintext
 	fr     frameReader
 	wmu    sync.Mutex
 	wbuf   []byte
@@ -317,6 +387,9 @@ func (c *kcpConn) Close() error {
 }
 
 func (c *kcpConn) closeSession() error {
+	if c.seal != nil {
+		defer c.seal.unbind(c.s.RemoteAddr())
+	}
 	if err := c.s.Close(); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 		return err
 	}
@@ -324,7 +397,16 @@ func (c *kcpConn) closeSession() error {
 }
 
 func (c *kcpConn) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
-func (c *kcpConn) Transport() string    { return "kcp" }
+
+// KeyTag is the tag of the key the session was opened with (KeyRing.Add),
+// or "" for a plaintext session or a dialer.
+func (c *kcpConn) KeyTag() string {
+	if c.seal == nil {
+		return ""
+	}
+	return c.seal.tag(c.s.RemoteAddr())
+}
+func (c *kcpConn) Transport() string { return "kcp" }
 
 // kcpErr maps kcp-go's errors to the package's sentinels.
 func kcpErr(err error) error {

@@ -62,16 +62,16 @@ func TestKCPSplitsLargeWrites(t *testing.T) {
 	t.Logf("kcp-go: a %d-byte Write arrived as a first message of %d bytes (MSS %d at the default MTU)", len(msg), n, 1400-24)
 }
 
-// TestKCPSpoofedResetNeedsEncryption records why AES-GCM is offered: on a
+// TestKCPSpoofedResetNeedsEncryption records why sealing exists: on a
 // plaintext listener one packet with another conversation id and sn 0 from
-// a live session's address closes that session (kcp-go replaces it); with
-// the AEAD listener the same packet fails authentication and the session
+// a live session's address closes that session (kcp-go replaces it); on a
+// sealing listener the same packet is dropped before KCP and the session
 // lives on.
 func TestKCPSpoofedResetNeedsEncryption(t *testing.T) {
 	for _, key := range [][]byte{nil, testKey} {
 		name := "plaintext"
 		if key != nil {
-			name = "aes-gcm"
+			name = "sealed"
 		}
 		t.Run(name, func(t *testing.T) {
 			cfg := DefaultKCPConfig(ServerConfig())
@@ -87,8 +87,13 @@ func TestKCPSpoofedResetNeedsEncryption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			block, _ := cfg.block()
-			sess, err := kcp.NewConn3(1234, kl.Addr(), block, 0, 0, udp)
+			var pc net.PacketConn = udp
+			if key != nil {
+				if pc, err = newSealedDialConn(udp, key); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sess, err := kcp.NewConn3(1234, kl.Addr(), nil, 0, 0, pc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +127,7 @@ func TestKCPSpoofedResetNeedsEncryption(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("AES-GCM session was reset by an unauthenticated packet: %v", err)
+				t.Fatalf("sealed session was reset by an unauthenticated packet: %v", err)
 			}
 		})
 	}
@@ -190,7 +195,7 @@ func TestKCPHalfOpenFlood(t *testing.T) {
 	s.Close()
 }
 
-// TestKCPEncryptedIgnoresGarbage: with AES-GCM, datagrams that do not
+// TestKCPEncryptedIgnoresGarbage: with sealing, datagrams that do not
 // authenticate never become sessions.
 func TestKCPEncryptedIgnoresGarbage(t *testing.T) {
 	cfg := DefaultKCPConfig(ServerConfig())

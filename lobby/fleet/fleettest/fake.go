@@ -3,6 +3,7 @@ package fleettest
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -118,14 +119,21 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	room := fleet.Room{RoomID: "r_" + strconv.Itoa(len(s.rooms)+1), MatchID: req.MatchID, KCPAddr: "127.0.0.1:7000",
-		WSURL: "ws://127.0.0.1:7001/v1/play", KCPKey: "a2V5"}
+		WSURL: "ws://127.0.0.1:7001/v1/play"}
 	for _, seat := range req.Seats {
 		room.Seats = append(room.Seats, fleet.SeatTicket{Seat: seat.Seat, PlayerID: seat.PlayerID,
-			Ticket: s.Sign(room.RoomID, seat.Seat, seat.PlayerID), ExpiresAt: time.Now().Add(time.Minute).UTC()})
+			Ticket: s.Sign(room.RoomID, seat.Seat, seat.PlayerID), ExpiresAt: time.Now().Add(time.Minute).UTC(),
+			KCPKey: SeatKey(room.RoomID, seat.Seat)})
 	}
 	s.rooms[req.MatchID] = room
 	s.requests = append(s.requests, req)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_ = json.NewEncoder(w).Encode(room)
+}
+
+// SeatKey is the KCP key the fake hands out for seat of room (base64 of
+// "key:<room>/<seat>"): distinct per seat, like a real room server's.
+func SeatKey(room string, seat int) string {
+	return base64.StdEncoding.EncodeToString([]byte("key:" + room + "/" + strconv.Itoa(seat)))
 }
