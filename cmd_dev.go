@@ -42,6 +42,9 @@ type devConfig struct {
 	Content    *ecs.Content // the game content; nil: the embedded content
 	NoRoom     bool         // start no room server (tests: room servers in processes of their own register with the lobby)
 	TickRates  map[string]int
+	// RateLimitBackoff is the room server's back-off after a rate_limited
+	// close (server.Config.RateLimitBackoff); 0: its default.
+	RateLimitBackoff time.Duration
 	// CORSOrigins are the lobby's extra browser origins, WSOrigins the room
 	// server's WebSocket origins; the page's own origin (the lobby URL) is
 	// always allowed on both. nil: devOrigins.
@@ -163,6 +166,8 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		DrainTimeout: 10 * time.Second, FlushTimeout: 10 * time.Second,
 		Journal: filepath.Join(cfg.OutboxDir, roomJournalFile),
 		Logger:  cfg.Log, Registry: reg,
+		// 0 takes the server's default back-off after a rate_limited close.
+		RateLimitBackoff: cfg.RateLimitBackoff,
 		// Every bot of `pantheon bench` comes from 127.0.0.1: the per-source
 		// caps of a public server would refuse a swarm dialing at once.
 		ConnsPerIP: 1 << 16, PendingPerAddr: 256, PendingPerPrefix: 256,
@@ -250,6 +255,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.OutboxDir, "outbox", "data/outbox", "directory of the durable results outbox")
 	corsOrigins := fs.String("cors-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed to call the lobby from another origin (its own page always is)")
 	wsOrigins := fs.String("ws-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed on the room server's WebSocket (the lobby's page always is)")
+	fs.DurationVar(&cfg.RateLimitBackoff, "rate-limit-backoff", 2*time.Second, "how long a seat closed with rate_limited must wait before it may resume")
 	bots := fs.Int("bots", 2, "bots that play one match through the whole system at start-up (0: none)")
 	botMode := fs.String("bot-mode", "battle_1v1", "queue the start-up bots join")
 	once := fs.Bool("once", false, "exit after the start-up bot match instead of serving")

@@ -71,6 +71,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs.Float64Var(&cfg.InputsPerTick, "inputs-per-tick", 1.5, "new inputs a connection may send per tick of its room, sustained")
 	fs.IntVar(&cfg.InputBurst, "input-burst", 30, "input rate limiter burst")
 	fs.IntVar(&cfg.FloodLimit, "flood-limit", 150, "how far rate-limited inputs may outnumber accepted ones before a connection is closed")
+	fs.DurationVar(&cfg.RateLimitBackoff, "rate-limit-backoff", 2*time.Second, "how long a seat closed with rate_limited must wait before it may resume (stated to the client as retry_after_ms)")
 	fs.IntVar(&cfg.LogQueue, "log-queue", 4096, "log records queued for the logger goroutine; more are dropped and counted")
 	fs.IntVar(&cfg.SlowConsumerTicks, "slow-consumer-ticks", 60, "ticks a snapshot may stay untaken before slow_consumer")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 5*time.Minute, "how long a drain lets rooms finish before aborting them")

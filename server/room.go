@@ -85,6 +85,7 @@ type seat struct {
 	released  bool      // grace expired: the seat is no longer held
 	lastSeq   uint32    // newest input sequence handed to the engine
 	gen       uint32    // connections seated so far: a resume seals with the key of this generation
+	retryAt   time.Time // a rate_limited close's back-off: no connection is seated before it
 }
 
 // joinReq asks a room's goroutine to seat a connection. The reader has
