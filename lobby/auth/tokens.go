@@ -87,8 +87,7 @@ type Claims struct {
 
 // Tokens issues and verifies access tokens. It is safe for concurrent use.
 type Tokens struct {
-	cfg    Config
-	parser *jwt.Parser
+	cfg Config
 }
 
 // accessClaims is the JWT body: registered claims plus the session id and
