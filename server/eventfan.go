@@ -18,8 +18,9 @@ func privateEventSeat(ev *netcode.Event) (seat int, private bool) {
 			return -1, true
 		}
 		return int(ev.Fields[1]), true
+	default: // every other kind is for everyone
+		return 0, false
 	}
-	return 0, false
 }
 
 // fanEvents queues a tick's events before its snapshot: the shared ones
