@@ -44,6 +44,21 @@ func play(t *testing.T, c *Client, n int) {
 	}
 }
 
+// playMore sends n more inputs at once, as after a resume, and waits until
+// the server acknowledged all of them.
+func playMore(t *testing.T, c *Client, n uint32) {
+	t.Helper()
+	before := c.Stats().InputsAcked
+	for range n {
+		if _, err := c.SendInput(netcode.Input{MoveX: 1, CastSlot: -1}); err != nil {
+			t.Fatalf("input after resume: %v", err)
+		}
+	}
+	if err := waitFor(10*time.Second, func() bool { return c.Stats().InputsAcked == before+n }); err != nil {
+		t.Fatalf("inputs after resume: acked %d, want %d (stats %+v)", c.Stats().InputsAcked, before+n, c.Stats())
+	}
+}
+
 // maxAckDelay bounds how long an input may wait for its ack in these tests.
 // Inputs are resent with every input frame and ping, so on a working client
 // the wait is a few ticks; the bound is that wait with room for a loaded
@@ -264,26 +279,14 @@ func TestClientResumeAcrossTransports(t *testing.T) {
 	c.mu.Lock()
 	c.dialers = []transport.Dialer{kcpD}
 	c.mu.Unlock()
-	play2 := func() {
-		t.Helper()
-		before := c.Stats().InputsAcked
-		for range 20 {
-			if _, err := c.SendInput(netcode.Input{MoveX: 1, CastSlot: -1}); err != nil {
-				t.Fatalf("input after resume: %v", err)
-			}
-		}
-		if err := waitFor(10*time.Second, func() bool { return c.Stats().InputsAcked == before+20 }); err != nil {
-			t.Fatalf("inputs after resume: acked %d, want %d (room tick %d, stats %+v)", c.Stats().InputsAcked, before+20, room.tick(), c.Stats())
-		}
-	}
-	play2()
+	playMore(t, c, 20)
 
 	// Drop 2: the server closes the seat's conn; the client resumes on KCP.
 	room.kick(c.Welcome().ResumeToken)
 	if tr := waitResumes(2); tr != "kcp" {
 		t.Fatalf("resumed over %s, want kcp", tr)
 	}
-	play2()
+	playMore(t, c, 20)
 
 	n, bad := v.result()
 	if bad != nil {
@@ -388,18 +391,6 @@ func TestClientWaitsStatedBackoff(t *testing.T) {
 	}
 	defer c.Close()
 	play(t, c, 5)
-	playMore := func() {
-		t.Helper()
-		before := c.Stats().InputsAcked
-		for range 5 {
-			if _, err := c.SendInput(netcode.Input{MoveX: 1, CastSlot: -1}); err != nil {
-				t.Fatalf("input after resume: %v", err)
-			}
-		}
-		if err := waitFor(10*time.Second, func() bool { return c.Stats().InputsAcked == before+5 }); err != nil {
-			t.Fatalf("inputs after resume: acked %d, want %d (stats %+v)", c.Stats().InputsAcked, before+5, c.Stats())
-		}
-	}
 
 	resumeAfter := func(n uint64, kicked time.Time, atLeast time.Duration) {
 		t.Helper()
@@ -428,7 +419,7 @@ func TestClientWaitsStatedBackoff(t *testing.T) {
 	if b := c.Stats().BackedOff; b != stated {
 		t.Fatalf("backed off %v, want %v", b, stated)
 	}
-	playMore()
+	playMore(t, c, 5)
 
 	// A close that states nothing: the first resume is refused with the
 	// time left, and the client waits that before the next one.
@@ -448,5 +439,5 @@ func TestClientWaitsStatedBackoff(t *testing.T) {
 	if b := c.Stats().BackedOff; b <= stated || b > stated+unstated {
 		t.Fatalf("backed off %v in all, want more than %v and at most %v", b, stated, stated+unstated)
 	}
-	playMore()
+	playMore(t, c, 5)
 }
