@@ -26,7 +26,7 @@ import (
 )
 
 // roomOptions configure one room server: the flags of `pantheon room`,
-// parsed, and what `pantheon dev` fills with its own defaults. Build turns
+// parsed, and what `pantheon dev` fills with its own defaults. build turns
 // them into the server's configuration, listeners included.
 type roomOptions struct {
 	// Server holds every setting that is a field of the server's
