@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,15 @@ type lobbyError struct {
 	Status  int
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter is the answer's Retry-After (whole seconds), 0 when it
+	// has none.
+	RetryAfter time.Duration `json:"-"`
+}
+
+// retryable says whether the lobby asked the client to come back later
+// (503 unavailable, 429 rate limited or queue full).
+func (e *lobbyError) retryable() bool {
+	return e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests
 }
 
 func (e *lobbyError) Error() string {
@@ -82,6 +92,9 @@ func (c *lobbyClient) do(ctx context.Context, method, path string, in, out any) 
 	}
 	if resp.StatusCode/100 != 2 {
 		le := &lobbyError{Status: resp.StatusCode}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			le.RetryAfter = time.Duration(secs) * time.Second
+		}
 		if json.Unmarshal(raw, le) != nil {
 			le.Message = strings.TrimSpace(string(raw))
 		}

@@ -132,7 +132,8 @@ func (p *player) step(now time.Time) {
 // wait blocks until the client stops, ctx ends or the player's quit time
 // comes, and says why, as a disconnect cause and an error (nil when the
 // session ended normally: the match is over, the run is over, or a
-// scheduled quit).
+// scheduled quit, or a resume refused because the room it had joined has
+// ended meanwhile: "room_gone").
 func (p *player) wait(ctx context.Context) (cause string, err error) {
 	select {
 	case <-ctx.Done():
@@ -152,6 +153,11 @@ func (p *player) wait(ctx context.Context) (cause string, err error) {
 			return "match_end", nil
 		}
 		return "server_bye:" + code, err
+	case errors.As(err, &ef) && ef.Code == netcode.CodeResumeFailed && strings.HasPrefix(ef.Message, "no room "):
+		// The server no longer has the room this player joined: the
+		// match ended while the player was away (cut, resuming). A
+		// player who never saw the end, not an error.
+		return "room_gone", nil
 	case errors.As(err, &ef):
 		return "server_error:" + ef.Code.String(), err
 	case errors.Is(err, client.ErrResumeFailed):

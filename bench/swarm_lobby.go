@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,16 +27,16 @@ func (s *swarm) lobbyBot(ctx context.Context, u *unit, b botSpec) {
 	if !s.acquire(ctx) {
 		return
 	}
-	t := time.Now()
-	err := lc.guest(ctx, fmt.Sprintf("bench-%d-%d", s.stamp, b.n))
-	if err == nil {
-		b.ks.h[mLogin].add(time.Since(t))
-		err = lc.saveOracle(ctx, "main", oracle)
-		if err != nil {
-			s.col.fail(stepErr("roster", err), err)
+	err := s.retryRefused(ctx, u, "login", func() error {
+		t := time.Now()
+		err := lc.guest(ctx, fmt.Sprintf("bench-%d-%d", s.stamp, b.n))
+		if err == nil {
+			b.ks.h[mLogin].add(time.Since(t))
 		}
-	} else if ctx.Err() == nil {
-		s.col.fail(stepErr("login", err), err)
+		return err
+	})
+	if err == nil {
+		err = s.retryRefused(ctx, u, "roster", func() error { return lc.saveOracle(ctx, "main", oracle) })
 	}
 	s.release()
 	if err != nil {
@@ -51,6 +52,29 @@ func (s *swarm) lobbyBot(ctx context.Context, u *unit, b botSpec) {
 		if s.sc.Behaviour.PlayOnce && (finished || err != nil) {
 			return
 		}
+	}
+}
+
+// maxRefusals bounds how often a bot retries a login or roster step the
+// lobby refused with "retry later".
+const maxRefusals = 5
+
+// retryRefused runs a login or roster step, and again (up to maxRefusals
+// times in all, after the answer's Retry-After or a second) while the
+// lobby refuses it with 503 or 429, as a player's client would. Every
+// failure is counted under step; the last error is returned.
+func (s *swarm) retryRefused(ctx context.Context, u *unit, step string, fn func() error) error {
+	for n := 1; ; n++ {
+		err := fn()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		s.col.fail(stepErr(step, err), err)
+		var le *lobbyError
+		if !errors.As(err, &le) || !le.retryable() || n == maxRefusals || stopped(ctx, u) {
+			return err
+		}
+		sleep(ctx, u, max(le.RetryAfter, time.Second))
 	}
 }
 

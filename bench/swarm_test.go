@@ -5,8 +5,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/server"
@@ -110,5 +115,47 @@ func TestDropAndResume(t *testing.T) {
 	}
 	if sw.Latency["input_ack"].Count == 0 {
 		t.Error("no input acked")
+	}
+}
+
+// TestRetryRefused: a login the lobby refuses with 503 and Retry-After is
+// tried again after the wait it asked for, each refusal counted; one it
+// refuses for good (401) is not retried.
+func TestRetryRefused(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/auth/guest" && calls.Add(1) <= 2 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"code":"unavailable","message":"retry later"}`))
+			return
+		}
+		if r.URL.Path == "/v1/auth/guest" {
+			w.Write([]byte(`{"access_token":"a","refresh_token":"r","player_id":"p"}`))
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"code":"unauthorized","message":"no"}`))
+	}))
+	defer srv.Close()
+	col := newCollector(time.Now())
+	s := &swarm{col: col}
+	u := &unit{retire: make(chan struct{}), done: make(chan struct{})}
+	lc := &lobbyClient{base: srv.URL, http: srv.Client()}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := s.retryRefused(ctx, u, "login", func() error { return lc.guest(ctx, "d") }); err != nil {
+		t.Fatalf("login after two refusals: %v", err)
+	}
+	if calls.Load() != 3 || time.Since(start) < 2*time.Second {
+		t.Errorf("%d calls in %v, want 3 a Retry-After (1 s) apart", calls.Load(), time.Since(start))
+	}
+	if err := s.retryRefused(ctx, u, "roster", func() error { return lc.saveOracle(ctx, "main", contract.Oracle{}) }); err == nil {
+		t.Fatal("a 401 passed")
+	}
+	errs, _, _ := col.errorCounts()
+	if errs["login: unavailable"] != 2 || errs["roster: unauthorized"] != 1 || len(errs) != 2 {
+		t.Errorf("errors %v", errs)
 	}
 }
