@@ -31,6 +31,7 @@ type meter struct {
 	period    time.Duration // tick period from the welcome
 	lastSnap  time.Time
 	snapshots uint64
+	tick      uint32 // newest snapshot tick read, the wander pattern's clock
 	welcomes  int
 }
 
@@ -107,9 +108,12 @@ func (c *meteredConn) ReadFrame() ([]byte, error) {
 	switch k {
 	case netcode.KindSnapshot:
 		m.ks.snapshots.Add(1)
-		ack, ok := snapshotInputAck(p)
+		tick, ack, ok := snapshotInputAck(p)
 		m.mu.Lock()
 		m.snapshots++
+		if ok && tick > m.tick {
+			m.tick = tick
+		}
 		if !m.lastSnap.IsZero() && m.period > 0 {
 			d := now.Sub(m.lastSnap) - m.period
 			m.ks.h[mJitter].add(max(d, -d))
@@ -206,11 +210,12 @@ func (c *meteredConn) Close() error {
 // RemoteAddr is the wrapped connection's peer.
 func (c *meteredConn) RemoteAddr() net.Addr { return c.Conn.RemoteAddr() }
 
-// snapshotInputAck reads the input_ack of a snapshot frame
-// ([17, tick, base_age, input_ack, ...]) without decoding the rest.
-func snapshotInputAck(p []byte) (uint32, bool) {
+// snapshotInputAck reads the tick and input_ack of a snapshot frame
+// (PROTOCOL.md: [kind, tick, base_age, input_ack, ...]) without decoding
+// the rest; ok is false when the frame is not one.
+func snapshotInputAck(p []byte) (tick, ack uint32, ok bool) {
 	if len(p) < 1 {
-		return 0, false
+		return 0, 0, false
 	}
 	off := 0
 	switch b := p[0]; {
@@ -221,16 +226,27 @@ func snapshotInputAck(p []byte) (uint32, bool) {
 	case b == 0xdd:
 		off = 5
 	default:
-		return 0, false
+		return 0, 0, false
 	}
-	var v uint64
-	for range 4 { // kind, tick, base_age, input_ack
+	var v [4]uint64 // kind, tick, base_age, input_ack
+	for i := range v {
 		var ok bool
-		if v, off, ok = msgpackUint(p, off); !ok {
-			return 0, false
+		if v[i], off, ok = msgpackUint(p, off); !ok {
+			return 0, 0, false
 		}
 	}
-	return uint32(v), v <= 0xffffffff
+	if v[1] > 0xffffffff || v[3] > 0xffffffff {
+		return 0, 0, false
+	}
+	return uint32(v[1]), uint32(v[3]), true
+}
+
+// latestTick is the newest snapshot tick read on the player's
+// connections: a new one means the server sent a new world.
+func (m *meter) latestTick() uint32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tick
 }
 
 // msgpackUint reads a non-negative msgpack integer at off.

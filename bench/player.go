@@ -98,9 +98,17 @@ func (p *player) step(now time.Time) {
 	if p.pattern == PatternIdle {
 		return
 	}
-	tick := p.c.World(&p.snap)
+	// The meter saw the newest snapshot go by: with nothing new there is
+	// nothing to do, and only the bot pattern copies the world out of the
+	// client (the wander pattern needs just the tick).
+	tick := p.m.latestTick()
 	if tick == 0 || tick == p.lastTick {
 		return
+	}
+	if p.pattern != PatternWander {
+		if tick = p.c.World(&p.snap); tick == 0 || tick == p.lastTick {
+			return
+		}
 	}
 	p.lastTick = tick
 	var in netcode.Input

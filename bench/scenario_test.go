@@ -180,13 +180,13 @@ func TestSnapshotInputAck(t *testing.T) {
 	base := &netcode.Snapshot{Tick: 69990, Entities: []netcode.Entity{{ID: 1}}}
 	for _, ack := range []uint32{0, 5, 127, 128, 300, 70000, 1 << 20, math.MaxUint32} {
 		for _, b := range []*netcode.Snapshot{nil, base} {
-			got, ok := snapshotInputAck(netcode.AppendSnapshot(nil, b, cur, ack))
-			if !ok || got != ack {
-				t.Errorf("ack %d: got %d %v", ack, got, ok)
+			tick, got, ok := snapshotInputAck(netcode.AppendSnapshot(nil, b, cur, ack))
+			if !ok || got != ack || tick != cur.Tick {
+				t.Errorf("ack %d: got tick %d ack %d %v", ack, tick, got, ok)
 			}
 		}
 	}
-	if _, ok := snapshotInputAck([]byte{0x97, 17}); ok {
+	if _, _, ok := snapshotInputAck([]byte{0x97, 17}); ok {
 		t.Error("truncated frame accepted")
 	}
 }
