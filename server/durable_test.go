@@ -135,7 +135,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	}
 	a, b, c := battleSpec("m_a"), battleSpec("m_b"), battleSpec("m_c")
 	a.Seats[0].TicketID, a.Seats[1].TicketID = "t_1", "t_2"
-	for _, s := range []RoomSpec{a, b, c} {
+	for _, s := range []contract.RoomSpec{a, b, c} {
 		if err := j.accept(s); err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 		}
 	}
 	feed := s.ended.peek(10)
-	got := map[string]EndedMatch{}
+	got := map[string]contract.EndedMatch{}
 	for _, m := range feed {
 		got[m.MatchID] = m
 	}
@@ -211,7 +211,7 @@ func TestJournalTornTailAndCompaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write(encodeJournalLine(journalEntry{Op: "accept", Match: "m_torn", Spec: &RoomSpec{MatchID: "m_torn"}})[:20])
+	f.Write(encodeJournalLine(journalEntry{Op: "accept", Match: "m_torn", Spec: &contract.RoomSpec{MatchID: "m_torn"}})[:20])
 	f.Close()
 	j, open, err := openJournal(path)
 	if err != nil {

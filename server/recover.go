@@ -3,8 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // ResultLookup is implemented by sinks that can say whether they already
@@ -54,7 +55,7 @@ func (s *Server) recoverJournal() error {
 			return err
 		}
 		s.metrics.recovered.WithLabelValues(outcome).Inc()
-		s.ended.add(EndedMatch{MatchID: spec.MatchID, Outcome: outcome, Reason: "room_server_restarted", Players: specPlayers(spec), Tickets: specTickets(spec)})
+		s.ended.add(contract.EndedMatch{MatchID: spec.MatchID, Outcome: outcome, Reason: contract.ReasonServerRestart, Players: spec.Players(), Tickets: spec.Tickets()})
 		s.log.Warn("room lost in a crash recovered from the journal", "match", spec.MatchID, "mode", spec.Mode, "outcome", outcome)
 	}
 	s.journal = j
@@ -77,26 +78,7 @@ func (s *Server) resultDurable(r queuedResult) {
 	}
 	var tickets []string
 	if r.room != nil {
-		tickets = specTickets(r.room.spec)
+		tickets = r.room.spec.Tickets()
 	}
-	s.ended.add(EndedMatch{MatchID: rec.MatchID, Outcome: rec.Outcome, Reason: "match_over", Players: players, Tickets: tickets})
-}
-
-// specTickets returns the distinct lobby tickets of spec's seats.
-func specTickets(spec RoomSpec) []string {
-	var out []string
-	for _, st := range spec.Seats {
-		if st.TicketID != "" && !slices.Contains(out, st.TicketID) {
-			out = append(out, st.TicketID)
-		}
-	}
-	return out
-}
-
-func specPlayers(spec RoomSpec) []string {
-	out := make([]string, 0, len(spec.Seats))
-	for _, st := range spec.Seats {
-		out = append(out, st.PlayerID)
-	}
-	return out
+	s.ended.add(contract.EndedMatch{MatchID: rec.MatchID, Outcome: rec.Outcome, Reason: contract.ReasonMatchOver, Players: players, Tickets: tickets})
 }

@@ -35,7 +35,7 @@ func New(cfg Config, content *ecs.Content, sink ResultSink) (*Server, error) {
 
 // simFactory builds rooms on content.
 func simFactory(content *ecs.Content) engineFactory {
-	return func(spec RoomSpec) (engine, error) {
+	return func(spec contract.RoomSpec) (engine, error) {
 		cfg := ecs.Config{Mode: spec.Mode, Arena: spec.Arena, Seed: spec.Seed}
 		for _, st := range spec.Seats {
 			o := st.Oracle
