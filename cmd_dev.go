@@ -119,7 +119,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 	closers = append(closers, d.page.close)
 	l, err := lobby.New(lcfg, lobby.Deps{
 		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store, Database: d.store,
-		Validator: contentValidator(d.content), Content: cc, Site: d.page.handler(), Log: cfg.Log,
+		Modes: d.content.Modes(), Validator: contentValidator(d.content), Content: cc, Site: d.page.handler(), Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err

@@ -184,7 +184,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	l, err := lobby.New(cfg, lobby.Deps{
 		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
-		Validator: contentValidator(content), Content: cc,
+		Modes: content.Modes(), Validator: contentValidator(content), Content: cc,
 		Providers: providers,
 		Log:       log,
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
@@ -8,37 +9,33 @@ import (
 )
 
 // TestLobbyModesFitContent checks the contract between the matchmaker's
-// queues (lobby/match) and the simulation's modes (ecs content): every queue
-// forms matches the room server can build. Battles must agree on teams and
-// team size; one-team modes must form between the content's player bounds.
+// queues (lobby/match, derived from the content under the lobby's default
+// policies, as `pantheon lobby` starts) and the simulation (ecs): every
+// queue has a content mode, and the smallest and the largest match each
+// queue forms are a configuration the room server's simulation accepts.
 func TestLobbyModesFitContent(t *testing.T) {
 	c, err := ecs.LoadContent()
 	if err != nil {
 		t.Fatal(err)
 	}
-	queues := map[string]bool{}
-	for _, q := range match.Modes() {
-		queues[q.ID] = true
-		m, ok := c.Mode(q.ID)
-		if !ok {
-			t.Errorf("lobby queue %s: no such mode in content %s", q.ID, c.Version())
-			continue
-		}
-		if m.Kind == "battle" {
-			if int32(q.Teams) != m.Teams || int32(q.TeamSize) != m.TeamSize || q.MinPlayers != q.Players() {
-				t.Errorf("%s: lobby forms %d teams of %d (min %d), content wants %d of %d",
-					q.ID, q.Teams, q.TeamSize, q.MinPlayers, m.Teams, m.TeamSize)
-			}
-			continue
-		}
-		if q.Teams != 1 || int32(q.MinPlayers) < m.MinPlayers || int32(q.Players()) > m.MaxPlayers || q.MinPlayers > q.Players() {
-			t.Errorf("%s: lobby forms %d..%d players in %d team(s), content allows %d..%d in one",
-				q.ID, q.MinPlayers, q.Players(), q.Teams, m.MinPlayers, m.MaxPlayers)
-		}
+	modes, err := match.NewModes(c.Modes(), match.DefaultModePolicies())
+	if err != nil {
+		t.Fatalf("the lobby would not start on content %s: %v", c.Version(), err)
 	}
-	for _, m := range c.Modes() {
-		if !queues[m.ID] {
-			t.Errorf("content mode %s has no lobby queue", m.ID)
+	if got, want := len(modes.All()), len(c.Modes()); got != want {
+		t.Fatalf("%d queues for %d content modes", got, want)
+	}
+	for _, q := range modes.All() {
+		for _, n := range []int{q.MinPlayers, q.Players()} {
+			cfg := ecs.Config{Mode: q.ID, Seed: 1}
+			for i := range n {
+				// Process fills team after team; one-team modes are all team 0.
+				cfg.Seats = append(cfg.Seats, ecs.Seat{Seat: i, PlayerID: fmt.Sprint("p", i), Team: i / q.TeamSize,
+					Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}})
+			}
+			if err := c.ValidateConfig(cfg); err != nil {
+				t.Errorf("queue %s forms a match of %d players the simulation refuses: %v", q.ID, n, err)
+			}
 		}
 	}
 }

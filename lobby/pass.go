@@ -54,7 +54,7 @@ type PassReport struct {
 // loop calls it every PassInterval; tests call it directly.
 func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 	rep := PassReport{Mode: modeID}
-	mode, err := match.LookupMode(modeID)
+	mode, err := l.modes.Lookup(modeID)
 	if err != nil {
 		return rep, err
 	}

@@ -64,7 +64,7 @@ func (l *Lobby) handleConsent(w http.ResponseWriter, r *http.Request, c auth.Cla
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if _, err := match.LookupMode(req.Mode); err != nil {
+	if _, err := l.modes.Lookup(req.Mode); err != nil {
 		return err
 	}
 	if req.LeaderID == "" || req.LeaderID == c.PlayerID {
@@ -122,7 +122,7 @@ func viewTicket(rec store.TicketRecord, player string) ticketView {
 
 // handleModes: GET /v1/modes, every queue's composition rules.
 func (l *Lobby) handleModes(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"modes": match.Modes(), "policy": l.cfg.Policy})
+	writeJSON(w, http.StatusOK, map[string]any{"modes": l.modes.All(), "policy": l.cfg.Policy})
 	return nil
 }
 
@@ -137,7 +137,7 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 	if err := l.limit(r.Context(), limitTickets, "tickets:"+c.PlayerID, l.cfg.Limits.TicketsPerPlayer); err != nil {
 		return err
 	}
-	mode, err := match.LookupMode(req.Mode)
+	mode, err := l.modes.Lookup(req.Mode)
 	if err != nil {
 		return err
 	}
