@@ -228,8 +228,8 @@ type Heartbeat struct {
 // result is durable, so the lobby can settle its tickets.
 type EndedMatch struct {
 	MatchID string   `json:"match_id"`
-	Outcome string   `json:"outcome"` // one of the Outcome constants
-	Reason  string   `json:"reason"`  // ReasonMatchOver or ReasonServerRestart
+	Outcome Outcome  `json:"outcome"`
+	Reason  string   `json:"reason"` // ReasonMatchOver or ReasonServerRestart
 	Players []string `json:"players"`
 	Tickets []string `json:"tickets,omitempty"` // the seats' lobby tickets (SeatSpec.TicketID), each once
 }
@@ -258,19 +258,9 @@ func (h Heartbeat) Validate() error {
 		if m.MatchID == "" || len(m.MatchID) > 128 || len(m.Tickets) > MaxTicketsPerEnded || len(m.Reason) > 64 {
 			return bad(fmt.Sprintf("matches_ended: entry %q: match_id 1..128 bytes, at most %d tickets, a reason of at most 64 bytes", m.MatchID, MaxTicketsPerEnded))
 		}
-		if !KnownOutcome(m.Outcome) {
+		if !m.Outcome.Valid() {
 			return bad(fmt.Sprintf("matches_ended: match %s: unknown outcome %q", m.MatchID, m.Outcome))
 		}
 	}
 	return nil
-}
-
-// KnownOutcome reports whether s is one of the Outcome constants.
-func KnownOutcome(s string) bool {
-	switch s {
-	case OutcomeTeamWin, OutcomeDraw, OutcomeRaidWin, OutcomeWipe,
-		OutcomeTimeout, OutcomeSuccess, OutcomeFailure, OutcomeAborted:
-		return true
-	}
-	return false
 }

@@ -59,7 +59,7 @@ func (l *Lobby) matchesEnded(ctx context.Context, server string, ended []contrac
 				State: store.StateEnded, MatchID: m.MatchID, Outcome: m.Outcome, Reason: m.Reason})
 		}
 		if settled > 0 {
-			l.ended.matches.WithLabelValues(m.Outcome).Inc()
+			l.ended.matches.WithLabelValues(m.Outcome.String()).Inc()
 			l.log.Info("match ended", "match", m.MatchID, "server", server, "outcome", m.Outcome, "reason", m.Reason, "tickets", settled)
 		}
 	}

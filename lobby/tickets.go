@@ -89,16 +89,16 @@ type assignment struct {
 // ticketView is a ticket in API bodies; Seat is the caller's seat once
 // assigned.
 type ticketView struct {
-	ID         string    `json:"id"`
-	Mode       string    `json:"mode"`
-	State      string    `json:"state"`
-	Players    []string  `json:"players"`
-	EnqueuedAt time.Time `json:"enqueued_at"`
-	MatchID    string    `json:"match_id,omitempty"`
+	ID         string            `json:"id"`
+	Mode       string            `json:"mode"`
+	State      store.TicketState `json:"state"`
+	Players    []string          `json:"players"`
+	EnqueuedAt time.Time         `json:"enqueued_at"`
+	MatchID    string            `json:"match_id,omitempty"`
 	// Outcome is how the ticket's match ended (state ended): team_win,
 	// draw, ..., or aborted.
-	Outcome string `json:"outcome,omitempty"`
-	Seat    *Seat  `json:"seat,omitempty"`
+	Outcome contract.Outcome `json:"outcome,omitempty"`
+	Seat    *Seat            `json:"seat,omitempty"`
 	// Reason says why the ticket was last requeued or why it failed
 	// (ReasonNoRoomServer, ReasonAssignTimeout).
 	Reason string `json:"reason,omitempty"`

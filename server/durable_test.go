@@ -145,7 +145,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	}
 	j.close()
 
-	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]string{"m_b": contract.OutcomeTeamWin}}
+	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]contract.Outcome{"m_b": contract.OutcomeTeamWin}}
 	cfg := testConfig()
 	cfg.Journal = path
 	cfg.LobbyURL = "http://127.0.0.1:1" // the feed is kept only with a lobby to tell
@@ -175,7 +175,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 		!slices.Equal(got["m_a"].Tickets, []string{"t_1", "t_2"}) || got["m_b"].Outcome != contract.OutcomeTeamWin {
 		t.Fatalf("ended feed %+v", feed)
 	}
-	if v := s.metricValue("pantheon_room_journal_recovered_total", contract.OutcomeAborted); v != 1 {
+	if v := s.metricValue("pantheon_room_journal_recovered_total", contract.OutcomeAborted.String()); v != 1 {
 		t.Fatalf("journal_recovered_total{aborted} = %v, want 1", v)
 	}
 	if n := s.journal.openRooms(); n != 0 {
@@ -186,10 +186,10 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 // lookupSink is a MemorySink that also claims to hold the results in held.
 type lookupSink struct {
 	*MemorySink
-	held map[string]string
+	held map[string]contract.Outcome
 }
 
-func (l *lookupSink) Outcome(_ context.Context, matchID string) (string, bool, error) {
+func (l *lookupSink) Outcome(_ context.Context, matchID string) (contract.Outcome, bool, error) {
 	o, ok := l.held[matchID]
 	return o, ok, nil
 }

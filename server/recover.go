@@ -15,7 +15,7 @@ import (
 type ResultLookup interface {
 	// Outcome returns the outcome of matchID's result and true when the
 	// sink holds one; false when it does not.
-	Outcome(ctx context.Context, matchID string) (outcome string, found bool, err error)
+	Outcome(ctx context.Context, matchID string) (outcome contract.Outcome, found bool, err error)
 }
 
 // recoverJournal opens the journal and records every room it lists as
@@ -33,7 +33,7 @@ func (s *Server) recoverJournal() error {
 	defer cancel()
 	now := time.Now()
 	for _, spec := range open {
-		outcome := ""
+		var outcome contract.Outcome
 		if lk, ok := s.sink.(ResultLookup); ok {
 			if o, found, err := lk.Outcome(ctx, spec.MatchID); err == nil && found {
 				outcome = o
@@ -54,7 +54,7 @@ func (s *Server) recoverJournal() error {
 			j.close()
 			return err
 		}
-		s.metrics.recovered.WithLabelValues(outcome).Inc()
+		s.metrics.recovered.WithLabelValues(outcome.String()).Inc()
 		s.ended.add(contract.EndedMatch{MatchID: spec.MatchID, Outcome: outcome, Reason: contract.ReasonServerRestart, Players: spec.Players(), Tickets: spec.Tickets()})
 		s.log.Warn("room lost in a crash recovered from the journal", "match", spec.MatchID, "mode", spec.Mode, "outcome", outcome)
 	}
