@@ -351,6 +351,8 @@ func (m *Memory) moveLocked(t *memTicket, from, to TicketState, assignment []byt
 		delete(m.queues[t.rec.Mode], id)
 	case StateMatched:
 		delete(m.claimed[t.rec.Mode], id)
+	default:
+		// a terminal state is in no queue and no claimed index
 	}
 	if to == StateQueued {
 		q := m.queues[t.rec.Mode]
