@@ -45,6 +45,10 @@ type Server struct {
 	drops          inputDrops    // pre-resolved input drop counters
 	group          routines      // every goroutine the server starts
 	guard          *failureGuard // fleet-secret failures per source
+	// now is the clock of the rooms (each service's now) and of the
+	// readers' back-offs: time.Now, or a test's synthetic clock
+	// (Config.now).
+	now func() time.Time
 
 	mu         sync.Mutex
 	started    bool
@@ -108,6 +112,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		contentVersion: contentVersion,
 		modes:          slices.Clone(modes),
 		guard:          newFailureGuard(time.Now),
+		now:            cfg.now,
 		drops: inputDrops{
 			inboxFull:   m.inboxDrops.WithLabelValues("inbox_full"),
 			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),
