@@ -19,7 +19,8 @@ before(async () => {
     skip = why;
     return;
   }
-  dev = await startDev(bin, tmp.dir + "/dev");
+  // Info logs: a failure quotes them (seats, drops, refusals, closes).
+  dev = await startDev(bin, tmp.dir + "/dev", ["--log-level", "info"]);
 });
 
 after(async () => {
@@ -64,6 +65,19 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
     return;
   }
   const d = dev!;
+  // What each session went through, with the tick: a failure names it, with
+  // the server's log.
+  const story: string[] = [];
+  try {
+    await duel(t, d, story);
+  } catch (err) {
+    t.diagnostic("sessions: " + story.join("; "));
+    t.diagnostic("pantheon dev log, last 60 lines:\n" + d.log().trimEnd().split("\n").slice(-60).join("\n"));
+    throw err;
+  }
+});
+
+async function duel(t: { after(fn: () => void): void; diagnostic(msg: string): void }, d: DevServer, story: string[]): Promise<void> {
   const players = await Promise.all(
     ["alpha", "beta"].map(async (name, i) => {
       const lobby = new LobbyClient({ baseUrl: d.lobbyUrl, WebSocket: WebSocket as any });
@@ -131,8 +145,11 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       }
     });
     s.on("welcome", (_w, resumed) => {
+      story.push(`client ${i} welcome${resumed ? " (resumed)" : ""} at tick ${s.world.tick}`);
       if (resumed) resumedAt = s.world.tick;
     });
+    s.on("resuming", (cause) => story.push(`client ${i} resuming at tick ${s.world.tick} (match over: ${s.matchOver}): ${cause}`));
+    s.on("end", (e) => story.push(`client ${i} ended at tick ${s.world.tick}: ${JSON.stringify(e)}`));
     s.on("events", (f) => {
       if (i === 0) order.push("events " + f.tick);
       for (const e of f.events) if (e[0] === EventKind.MatchEnd) matchEnds[i].push(e);
@@ -184,4 +201,4 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
     `client 1 resumed at tick ${resumedAt}; snapshots ${sessions.map((s) => s.stats.snapshots + " (" + s.stats.fullSnapshots + " full)").join(", ")}; ` +
     `rtt ${sessions.map((s) => (s.clock.rttUs / 1000).toFixed(2) + " ms").join(", ")}`);
   for (const p of players) p.push.close();
-});
+}
