@@ -117,6 +117,7 @@ async function duel(t: { after(fn: () => void): void; diagnostic(msg: string): v
   }
   assert.equal(seats[0].match_id, seats[1].match_id, "both seats in one match");
   const ended = players.map((p) => p.push.next((e) => e.type === "match_ended", 200_000));
+  ended.forEach((p) => p.catch(() => {})); // a failed assertion before they are awaited closes the channels: no unhandled rejection
 
   const worlds: Map<number, World>[] = [new Map(), new Map()];
   const matchEnds: number[][][] = [[], []];
@@ -126,6 +127,16 @@ async function duel(t: { after(fn: () => void): void; diagnostic(msg: string): v
     ),
   );
   t.after(() => sessions.forEach((s) => s.close()));
+  // Each client acts once a tick on its newest world, as a game loop would
+  // (not once per snapshot: after a stall a backlog of snapshots arrives in
+  // a burst, and an input for each would flood the server, which closes
+  // such a connection with rate_limited).
+  const loops = sessions.map((s) =>
+    setInterval(() => {
+      if (s.state === "playing" && !s.matchOver) act(s, s.world, s.world.tick);
+    }, 1000 / sessions[0].tickRate),
+  );
+  t.after(() => loops.forEach((l) => clearInterval(l)));
   const interp = new InterpolationBuffer();
   const order: string[] = [];
   let dropped = false;
@@ -137,7 +148,6 @@ async function duel(t: { after(fn: () => void): void; diagnostic(msg: string): v
       if (i === 0) order.push("snapshot " + w.tick);
       if (i === 0) interp.push(w);
       if (s.matchOver) return;
-      act(s, w, w.tick);
       // Client 1 loses its connection mid-match and resumes.
       if (i === 1 && !dropped && w.tick >= 180) {
         dropped = true;
@@ -156,6 +166,7 @@ async function duel(t: { after(fn: () => void): void; diagnostic(msg: string): v
     });
   });
   const ends: SessionEnd[] = await Promise.all(sessions.map((s) => s.ended));
+  loops.forEach((l) => clearInterval(l));
   for (let i = 0; i < 2; i++) {
     const s = sessions[i];
     assert.equal(ends[i].reason, "bye", `client ${i} ended ${JSON.stringify(ends[i])}`);
