@@ -44,6 +44,10 @@ type Server struct {
 	drops          inputDrops    // pre-resolved input drop counters
 	group          routines      // every goroutine the server starts
 	guard          *failureGuard // fleet-secret failures per source
+	// now is the clock of the rooms (each service's now) and of the
+	// readers' back-offs: time.Now, or a test's synthetic clock
+	// (Config.now).
+	now func() time.Time
 
 	mu         sync.Mutex
 	started    bool
@@ -97,6 +101,9 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 	m := newMetrics(cfg.Registry, modes)
 	logs := newLogQueue(cfg.LogQueue, cfg.Logger.Handler(), m.logDrops)
 	log := logs.logger()
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
 	s := &Server{
 		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk, keys: newKeyRing(cfg.KCPKey),
 		reg:            newRegistry(cfg.MaxRooms),
@@ -107,6 +114,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		contentVersion: contentVersion,
 		modes:          slices.Clone(modes),
 		guard:          newFailureGuard(time.Now),
+		now:            cfg.now,
 		drops: inputDrops{
 			inboxFull:   m.inboxDrops.WithLabelValues("inbox_full"),
 			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),

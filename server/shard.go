@@ -57,7 +57,7 @@ func (sh *shard) run(stop <-chan struct{}) {
 	defer timer.Stop()
 	stopping := false
 	for {
-		next := sh.pass(time.Now)
+		next := sh.pass(sh.srv.now)
 		if stopping && len(sh.rooms) == 0 && sh.load.Load() == 0 {
 			return
 		}
@@ -67,7 +67,7 @@ func (sh *shard) run(stop <-chan struct{}) {
 			default:
 			}
 		}
-		timer.Reset(max(time.Until(next), 0))
+		timer.Reset(max(next.Sub(sh.srv.now()), 0))
 		select {
 		case <-timer.C:
 		case <-sh.wake:
