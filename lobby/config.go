@@ -101,6 +101,14 @@ type Config struct {
 	QueueFullRetryAfter time.Duration
 	// Policy is the matchmaker's policy. Default match.DefaultPolicy().
 	Policy match.Policy
+	// ModePolicies are the lobby-only rules of each mode's queue (party
+	// size, hosts per team, a one-team mode's minimum and fill wait), keyed
+	// by the content's mode id; the modes themselves, their teams and team
+	// sizes, come from the content (Deps.Modes). A content mode without an
+	// entry gets match.DefaultModePolicy; an entry naming a mode the content
+	// lacks makes New fail. Nil means match.DefaultModePolicies() for the
+	// modes the content has (content without one of those modes is fine).
+	ModePolicies map[string]match.ModePolicy
 	// PassInterval is the time between matchmaking passes of each mode.
 	// Default 250 ms; negative disables the background loop (tests call Pass).
 	PassInterval time.Duration

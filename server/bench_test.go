@@ -139,7 +139,7 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		spec := RoomSpec{MatchID: fmt.Sprintf("m_bench_%d", made), Mode: ModeRaid, Seed: uint64(made)}
+		spec := contract.RoomSpec{MatchID: fmt.Sprintf("m_bench_%d", made), Mode: ModeRaid, Seed: uint64(made)}
 		spec.Seats = seatsFromBots(seats)
 		made++
 		rm, _, err := s.createRoom(spec)

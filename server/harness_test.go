@@ -1,15 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -107,7 +110,7 @@ func (h *harness) shutdown() {
 }
 
 // create asks the control API (over real HTTP) for a room.
-func (h *harness) create(spec RoomSpec) createResponse {
+func (h *harness) create(spec contract.RoomSpec) contract.RoomCreated {
 	h.t.Helper()
 	raw, _ := json.Marshal(spec)
 	req, _ := http.NewRequest("POST", h.srv.PublicControlURL()+"/v1/rooms", strings.NewReader(string(raw)))
@@ -117,7 +120,7 @@ func (h *harness) create(spec RoomSpec) createResponse {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out createResponse
+	var out contract.RoomCreated
 	if resp.StatusCode != 201 {
 		h.t.Fatalf("create room: %s", resp.Status)
 	}
@@ -333,6 +336,52 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// waitForOr is waitFor whose timeout says what state it ended in
+// (status, called once at the deadline).
+func waitForOr(t testing.TB, what string, cond func() bool, status func() string) {
+	t.Helper()
+	deadline := time.Now().Add(waitDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s: %s", waitDeadline, what, status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// testLog is a server log kept in memory.
+type testLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// tail returns the last n lines.
+func (l *testLog) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// captureLog points cfg's logger (info and up) at memory and, when the test
+// fails, logs the last 80 lines, so a failure says what the server did.
+func captureLog(t testing.TB, cfg *Config) *testLog {
+	l := &testLog{}
+	cfg.Logger = slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log, last 80 lines:\n%s", l.tail(80))
+		}
+	})
+	return l
+}
+
 // waitClosed waits until the server sent an error or bye frame or closed
 // the connection, and returns the error frame (nil for a bye or a bare
 // close). Over KCP a close is only seen through that last frame.
@@ -370,10 +419,10 @@ func (rc *rawClient) waitWelcome(t testing.TB) netcode.Welcome {
 	return w
 }
 
-func seatSpecs(n, teams int) []SeatSpec {
-	out := make([]SeatSpec, n)
+func seatSpecs(n, teams int) []contract.SeatSpec {
+	out := make([]contract.SeatSpec, n)
 	for i := range out {
-		out[i] = SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i % teams, Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}
+		out[i] = contract.SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i % teams, Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}
 	}
 	return out
 }
@@ -408,10 +457,10 @@ func (s *Server) metricValue(name, label string) float64 {
 }
 
 // seatsFromBots turns ecs seats (from bot.Seats) into a room spec's seats.
-func seatsFromBots(seats []ecs.Seat) []SeatSpec {
-	var out []SeatSpec
+func seatsFromBots(seats []ecs.Seat) []contract.SeatSpec {
+	var out []contract.SeatSpec
 	for _, st := range seats {
-		out = append(out, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team, Oracle: st.Oracle})
+		out = append(out, contract.SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team, Oracle: st.Oracle})
 	}
 	return out
 }

@@ -36,7 +36,7 @@ const snapshotRing = 32
 // CodeInternal "room busy"), requestAbort and the atomics.
 type room struct {
 	id      string
-	spec    RoomSpec
+	spec    contract.RoomSpec
 	srv     *Server
 	shard   *shard // set before the room is handed to its shard; never changes
 	created time.Time
@@ -80,7 +80,7 @@ type room struct {
 
 // seat is one seat's connection state.
 type seat struct {
-	spec      SeatSpec
+	spec      contract.SeatSpec
 	conn      *conn
 	enc       *netcode.DeltaEncoder
 	token     string    // current resume token; "" before the first join or once released
@@ -101,7 +101,7 @@ type joinReq struct {
 	lastAck uint32
 }
 
-func newRoom(id string, spec RoomSpec, eng engine, srv *Server, now time.Time) *room {
+func newRoom(id string, spec contract.RoomSpec, eng engine, srv *Server, now time.Time) *room {
 	r := &room{
 		id: id, spec: spec, srv: srv, created: now, eng: eng,
 		mm:       srv.metrics.forMode(spec.Mode),
@@ -139,8 +139,8 @@ func (r *room) seatConn(n int) *conn {
 }
 
 // summary is the room as GET /v1/rooms lists it.
-func (r *room) summary() roomSummary {
-	return roomSummary{
+func (r *room) summary() contract.RoomSummary {
+	return contract.RoomSummary{
 		RoomID: r.id, MatchID: r.spec.MatchID, Mode: r.spec.Mode,
 		State: r.state.Load().(string), Players: int(r.players.Load()), Tick: r.tick.Load(),
 	}
@@ -433,7 +433,7 @@ func (r *room) offerResult() bool {
 
 // abortedRecord is the result of a room whose simulation cannot give one
 // (it panicked): outcome aborted, every seat abandoned, no rewards.
-func abortedRecord(spec RoomSpec) contract.MatchRecord {
+func abortedRecord(spec contract.RoomSpec) contract.MatchRecord {
 	rec := contract.MatchRecord{Outcome: contract.OutcomeAborted, WinningTeam: -1}
 	for _, st := range sortedSeats(spec.Seats) {
 		rec.Participants = append(rec.Participants, contract.Participant{

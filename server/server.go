@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
@@ -318,12 +319,12 @@ func (s *Server) pokeShards() {
 // createRoom builds and schedules a room for spec, or returns the room
 // already created for spec.MatchID (existed=true). Errors: ErrBadSpec and
 // ErrContentVersion (the request), ErrDraining, ErrServerFull.
-func (s *Server) createRoom(spec RoomSpec) (r *room, existed bool, err error) {
+func (s *Server) createRoom(spec contract.RoomSpec) (r *room, existed bool, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}
 	if !slices.Contains(s.modes, spec.Mode) {
-		return nil, false, fmt.Errorf("%w: unknown mode %q", ErrBadSpec, spec.Mode)
+		return nil, false, fmt.Errorf("%w: unknown mode %q", contract.ErrBadSpec, spec.Mode)
 	}
 	if old, ok := s.reg.lookupMatch(spec.MatchID); ok {
 		return old, true, nil
@@ -336,7 +337,7 @@ func (s *Server) createRoom(spec RoomSpec) (r *room, existed bool, err error) {
 	}
 	eng, err := s.newEngine(spec)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: match %s: %v", ErrBadSpec, spec.MatchID, err)
+		return nil, false, fmt.Errorf("%w: match %s: %v", contract.ErrBadSpec, spec.MatchID, err)
 	}
 	id := "r_" + randomToken()[:16] // 96 random bits
 	rm := newRoom(id, spec, eng, s, time.Now())
