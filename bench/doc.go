@@ -8,9 +8,14 @@
 // direct: rooms created on a room server's control API; login; idle),
 // k6-like stages of bot counts, modes and their shares, a transport mix,
 // bot behaviour, network conditions (applied by a loopback UDP/TCP proxy)
-// and thresholds. The bots are netcode's Go client with the scripted
-// ecs/bot, stepped by a shared scheduler; a meter under each client counts
-// frames, acks, pings and snapshot spacing. A monitor rolls a 1 s time
+// and thresholds. Shipped: smoke (make loadtest), arena (the comparison
+// scenario), duel-ladder, raid40, ritual6, soak, capacity (the load
+// generator's own ceiling), and match, login and idle. The bots are
+// netcode's Go client with the scripted ecs/bot, stepped by a shared
+// scheduler (one goroutine per CPU, not a timer per bot) that acts only
+// when a newer snapshot came; a meter under each client counts frames,
+// acks, pings, snapshot spacing and the newest tick. Lobby bots retry a
+// login or roster save refused with 503/429 after its Retry-After. A monitor rolls a 1 s time
 // series, scrapes the servers' /metrics and prints a progress line. The
 // Report has a text form, JSON (durations in ms) and a self-contained
 // HTML page with embedded Chart.js; thresholds decide Passed.
