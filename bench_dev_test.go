@@ -418,3 +418,24 @@ func (w *stampedWriter) checkEvery(t *testing.T, gap, run time.Duration) {
 		t.Logf("the process stalled up to %v during the run", w.stall)
 	}
 }
+
+// TestBenchCommandTargets: `pantheon bench` refuses a non-loopback target
+// (usage exit, naming --allow-host) and takes it, with a warning, when
+// --allow-host names it. No run starts: a bad threshold stops the second
+// command at validation, after the target was accepted, so nothing is sent
+// off this machine.
+func TestBenchCommandTargets(t *testing.T) {
+	ctx := context.Background()
+	base := []string{"--scenario", "arena", "--fleet-secret", "x", "--quiet", "--target", "http://10.1.2.3:7002"}
+	var stdout, stderr bytes.Buffer
+	if code := runBench(ctx, base, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "not a loopback address") ||
+		!strings.Contains(stderr.String(), "--allow-host") {
+		t.Fatalf("non-loopback target: exit %d\n%s", code, stderr.String())
+	}
+	stderr.Reset()
+	code := runBench(ctx, append(base, "--allow-host", "10.1.2.3", "--threshold", "nonsense"), &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "WARNING: 10.1.2.3 is allowed as a target") ||
+		strings.Contains(stderr.String(), "not a loopback") || !strings.Contains(stderr.String(), "nonsense") {
+		t.Fatalf("allowed target: exit %d\n%s", code, stderr.String())
+	}
+}
