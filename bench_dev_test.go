@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -41,6 +40,25 @@ func startBenchDev(t *testing.T, ctx context.Context) *devSystem {
 	return d
 }
 
+// runBenchLogged runs cfg against servers in this process with its
+// progress lines stamped, logs them and the text report, and fails the
+// test when the run cannot be carried out.
+func runBenchLogged(t *testing.T, ctx context.Context, cfg bench.Config) (bench.Report, *stampedWriter) {
+	t.Helper()
+	progress := newStampedWriter()
+	cfg.Progress, cfg.InProcess = progress, true
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("progress:\n%s\nreport:\n%s", progress.text(), text.String())
+	return rep, progress
+}
+
 // TestBenchCountsAgreeWithServer runs a short lobby scenario (login, queue,
 // match, play over KCP and WebSocket) against an in-process system and
 // checks that what the bots counted agrees with the room server's own
@@ -57,17 +75,7 @@ func TestBenchCountsAgreeWithServer(t *testing.T) {
 		Stages:    []bench.Stage{{Duration: bench.Duration(time.Second), Bots: 4}, {Duration: bench.Duration(5 * time.Second), Bots: 4}},
 		Modes:     []bench.ModeShare{{Mode: "battle_1v1"}},
 		Transport: bench.TransportMix{KCP: &kcp}, Behaviour: bench.Behaviour{Pattern: bench.PatternBot, InputHz: 30}}
-	progress := newStampedWriter()
-	rep, err := bench.Run(ctx, bench.Config{Spec: &sc, Lobby: d.lobbyURL, FleetSecret: d.fleetSecret, LobbyAdmin: "http://" + d.lobbyAdmin,
-		Progress: progress, InProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	if err := rep.WriteText(&text); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("progress:\n%s\nreport:\n%s", progress.text(), text.String())
+	rep, progress := runBenchLogged(t, ctx, bench.Config{Spec: &sc, Lobby: d.lobbyURL, FleetSecret: d.fleetSecret, LobbyAdmin: "http://" + d.lobbyAdmin})
 	sw := rep.Swarm
 	if sw == nil || sw.Bots != 4 || sw.Matches < 2 || rep.Failed != 0 {
 		t.Fatalf("bots %+v, failed %d: %v", sw, rep.Failed, rep.Errors)
@@ -197,25 +205,17 @@ type reportSummary struct {
 // least 8 of them (histograms, percentiles, bytes, ticks, bots, CPU).
 func checkReportInBrowser(t *testing.T, file string) {
 	t.Helper()
-	node, chromium := needBrowser(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "report.mjs"), "--file", file, "--timeout-ms", "90000")
-	cmd.Dir = "web"
-	cmd.Env = append(os.Environ(), "PANTHEON_CHROMIUM="+chromium, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 10 * time.Second
-	runErr := cmd.Run()
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	run := runBrowserScript(t, ctx, "report.mjs", "--file", file, "--timeout-ms", "90000")
 	var sum reportSummary
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
-		t.Fatalf("report script: %v; no summary (%v)\nstdout:\n%s\nstderr:\n%s", runErr, err, stdout.String(), stderr.String())
+	if err := json.Unmarshal([]byte(run.last), &sum); err != nil {
+		t.Fatalf("report script: %v; no summary (%v)\nstdout:\n%s\nstderr:\n%s", run.err, err, run.stdout, run.stderr)
 	}
 	t.Logf("Chromium drew %d charts: %s", len(sum.Drawn), strings.Join(sum.Drawn, "; "))
-	if runErr != nil || !sum.OK {
+	if run.err != nil || !sum.OK {
 		t.Fatalf("the report in Chromium (%v): %d charts built, %d canvases, empty: %v\nerrors:\n  %s\nstderr:\n%s",
-			runErr, sum.Charts, sum.Canvases, sum.Empty, strings.Join(sum.Errors, "\n  "), stderr.String())
+			run.err, sum.Charts, sum.Canvases, sum.Empty, strings.Join(sum.Errors, "\n  "), run.stderr)
 	}
 	if len(sum.Drawn) < 8 {
 		t.Errorf("Chromium drew %d charts, want at least 8 (histograms, percentiles, bytes, ticks, bots, CPU)", len(sum.Drawn))
@@ -272,18 +272,8 @@ func TestShippedScenariosRun(t *testing.T) {
 			if sc.LoginRate > 0 {
 				rate = min(sc.LoginRate, rate)
 			}
-			progress := newStampedWriter()
-			rep, err := bench.Run(ctx, bench.Config{Spec: &sc, Clients: c.bots, Duration: c.duration, LoginRate: rate,
-				Lobby: d.lobbyURL, LobbyAdmin: "http://" + d.lobbyAdmin, Target: "http://" + d.room.AdminAddr(),
-				FleetSecret: d.fleetSecret, Progress: progress, InProcess: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var text bytes.Buffer
-			if err := rep.WriteText(&text); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("progress:\n%s\nreport:\n%s", progress.text(), text.String())
+			rep, progress := runBenchLogged(t, ctx, bench.Config{Spec: &sc, Clients: c.bots, Duration: c.duration, LoginRate: rate,
+				Lobby: d.lobbyURL, LobbyAdmin: "http://" + d.lobbyAdmin, Target: "http://" + d.room.AdminAddr(), FleetSecret: d.fleetSecret})
 			sw := rep.Swarm
 			if sw == nil {
 				t.Fatal("no bots report")

@@ -62,6 +62,30 @@ func needBrowser(t *testing.T) (node, chromium string) {
 	return node, chromium
 }
 
+// scriptRun is what a web/test script printed: all of stdout, its last
+// line (the script's JSON summary), stderr, and how it exited.
+type scriptRun struct {
+	stdout, last, stderr string
+	err                  error
+}
+
+// runBrowserScript runs web/test/SCRIPT with node against Debian's
+// chromium (needBrowser skips or fails when they are missing) until it
+// exits or ctx ends.
+func runBrowserScript(t *testing.T, ctx context.Context, script string, args ...string) scriptRun {
+	t.Helper()
+	node, chromium := needBrowser(t)
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("test", script)}, args...)...)
+	cmd.Dir = "web"
+	cmd.Env = append(os.Environ(), "PANTHEON_CHROMIUM="+chromium, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 10 * time.Second
+	err := cmd.Run()
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	return scriptRun{stdout: stdout.String(), last: lines[len(lines)-1], stderr: stderr.String(), err: err}
+}
+
 // artifactsDir is where a test's screenshots go: $PANTHEON_TEST_ARTIFACTS
 // when set, else a fresh directory under the system's temporary directory
 // that outlives the test (its path is logged).
@@ -90,28 +114,21 @@ func artifactsDir(t *testing.T, name string) string {
 // Screenshots of the lobby, the match and the result are kept (path in
 // the log).
 func TestBrowserPlaysRitual(t *testing.T) {
-	node, chromium := needBrowser(t)
+	needBrowser(t) // skip before starting a system when the browser is missing
 	d := startTestDev(t, nil)
 	out := artifactsDir(t, "browser")
 	t.Logf("screenshots in %s", out)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "browser.mjs"), "--url", d.lobbyURL, "--out", out, "--mode", "ritual", "--timeout-ms", "240000")
-	cmd.Dir = "web"
-	cmd.Env = append(os.Environ(), "PANTHEON_CHROMIUM="+chromium, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 10 * time.Second
-	runErr := cmd.Run()
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	run := runBrowserScript(t, ctx, "browser.mjs", "--url", d.lobbyURL, "--out", out, "--mode", "ritual", "--timeout-ms", "240000")
 	var sum browserSummary
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
-		t.Fatalf("browser script: %v; no summary (%v)\nstdout:\n%s\nstderr:\n%s", runErr, err, stdout.String(), stderr.String())
+	if err := json.Unmarshal([]byte(run.last), &sum); err != nil {
+		t.Fatalf("browser script: %v; no summary (%v)\nstdout:\n%s\nstderr:\n%s", run.err, err, run.stdout, run.stderr)
 	}
-	t.Logf("browser script:\n%s", strings.Join(lines[:len(lines)-1], "\n"))
-	if runErr != nil || !sum.OK {
-		t.Fatalf("browser script failed (%v):\n  %s\nstderr:\n%s", runErr, strings.Join(sum.Errors, "\n  "), stderr.String())
+	t.Logf("browser script:\n%s", strings.TrimSuffix(strings.TrimSpace(run.stdout), run.last))
+	if run.err != nil || !sum.OK {
+		t.Fatalf("browser script failed (%v):\n  %s\nstderr:\n%s", run.err, strings.Join(sum.Errors, "\n  "), run.stderr)
 	}
 	if sum.InputAck == 0 || sum.InputsSent == 0 {
 		t.Errorf("the page's inputs were never acknowledged: %d sent, ack %d", sum.InputsSent, sum.InputAck)
