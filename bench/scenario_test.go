@@ -218,19 +218,34 @@ pantheon_room_tick_duration_seconds_bucket{mode="duel",le="+Inf"} 0
 func TestModeAndTransportPicks(t *testing.T) {
 	kcp := 0.25
 	s := &swarm{sc: Scenario{Modes: []ModeShare{{Mode: "a", Share: 2}, {Mode: "b", Share: 1}}, Transport: TransportMix{KCP: &kcp}}}
-	count := map[string]int{}
-	nKCP := 0
+	count, onKCP := map[string]int{}, map[string]int{}
 	for n := range 12 {
-		m, k := s.pick(n)
+		m, k := s.pick()
 		count[m.Mode]++
 		if k {
-			nKCP++
+			onKCP[m.Mode]++
 		}
 		if n == 2 && (count["a"] != 2 || count["b"] != 1) {
 			t.Fatalf("after 3 bots: %v", count)
 		}
 	}
-	if count["a"] != 8 || count["b"] != 4 || nKCP != 3 {
-		t.Fatalf("12 bots: %v, %d on KCP", count, nKCP)
+	// Each mode gets its quarter on KCP, not one mode all of it.
+	if count["a"] != 8 || count["b"] != 4 || onKCP["a"] != 2 || onKCP["b"] != 1 {
+		t.Fatalf("12 bots: %v, on KCP %v", count, onKCP)
+	}
+	// Two modes of equal shares at half on KCP: each mode half and half
+	// (a global running share would put one mode all on KCP).
+	half := 0.5
+	s = &swarm{sc: Scenario{Modes: []ModeShare{{Mode: "a", Share: 1}, {Mode: "b", Share: 1}}, Transport: TransportMix{KCP: &half}}}
+	count, onKCP = map[string]int{}, map[string]int{}
+	for range 12 {
+		m, k := s.pick()
+		count[m.Mode]++
+		if k {
+			onKCP[m.Mode]++
+		}
+	}
+	if count["a"] != 6 || onKCP["a"] != 3 || onKCP["b"] != 3 {
+		t.Fatalf("12 bots: %v, on KCP %v", count, onKCP)
 	}
 }

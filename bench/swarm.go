@@ -67,10 +67,11 @@ func newSwarm(r resolved, content *ecs.Content, col *collector, nm *netem) *swar
 		stamp: time.Now().UnixNano(), connSem: make(chan struct{}, r.sc.Concurrency), ids: map[string]bool{}}
 }
 
-// pick returns the next bot's mode and bot number n's transport: modes
-// by smooth weighted round robin over their shares (after any k bots each
-// mode has its share to within one bot), KCP for a running share of bots.
-func (s *swarm) pick(n int) (ModeShare, bool) {
+// pick returns the next bot's mode and transport: modes by smooth
+// weighted round robin over their shares (after any k bots each mode has
+// its share to within one bot), KCP for a running share of each mode's
+// bots (so that every mode gets both transports, whatever the shares).
+func (s *swarm) pick() (ModeShare, bool) {
 	s.mu.Lock()
 	if s.modeCount == nil {
 		s.modeCount = make([]int, len(s.sc.Modes))
@@ -90,11 +91,13 @@ func (s *swarm) pick(n int) (ModeShare, bool) {
 		}
 	}
 	s.modeCount[picked]++
+	nth := s.modeCount[picked] - 1
 	s.mu.Unlock()
-	return s.sc.Modes[picked], s.transportOf(n)
+	return s.sc.Modes[picked], s.transportOf(nth)
 }
 
-// transportOf is bot number n's transport (see pick).
+// transportOf says whether the n-th bot of a sequence (a mode's, see
+// pick; a room's seats) is on KCP: a running share of the sequence.
 func (s *swarm) transportOf(n int) bool {
 	k := s.sc.Transport.kcpShare()
 	return int(float64(n+1)*k+1e-9) > int(float64(n)*k+1e-9)
@@ -239,7 +242,7 @@ func (s *swarm) startUnit(ctx context.Context) *unit {
 	s.mu.Lock()
 	n := s.nBots
 	s.mu.Unlock()
-	mode, kcp := s.pick(n)
+	mode, kcp := s.pick()
 	if s.sc.Kind == KindDirect {
 		size := roomSize(s.content, mode)
 		specs := make([]botSpec, size)
