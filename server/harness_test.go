@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -58,10 +59,6 @@ func startHarnessLink(t testing.TB, cfg Config, factory engineFactory, link tran
 // where sink ends up storing records (h.sink), for the test to read.
 func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link transport.LinkConfig, sink ResultSink, mem *MemorySink) *harness {
 	t.Helper()
-	s, err := newServer(cfg, factory, "v-test", testModes, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
 	memNet, err := transport.NewMemNetwork(link)
 	if err != nil {
 		t.Fatal(err)
@@ -70,11 +67,13 @@ func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link tran
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.addListener(netListener{Listener: ml, name: "mem"})
+	if len(cfg.KCPKey) > 0 && cfg.KCPKeys == nil {
+		cfg.KCPKeys = transport.NewKeyRing() // shared with the patient KCP listener
+	}
 	base := transport.ServerConfig()
 	base.WriteTimeout = patientWrite
 	kc := transport.DefaultKCPConfig(base)
-	kc.Addr, kc.Keys, kc.Linger = "127.0.0.1:0", s.keys, patientLinger
+	kc.Addr, kc.Keys, kc.Linger = "127.0.0.1:0", cfg.KCPKeys, patientLinger
 	kl, err := transport.ListenKCP(kc)
 	if err != nil {
 		t.Fatal(err)
@@ -86,8 +85,17 @@ func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link tran
 		kl.Close()
 		t.Fatal(err)
 	}
-	s.addListener(netListener{Listener: kl, name: "kcp"})
-	s.addListener(netListener{Listener: wl, name: "ws"})
+	cfg.Listeners = append(cfg.Listeners,
+		Listener{Transport: "mem", Listener: ml},
+		Listener{Transport: "kcp", Listener: kl},
+		Listener{Transport: "ws", Listener: wl})
+	s, err := newServer(cfg, factory, "v-test", testModes, sink)
+	if err != nil {
+		for _, l := range cfg.Listeners {
+			l.Listener.Close()
+		}
+		t.Fatal(err)
+	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -319,15 +327,28 @@ func (rc *rawClient) state() (w netcode.Welcome, welcomed bool, world netcode.Sn
 // the race detector fails a test only when the condition never comes.
 const waitDeadline = 30 * time.Second
 
-// waitFor polls cond until it holds or waitDeadline passes.
+// waitFor polls cond every 5 ms until it holds or waitDeadline passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitDeadline)
+	poll(t, waitDeadline, 5*time.Millisecond, what, cond)
+}
+
+// poll is the one poll helper of these tests: it calls cond until it
+// holds, every interval (0: yielding the processor between tries, for
+// goroutines a tick behind), failing the test once within has passed.
+// cond may fail the test itself.
+func poll(t testing.TB, within, every time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitDeadline, what)
+			t.Fatalf("timed out after %v waiting for %s", within, what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		if every == 0 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(every)
+		}
 	}
 }
 
@@ -383,8 +404,11 @@ func testContext() (context.Context, context.CancelFunc) {
 // metricValue reads a counter or gauge from the server's registry: the
 // sample of family name whose (single) label value is label, or the
 // unlabelled sample when label is "".
-func (s *Server) metricValue(name, label string) float64 {
-	fams, err := s.metrics.reg.Gather()
+func (s *Server) metricValue(name, label string) float64 { return s.metrics.value(name, label) }
+
+// value is metricValue on the instruments themselves (a room's env).
+func (m *metrics) value(name, label string) float64 {
+	fams, err := m.reg.Gather()
 	if err != nil {
 		return -1
 	}

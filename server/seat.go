@@ -60,8 +60,8 @@ func (r *room) refuseJoins(code netcode.Code, msg string) {
 }
 
 func (r *room) refuse(j joinReq, code netcode.Code, msg string) {
-	r.srv.metrics.refused(code).Inc()
-	r.srv.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
+	r.env.metrics.refused(code).Inc()
+	r.env.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
 		"resume", j.resume, "code", code.String(), "why", msg)
 	j.c.closeCode(code, msg)
 }
@@ -123,28 +123,28 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 	}
 	j.c.offerControl(netcode.AppendWelcome(nil, &w))
 	j.c.admit(r, s.lastSeq)
-	r.srv.metrics.admitted.Inc()
-	r.srv.log.Info("player seated", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID,
+	r.env.metrics.admitted.Inc()
+	r.env.log.Info("player seated", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID,
 		"resume", j.resume, "transport", j.c.transport, "baseline", s.enc.Baseline())
 }
 
 // checkDrops notices lost connections and releases seats whose grace has
 // run out.
 func (r *room) checkDrops(now time.Time) {
-	grace := r.srv.cfg.grace(r.spec.Mode)
+	grace := r.env.cfg.graceFor(r.spec.Mode)
 	for i := range r.seats {
 		s := &r.seats[i]
 		if s.conn != nil && s.conn.isClosed() {
 			s.conn = nil
 			r.seated[i].Store(nil)
 			s.droppedAt = now
-			r.srv.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", grace)
+			r.env.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", grace)
 		}
 		if s.conn == nil && !s.droppedAt.IsZero() && !s.released && now.Sub(s.droppedAt) >= grace {
 			s.released = true
 			s.token = ""
 			r.released.Add(1)
-			r.srv.log.Info("seat released", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID)
+			r.env.log.Info("seat released", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID)
 		}
 	}
 	r.countPlayers()
