@@ -125,12 +125,3 @@ func checkKeyTag(c *conn, room string, seat int, gen uint32) bool {
 	tag := k.KeyTag()
 	return tag == "" || tag == keyTag(room, seat, gen)
 }
-
-// newKeyRing returns the ring of a server with master key master, or nil
-// when KCP is plaintext.
-func newKeyRing(master []byte) *transport.KeyRing {
-	if len(master) == 0 {
-		return nil
-	}
-	return transport.NewKeyRing()
-}

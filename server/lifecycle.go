@@ -120,14 +120,6 @@ func (l *lifecycle) beginStop() error {
 	}
 }
 
-// running reports whether the server has started and Shutdown has not
-// begun.
-func (l *lifecycle) running() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.state == lifeRunning
-}
-
 // Go runs each of fs on a new goroutine of phase p, passing the phase's
 // context, and reports true; before Start, or once p is closed, it starts
 // none of them and reports false.

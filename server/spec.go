@@ -71,13 +71,3 @@ func (s RoomSpec) Validate() error {
 	}
 	return nil
 }
-
-// seat returns the spec of seat n, or false.
-func (s RoomSpec) seat(n int) (SeatSpec, bool) {
-	for _, st := range s.Seats {
-		if st.Seat == n {
-			return st, true
-		}
-	}
-	return SeatSpec{}, false
-}
