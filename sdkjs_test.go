@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ func TestSDKJS(t *testing.T) {
 		t.Skip("-short: the SDK's tests build the binary and play a match")
 	}
 	var missing []string
-	for _, tool := range []string{"node", "npm"} {
+	for _, tool := range []string{"go", "node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
@@ -36,7 +35,7 @@ func TestSDKJS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "pantheon")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, _ := exec.LookPath("go")
 	sdkRun(t, ctx, ".", nil, gobin, "build", "-o", bin, ".")
 	dir := filepath.Join("sdk", "js")
 	sdkRun(t, ctx, dir, nil, "npm", "ci", "--no-audit", "--no-fund")

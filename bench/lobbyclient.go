@@ -126,16 +126,6 @@ func (c *lobbyClient) queue(ctx context.Context, mode, oracleID string) (string,
 	return out.ID, err
 }
 
-// ticketSeat reads a ticket; the seat is nil until the ticket is assigned.
-func (c *lobbyClient) ticketSeat(ctx context.Context, id string) (state string, seat *lobbySeat, err error) {
-	var out struct {
-		State string     `json:"state"`
-		Seat  *lobbySeat `json:"seat"`
-	}
-	err = c.do(ctx, http.MethodGet, "/v1/tickets/"+url.PathEscape(id), nil, &out)
-	return out.State, out.Seat, err
-}
-
 // push is an open push channel (GET /v1/events).
 type push struct {
 	ws *websocket.Conn

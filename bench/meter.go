@@ -162,6 +162,8 @@ func (c *meteredConn) ReadFrame() ([]byte, error) {
 				m.ks.rateMismatch.Add(1)
 			}
 		}
+	default:
+		// other kinds are counted only as bytes.
 	}
 	return p, nil
 }

@@ -35,7 +35,6 @@ type monitor struct {
 	cpuPrev   float64
 	cpuMax    float64
 	gorMax    int
-	lagTotal  hist
 }
 
 // serverTrack is what the monitor keeps of one scraped server.

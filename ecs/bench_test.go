@@ -12,11 +12,10 @@ import (
 // ritual's current sigil), face it, cast slot after slot on it, channel and
 // gesture at sigils. It reuses its buffer: no allocation per tick.
 type script struct {
-	s      *Sim
-	seq    []uint32
-	buf    []Input
-	focus  []uint32 // per seat: entity to fight
-	points [][2]int32
+	s     *Sim
+	seq   []uint32
+	buf   []Input
+	focus []uint32 // per seat: entity to fight
 }
 
 func newScript(s *Sim) *script {
@@ -32,6 +31,8 @@ func newScript(s *Sim) *script {
 			}
 		case modeRaid:
 			sc.focus[i] = tagC.Get(s.slots[s.raid.boss].entry).id
+		default:
+			// rituals have no focus target.
 		}
 	}
 	return sc

@@ -30,6 +30,8 @@ func (s *Sim) runBrains() {
 			s.addThink(e, t, br)
 		case KindBoss:
 			s.bossThink(e, t, br)
+		default:
+			// oracles are driven by inputs; totems, hazards and sigils do not think.
 		}
 	}
 }

@@ -44,7 +44,7 @@ type vitals struct {
 type effects struct {
 	shieldHP, shieldTicks int32
 	burnTicks, burnPower  int32
-	burnEvery, burnNext   int32
+	burnNext              int32
 	burnBy                uint32
 	burnSeat              int8
 	stunTicks, wardTicks  int32

@@ -115,6 +115,8 @@ func (s *Sim) reservePools() {
 			n += zones(p.Hazard, p.HazardEveryMs, p.HazardCount)
 		}
 		s.reserve(layoutBrain, int(s.raid.def.AddCap-s.raid.adds))
+	default:
+		// rituals reserve no hazard zones or adds.
 	}
 	s.reserve(layoutZone, n)
 }

@@ -221,6 +221,8 @@ func (c *Content) FormatEvent(e Event) string {
 		return fmt.Sprintf("t%d codex seat=%d %s target=%d", e.Tick, e.Seat, ref, e.Target)
 	case EventMatchEnd:
 		return fmt.Sprintf("t%d match_end %s team=%d", e.Tick, outcomeName(int(e.Code)), e.Amount)
+	default:
+		// the other kinds print in the generic form below.
 	}
 	return fmt.Sprintf("t%d %s seat=%d src=%d dst=%d amount=%d code=%d ref=%d", e.Tick, e.Kind, e.Seat, e.Source, e.Target, e.Amount, e.Code, e.Ref)
 }

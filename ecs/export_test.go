@@ -53,6 +53,8 @@ func (s *Sim) Describe(id uint32) string {
 		return "boss"
 	case KindSigil:
 		return "sigil" + strconv.Itoa(int(t.content))
+	default:
+		// the others are named by kind and id below.
 	}
 	return t.kind.String() + "#" + strconv.Itoa(int(id))
 }

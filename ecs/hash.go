@@ -77,6 +77,8 @@ func (s *Sim) computeHash(inputs uint64) uint64 {
 				h.add(pair(fx.stunTicks, fx.wardTicks))
 				h.add(pair(int32(fx.burnSeat), b2i(fx.enraged)|b2i(fx.channeling)<<1))
 			}
+		default:
+			// zones and sigils have no vitals or effects.
 		}
 		switch sl.layout {
 		case layoutOracle:
@@ -98,6 +100,8 @@ func (s *Sim) computeHash(inputs uint64) uint64 {
 		case layoutSigil:
 			g := sigilC.Get(e)
 			h.add(pair(g.progress, b2i(g.done)))
+		default:
+			// totems carry no state beyond vitals and effects.
 		}
 	}
 	for l := range s.free {

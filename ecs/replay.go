@@ -48,7 +48,9 @@ type ReplayTick struct {
 //
 // A decoder checks every count against the bytes left before allocating,
 // every value against its field's range, and the checksum; nothing may
-// follow the checksum.
+// follow the checksum. Seat numbers and teams are in the int32 range, the
+// same on every platform, whatever the width of int: a replay that verifies
+// on one machine verifies on all.
 const (
 	replayMagic   = "PNTHRPLY"
 	replayVersion = 1
@@ -138,6 +140,8 @@ func EncodeReplay(r *Replay) ([]byte, error) {
 	return b, nil
 }
 
+func inInt32(v int) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
+
 func checkReplayLimits(r *Replay) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadReplay, fmt.Sprintf(format, args...))
@@ -153,6 +157,9 @@ func checkReplayLimits(r *Replay) error {
 		return bad("%d ticks, at most %d", len(r.Ticks), MaxTicks)
 	}
 	for i, s := range r.Seats {
+		if !inInt32(s.Seat) || !inInt32(s.Team) {
+			return bad("seats[%d]: seat %d or team %d outside the int32 range", i, s.Seat, s.Team)
+		}
 		o := s.Oracle
 		if len(s.PlayerID) > MaxPlayerIDLen || len(o.Loadout) > maxLoadoutRec ||
 			len(o.Archetype) > maxIDLen || len(o.Role) > maxIDLen || len(o.Pet) > maxIDLen ||
@@ -168,6 +175,11 @@ func checkReplayLimits(r *Replay) error {
 	for i, t := range r.Ticks {
 		if len(t.Inputs) > MaxInputsPerTick {
 			return bad("tick %d: %d inputs, at most %d", i+1, len(t.Inputs), MaxInputsPerTick)
+		}
+		for _, in := range t.Inputs {
+			if !inInt32(in.Seat) {
+				return bad("tick %d: input seat %d outside the int32 range", i+1, in.Seat)
+			}
 		}
 	}
 	return nil
@@ -312,9 +324,9 @@ func DecodeReplay(data []byte) (*Replay, error) {
 
 func (r *replayReader) seat() Seat {
 	var s Seat
-	s.Seat = int(r.varint("seat", math.MinInt, math.MaxInt))
+	s.Seat = int(r.varint("seat", math.MinInt32, math.MaxInt32))
 	s.PlayerID = r.str("player id", MaxPlayerIDLen)
-	s.Team = int(r.varint("team", math.MinInt, math.MaxInt))
+	s.Team = int(r.varint("team", math.MinInt32, math.MaxInt32))
 	s.Oracle.Archetype = r.str("archetype", maxIDLen)
 	s.Oracle.Role = r.str("role", maxIDLen)
 	if n := r.count("loadout count", maxLoadoutRec, 1); n > 0 {
@@ -332,7 +344,7 @@ func (r *replayReader) seat() Seat {
 func (r *replayReader) input() Input {
 	const lo, hi = math.MinInt32, math.MaxInt32
 	return Input{
-		Seat:    int(r.varint("input seat", math.MinInt, math.MaxInt)),
+		Seat:    int(r.varint("input seat", lo, hi)),
 		Seq:     uint32(r.uvarint("seq", math.MaxUint32)),
 		MoveX:   int32(r.varint("move x", lo, hi)),
 		MoveY:   int32(r.varint("move y", lo, hi)),

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
@@ -189,6 +191,31 @@ func TestDecodeReplayHostile(t *testing.T) {
 	}
 	for name, data := range crafted {
 		bad(name, data)
+	}
+	// Seat numbers beyond int32 are refused on every platform (on a 64-bit
+	// one they would fit an int and verify; on a 32-bit one they would not).
+	pad := make([]byte, 64)
+	wide := map[string][]byte{
+		"seat": withCRC(append(binary.AppendVarint(binary.AppendUvarint(header(), 1), 1<<40), pad...)),
+		"input seat": withCRC(append(binary.AppendVarint(binary.AppendUvarint(binary.AppendUvarint(
+			binary.AppendUvarint(header(), 0), 1), 1), 1<<40), pad...)),
+	}
+	for field, data := range wide {
+		_, err := ecs.DecodeReplay(data)
+		if !errors.Is(err, ecs.ErrBadReplay) || !strings.Contains(err.Error(), field+": 1099511627776 outside") {
+			t.Errorf("%s 2^40: want ErrBadReplay naming the field and value, got %v", field, err)
+		}
+	}
+	rp, err := ecs.DecodeReplay(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strconv.IntSize == 64 { // where an int can hold it, the encoder refuses it too
+		big := int64(1) << 40
+		rp.Seats[0].Seat = int(big)
+		if _, err := ecs.EncodeReplay(rp); !errors.Is(err, ecs.ErrBadReplay) {
+			t.Errorf("encoding seat 2^40: want ErrBadReplay, got %v", err)
+		}
 	}
 	// Random mutations with a fixed-up checksum exercise the parser itself.
 	r := rand.New(rand.NewPCG(9, 9))

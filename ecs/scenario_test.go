@@ -477,6 +477,8 @@ func (s *scenario) contentName(kind ecs.Kind, i int32) string {
 		return s.c.Totems()[i].ID
 	case ecs.KindHazard:
 		return s.c.Hazards()[i].ID
+	default:
+		// sigils and unknown kinds are named by index below.
 	}
 	return strconv.Itoa(int(i))
 }
@@ -539,6 +541,8 @@ func (s *scenario) event(e ecs.Event) string {
 			cause += " " + ability(e.Ref)
 		case ecs.CauseHazard:
 			cause += " " + s.c.Hazards()[e.Ref].ID
+		default:
+			// the other causes need no detail.
 		}
 		return p + fmt.Sprintf("%s %s -> %s %d (%s)", e.Kind, d(e.Source), d(e.Target), e.Amount, cause)
 	case ecs.EventDeath:

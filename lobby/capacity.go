@@ -56,12 +56,11 @@ func capacityFingerprint(ranked []fleet.Server) uint64 {
 
 // capacityPlan is what one pass does with the matches it formed.
 type capacityPlan struct {
-	place  []match.Match   // the matches to claim and place
-	held   []match.Match   // formed but held: no server can take them now
-	quiet  map[string]bool // tickets told in this episode: no claim/requeue events
-	fresh  []match.Ticket  // held tickets not told yet: each gets waiting_for_server
-	fp     uint64          // the candidates' fingerprint
-	ranked []fleet.Server
+	place []match.Match   // the matches to claim and place
+	held  []match.Match   // formed but held: no server can take them now
+	quiet map[string]bool // tickets told in this episode: no claim/requeue events
+	fresh []match.Ticket  // held tickets not told yet: each gets waiting_for_server
+	fp    uint64          // the candidates' fingerprint
 }
 
 // planPlacement decides, under l.mu, which of formed to place given the

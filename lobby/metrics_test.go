@@ -155,11 +155,10 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 	// A full room server: the next match is requeued (allocation failure).
 	h.rs.SetFull(true)
-	var tks []ticketView
 	for i := range 2 {
 		p := h.guest(fmt.Sprintf("device-metrics-1%04d", i))
 		h.oracle(p.AccessToken, "h", contract.RoleHost)
-		tks = append(tks, h.queue(p.AccessToken, mode, "h"))
+		h.queue(p.AccessToken, mode, "h")
 	}
 	if rep, err := h.l.Pass(ctx, mode); err != nil || rep.Requeued != 1 {
 		t.Fatalf("pass with a full server %+v %v", rep, err)

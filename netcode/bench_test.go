@@ -29,6 +29,7 @@ type mapState struct {
 // arrayEntity and arrayState are the same structs encoded as positional
 // arrays (as_array): no field names on the wire.
 type arrayEntity struct {
+	//lint:ignore U1000 read by msgpack (as_array)
 	_msgpack                                 struct{} `msgpack:",as_array"`
 	ID                                       uint32
 	Kind, Team, X, Y, Facing, HP, MaxHP      int32
@@ -37,6 +38,7 @@ type arrayEntity struct {
 }
 
 type arrayState struct {
+	//lint:ignore U1000 read by msgpack (as_array)
 	_msgpack struct{} `msgpack:",as_array"`
 	Tick     uint32
 	Entities []arrayEntity

@@ -266,6 +266,8 @@ func (rc *rawClient) read() {
 			}
 		case netcode.KindServerBye:
 			rc.bye = true
+		default:
+			// the other kinds need no bookkeeping here.
 		}
 		rc.mu.Unlock()
 	}

@@ -27,6 +27,7 @@ func (p *panicky) Step(in []seatInput, ev []netcode.Event) (uint32, []netcode.Ev
 	p.n++
 	if p.n == p.at {
 		var nilMap map[string]int
+		//lint:ignore SA5000 the point is a real runtime panic
 		nilMap["boom"]++ // a real runtime panic, not a scripted one
 	}
 	return p.engine.Step(in, ev)

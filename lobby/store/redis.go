@@ -246,8 +246,9 @@ func (r *Redis) Stuck(ctx context.Context, mode string, claimedBefore time.Time,
 		return nil, nil
 	}
 	idx := r.key("mt:", mode)
-	ids, err := r.rdb.ZRangeByScore(ctx, idx, &redis.ZRangeBy{
-		Min: "-inf", Max: "(" + strconv.FormatInt(claimedBefore.UnixMilli(), 10), Count: int64(limit),
+	ids, err := r.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: idx, Start: "-inf", Stop: "(" + strconv.FormatInt(claimedBefore.UnixMilli(), 10),
+		ByScore: true, Count: int64(limit),
 	}).Result()
 	if err != nil {
 		return nil, unavailable("stuck", err)

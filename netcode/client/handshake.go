@@ -80,6 +80,8 @@ func awaitWelcome(conn transport.Conn) (*netcode.Welcome, error) {
 				return nil, fmt.Errorf("client: error frame: %w", err)
 			}
 			return nil, fmt.Errorf("client: refused: %w", ef)
+		default:
+			// other frames before the welcome are skipped.
 		}
 	}
 }

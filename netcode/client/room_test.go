@@ -257,6 +257,8 @@ func (r *testRoom) serve(c transport.Conn) {
 		case netcode.KindClientBye:
 			r.detach(s, c)
 			return
+		default:
+			// server-to-client kinds from a client are ignored by this scripted room.
 		}
 	}
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -76,14 +75,9 @@ func (s *sqlStore) at(t time.Time) time.Time {
 	return asTime(t)
 }
 
-// newID returns prefix followed by 32 random hex digits.
-func newID(prefix string) string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("persistence: crypto/rand failed: " + err.Error()) // cannot happen on supported platforms
-	}
-	return prefix + hex.EncodeToString(b[:])
-}
+// newID returns prefix followed by 26 random base32 characters
+// (crypto/rand.Text, 130 bits).
+func newID(prefix string) string { return prefix + rand.Text() }
 
 // invalid returns an ErrInvalid wrapped with a formatted reason.
 func invalid(format string, args ...any) error {

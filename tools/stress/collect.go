@@ -53,8 +53,6 @@ type collector struct {
 	fails    []failure
 	runs     map[string]int // package+"\x00"+test -> finished runs (pass or fail)
 	onFail   func(failure)  // called as each failure is recorded; may be nil
-	badLines int            // lines that were not JSON (go command errors)
-	stray    []string       // those lines, bounded
 }
 
 func newCollector(round int, load bool, onFail func(failure)) *collector {
@@ -85,8 +83,7 @@ func (c *collector) read(r io.Reader) error {
 			return nil
 		}
 		if err != nil {
-			// Not JSON: the go command wrote something else (it should
-			// not on stdout). Keep the rest of the stream readable.
+			// Not JSON: the go command wrote something else on stdout.
 			return fmt.Errorf("stress: reading go test -json: %w", err)
 		}
 		c.add(ev)
