@@ -74,6 +74,10 @@ type phaseGroup struct {
 func (l *lifecycle) canStart() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.canStartLocked()
+}
+
+func (l *lifecycle) canStartLocked() error {
 	switch l.state {
 	case lifeNew:
 		return nil
@@ -88,12 +92,8 @@ func (l *lifecycle) canStart() error {
 func (l *lifecycle) start() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	switch l.state {
-	case lifeNew:
-	case lifeRunning:
-		return errStarted
-	default:
-		return errShutDown
+	if err := l.canStartLocked(); err != nil {
+		return err
 	}
 	l.root, l.cancelRoot = context.WithCancel(context.Background())
 	for i := range l.phases {
