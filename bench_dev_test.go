@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"math"
 	"os"
 	"os/exec"
@@ -23,12 +21,10 @@ import (
 // bench tests.
 func startBenchDev(t *testing.T, ctx context.Context) *devSystem {
 	t.Helper()
-	d, err := startDev(ctx, devConfig{
-		LobbyAddr: "127.0.0.1:0", LobbyAdmin: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		DB: "sqlite:" + filepath.Join(t.TempDir(), "pantheon.db"), OutboxDir: t.TempDir(),
-		TickRates: map[string]int{"raid": 30},
-		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	o := testDevOptions(t, "")
+	o.Lobby.AdminAddr = "127.0.0.1:0"
+	o.Room.Server.TickRates = map[string]int{"raid": 30}
+	d, err := startDev(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

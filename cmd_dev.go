@@ -12,16 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/bench"
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
-	"github.com/pantheon-oracles/pantheon/ecs/bot"
-	"github.com/pantheon-oracles/pantheon/lobby"
-	"github.com/pantheon-oracles/pantheon/lobby/auth"
+	"github.com/pantheon-oracles/pantheon/internal/devbots"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
@@ -29,24 +26,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// devConfig is what `pantheon dev` runs: the lobby, one room server and the
-// results pipeline in one process, on embedded defaults.
-type devConfig struct {
-	LobbyAddr  string       // lobby HTTP listen address
-	LobbyAdmin string       // lobby /metrics and pprof; "" for none
-	KCPAddr    string       // room server KCP (UDP) address
-	WSAddr     string       // room server WebSocket address
-	AdminAddr  string       // room server control API, /metrics, pprof
-	DB         string       // database URL; the embedded SQLite file by default
-	OutboxDir  string       // durable results outbox of the room server
-	Content    *ecs.Content // the game content; nil: the embedded content
-	NoRoom     bool         // start no room server (tests: room servers in processes of their own register with the lobby)
-	TickRates  map[string]int
-	// CORSOrigins are the lobby's extra browser origins, WSOrigins the room
-	// server's WebSocket origins; the page's own origin (the lobby URL) is
-	// always allowed on both. nil: devOrigins.
-	CORSOrigins, WSOrigins []string
-	Log                    *slog.Logger
+// devOptions are what `pantheon dev` runs: the lobby and one room server,
+// configured by the options and builders of `pantheon lobby` and `pantheon
+// room` with dev's defaults (defaultDevOptions), sharing one database and
+// the results pipeline in one process.
+type devOptions struct {
+	// Lobby is the lobby's options. At start its content version is the
+	// content's, and its state is in memory.
+	Lobby lobbyOptions
+	// Room is the room server's options. At start it heartbeats into the
+	// lobby, and the lobby's page is one of its WebSocket origins.
+	Room roomOptions
+	// DB is the database URL both use; the embedded SQLite file by default.
+	DB string
+	// Content is the game content; nil: the embedded content.
+	Content *ecs.Content
+	// NoRoom starts no room server (tests: room servers in processes of
+	// their own register with the lobby).
+	NoRoom bool
+	// Log is every part's logger.
+	Log *slog.Logger
 }
 
 // devOrigins is the browser access `pantheon dev` allows by default: pages
@@ -57,26 +56,70 @@ var devOrigins = []string{"http://localhost:*", "http://127.0.0.1:*", "http://[:
 // devServerID names the dev room server in the lobby's registry.
 const devServerID = "dev-room"
 
+// defaultDevOptions are `pantheon dev`'s defaults: the lobby's and the room
+// server's own, but for what one machine running everything needs. The
+// fleet secret and the access-token key are drawn per process (tokens do
+// not outlive a restart); the join-ticket key is the room server's random
+// per-process default.
+func defaultDevOptions() devOptions {
+	secret := randomHex(32)
+	lo := defaultLobbyOptions()
+	lo.Lobby.ReplicaID = "dev"
+	lo.JWTKey, lo.Lobby.FleetSecret = randomHex(32), secret
+	// One machine plays every bot from 127.0.0.1: the per-IP limits of a
+	// public lobby would throttle `pantheon bench` at once.
+	lo.Lobby.Limits.PerIP = store.Limit{Rate: 5000, Burst: 5000}
+	lo.Lobby.Limits.LoginPerIP = store.Limit{Rate: 2000, Burst: 2000}
+	lo.Lobby.CORSOrigins = slices.Clone(devOrigins)
+
+	ro := defaultRoomOptions()
+	ro.Server.ServerID, ro.Server.FleetSecret = devServerID, secret
+	ro.Server.Heartbeat = time.Second
+	ro.Server.DrainTimeout, ro.Server.FlushTimeout = 10*time.Second, 10*time.Second
+	// Every bot of `pantheon bench` comes from 127.0.0.1: the per-source
+	// caps of a public server would refuse a swarm dialing at once.
+	ro.Server.ConnsPerIP, ro.Server.PendingPerAddr, ro.Server.PendingPerPrefix = 1<<16, 256, 256
+	ro.Server.AllowedOrigins = slices.Clone(devOrigins)
+	return devOptions{Lobby: lo, Room: ro, DB: sqlstore.DefaultDevURL}
+}
+
+// lobbyOptions are the options dev's lobby is built from.
+func (o devOptions) lobbyOptions(content *ecs.Content) lobbyOptions {
+	lo := o.Lobby
+	lo.Lobby.ContentVersion = content.Version()
+	lo.Redis = "" // in-memory state: one replica
+	return lo
+}
+
+// roomOptions are the options dev's room server is built from, for the
+// lobby listening at lobbyURL.
+func (o devOptions) roomOptions(lobbyURL string) roomOptions {
+	ro := o.Room
+	ro.Server.LobbyURL = lobbyURL
+	// The page served at the lobby URL plays over this WebSocket.
+	ro.Server.AllowedOrigins = append([]string{lobbyURL}, ro.Server.AllowedOrigins...)
+	return ro
+}
+
 // devSystem is a running `pantheon dev`.
 type devSystem struct {
-	cfg         devConfig
 	content     *ecs.Content
 	store       persistence.Store
 	room        *server.Server
 	lobbyURL    string
-	page        *devPage // the browser page and its /dev/ API on the lobby port
-	lobbyAdmin  string   // bound lobby admin address, "" when off
+	page        *devbots.Page // the browser page and its /dev/ API on the lobby port
+	lobbyAdmin  string        // bound lobby admin address, "" when off
 	fleetSecret string
 	lobbyDone   chan error
 	stopOutbox  func()
 	stopLobby   context.CancelFunc
 	stopAdmin   func() // lobby admin server; a no-op when off
+	closeState  func() // the lobby's state store
 }
 
-// startDev starts the whole system. Secrets (fleet secret, access-token key,
-// join-ticket key) are drawn per process: tokens do not outlive a restart.
-func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
-	d := &devSystem{cfg: cfg, fleetSecret: randomHex(32), stopAdmin: func() {}}
+// startDev starts the whole system of o.
+func startDev(ctx context.Context, o devOptions) (_ *devSystem, err error) {
+	d := &devSystem{stopAdmin: func() {}, stopOutbox: func() {}}
 	var closers []func()
 	defer func() {
 		if err != nil {
@@ -85,57 +128,44 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 			}
 		}
 	}()
-	if d.content = cfg.Content; d.content == nil {
+	if d.content = o.Content; d.content == nil {
 		if d.content, err = ecs.LoadContent(); err != nil {
 			return nil, err
 		}
 	}
-	if d.store, err = sqlstore.Open(ctx, cfg.DB); err != nil {
-		return nil, fmt.Errorf("database %s: %w", cfg.DB, err)
+	if d.store, err = sqlstore.Open(ctx, o.DB); err != nil {
+		return nil, fmt.Errorf("database %s: %w", o.DB, err)
 	}
 	closers = append(closers, func() { d.store.Close() })
 
-	// The lobby: in-memory state, the embedded database, content-checked rosters.
-	lcfg := lobby.Config{
-		ReplicaID:   "dev",
-		Auth:        auth.Config{Key: []byte(randomHex(32))},
-		FleetSecret: d.fleetSecret,
-		// One machine plays every bot from 127.0.0.1: the per-IP limits of
-		// a public lobby would throttle `pantheon bench` at once.
-		Limits: lobby.Limits{
-			PerIP:      store.Limit{Rate: 5000, Burst: 5000},
-			LoginPerIP: store.Limit{Rate: 2000, Burst: 2000},
-		},
-		ContentVersion: d.content.Version(),
-		CORSOrigins:    orDefault(cfg.CORSOrigins, devOrigins),
-	}
-	st := store.NewMemory(store.MemoryConfig{})
-	closers = append(closers, func() { st.Close() })
-	cc, err := newClientContent(d.content)
+	// The lobby: in-memory state, the shared database, content-checked
+	// rosters, and the page on the paths outside /v1/.
+	lo := o.lobbyOptions(d.content)
+	lcfg, err := lo.build()
 	if err != nil {
 		return nil, err
 	}
-	d.page = newDevPage(d.store, d.content, cfg.Log)
-	closers = append(closers, d.page.close)
-	l, err := lobby.New(lcfg, lobby.Deps{
-		Store: st, Accounts: d.store, Refresh: d.store, Rosters: d.store, Ratings: d.store, Database: d.store,
-		Validator: contentValidator(d.content), Content: cc, Site: d.page.handler(), Log: cfg.Log,
-	})
+	d.fleetSecret = lcfg.FleetSecret
+	d.page = devbots.NewPage(d.store, d.content, o.Log)
+	closers = append(closers, d.page.Close)
+	l, closeState, err := newLobby(lo, lcfg, d.store, d.content, d.page.Handler(), o.Log)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.LobbyAddr)
+	d.closeState = closeState
+	closers = append(closers, closeState)
+	ln, err := net.Listen("tcp", lo.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("lobby listen: %w", err)
 	}
 	d.lobbyURL = "http://" + ln.Addr().String()
-	d.page.lobby, d.page.lobbyURL = l, d.lobbyURL
+	d.page.Bind(l, d.lobbyURL)
 	lctx, stopLobby := context.WithCancel(context.Background())
 	d.stopLobby, d.lobbyDone = stopLobby, make(chan error, 1)
 	go func() { d.lobbyDone <- l.Run(lctx, ln) }()
 	closers = append(closers, func() { stopLobby(); <-d.lobbyDone })
-	if cfg.LobbyAdmin != "" {
-		bound, stopAdmin, err := serveLobbyAdmin(lctx, l, cfg.LobbyAdmin, cfg.Log)
+	if lo.AdminAddr != "" {
+		bound, stopAdmin, err := serveLobbyAdmin(lctx, l, lo.AdminAddr, o.Log)
 		if err != nil {
 			return nil, err
 		}
@@ -143,35 +173,20 @@ func startDev(ctx context.Context, cfg devConfig) (_ *devSystem, err error) {
 		closers = append(closers, stopAdmin)
 	}
 
-	if cfg.NoRoom {
-		d.stopOutbox = func() {}
+	if o.NoRoom {
 		return d, nil
 	}
 	// The room server, heartbeating into the lobby, with its outbox
 	// flushing finished matches into the same database.
-	reg := prometheus.NewRegistry()
-	outbox, stopOutbox, err := startOutbox(cfg.OutboxDir, d.store, reg, cfg.Log, 10*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("outbox %s: %w", cfg.OutboxDir, err)
-	}
-	d.stopOutbox = stopOutbox
-	closers = append(closers, stopOutbox)
-	d.room, err = server.New(server.Config{
-		ServerID: devServerID, KCPAddr: cfg.KCPAddr, WSAddr: cfg.WSAddr, AdminAddr: cfg.AdminAddr,
-		TicketKey: []byte(randomHex(32)), FleetSecret: d.fleetSecret,
-		LobbyURL: d.lobbyURL, Heartbeat: time.Second, TickRates: cfg.TickRates,
-		DrainTimeout: 10 * time.Second, FlushTimeout: 10 * time.Second,
-		Journal: filepath.Join(cfg.OutboxDir, roomJournalFile),
-		Logger:  cfg.Log, Registry: reg,
-		// Every bot of `pantheon bench` comes from 127.0.0.1: the per-source
-		// caps of a public server would refuse a swarm dialing at once.
-		ConnsPerIP: 1 << 16, PendingPerAddr: 256, PendingPerPrefix: 256,
-		// The page served at the lobby URL plays over this WebSocket.
-		AllowedOrigins: append([]string{d.lobbyURL}, orDefault(cfg.WSOrigins, devOrigins)...),
-	}, d.content, outbox)
+	ro := o.roomOptions(d.lobbyURL)
+	rcfg, err := ro.build(o.Log, prometheus.NewRegistry())
 	if err != nil {
 		return nil, err
 	}
+	if d.room, d.stopOutbox, err = startRoomServer(rcfg, ro.OutboxDir, d.store, d.content); err != nil {
+		return nil, err
+	}
+	closers = append(closers, d.stopOutbox)
 	if err := d.room.Start(); err != nil {
 		return nil, err
 	}
@@ -215,7 +230,7 @@ func (d *devSystem) waitReady(ctx context.Context) error {
 // stop drains the room server, then stops the lobby, flushes the outbox
 // and closes the database, in that order.
 func (d *devSystem) stop() error {
-	d.page.close() // the page's bots first: they are clients of the rest
+	d.page.Close() // the page's bots first: they are clients of the rest
 	var err error
 	if d.room != nil {
 		err = d.room.Shutdown()
@@ -225,6 +240,7 @@ func (d *devSystem) stop() error {
 	if lerr := <-d.lobbyDone; lerr != nil && err == nil {
 		err = lerr
 	}
+	d.closeState()
 	d.stopOutbox()
 	if cerr := d.store.Close(); cerr != nil && err == nil {
 		err = cerr
@@ -240,43 +256,21 @@ func (d *devSystem) stop() error {
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := devConfig{}
-	fs.StringVar(&cfg.LobbyAddr, "lobby", "127.0.0.1:8080", "lobby HTTP listen address")
-	fs.StringVar(&cfg.LobbyAdmin, "lobby-admin", "127.0.0.1:8081", "lobby /metrics and /debug/pprof listen address (\"\": off)")
-	fs.StringVar(&cfg.KCPAddr, "kcp", "127.0.0.1:7000", "room server KCP (UDP) listen address")
-	fs.StringVar(&cfg.WSAddr, "ws", "127.0.0.1:7001", "room server WebSocket listen address")
-	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:7002", "room server control API, /metrics and /debug/pprof")
-	fs.StringVar(&cfg.DB, "db", sqlstore.DefaultDevURL, "database URL: sqlite:PATH (embedded) or postgres://...")
-	fs.StringVar(&cfg.OutboxDir, "outbox", "data/outbox", "directory of the durable results outbox")
-	corsOrigins := fs.String("cors-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed to call the lobby from another origin (its own page always is)")
-	wsOrigins := fs.String("ws-origins", strings.Join(devOrigins, ","), "comma-separated browser origins allowed on the room server's WebSocket (the lobby's page always is)")
-	bots := fs.Int("bots", 2, "bots that play one match through the whole system at start-up (0: none)")
-	botMode := fs.String("bot-mode", "battle_1v1", "queue the start-up bots join")
-	once := fs.Bool("once", false, "exit after the start-up bot match instead of serving")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
-	demo := fs.Bool("demo", false, "play one headless match of each mode on the bare simulation and exit")
-	seed := fs.Uint64("seed", 1, "seed of the -demo matches")
-	mode := fs.String("mode", "", "with -demo: play only this mode")
+	o := defaultDevOptions()
+	run := devFlags(fs, &o)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *demo {
-		return runDemo(ctx, *seed, *mode, stdout, stderr)
+	if run.demo {
+		return runDemo(ctx, run.seed, run.mode, stdout, stderr)
 	}
-	log, err := newLogger(stderr, *logLevel, "text")
+	log, err := newLogger(stderr, run.logLevel, "text")
 	if err != nil {
 		fmt.Fprintln(stderr, "pantheon dev:", err)
 		return 2
 	}
-	cfg.Log = log
-	cfg.CORSOrigins, cfg.WSOrigins = splitList(*corsOrigins), splitList(*wsOrigins)
-	if cfg.CORSOrigins == nil {
-		cfg.CORSOrigins = []string{} // an explicit empty flag: no extra origin
-	}
-	if cfg.WSOrigins == nil {
-		cfg.WSOrigins = []string{}
-	}
-	d, err := startDev(ctx, cfg)
+	o.Log = log
+	d, err := startDev(ctx, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "pantheon dev:", err)
 		return 1
@@ -289,16 +283,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
   database     %s, results outbox %s
   fleet secret %s  (for pantheon bench and the control API)
 `, d.content.Version(), d.lobbyURL, d.lobbyURL, d.lobbyURL, d.lobbyAdmin, d.room.PublicKCPAddr(), d.room.PublicWSURL(),
-		d.room.AdminAddr(), cfg.DB, cfg.OutboxDir, d.fleetSecret)
+		d.room.AdminAddr(), o.DB, o.Room.OutboxDir, d.fleetSecret)
 
 	code := 0
-	if *bots > 0 {
-		if _, _, err := d.playBots(ctx, *bots, *botMode, stdout); err != nil {
+	if run.bots > 0 {
+		if _, _, err := d.playBots(ctx, run.bots, run.botMode, stdout); err != nil {
 			fmt.Fprintln(stderr, "pantheon dev:", err)
 			code = 1
 		}
 	}
-	if !*once && code == 0 {
+	if !run.once && code == 0 {
 		fmt.Fprintln(stdout, "serving; press Ctrl-C to stop")
 		<-ctx.Done()
 	}
@@ -310,9 +304,44 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// playBots runs the bench "match" scenario against the system, waits for
-// each finished match to land in the database and shows it with the
-// players' new ratings.
+// devRun is what `pantheon dev` does besides running the system: its
+// start-up bots, and the demo instead of the system.
+type devRun struct {
+	bots     int
+	botMode  string
+	once     bool
+	logLevel string
+	demo     bool
+	seed     uint64
+	mode     string
+}
+
+// devFlags registers `pantheon dev`'s flags on fs: the system's, bound to
+// o (with o's values as the defaults), and the run's, returned.
+func devFlags(fs *flag.FlagSet, o *devOptions) *devRun {
+	run := &devRun{}
+	fs.StringVar(&o.Lobby.Addr, "lobby", o.Lobby.Addr, "lobby HTTP listen address")
+	fs.StringVar(&o.Lobby.AdminAddr, "lobby-admin", o.Lobby.AdminAddr, "lobby /metrics and /debug/pprof listen address (\"\": off)")
+	fs.StringVar(&o.Room.Server.KCPAddr, "kcp", o.Room.Server.KCPAddr, "room server KCP (UDP) listen address")
+	fs.StringVar(&o.Room.Server.WSAddr, "ws", o.Room.Server.WSAddr, "room server WebSocket listen address")
+	fs.StringVar(&o.Room.Server.AdminAddr, "admin", o.Room.Server.AdminAddr, "room server control API, /metrics and /debug/pprof")
+	fs.StringVar(&o.DB, "db", o.DB, "database URL: sqlite:PATH (embedded) or postgres://...")
+	fs.StringVar(&o.Room.OutboxDir, "outbox", o.Room.OutboxDir, "directory of the durable results outbox")
+	fs.Var(listFlag{&o.Lobby.Lobby.CORSOrigins}, "cors-origins", "comma-separated browser origins allowed to call the lobby from another origin (its own page always is)")
+	fs.DurationVar(&o.Room.Server.RateLimitBackoff, "rate-limit-backoff", o.Room.Server.RateLimitBackoff, "how long a seat closed with rate_limited must wait before it may resume")
+	fs.Var(listFlag{&o.Room.Server.AllowedOrigins}, "ws-origins", "comma-separated browser origins allowed on the room server's WebSocket (the lobby's page always is)")
+	fs.IntVar(&run.bots, "bots", 2, "bots that play one match through the whole system at start-up (0: none)")
+	fs.StringVar(&run.botMode, "bot-mode", "battle_1v1", "queue the start-up bots join")
+	fs.BoolVar(&run.once, "once", false, "exit after the start-up bot match instead of serving")
+	fs.StringVar(&run.logLevel, "log-level", "warn", "debug, info, warn or error")
+	fs.BoolVar(&run.demo, "demo", false, "play one headless match of each mode on the bare simulation and exit")
+	fs.Uint64Var(&run.seed, "seed", 1, "seed of the -demo matches")
+	fs.StringVar(&run.mode, "mode", "", "with -demo: play only this mode")
+	return run
+}
+
+// playBots plays one start-up bot match through the system once the room
+// server has reached the lobby (devbots.PlayMatch).
 func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.Writer) (bench.Report, []contract.MatchRecord, error) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := d.waitReady(rctx)
@@ -320,68 +349,18 @@ func (d *devSystem) playBots(ctx context.Context, n int, mode string, stdout io.
 	if err != nil {
 		return bench.Report{}, nil, err
 	}
-	fmt.Fprintf(stdout, "\n%d bots: guest login, roster, queue for %s, play to the end...\n", n, mode)
-	rep, err := bench.Run(ctx, bench.Config{Scenario: bench.ScenarioMatch, Lobby: d.lobbyURL, Mode: mode, Clients: n, Timeout: 3 * time.Minute})
-	if err != nil {
-		return rep, nil, err
-	}
-	if err := rep.WriteText(stdout); err != nil {
-		return rep, nil, err
-	}
-	if rep.Failed > 0 || rep.Match == nil || rep.Match.Finished != n {
-		return rep, nil, fmt.Errorf("the bot match did not finish cleanly (%d failed)", rep.Failed)
-	}
-	var recs []contract.MatchRecord
-	for _, id := range rep.Match.MatchIDs {
-		rec, err := d.waitStored(ctx, id)
-		if err != nil {
-			return rep, recs, err
-		}
-		recs = append(recs, rec)
-		fmt.Fprintf(stdout, "stored %s: %s %s after %d ticks, %d rewards, replay %d bytes, final hash %016x\n",
-			rec.MatchID, rec.Mode, rec.Outcome, rec.Ticks, len(rec.Rewards), len(rec.Replay), rec.FinalHash)
-		ids := make([]string, len(rec.Participants))
-		for i, p := range rec.Participants {
-			ids[i] = p.PlayerID
-		}
-		ratings, err := d.store.Ratings(ctx, rec.Mode, ids)
-		if err != nil {
-			return rep, recs, err
-		}
-		for i, p := range rec.Participants {
-			fmt.Fprintf(stdout, "  seat %d team %d %-4s player %s: rating mu %.2f sigma %.2f after %d match(es)\n",
-				p.Seat, p.Team, p.Result, p.PlayerID, ratings[i].Mu, ratings[i].Sigma, ratings[i].Matches)
-		}
-	}
-	return rep, recs, nil
+	return devbots.PlayMatch(ctx, d.lobbyURL, n, mode, d.store, stdout)
 }
 
-// waitStored polls the database until the outbox has flushed match id.
+// waitStored waits up to 30 s for the outbox to flush match id into the
+// database.
 func (d *devSystem) waitStored(ctx context.Context, id string) (contract.MatchRecord, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		rec, err := d.store.Match(ctx, id)
-		if err == nil {
-			return rec, nil
-		}
-		if !errors.Is(err, persistence.ErrNotFound) {
-			return rec, err
-		}
-		select {
-		case <-ctx.Done():
-			return rec, fmt.Errorf("match %s never reached the database: %w", id, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+	const wait = 30 * time.Second
+	rec, err := devbots.WaitStored(ctx, d.store, id, wait)
+	if errors.Is(err, persistence.ErrNotFound) {
+		err = fmt.Errorf("match %s never reached the database in %v", id, wait)
 	}
-}
-
-// orDefault is v, or def when v is nil.
-func orDefault(v, def []string) []string {
-	if v == nil {
-		return def
-	}
-	return v
+	return rec, err
 }
 
 func randomHex(n int) string {
@@ -391,39 +370,24 @@ func randomHex(n int) string {
 }
 
 // runDemo plays one headless match of each mode (or only mode) with scripted
-// bots on the bare simulation and prints each result.
+// bots on the bare simulation and prints each result (devbots.Demo).
 func runDemo(ctx context.Context, seed uint64, mode string, stdout, stderr io.Writer) int {
 	c, err := ecs.LoadContent()
 	if err != nil {
 		fmt.Fprintf(stderr, "pantheon dev: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "pantheon dev -demo: one headless match per mode, bots on every seat (content %s, seed %d)\n", c.Version(), seed)
-	played := 0
-	for _, m := range c.Modes() {
-		if mode != "" && m.ID != mode {
-			continue
-		}
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "pantheon dev: interrupted")
-			return 130
-		}
-		start := time.Now()
-		r, err := bot.Demo(c, m.ID, seed)
-		if err != nil {
-			fmt.Fprintf(stderr, "pantheon dev: %s: %v\n", m.ID, err)
-			return 1
-		}
-		fmt.Fprintln(stdout)
-		for _, line := range bot.Summary(c, r) {
-			fmt.Fprintln(stdout, line)
-		}
-		fmt.Fprintf(stdout, "  simulated in %v\n", time.Since(start).Round(time.Millisecond))
-		played++
-	}
-	if played == 0 {
-		fmt.Fprintf(stderr, "pantheon dev: unknown mode %q\n", mode)
+	switch err := devbots.Demo(ctx, c, seed, mode, stdout); {
+	case err == nil:
+		return 0
+	case errors.Is(err, devbots.ErrUnknownMode):
+		fmt.Fprintf(stderr, "pantheon dev: %v\n", err)
 		return 2
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "pantheon dev: interrupted")
+		return 130
+	default:
+		fmt.Fprintf(stderr, "pantheon dev: %v\n", err)
+		return 1
 	}
-	return 0
 }

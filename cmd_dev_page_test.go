@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/internal/devbots"
 )
 
 // pageCall sends one request to the dev system's lobby port and decodes
@@ -71,7 +73,7 @@ func TestDevPage(t *testing.T) {
 	if code := pageCall(t, d, "POST", "/v1/auth/guest", "", map[string]string{"device_id": "dev-page-test-device"}, &tok); code != 200 {
 		t.Fatalf("guest login: %d", code)
 	}
-	var r ratingBody
+	var r devbots.Rating
 	if code := pageCall(t, d, "GET", "/dev/rating?mode=ritual", tok.AccessToken, nil, &r); code != 200 || r.Mode != "ritual" || r.Mu != 25 || r.Matches != 0 {
 		t.Fatalf("GET /dev/rating: %d %+v", code, r)
 	}
@@ -83,16 +85,6 @@ func TestDevPage(t *testing.T) {
 		if code := pageCall(t, d, "POST", "/dev/bots", tok.AccessToken, body, &e); code != 400 {
 			t.Errorf("POST /dev/bots %v: %d %+v, want 400", body, code, e)
 		}
-	}
-	// Every run slot taken: the next request is told to come back.
-	for range maxBotRuns {
-		d.page.sem <- struct{}{}
-	}
-	if code := pageCall(t, d, "POST", "/dev/bots", tok.AccessToken, map[string]any{"mode": "ritual", "bots": 2}, &e); code != 429 {
-		t.Errorf("POST /dev/bots with every slot taken: %d %+v, want 429", code, e)
-	}
-	for range maxBotRuns {
-		<-d.page.sem
 	}
 
 	start := time.Now()
@@ -122,7 +114,7 @@ func TestDevPage(t *testing.T) {
 func waitBotMatch(ctx context.Context, t *testing.T, d *devSystem) string {
 	t.Helper()
 	for {
-		if ids := d.page.botMatches(); len(ids) > 0 {
+		if ids := d.page.Played(); len(ids) > 0 {
 			if _, err := d.waitStored(ctx, ids[0]); err != nil {
 				t.Fatal(err)
 			}

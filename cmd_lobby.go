@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/lobby"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
+	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -47,58 +49,177 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// lobbyOptions configure one lobby replica: the flags of `pantheon
+// lobby`, parsed, and what `pantheon dev` fills with its own defaults.
+// build turns them into the lobby's configuration, newLobby into a lobby
+// with its state store.
+type lobbyOptions struct {
+	// Lobby holds every setting that is a field of the lobby's
+	// configuration as it is (FleetSecret unresolved); build sets the
+	// access-token key and the trusted proxies.
+	Lobby lobby.Config
+	// Addr is the public listen address, AdminAddr the private one of
+	// /metrics and /debug/pprof ("": none).
+	Addr, AdminAddr string
+	// JWTKey signs access tokens, DevProviderSecret turns on the
+	// development identity provider ("": off); each the secret or @FILE.
+	JWTKey, DevProviderSecret string
+	// TrustedProxies are comma-separated CIDRs whose X-Forwarded-For is
+	// believed.
+	TrustedProxies string
+	// Redis is the state store's URL ("": in memory) and RedisPrefix its
+	// key prefix.
+	Redis, RedisPrefix string
+}
+
+// defaultLobbyOptions are `pantheon lobby`'s defaults (before the
+// environment's).
+func defaultLobbyOptions() lobbyOptions {
+	return lobbyOptions{
+		Lobby: lobby.Config{
+			Auth:           auth.Config{AccessTTL: 15 * time.Minute},
+			RefreshTTL:     30 * 24 * time.Hour,
+			HeartbeatTTL:   6 * time.Second,
+			PassInterval:   250 * time.Millisecond,
+			AssignDeadline: 30 * time.Second,
+			CapacityRetry:  2 * time.Second,
+			QueueCap:       50_000,
+			ConnsPerIP:     256,
+			DBTimeout:      300 * time.Millisecond,
+			DBRetry:        time.Second,
+			DBCacheEntries: 100_000,
+			MaxBodyBytes:   64 << 10,
+			HealthInterval: time.Second,
+			Limits:         lobby.Limits{PerIP: store.Limit{Rate: 20, Burst: 40}, LoginPerIP: store.Limit{Rate: 2, Burst: 10}},
+		},
+		Addr:        "127.0.0.1:8080",
+		AdminAddr:   "127.0.0.1:8081",
+		RedisPrefix: "pantheon:",
+	}
+}
+
+// lobbyFlags registers `pantheon lobby`'s lobby flags on fs, bound to o,
+// with each flag's environment variable, else o's value, as the default.
+func lobbyFlags(fs *flag.FlagSet, o *lobbyOptions) error {
+	cfg := &o.Lobby
+	fs.StringVar(&o.Addr, "addr", envOr("PANTHEON_LOBBY_ADDR", o.Addr), "listen address (env PANTHEON_LOBBY_ADDR)")
+	fs.StringVar(&o.AdminAddr, "admin-addr", envOr("PANTHEON_LOBBY_ADMIN_ADDR", o.AdminAddr), "private listen address of /metrics and /debug/pprof; keep it off the public network; empty disables (env PANTHEON_LOBBY_ADMIN_ADDR)")
+	fs.StringVar(&o.JWTKey, "jwt-key", envOr("PANTHEON_JWT_KEY", o.JWTKey), "access-token HS256 key, at least 32 bytes, shared by replicas, or @FILE (env PANTHEON_JWT_KEY; required)")
+	fs.StringVar(&cfg.FleetSecret, "fleet-secret", envOr("PANTHEON_FLEET_SECRET", cfg.FleetSecret), "secret shared with room servers, at least 32 bytes, or @FILE (env PANTHEON_FLEET_SECRET; required)")
+	fs.StringVar(&o.Redis, "redis", envOr("PANTHEON_REDIS_URL", o.Redis), "Redis URL to share state between replicas; empty keeps state in memory (env PANTHEON_REDIS_URL)")
+	fs.StringVar(&o.RedisPrefix, "redis-prefix", envOr("PANTHEON_REDIS_PREFIX", o.RedisPrefix), "key prefix in Redis (env PANTHEON_REDIS_PREFIX)")
+	if v := os.Getenv("PANTHEON_CORS_ORIGINS"); v != "" {
+		cfg.CORSOrigins = splitList(v)
+	}
+	fs.Var(listFlag{&cfg.CORSOrigins}, "cors-origins", "comma-separated browser origins allowed to call the API from another origin: exact (https://play.example.com), any port (http://localhost:*) or \"*\"; others get 403 origin_not_allowed (env PANTHEON_CORS_ORIGINS)")
+	fs.StringVar(&o.TrustedProxies, "trusted-proxies", envOr("PANTHEON_TRUSTED_PROXIES", o.TrustedProxies), "comma-separated CIDRs whose X-Forwarded-For is trusted (env PANTHEON_TRUSTED_PROXIES)")
+	fs.StringVar(&o.DevProviderSecret, "dev-provider-secret", envOr("PANTHEON_DEV_PROVIDER_SECRET", o.DevProviderSecret), "enables the development identity provider with this HMAC secret, or @FILE; never in production (env PANTHEON_DEV_PROVIDER_SECRET)")
+	fs.StringVar(&cfg.ReplicaID, "replica-id", envOr("PANTHEON_REPLICA_ID", cfg.ReplicaID), "this replica's name in leases and logs; default random (env PANTHEON_REPLICA_ID)")
+	fs.StringVar(&cfg.ContentVersion, "content-version", envOr("PANTHEON_CONTENT_VERSION", cfg.ContentVersion), "only allocate on room servers running this content version; empty: any (env PANTHEON_CONTENT_VERSION)")
+	fs.DurationVar(&cfg.Auth.AccessTTL, "access-ttl", envDuration("PANTHEON_ACCESS_TTL", cfg.Auth.AccessTTL), "access-token lifetime (env PANTHEON_ACCESS_TTL)")
+	fs.DurationVar(&cfg.RefreshTTL, "refresh-ttl", envDuration("PANTHEON_REFRESH_TTL", cfg.RefreshTTL), "refresh-token family lifetime (env PANTHEON_REFRESH_TTL)")
+	fs.DurationVar(&cfg.HeartbeatTTL, "heartbeat-ttl", envDuration("PANTHEON_HEARTBEAT_TTL", cfg.HeartbeatTTL), "drop a room server after this long without a heartbeat (env PANTHEON_HEARTBEAT_TTL)")
+	fs.DurationVar(&cfg.PassInterval, "pass-interval", envDuration("PANTHEON_PASS_INTERVAL", cfg.PassInterval), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
+	fs.DurationVar(&cfg.AssignDeadline, "assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", cfg.AssignDeadline), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
+	fs.DurationVar(&cfg.CapacityRetry, "capacity-retry", envDuration("PANTHEON_CAPACITY_RETRY", cfg.CapacityRetry), "while no room server can take matches and the registry is unchanged, try again after this long (env PANTHEON_CAPACITY_RETRY)")
+	fs.IntVar(&cfg.QueueCap, "queue-cap", envInt("PANTHEON_QUEUE_CAP", cfg.QueueCap), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
+	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", envInt("PANTHEON_CONNS_PER_IP", cfg.ConnsPerIP), "TCP connections one client IP may hold open on --addr; trusted proxies exempt (env PANTHEON_CONNS_PER_IP)")
+	fs.DurationVar(&cfg.DBTimeout, "db-timeout", envDuration("PANTHEON_DB_TIMEOUT", cfg.DBTimeout), "bound on each ratings or roster read from the database; slower or failed reads are answered from the lobby's cache (env PANTHEON_DB_TIMEOUT)")
+	fs.DurationVar(&cfg.DBRetry, "db-retry", envDuration("PANTHEON_DB_RETRY", cfg.DBRetry), "after a failed database read, answer ratings and rosters from the cache alone for this long (env PANTHEON_DB_RETRY)")
+	fs.IntVar(&cfg.DBCacheEntries, "db-cache-entries", envInt("PANTHEON_DB_CACHE_ENTRIES", cfg.DBCacheEntries), "most ratings, and most rosters, the lobby caches for database outages (env PANTHEON_DB_CACHE_ENTRIES)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body", int64(envInt("PANTHEON_MAX_BODY", int(cfg.MaxBodyBytes))), "request body limit in bytes (env PANTHEON_MAX_BODY)")
+	perIP, loginPerIP := limitFlag{&cfg.Limits.PerIP}, limitFlag{&cfg.Limits.LoginPerIP}
+	for name, f := range map[string]limitFlag{"PANTHEON_LIMIT_PER_IP": perIP, "PANTHEON_LIMIT_LOGIN_PER_IP": loginPerIP} {
+		if v := os.Getenv(name); v != "" {
+			if err := f.Set(v); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	fs.Var(perIP, "limit-per-ip", "requests per second from one client IP, as RATE/BURST (env PANTHEON_LIMIT_PER_IP)")
+	fs.Var(loginPerIP, "limit-login-per-ip", "logins and refreshes per second from one client IP, as RATE/BURST; raise it to load-test logins from one machine (env PANTHEON_LIMIT_LOGIN_PER_IP)")
+	fs.DurationVar(&cfg.HealthInterval, "health-interval", envDuration("PANTHEON_HEALTH_INTERVAL", cfg.HealthInterval), "how often the state store and the database are pinged, to log an outage once when it starts and once when it ends (env PANTHEON_HEALTH_INTERVAL)")
+	return nil
+}
+
+// build returns the lobby's configuration: o's settings with the secrets
+// resolved (@FILE), the access-token key and the trusted proxies set;
+// validated. It resolves o's own DevProviderSecret too (o is changed).
+func (o *lobbyOptions) build() (lobby.Config, error) {
+	cfg := o.Lobby
+	if err := resolveSecrets(map[string]*string{"jwt-key": &o.JWTKey, "fleet-secret": &cfg.FleetSecret, "dev-provider-secret": &o.DevProviderSecret}); err != nil {
+		return cfg, err
+	}
+	cfg.Auth.Key = []byte(o.JWTKey)
+	cfg.TrustedProxies = nil
+	for _, c := range splitList(o.TrustedProxies) {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return cfg, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+	}
+	return cfg, cfg.Validate()
+}
+
+// newLobby creates the lobby of cfg (built by o.build) on db, with o's
+// state store (Redis, or in memory) and identity providers, content-checked
+// rosters and site (nil: none) serving the paths outside /v1/. closeState
+// closes the state store once the lobby has stopped.
+func newLobby(o lobbyOptions, cfg lobby.Config, db persistence.Store, content *ecs.Content, site http.Handler, log *slog.Logger) (l *lobby.Lobby, closeState func(), err error) {
+	var st store.Store
+	if o.Redis != "" {
+		// A Redis that does not answer yet is not fatal: the health loop
+		// logs it down at once, requests needing it get 503, and the lobby
+		// recovers by itself when it answers.
+		rs, err := store.NewRedis(store.RedisConfig{URL: o.Redis, Prefix: o.RedisPrefix})
+		if err != nil {
+			return nil, nil, fmt.Errorf("redis: %w", err)
+		}
+		st = rs
+	} else {
+		st = store.NewMemory(store.MemoryConfig{})
+	}
+	var providers []auth.Provider
+	if o.DevProviderSecret != "" {
+		log.Warn("the development identity provider is enabled")
+		providers = append(providers, auth.DevProvider{Secret: []byte(o.DevProviderSecret)})
+	}
+	cc, err := newClientContent(content)
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("content: %w", err)
+	}
+	l, err = lobby.New(cfg, lobby.Deps{
+		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
+		Validator: contentValidator(content), Content: cc, Site: site,
+		Providers: providers,
+		Log:       log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return l, func() { st.Close() }, nil
+}
+
 // runLobby runs the lobby HTTP API: `pantheon lobby [flags]`. Every flag
 // has an environment variable; flags win.
 func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lobby", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", envOr("PANTHEON_LOBBY_ADDR", "127.0.0.1:8080"), "listen address (env PANTHEON_LOBBY_ADDR)")
-	adminAddr := fs.String("admin-addr", envOr("PANTHEON_LOBBY_ADMIN_ADDR", "127.0.0.1:8081"), "private listen address of /metrics and /debug/pprof; keep it off the public network; empty disables (env PANTHEON_LOBBY_ADMIN_ADDR)")
-	jwtKey := fs.String("jwt-key", os.Getenv("PANTHEON_JWT_KEY"), "access-token HS256 key, at least 32 bytes, shared by replicas, or @FILE (env PANTHEON_JWT_KEY; required)")
-	fleetSecret := fs.String("fleet-secret", os.Getenv("PANTHEON_FLEET_SECRET"), "secret shared with room servers, at least 32 bytes, or @FILE (env PANTHEON_FLEET_SECRET; required)")
-	dbURL := fs.String("db", envOr("PANTHEON_DB", sqlstore.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
-	redisURL := fs.String("redis", os.Getenv("PANTHEON_REDIS_URL"), "Redis URL to share state between replicas; empty keeps state in memory (env PANTHEON_REDIS_URL)")
-	redisPrefix := fs.String("redis-prefix", envOr("PANTHEON_REDIS_PREFIX", "pantheon:"), "key prefix in Redis (env PANTHEON_REDIS_PREFIX)")
-	corsOrigins := fs.String("cors-origins", os.Getenv("PANTHEON_CORS_ORIGINS"), "comma-separated browser origins allowed to call the API from another origin: exact (https://play.example.com), any port (http://localhost:*) or \"*\"; others get 403 origin_not_allowed (env PANTHEON_CORS_ORIGINS)")
-	proxies := fs.String("trusted-proxies", os.Getenv("PANTHEON_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (env PANTHEON_TRUSTED_PROXIES)")
-	devSecret := fs.String("dev-provider-secret", os.Getenv("PANTHEON_DEV_PROVIDER_SECRET"), "enables the development identity provider with this HMAC secret, or @FILE; never in production (env PANTHEON_DEV_PROVIDER_SECRET)")
-	replica := fs.String("replica-id", os.Getenv("PANTHEON_REPLICA_ID"), "this replica's name in leases and logs; default random (env PANTHEON_REPLICA_ID)")
-	contentVersion := fs.String("content-version", os.Getenv("PANTHEON_CONTENT_VERSION"), "only allocate on room servers running this content version; empty: any (env PANTHEON_CONTENT_VERSION)")
-	accessTTL := fs.Duration("access-ttl", envDuration("PANTHEON_ACCESS_TTL", 15*time.Minute), "access-token lifetime (env PANTHEON_ACCESS_TTL)")
-	refreshTTL := fs.Duration("refresh-ttl", envDuration("PANTHEON_REFRESH_TTL", 30*24*time.Hour), "refresh-token family lifetime (env PANTHEON_REFRESH_TTL)")
-	heartbeatTTL := fs.Duration("heartbeat-ttl", envDuration("PANTHEON_HEARTBEAT_TTL", 6*time.Second), "drop a room server after this long without a heartbeat (env PANTHEON_HEARTBEAT_TTL)")
-	pass := fs.Duration("pass-interval", envDuration("PANTHEON_PASS_INTERVAL", 250*time.Millisecond), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
-	assignDeadline := fs.Duration("assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", 30*time.Second), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
-	capacityRetry := fs.Duration("capacity-retry", envDuration("PANTHEON_CAPACITY_RETRY", 2*time.Second), "while no room server can take matches and the registry is unchanged, try again after this long (env PANTHEON_CAPACITY_RETRY)")
-	queueCap := fs.Int("queue-cap", envInt("PANTHEON_QUEUE_CAP", 50_000), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
-	connsPerIP := fs.Int("conns-per-ip", envInt("PANTHEON_CONNS_PER_IP", 256), "TCP connections one client IP may hold open on --addr; trusted proxies exempt (env PANTHEON_CONNS_PER_IP)")
-	dbTimeout := fs.Duration("db-timeout", envDuration("PANTHEON_DB_TIMEOUT", 300*time.Millisecond), "bound on each ratings or roster read from the database; slower or failed reads are answered from the lobby's cache (env PANTHEON_DB_TIMEOUT)")
-	dbRetry := fs.Duration("db-retry", envDuration("PANTHEON_DB_RETRY", time.Second), "after a failed database read, answer ratings and rosters from the cache alone for this long (env PANTHEON_DB_RETRY)")
-	dbCache := fs.Int("db-cache-entries", envInt("PANTHEON_DB_CACHE_ENTRIES", 100_000), "most ratings, and most rosters, the lobby caches for database outages (env PANTHEON_DB_CACHE_ENTRIES)")
-	maxBody := fs.Int("max-body", envInt("PANTHEON_MAX_BODY", 64<<10), "request body limit in bytes (env PANTHEON_MAX_BODY)")
-	perIP := limitFlag{store.Limit{Rate: 20, Burst: 40}}
-	loginPerIP := limitFlag{store.Limit{Rate: 2, Burst: 10}}
-	fs.Var(&perIP, "limit-per-ip", "requests per second from one client IP, as RATE/BURST (env PANTHEON_LIMIT_PER_IP)")
-	fs.Var(&loginPerIP, "limit-login-per-ip", "logins and refreshes per second from one client IP, as RATE/BURST; raise it to load-test logins from one machine (env PANTHEON_LIMIT_LOGIN_PER_IP)")
-	for name, f := range map[string]*limitFlag{"PANTHEON_LIMIT_PER_IP": &perIP, "PANTHEON_LIMIT_LOGIN_PER_IP": &loginPerIP} {
-		if v := os.Getenv(name); v != "" {
-			if err := f.Set(v); err != nil {
-				fmt.Fprintf(stderr, "pantheon lobby: %s: %v\n", name, err)
-				return 2
-			}
-		}
+	o := defaultLobbyOptions()
+	if err := lobbyFlags(fs, &o); err != nil {
+		fmt.Fprintf(stderr, "pantheon lobby: %v\n", err)
+		return 2
 	}
-	healthInterval := fs.Duration("health-interval", envDuration("PANTHEON_HEALTH_INTERVAL", time.Second), "how often the state store and the database are pinged, to log an outage once when it starts and once when it ends (env PANTHEON_HEALTH_INTERVAL)")
+	dbURL := fs.String("db", envOr("PANTHEON_DB", sqlstore.DefaultDevURL), "database URL: postgres://... or sqlite:PATH (env PANTHEON_DB)")
 	logLevel := fs.String("log-level", envOr("PANTHEON_LOG_LEVEL", "info"), "debug, info, warn or error (env PANTHEON_LOG_LEVEL)")
 	logFormat := fs.String("log-format", envOr("PANTHEON_LOG_FORMAT", "text"), "text or json (env PANTHEON_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return 2
-	}
-	if err := resolveSecrets(map[string]*string{"jwt-key": jwtKey, "fleet-secret": fleetSecret, "dev-provider-secret": devSecret}); err != nil {
-		fmt.Fprintln(stderr, "pantheon lobby:", err)
 		return 2
 	}
 	log, err := newLogger(stderr, *logLevel, *logFormat)
@@ -113,38 +234,8 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pantheon lobby: "+format+"\n", a...)
 		return 1
 	}
-
-	cfg := lobby.Config{
-		ReplicaID:      *replica,
-		Auth:           auth.Config{Key: []byte(*jwtKey), AccessTTL: *accessTTL},
-		RefreshTTL:     *refreshTTL,
-		FleetSecret:    *fleetSecret,
-		HeartbeatTTL:   *heartbeatTTL,
-		PassInterval:   *pass,
-		AssignDeadline: *assignDeadline,
-		CapacityRetry:  *capacityRetry,
-		QueueCap:       *queueCap,
-		MaxBodyBytes:   int64(*maxBody),
-		ConnsPerIP:     *connsPerIP,
-		ContentVersion: *contentVersion,
-		DBTimeout:      *dbTimeout,
-		DBRetry:        *dbRetry,
-		DBCacheEntries: *dbCache,
-		HealthInterval: *healthInterval,
-		Limits:         lobby.Limits{PerIP: perIP.Limit, LoginPerIP: loginPerIP.Limit},
-		CORSOrigins:    splitList(*corsOrigins),
-	}
-	for _, c := range strings.Split(*proxies, ",") {
-		if c = strings.TrimSpace(c); c == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return fail("--trusted-proxies: %v", err)
-		}
-		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := o.build()
+	if err != nil {
 		return fail("%v", err)
 	}
 
@@ -157,46 +248,17 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("database: %v", err)
 	}
 	defer db.Close()
-
-	var st store.Store
-	if *redisURL != "" {
-		// A Redis that does not answer yet is not fatal: the health loop
-		// logs it down at once, requests needing it get 503, and the lobby
-		// recovers by itself when it answers.
-		rs, err := store.NewRedis(store.RedisConfig{URL: *redisURL, Prefix: *redisPrefix})
-		if err != nil {
-			return fail("redis: %v", err)
-		}
-		st = rs
-	} else {
-		st = store.NewMemory(store.MemoryConfig{})
-	}
-	defer st.Close()
-
-	var providers []auth.Provider
-	if *devSecret != "" {
-		log.Warn("the development identity provider is enabled")
-		providers = append(providers, auth.DevProvider{Secret: []byte(*devSecret)})
-	}
-	cc, err := newClientContent(content)
-	if err != nil {
-		return fail("content: %v", err)
-	}
-	l, err := lobby.New(cfg, lobby.Deps{
-		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
-		Validator: contentValidator(content), Content: cc,
-		Providers: providers,
-		Log:       log,
-	})
+	l, closeState, err := newLobby(o, cfg, db, content, nil, log)
 	if err != nil {
 		return fail("%v", err)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	defer closeState()
+	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return fail("listen: %v", err)
 	}
-	if *adminAddr != "" {
-		bound, stopAdmin, err := serveLobbyAdmin(ctx, l, *adminAddr, log)
+	if o.AdminAddr != "" {
+		bound, stopAdmin, err := serveLobbyAdmin(ctx, l, o.AdminAddr, log)
 		if err != nil {
 			_ = ln.Close()
 			return fail("%v", err)
@@ -205,7 +267,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "pantheon lobby: metrics on http://%s/metrics\n", bound)
 	}
 	fmt.Fprintf(stdout, "pantheon lobby: listening on http://%s (state: %s, db: %s, content %s)\n",
-		ln.Addr(), map[bool]string{true: "redis", false: "memory"}[*redisURL != ""], redactURL(*dbURL), content.Version())
+		ln.Addr(), map[bool]string{true: "redis", false: "memory"}[o.Redis != ""], redactURL(*dbURL), content.Version())
 	if err := l.Run(ctx, ln); err != nil {
 		return fail("%v", err)
 	}
@@ -252,11 +314,16 @@ func contentValidator(c *ecs.Content) lobby.RosterValidator {
 
 // limitFlag is a rate limit given as RATE/BURST (e.g. 20/40) on the
 // command line.
-type limitFlag struct{ store.Limit }
+type limitFlag struct{ p *store.Limit }
 
-func (f *limitFlag) String() string { return fmt.Sprintf("%g/%d", f.Rate, f.Burst) }
+func (f limitFlag) String() string {
+	if f.p == nil {
+		return "0/0"
+	}
+	return fmt.Sprintf("%g/%d", f.p.Rate, f.p.Burst)
+}
 
-func (f *limitFlag) Set(s string) error {
+func (f limitFlag) Set(s string) error {
 	r, b, ok := strings.Cut(s, "/")
 	rate, err := strconv.ParseFloat(r, 64)
 	if !ok || err != nil || rate <= 0 {
@@ -266,7 +333,7 @@ func (f *limitFlag) Set(s string) error {
 	if err != nil || burst < 1 {
 		return fmt.Errorf("%q: want RATE/BURST with BURST >= 1, e.g. 20/40", s)
 	}
-	f.Limit = store.Limit{Rate: rate, Burst: burst}
+	*f.p = store.Limit{Rate: rate, Burst: burst}
 	return nil
 }
 

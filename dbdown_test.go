@@ -48,12 +48,11 @@ func TestMatchmakingWhilePostgresDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &lockedBuffer{}
-	d, err := startDev(ctx, devConfig{
-		LobbyAddr: "127.0.0.1:0", LobbyAdmin: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		DB: pg.URL(), OutboxDir: t.TempDir(), Content: content,
-		TickRates: map[string]int{crashMode: 120},
-		Log:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-	})
+	o := testDevOptions(t, pg.URL())
+	o.Lobby.AdminAddr, o.Content = "127.0.0.1:0", content
+	o.Room.Server.TickRates = map[string]int{crashMode: 120}
+	o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d, err := startDev(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

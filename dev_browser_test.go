@@ -14,21 +14,34 @@ import (
 	"github.com/gorilla/websocket"
 )
 
+// testDevOptions are `pantheon dev`'s defaults on free ports (the lobby's
+// admin listener off), the database at dbURL ("": the embedded one in a
+// temporary directory), the outbox in a temporary directory, logs
+// discarded.
+func testDevOptions(t *testing.T, dbURL string) devOptions {
+	t.Helper()
+	o := defaultDevOptions()
+	o.Lobby.Addr, o.Lobby.AdminAddr = "127.0.0.1:0", ""
+	o.Room.Server.KCPAddr, o.Room.Server.WSAddr, o.Room.Server.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	if dbURL == "" {
+		dbURL = "sqlite:" + filepath.Join(t.TempDir(), "pantheon.db")
+	}
+	o.DB, o.Room.OutboxDir = dbURL, t.TempDir()
+	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return o
+}
+
 // startTestDev starts `pantheon dev` on free ports with the embedded
 // database in a temporary directory, and stops it when the test ends.
-func startTestDev(t *testing.T, mod func(*devConfig)) *devSystem {
+func startTestDev(t *testing.T, mod func(*devOptions)) *devSystem {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg := devConfig{
-		LobbyAddr: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		DB: "sqlite:" + filepath.Join(t.TempDir(), "pantheon.db"), OutboxDir: t.TempDir(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
+	o := testDevOptions(t, "")
 	if mod != nil {
-		mod(&cfg)
+		mod(&o)
 	}
-	d, err := startDev(ctx, cfg)
+	d, err := startDev(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

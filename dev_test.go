@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -45,13 +44,11 @@ func TestMatchEndToEnd(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			d, err := startDev(ctx, devConfig{
-				LobbyAddr: "127.0.0.1:0", LobbyAdmin: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-				DB: b.url(t), OutboxDir: t.TempDir(),
-				// Twice the content's 60 Hz (the most the server allows): the same match in half the time.
-				TickRates: map[string]int{"battle_1v1": 120},
-				Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
+			o := testDevOptions(t, b.url(t))
+			o.Lobby.AdminAddr = "127.0.0.1:0"
+			// Twice the content's 60 Hz (the most the server allows): the same match in half the time.
+			o.Room.Server.TickRates = map[string]int{"battle_1v1": 120}
+			d, err := startDev(ctx, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,11 +201,7 @@ func scrape(t *testing.T, url, secret string) string {
 func TestLoginBench(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := startDev(ctx, devConfig{
-		LobbyAddr: "127.0.0.1:0", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		DB: "sqlite:" + filepath.Join(t.TempDir(), "pantheon.db"), OutboxDir: t.TempDir(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	d, err := startDev(ctx, testDevOptions(t, ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
@@ -84,8 +83,9 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := startDev(ctx, devConfig{LobbyAddr: "127.0.0.1:0", DB: dbURL, NoRoom: true,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	o := testDevOptions(t, dbURL)
+	o.NoRoom = true
+	d, err := startDev(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package netcode
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"time"
+)
 
 // Code is a stable wire error code. Numbers never change meaning; new codes
 // are added at the end. A client must treat an unknown code like
@@ -69,26 +73,61 @@ func (c Code) Resumable() bool {
 type ErrorFrame struct {
 	Code    Code
 	Message string // human-readable detail, at most MaxErrorMessage bytes
+	// RetryAfter is how long the client must wait before it resumes
+	// (element 3, retry_after_ms, a trailing element older decoders skip; 0 means no
+	// stated wait and is not sent). The server states it with
+	// rate_limited. On the wire it is whole milliseconds, rounded up, at
+	// most MaxRetryAfter.
+	RetryAfter time.Duration
 }
+
+// MaxRetryAfter caps an error frame's retry_after_ms (a uint32 of
+// milliseconds, about 49 days).
+const MaxRetryAfter = math.MaxUint32 * time.Millisecond
 
 // Error makes ErrorFrame an error: "netcode: room_full: <message>".
 func (e *ErrorFrame) Error() string {
-	if e.Message == "" {
-		return "netcode: " + e.Code.String()
+	s := "netcode: " + e.Code.String()
+	if e.Message != "" {
+		s += ": " + e.Message
 	}
-	return "netcode: " + e.Code.String() + ": " + e.Message
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %v)", e.RetryAfter)
+	}
+	return s
 }
 
-// AppendError appends [20, code, message]; a longer message is cut to
+// retryAfterMs is RetryAfter in whole milliseconds, rounded up and capped.
+func (e *ErrorFrame) retryAfterMs() uint64 {
+	if e.RetryAfter <= 0 {
+		return 0
+	}
+	if e.RetryAfter >= MaxRetryAfter {
+		return math.MaxUint32
+	}
+	return uint64((e.RetryAfter + time.Millisecond - 1) / time.Millisecond)
+}
+
+// AppendError appends [20, code, message], or [20, code, message,
+// retry_after_ms] when e states a RetryAfter; a longer message is cut to
 // MaxErrorMessage bytes.
 func AppendError(dst []byte, e *ErrorFrame) []byte {
 	msg := e.Message
 	if len(msg) > MaxErrorMessage {
 		msg = msg[:MaxErrorMessage]
 	}
-	dst = append(dst, 0x93, byte(KindError))
+	ms := e.retryAfterMs()
+	if ms > 0 {
+		dst = append(dst, 0x94, byte(KindError))
+	} else {
+		dst = append(dst, 0x93, byte(KindError))
+	}
 	dst = appendUint(dst, uint64(e.Code))
-	return appendStr(dst, msg)
+	dst = appendStr(dst, msg)
+	if ms > 0 {
+		dst = appendUint(dst, ms)
+	}
+	return dst
 }
 
 // DecodeError decodes an error frame into e.
@@ -106,7 +145,17 @@ func DecodeError(frame []byte, e *ErrorFrame) error {
 	if e.Message, err = r.str(MaxErrorMessage); err != nil {
 		return err
 	}
-	return finish(&r, extra-2)
+	e.RetryAfter = 0
+	extra -= 2
+	if extra > 0 { // retry_after_ms, a trailing element of version 2
+		ms, err := r.intRange(0, math.MaxUint32)
+		if err != nil {
+			return err
+		}
+		e.RetryAfter = time.Duration(ms) * time.Millisecond
+		extra--
+	}
+	return finish(&r, extra)
 }
 
 // AppendBye appends a bye frame [kind, code], where kind is KindClientBye

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // hostileSeeds returns frames every fuzz target starts from besides its
@@ -101,6 +102,7 @@ func FuzzDecodeServerFrame(f *testing.F) {
 		AppendEvents(nil, sampleEvents()),
 		AppendPong(nil, &Pong{ID: 1, ClientTimeUs: 5, ServerTick: 6, ServerTimeUs: 7}),
 		AppendError(nil, &ErrorFrame{Code: CodeBadTicket, Message: "signature"}),
+		AppendError(nil, &ErrorFrame{Code: CodeRateLimited, Message: "flood", RetryAfter: 1500 * time.Millisecond}),
 		AppendBye(nil, KindServerBye, CodeRoomEnded),
 	}
 	for _, s := range hostileSeeds(valid) {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -218,5 +219,45 @@ func TestCodeNames(t *testing.T) {
 	}
 	if CodeResultPending+1 != Code(len(codeNames)) {
 		t.Fatal("codeNames out of step with the constants")
+	}
+}
+
+// TestErrorRetryAfter: an error frame states its back-off as a fourth
+// element, whole milliseconds rounded up, and only when there is one; a
+// 3-element frame (an older server) decodes with no back-off, and elements
+// after retry_after_ms (a newer minor version) are skipped.
+func TestErrorRetryAfter(t *testing.T) {
+	plain := AppendError(nil, &ErrorFrame{Code: CodeRateLimited, Message: "m"})
+	if plain[0] != 0x93 {
+		t.Fatalf("no back-off: array header %#x, want 3 elements", plain[0])
+	}
+	fr := AppendError(nil, &ErrorFrame{Code: CodeRateLimited, Message: "m", RetryAfter: 1500*time.Millisecond + time.Microsecond})
+	want := []byte{0x94, 20, 13, 0xa1, 'm', 0xcd, 0x05, 0xdd} // 1501 ms
+	if !bytes.Equal(fr, want) {
+		t.Fatalf("frame % x, want % x", fr, want)
+	}
+	var e ErrorFrame
+	if err := DecodeError(fr, &e); err != nil || e.RetryAfter != 1501*time.Millisecond || e.Code != CodeRateLimited {
+		t.Fatalf("decoded %+v, %v", e, err)
+	}
+	if err := DecodeError(plain, &e); err != nil || e.RetryAfter != 0 {
+		t.Fatalf("3-element frame decoded %+v, %v: a reused ErrorFrame keeps an old back-off", e, err)
+	}
+	trailing := append([]byte{0x96}, fr[1:]...)
+	trailing = append(trailing, 0xa1, 'x', 0x91, 0x01)
+	if err := DecodeError(trailing, &e); err != nil || e.RetryAfter != 1501*time.Millisecond {
+		t.Fatalf("trailing elements after retry_after_ms: %+v, %v", e, err)
+	}
+	for _, bad := range [][]byte{
+		{0x94, 20, 13, 0xa1, 'm', 0xff},                         // negative
+		{0x94, 20, 13, 0xa1, 'm', 0xcf, 0, 0, 0, 1, 0, 0, 0, 0}, // over uint32
+		{0x94, 20, 13, 0xa1, 'm', 0xa1, 'x'},                    // not an integer
+	} {
+		if err := DecodeError(bad, &e); err == nil {
+			t.Errorf("% x decoded as %+v", bad, e)
+		}
+	}
+	if ms := (&ErrorFrame{RetryAfter: 1000 * MaxRetryAfter}).retryAfterMs(); ms != 1<<32-1 {
+		t.Fatalf("capped back-off %d ms", ms)
 	}
 }

@@ -150,6 +150,13 @@ type Config struct {
 	// one away, so a client above its rate loses inputs and one sending at
 	// more than twice its rate is closed. Default 150.
 	FloodLimit int
+	// RateLimitBackoff is how long a seat closed with rate_limited must
+	// wait before it may connect again: the error frame states it
+	// (retry_after_ms), and a resume (or join) of the seat before it ends
+	// is refused with rate_limited and the time left, the seat still held
+	// and its resume token still valid. Keep it well below the grace, which
+	// runs from the drop. Default 2 s.
+	RateLimitBackoff time.Duration
 	// SlowConsumerTicks is how many consecutive ticks a connection's writer
 	// may leave a snapshot untaken before the connection is closed with
 	// slow_consumer. Default 60 (2 s at 30 Hz).
@@ -197,6 +204,11 @@ type Config struct {
 	// pantheon_room_log_records_dropped_total, and the logger writes one
 	// warning with the count once it catches up. Default 4096.
 	LogQueue int
+	// now is the clock the shards service rooms at and back-offs are
+	// measured with; default time.Now. Tests in this package set a
+	// synthetic one (a shifted wall clock) to skip waits.
+	now func() time.Time
+
 	// Registry is where the server registers its metrics (and the Go and
 	// process collectors); /metrics serves it. Share it to put other
 	// components' metrics (the persistence outbox) on the same page.
@@ -255,6 +267,7 @@ func (c Config) WithDefaults() Config {
 	}
 	defInt(&c.InputBurst, 30)
 	defInt(&c.FloodLimit, 150)
+	defDur(&c.RateLimitBackoff, 2*time.Second)
 	defInt(&c.SlowConsumerTicks, 60)
 	defInt(&c.JoinQueue, 32)
 	defInt(&c.ResultQueue, 1024)
@@ -264,6 +277,9 @@ func (c Config) WithDefaults() Config {
 	defDur(&c.SubmitRetry, 250*time.Millisecond)
 	defDur(&c.DrainTimeout, 5*time.Minute)
 	defDur(&c.FlushTimeout, 30*time.Second)
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -321,7 +337,8 @@ func (c Config) Validate() error {
 		{"max catch-up", int64(c.MaxCatchUp)}, {"wait deadline", int64(c.WaitDeadline)},
 		{"default grace", int64(c.DefaultGrace)}, {"ticket ttl", int64(c.TicketTTL)},
 		{"inbox size", int64(c.InboxSize)}, {"input burst", int64(c.InputBurst)},
-		{"flood limit", int64(c.FloodLimit)}, {"slow consumer ticks", int64(c.SlowConsumerTicks)},
+		{"flood limit", int64(c.FloodLimit)}, {"rate limit backoff", int64(c.RateLimitBackoff)},
+		{"slow consumer ticks", int64(c.SlowConsumerTicks)},
 		{"join queue", int64(c.JoinQueue)}, {"result queue", int64(c.ResultQueue)},
 		{"log queue", int64(c.LogQueue)}, {"result wait", int64(c.ResultWait)},
 		{"result workers", int64(c.ResultWorkers)},

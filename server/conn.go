@@ -63,6 +63,10 @@ type conn struct {
 	// welcome is a copy of the last welcome queued, for answering a
 	// duplicated hello; guarded by outMu.
 	welcome []byte
+	// retryAt is when the back-off of a rate_limited close ends (zero for
+	// any other close): the seat refuses new connections until then.
+	// Guarded by outMu.
+	retryAt time.Time
 
 	// Owned by the room's shard.
 	behind int // consecutive ticks a snapshot was left untaken
@@ -218,6 +222,23 @@ func (c *conn) closeWith(final []byte) {
 // closeCode closes with a typed error frame.
 func (c *conn) closeCode(code netcode.Code, msg string) {
 	c.closeWith(netcode.AppendError(nil, &netcode.ErrorFrame{Code: code, Message: msg}))
+}
+
+// closeBackoff closes with a typed error frame that states a back-off d
+// (retry_after_ms), and records that the seat refuses new connections
+// until now+d (backoffUntil).
+func (c *conn) closeBackoff(code netcode.Code, msg string, now time.Time, d time.Duration) {
+	c.outMu.Lock()
+	c.retryAt = now.Add(d)
+	c.outMu.Unlock()
+	c.closeWith(netcode.AppendError(nil, &netcode.ErrorFrame{Code: code, Message: msg, RetryAfter: d}))
+}
+
+// backoffUntil is when the back-off of a closeBackoff ends; zero if none.
+func (c *conn) backoffUntil() time.Time {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.retryAt
 }
 
 // isClosed reports whether the connection is finished or finishing.

@@ -264,10 +264,13 @@ func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) })
 	}
 }
 
+// closeFlood closes a flooding connection with rate_limited and the
+// server's back-off (Config.RateLimitBackoff), which its seat then
+// enforces on the next resume.
 func (s *Server) closeFlood(c *conn, r *room) {
 	s.metrics.closes.WithLabelValues(netcode.CodeRateLimited.String()).Inc()
-	s.log.Info("flooding client closed", "room", r.id, "transport", c.transport)
-	c.closeCode(netcode.CodeRateLimited, "too many inputs")
+	s.log.Info("flooding client closed", "room", r.id, "transport", c.transport, "backoff", s.cfg.RateLimitBackoff)
+	c.closeBackoff(netcode.CodeRateLimited, "too many inputs", s.now(), s.cfg.RateLimitBackoff)
 }
 
 // errAckAhead is the protocol error of an ack for a tick the room has not

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -54,11 +55,14 @@ type room struct {
 	snap     netcode.Snapshot
 	inputs   []seatInput
 	events   []netcode.Event       // the tick's events, reused every tick
+	shared   []netcode.Event       // of those, the ones for every seat, on ticks with private ones (fanEvents)
+	own      [][]netcode.Event     // by seat index: the seat's private events of the tick
 	evFrame  []byte                // the tick's events frame, reused every tick
 	record   *contract.MatchRecord // set when ended, until the result queue takes it
 	ended    bool
 	queued   bool       // the record is in the result queue (durable says how it went)
 	held     [][]byte   // the final tick's events frames, sent once the result is durable
+	heldOwn  [][][]byte // by seat index: the final tick's private events frames, sent with held
 	final    []byte     // the bye or error frame sent after held
 	holdEnd  time.Time  // past it, clients get result_pending instead of the end
 	endedAt  time.Time  // when the match ended (the hold's start)
@@ -77,6 +81,7 @@ type seat struct {
 	released  bool      // grace expired: the seat is no longer held
 	lastSeq   uint32    // newest input sequence handed to the engine
 	gen       uint32    // connections seated so far: a resume seals with the key of this generation
+	retryAt   time.Time // a rate_limited close's back-off: no connection is seated before it
 }
 
 // joinReq asks a room's goroutine to seat a connection. The reader has
@@ -108,6 +113,10 @@ func newRoom(id string, spec RoomSpec, eng engine, env *roomEnv) *room {
 	r.state.Store(uint32(StateWaiting))
 	r.seats = make([]seat, len(spec.Seats))
 	r.seated = make([]atomic.Pointer[conn], len(spec.Seats))
+	r.own = make([][]netcode.Event, len(spec.Seats))
+	for i := range r.own {
+		r.own[i] = make([]netcode.Event, 0, 8) // a seat's rejections of a tick: a few
+	}
 	for i, st := range sortedSeats(spec.Seats) {
 		r.seats[i] = seat{spec: st, enc: netcode.NewDeltaEncoder(r.ring)}
 	}
@@ -262,20 +271,10 @@ func (r *room) step(now time.Time) {
 	r.snap.Tick = tick
 	r.snap.Entities = r.eng.AppendEntities(r.snap.Entities[:0])
 	r.ring.Put(&r.snap)
-	// Events go first, in frames of at most MaxEventsPerFrame, each encoded
-	// once into the room's buffer and copied into each connection's own.
-	// The final tick's events say who won: they are held with the bye until
-	// the result is durable (settle).
-	for len(events) > 0 {
-		batch := events[:min(len(events), netcode.MaxEventsPerFrame)]
-		events = events[len(batch):]
-		r.evFrame = netcode.AppendEvents(r.evFrame[:0], &netcode.EventsFrame{Tick: tick, Events: batch})
-		if done {
-			r.held = append(r.held, append([]byte(nil), r.evFrame...))
-			continue
-		}
-		r.offerEvents(r.evFrame)
-	}
+	// Events go first: shared ones to all, a seat's rejections to that
+	// seat only (fanEvents). The final tick's events say who won: they are
+	// held with the bye until the result is durable (settle).
+	r.fanEvents(tick, events, done)
 	for i := range r.seats {
 		s := &r.seats[i]
 		c := s.conn
@@ -299,17 +298,6 @@ func (r *room) step(now time.Time) {
 	}
 	if done {
 		r.finish(now, netcode.CodeNone, "match over")
-	}
-}
-
-// offerEvents queues an events frame on every live connection; one whose
-// control queue is full is closed as a slow consumer.
-func (r *room) offerEvents(frame []byte) {
-	for i := range r.seats {
-		s := &r.seats[i]
-		if c := s.conn; c != nil && !c.isClosed() && !c.offerControl(frame) {
-			r.closeSlow(s, "events queue full")
-		}
 	}
 }
 
@@ -380,7 +368,7 @@ func (r *room) settle(now time.Time) bool {
 	switch r.durable.Load() {
 	case resultDurable:
 		r.env.metrics.endHold.Observe(now.Sub(r.endedAt).Seconds())
-		r.release(r.held, r.final)
+		r.release(r.held, r.heldOwn, r.final)
 	case resultLost:
 		r.pending("the server stopped before the result was saved")
 	default:
@@ -400,17 +388,22 @@ func (r *room) settle(now time.Time) bool {
 func (r *room) pending(why string) {
 	r.env.metrics.resultPending.Inc()
 	r.env.log.Warn("match end told as result_pending", "room", r.id, "match", r.spec.MatchID, "why", why)
-	r.release(nil, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeResultPending, Message: why}))
+	r.release(nil, nil, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeResultPending, Message: why}))
 }
 
-// release sends frames, then final, to every connection and closes it.
-func (r *room) release(frames [][]byte, final []byte) {
+// release sends frames, then the seat's own frames (own, by seat index;
+// nil for none), then final, to every connection and closes it.
+func (r *room) release(frames [][]byte, own [][][]byte, final []byte) {
 	for i := range r.seats {
 		c := r.seats[i].conn
 		if c == nil {
 			continue
 		}
-		for _, f := range frames {
+		mine := frames
+		if own != nil {
+			mine = append(slices.Clip(frames), own[i]...)
+		}
+		for _, f := range mine {
 			if !c.offerControl(f) {
 				break // the close below still tells the end; the client resyncs from the lobby
 			}
@@ -420,7 +413,7 @@ func (r *room) release(frames [][]byte, final []byte) {
 		r.seated[i].Store(nil)
 	}
 	r.players.Store(0)
-	r.held, r.final = nil, nil
+	r.held, r.heldOwn, r.final = nil, nil, nil
 }
 
 // offerResult hands the record to the result queue once; false means the

@@ -14,14 +14,16 @@ import (
 )
 
 // testEnv is a room environment with no server behind it: a synthetic
-// clock the test moves, results taken and confirmed durable at once, and
-// a record of the rooms that finished.
+// clock the test moves, results taken and confirmed durable at once (or
+// held for the test to confirm), and a record of the rooms that finished.
 type testEnv struct {
 	roomEnv
 	now   time.Time // the clock; the test goroutine's
 	inbox int       // connections' inbox size
 
 	mu        sync.Mutex
+	hold      bool           // offer keeps results unconfirmed until confirm
+	held      []queuedResult // guarded by mu
 	records   []contract.MatchRecord
 	forgotten []*room
 }
@@ -47,13 +49,31 @@ func newTestEnv(cfg Config) *testEnv {
 	return e
 }
 
-// offer takes the record and confirms it durable at once.
+// offer takes the record and confirms it durable at once, unless hold is
+// set.
 func (e *testEnv) offer(q queuedResult) bool {
 	e.mu.Lock()
 	e.records = append(e.records, q.rec)
+	hold := e.hold
+	if hold {
+		e.held = append(e.held, q)
+	}
 	e.mu.Unlock()
-	q.tell(resultDurable)
+	if !hold {
+		q.tell(resultDurable)
+	}
 	return true
+}
+
+// confirm tells every held result's room it is durable, and stops holding.
+func (e *testEnv) confirm() {
+	e.mu.Lock()
+	held := e.held
+	e.held, e.hold = nil, false
+	e.mu.Unlock()
+	for _, q := range held {
+		q.tell(resultDurable)
+	}
 }
 
 func (e *testEnv) forget(r *room) {

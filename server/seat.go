@@ -59,6 +59,16 @@ func (r *room) refuseJoins(code netcode.Code, msg string) {
 	}
 }
 
+// refuseBackoff refuses j with rate_limited because its seat is backing
+// off for d more after a rate_limited close.
+func (r *room) refuseBackoff(j joinReq, d time.Duration) {
+	r.env.metrics.refused(netcode.CodeRateLimited).Inc()
+	r.env.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
+		"resume", j.resume, "code", netcode.CodeRateLimited.String(), "why", "backing off", "retry_after", d)
+	j.c.closeWith(netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeRateLimited,
+		Message: "seat is backing off after a rate_limited close", RetryAfter: d}))
+}
+
 func (r *room) refuse(j joinReq, code netcode.Code, msg string) {
 	r.env.metrics.refused(code).Inc()
 	r.env.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
@@ -72,6 +82,9 @@ func (r *room) refuse(j joinReq, code netcode.Code, msg string) {
 // not yet noticed is dead, and either gets a fresh resume token.
 func (r *room) seatJoin(j joinReq, now time.Time) {
 	s := r.findSeat(j.claims.Seat)
+	if s != nil && s.conn != nil && s.conn.isClosed() {
+		r.dropped(r.seatIndex(s), now) // before checkDrops saw it: take its back-off
+	}
 	switch {
 	case s == nil || s.spec.PlayerID != j.claims.Player():
 		r.refuse(j, netcode.CodeBadTicket, "no such seat for this player")
@@ -87,6 +100,11 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 		return
 	case !checkKeyTag(j.c, r.id, s.spec.Seat, keyGen(j.resume, s.gen)):
 		r.refuse(j, netcode.CodeBadTicket, "KCP session sealed with a key that is not this seat's")
+		return
+	case now.Before(s.retryAt):
+		// Refused without a change: the seat stays held, its token and
+		// resume key stay valid for the resume after the back-off.
+		r.refuseBackoff(j, s.retryAt.Sub(now))
 		return
 	}
 	resumeKey, err := r.seatKey(s.spec.Seat, s.gen+1)
@@ -135,10 +153,7 @@ func (r *room) checkDrops(now time.Time) {
 	for i := range r.seats {
 		s := &r.seats[i]
 		if s.conn != nil && s.conn.isClosed() {
-			s.conn = nil
-			r.seated[i].Store(nil)
-			s.droppedAt = now
-			r.env.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", grace)
+			r.dropped(i, now)
 		}
 		if s.conn == nil && !s.droppedAt.IsZero() && !s.released && now.Sub(s.droppedAt) >= grace {
 			s.released = true
@@ -148,6 +163,19 @@ func (r *room) checkDrops(now time.Time) {
 		}
 	}
 	r.countPlayers()
+}
+
+// dropped forgets seat i's closed connection at now, holding the seat for
+// its grace and taking on the connection's back-off, if it had one.
+func (r *room) dropped(i int, now time.Time) {
+	s := &r.seats[i]
+	if until := s.conn.backoffUntil(); until.After(s.retryAt) {
+		s.retryAt = until
+	}
+	s.conn = nil
+	r.seated[i].Store(nil)
+	s.droppedAt = now
+	r.env.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", r.env.cfg.graceFor(r.spec.Mode))
 }
 
 // countPlayers publishes how many seats have a live connection.

@@ -45,6 +45,10 @@ type Server struct {
 	drops          inputDrops    // pre-resolved input drop counters
 	life           lifecycle     // every goroutine the server starts
 	guard          *failureGuard // fleet-secret failures per source
+	// now is the clock of the rooms (each service's now) and of the
+	// readers' back-offs: time.Now, or a test's synthetic clock
+	// (Config.now).
+	now func() time.Time
 
 	mu         sync.Mutex // guards the fields below; held by Start throughout
 	listeners  []listener
@@ -111,6 +115,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		contentVersion: contentVersion,
 		modes:          slices.Clone(modes),
 		guard:          newFailureGuard(time.Now),
+		now:            cfg.now,
 		drops: inputDrops{
 			inboxFull:   m.inboxDrops.WithLabelValues("inbox_full"),
 			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),
@@ -131,7 +136,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 	s.env = roomEnv{
 		cfg: roomConfigOf(cfg), contentVersion: contentVersion, log: log, metrics: m,
 		drops: s.drops, ticks: &s.window, results: s.results, keys: s.keys,
-		now: time.Now, forget: s.reg.remove,
+		now: cfg.now, forget: s.reg.remove,
 	}
 	n := cfg.Shards
 	if n == 0 {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
@@ -125,6 +126,9 @@ func vectorMessages() []vectorMessage {
 		map[string]any{"tick": 4000, "events": [][]int32{{1, 1, 0, 5, 9, 120, 3}, {20, 0, -1, 0, 0, 1, -1}, {19}}})
 	add("error", netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeResultPending, Message: "result not yet durable"}),
 		map[string]any{"code": 17, "message": "result not yet durable"})
+	// A rate_limited close states its back-off (retry_after_ms, element 3).
+	add("error_retry_after", netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeRateLimited, Message: "too many inputs", RetryAfter: 2 * time.Second}),
+		map[string]any{"code": 13, "message": "too many inputs", "retry_after_ms": 2000})
 	add("bye_server", netcode.AppendBye(nil, netcode.KindServerBye, netcode.CodeNone), map[string]any{"code": 0})
 	return out
 }

@@ -35,6 +35,7 @@ type Stats struct {
 	MaxInputAckDelay time.Duration // longest wait from SendInput to its ack
 	AvgInputAckDelay time.Duration
 	Resumes          uint64        // successful resumes
+	BackedOff        time.Duration // time waited before resumes because the server said so (retry_after_ms)
 	RTT              time.Duration // smoothed round-trip time
 	ClockOffset      time.Duration // server clock minus client clock
 }
@@ -279,7 +280,11 @@ func (c *Client) run(conn transport.Conn) {
 			c.fail(err)
 			return
 		}
-		if conn, err = c.resume(); err != nil {
+		var wait time.Duration // a rate_limited close states how long to back off
+		if ef != nil {
+			wait = ef.RetryAfter
+		}
+		if conn, err = c.resume(wait); err != nil {
 			c.fail(err)
 			return
 		}

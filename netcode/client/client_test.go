@@ -44,6 +44,21 @@ func play(t *testing.T, c *Client, n int) {
 	}
 }
 
+// playMore sends n more inputs at once, as after a resume, and waits until
+// the server acknowledged all of them.
+func playMore(t *testing.T, c *Client, n uint32) {
+	t.Helper()
+	before := c.Stats().InputsAcked
+	for range n {
+		if _, err := c.SendInput(netcode.Input{MoveX: 1, CastSlot: -1}); err != nil {
+			t.Fatalf("input after resume: %v", err)
+		}
+	}
+	if err := waitFor(10*time.Second, func() bool { return c.Stats().InputsAcked == before+n }); err != nil {
+		t.Fatalf("inputs after resume: acked %d, want %d (stats %+v)", c.Stats().InputsAcked, before+n, c.Stats())
+	}
+}
+
 // maxAckDelay bounds how long an input may wait for its ack in these tests.
 // Inputs are resent with every input frame and ping, so on a working client
 // the wait is a few ticks; the bound is that wait with room for a loaded
@@ -264,26 +279,14 @@ func TestClientResumeAcrossTransports(t *testing.T) {
 	c.mu.Lock()
 	c.dialers = []transport.Dialer{kcpD}
 	c.mu.Unlock()
-	play2 := func() {
-		t.Helper()
-		before := c.Stats().InputsAcked
-		for range 20 {
-			if _, err := c.SendInput(netcode.Input{MoveX: 1, CastSlot: -1}); err != nil {
-				t.Fatalf("input after resume: %v", err)
-			}
-		}
-		if err := waitFor(10*time.Second, func() bool { return c.Stats().InputsAcked == before+20 }); err != nil {
-			t.Fatalf("inputs after resume: acked %d, want %d (room tick %d, stats %+v)", c.Stats().InputsAcked, before+20, room.tick(), c.Stats())
-		}
-	}
-	play2()
+	playMore(t, c, 20)
 
 	// Drop 2: the server closes the seat's conn; the client resumes on KCP.
 	room.kick(c.Welcome().ResumeToken)
 	if tr := waitResumes(2); tr != "kcp" {
 		t.Fatalf("resumed over %s, want kcp", tr)
 	}
-	play2()
+	playMore(t, c, 20)
 
 	n, bad := v.result()
 	if bad != nil {
@@ -366,4 +369,75 @@ func TestClientCloseLeavesNothing(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("goroutines %d, before %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// TestClientWaitsStatedBackoff: after a rate_limited close that states a
+// back-off the client resumes no earlier than that, and gets in at the
+// first try; when the close stated none but the resume is refused with
+// one, it waits what the refusal says before it tries again (the seat is
+// still its own: the same token resumes). Times are lower bounds only: a
+// slow machine makes every wait longer, never shorter.
+func TestClientWaitsStatedBackoff(t *testing.T) {
+	mn, _ := transport.NewMemNetwork(transport.LinkConfig{})
+	ln, _ := mn.Listen("room", transport.ServerConfig())
+	defer ln.Close()
+	room := newTestRoom(t, 5, 10*time.Millisecond, ln)
+	defer room.close()
+	cfg := fastConfig(nil)
+	cfg.ResumeBackoff = 10 * time.Millisecond
+	c, err := Connect(testCtx(t), mn.Dialer("room", transport.ClientConfig()), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	play(t, c, 5)
+
+	resumeAfter := func(n uint64, kicked time.Time, atLeast time.Duration) {
+		t.Helper()
+		if err := waitFor(10*time.Second, func() bool { return c.Stats().Resumes >= n || c.Err() != nil }); err != nil || c.Err() != nil {
+			t.Fatalf("resume %d: %v, client error %v (stats %+v)", n, err, c.Err(), c.Stats())
+		}
+		room.mu.Lock()
+		at := room.resumed[n-1]
+		room.mu.Unlock()
+		if d := at.Sub(kicked); d < atLeast {
+			t.Fatalf("resume %d seated %v after the close, want at least %v", n, d, atLeast)
+		}
+	}
+
+	// A close that states 400 ms: no resume reaches the room before it.
+	const stated = 400 * time.Millisecond
+	kicked := time.Now()
+	room.kickRateLimited(c.Welcome().ResumeToken, stated, true)
+	resumeAfter(1, kicked, stated)
+	room.mu.Lock()
+	refused := room.backoffRefusals
+	room.mu.Unlock()
+	if refused != 0 {
+		t.Fatalf("%d resumes refused: the client did not wait the stated back-off", refused)
+	}
+	if b := c.Stats().BackedOff; b != stated {
+		t.Fatalf("backed off %v, want %v", b, stated)
+	}
+	playMore(t, c, 5)
+
+	// A close that states nothing: the first resume is refused with the
+	// time left, and the client waits that before the next one.
+	const unstated = 600 * time.Millisecond
+	kicked = time.Now()
+	room.kickRateLimited(c.Welcome().ResumeToken, unstated, false)
+	resumeAfter(2, kicked, unstated)
+	room.mu.Lock()
+	refused = room.backoffRefusals
+	room.mu.Unlock()
+	if refused < 1 {
+		t.Fatal("no resume was refused: the test did not exercise the refusal's back-off")
+	}
+	if refused > 2 {
+		t.Fatalf("%d resumes refused during one 600 ms back-off: the client retried without waiting what the refusal said", refused)
+	}
+	if b := c.Stats().BackedOff; b <= stated || b > stated+unstated {
+		t.Fatalf("backed off %v in all, want more than %v and at most %v", b, stated, stated+unstated)
+	}
+	playMore(t, c, 5)
 }

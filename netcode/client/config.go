@@ -31,7 +31,9 @@ type Config struct {
 	MaxUnacked int
 	// AutoResume resumes the session after a drop, trying ResumeDialers
 	// in turn (or the dialer of Connect when empty), up to ResumeAttempts
-	// times with ResumeBackoff between rounds. Default true.
+	// times with ResumeBackoff between rounds. Default true. A back-off
+	// the server states (rate_limited with retry_after_ms) is always
+	// waited in full before the next resume.
 	AutoResume     bool
 	ResumeDialers  []transport.Dialer
 	ResumeAttempts int           // default 5

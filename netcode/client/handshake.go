@@ -88,11 +88,14 @@ func awaitWelcome(conn transport.Conn) (*netcode.Welcome, error) {
 
 // resume tries each resume dialer in turn, ResumeAttempts rounds with
 // ResumeBackoff between rounds, presenting the resume token and the newest
-// applied tick so the server can continue with a delta. A KCP dialer
-// (transport.KeyedDialer) seals the resume with the last welcome's resume
-// key. On success it
-// installs the new conn, resends unacked inputs and returns the conn.
-func (c *Client) resume() (transport.Conn, error) {
+// applied tick so the server can continue with a delta. The first round
+// waits wait first (the back-off the server stated with the drop's
+// rate_limited error, 0 for none), and a resume refused with a stated
+// back-off waits that long before the next round (PROTOCOL.md 5.2). A KCP
+// dialer (transport.KeyedDialer) seals the resume with the last welcome's
+// resume key. On success it installs the new conn, resends unacked inputs
+// and returns the conn.
+func (c *Client) resume(wait time.Duration) (transport.Conn, error) {
 	c.mu.Lock()
 	h := netcode.Hello{Version: netcode.Version, Ticket: c.cfg.Ticket, ResumeToken: c.welcome.ResumeToken, LastAckTick: c.world.latest}
 	dialers := c.dialers
@@ -114,8 +117,12 @@ func (c *Client) resume() (transport.Conn, error) {
 	defer func() { cancel(); <-watched }()
 	var last error
 	for round := range c.cfg.ResumeAttempts {
+		delay := wait // the server's stated back-off, if any
 		if round > 0 {
-			t := time.NewTimer(c.cfg.ResumeBackoff)
+			delay = max(delay, c.cfg.ResumeBackoff)
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
 			case <-ctx.Done():
@@ -123,6 +130,13 @@ func (c *Client) resume() (transport.Conn, error) {
 				return nil, ErrClosed
 			}
 		}
+		if wait > 0 {
+			c.mu.Lock()
+			c.stats.BackedOff += wait
+			c.mu.Unlock()
+			wait = 0
+		}
+	dial:
 		for _, d := range dialers {
 			if kd, ok := d.(transport.KeyedDialer); ok {
 				d = kd.WithKey(resumeKey) // a sealed KCP resume uses the welcome's key for it
@@ -136,6 +150,12 @@ func (c *Client) resume() (transport.Conn, error) {
 				}
 				if ctx.Err() != nil {
 					return nil, ErrClosed
+				}
+				if ef != nil && ef.RetryAfter > 0 {
+					// The seat is still backing off: another dialer
+					// reaches the same room; wait what it says.
+					wait = ef.RetryAfter
+					break dial
 				}
 				continue
 			}

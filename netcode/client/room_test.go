@@ -31,6 +31,10 @@ type testRoom struct {
 	history map[uint32]*netcode.Snapshot
 	seats   map[string]*testSeat // by resume token
 	resumes []netcode.Hello      // every resume hello seen
+	resumed []time.Time          // when each resume hello was seated
+	// backoffRefusals counts resumes refused because their seat was still
+	// backing off (kickRateLimited), as the room server refuses them.
+	backoffRefusals int
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -44,6 +48,7 @@ type testSeat struct {
 	enc      *netcode.DeltaEncoder
 	inputAck uint32 // highest contiguous input sequence consumed
 	bases    []uint32
+	retryAt  time.Time // resumes before then are refused with rate_limited
 }
 
 // testRingTicks is how many past ticks the test room keeps as delta
@@ -193,7 +198,14 @@ func (r *testRoom) serve(c transport.Conn) {
 			r.send(c, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeResumeFailed}))
 			return
 		}
+		if d := time.Until(s.retryAt); d > 0 {
+			r.backoffRefusals++
+			r.mu.Unlock()
+			r.send(c, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeRateLimited, Message: "backing off", RetryAfter: d}))
+			return
+		}
 		r.resumes = append(r.resumes, h)
+		r.resumed = append(r.resumed, time.Now())
 		if s.conn != nil {
 			s.conn.Close()
 		}
@@ -278,6 +290,27 @@ func (r *testRoom) kick(token string) {
 	if s := r.seats[token]; s != nil && s.conn != nil {
 		s.conn.Close()
 	}
+}
+
+// kickRateLimited closes a seat's live conn as the room server closes a
+// flood: with rate_limited and a back-off d, refusing its resumes until d
+// has passed. With tell false the error frame states no back-off (an
+// older server's close, or one the client missed) and only the refusals
+// of the resumes say it.
+func (r *testRoom) kickRateLimited(token string, d time.Duration, tell bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.seats[token]
+	if s == nil || s.conn == nil {
+		r.t.Fatalf("kickRateLimited: no live seat %q", token)
+	}
+	s.retryAt = time.Now().Add(d)
+	ef := &netcode.ErrorFrame{Code: netcode.CodeRateLimited, Message: "too many inputs"}
+	if tell {
+		ef.RetryAfter = d
+	}
+	r.send(s.conn, netcode.AppendError(nil, ef))
+	s.conn.Close()
 }
 
 // tick returns the room's current tick.

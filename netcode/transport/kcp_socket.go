@@ -5,30 +5,30 @@ import (
 	"sync"
 )
 
-// pushSocket is a client's UDP socket that feeds kcp-go through its
-// PacketPusher hook instead of letting kcp-go start its own reader.
-// kcp-go's Linux client reader preallocates a recvmmsg batch of 256
-// packet buffers (~377 KiB per session, measured with
-// BenchmarkKCPSessionCost); a client receives a handful of packets per
-// tick, so one 1500-byte buffer and a plain ReadFrom loop keep a thousand
-// bots in one process affordable.
-type pushSocket struct {
-	*net.UDPConn
+// pusher feeds kcp-go through its PacketPusher hook instead of letting
+// kcp-go start its own reader: kcp-go's Linux client reader preallocates a
+// recvmmsg batch of 256 packet buffers (~377 KiB per session, measured
+// with BenchmarkKCPSessionCost); a client receives a handful of packets
+// per tick, so one buffer and a plain ReadFrom loop keep a thousand bots
+// in one process affordable. The client sockets (plain and sealed) share
+// it; each says what a datagram is by its per-datagram function.
+type pusher struct {
+	pc   *net.UDPConn
+	size int // read buffer bytes
+	// each turns a datagram read into the packet handed to kcp-go (which
+	// may alias it), or false to drop it; nil hands datagrams on as read.
+	each func(d []byte) ([]byte, bool)
+
 	mu      sync.Mutex
 	fn      func(b []byte, addr net.Addr, err error)
 	started bool
-	done    chan struct{}
-}
-
-func newPushSocket(c *net.UDPConn) *pushSocket {
-	return &pushSocket{UDPConn: c, done: make(chan struct{})}
 }
 
 // SetPacketReceiver implements kcp.PacketPusher. The first call starts the
 // reader goroutine; a nil fn (kcp-go closing the session) stops delivery.
 // The goroutine ends when the socket is closed (kcp-go closes it, as the
 // session owns it).
-func (p *pushSocket) SetPacketReceiver(fn func(b []byte, addr net.Addr, err error)) {
+func (p *pusher) SetPacketReceiver(fn func(b []byte, addr net.Addr, err error)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fn = fn
@@ -38,11 +38,10 @@ func (p *pushSocket) SetPacketReceiver(fn func(b []byte, addr net.Addr, err erro
 	}
 }
 
-func (p *pushSocket) readLoop() {
-	defer close(p.done)
-	buf := make([]byte, 1500)
+func (p *pusher) readLoop() {
+	buf := make([]byte, p.size)
 	for {
-		n, addr, err := p.ReadFrom(buf)
+		n, addr, err := p.pc.ReadFrom(buf)
 		p.mu.Lock()
 		fn := p.fn
 		p.mu.Unlock()
@@ -56,6 +55,28 @@ func (p *pushSocket) readLoop() {
 			fn(nil, nil, err)
 			return
 		}
-		fn(buf[:n], addr, nil)
+		pkt := buf[:n]
+		if p.each != nil {
+			var ok bool
+			if pkt, ok = p.each(pkt); !ok {
+				continue
+			}
+		}
+		fn(pkt, addr, nil)
 	}
+}
+
+// pushSocket is a client's plaintext UDP socket, read through pusher.
+type pushSocket struct {
+	*net.UDPConn
+	pusher
+}
+
+func newPushSocket(c *net.UDPConn) *pushSocket {
+	return &pushSocket{UDPConn: c, pusher: pusher{pc: c, size: 1500}}
+}
+
+// SetPacketReceiver implements kcp.PacketPusher (see pusher).
+func (p *pushSocket) SetPacketReceiver(fn func(b []byte, addr net.Addr, err error)) {
+	p.pusher.SetPacketReceiver(fn)
 }

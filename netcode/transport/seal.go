@@ -420,19 +420,18 @@ func (c *sealedListenConn) SetWriteBuffer(n int) error         { return c.pc.Set
 
 // sealedDialConn is a client's UDP socket sealing with its one seat key.
 // Like pushSocket it feeds kcp-go through the PacketPusher hook with one
-// small buffer, and it is not a *net.UDPConn, so kcp-go writes through
-// WriteTo (sealed) rather than batching on the raw socket.
+// small buffer (pusher, opening each datagram), and it is not a
+// *net.UDPConn, so kcp-go writes through WriteTo (sealed) rather than
+// batching on the raw socket.
 type sealedDialConn struct {
+	pusher
 	pc    *net.UDPConn
 	key   *sealKey
 	nonce *nonceSource
 	cnt   *sealCounters
 
-	mu      sync.Mutex
-	fn      func(b []byte, addr net.Addr, err error)
-	started bool
-	wmu     sync.Mutex
-	wbuf    []byte
+	wmu  sync.Mutex
+	wbuf []byte
 }
 
 func newSealedDialConn(pc *net.UDPConn, key []byte) (*sealedDialConn, error) {
@@ -440,49 +439,30 @@ func newSealedDialConn(pc *net.UDPConn, key []byte) (*sealedDialConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealedDialConn{pc: pc, key: k, nonce: newNonceSource(false), cnt: &sealCounters{}}, nil
+	c := &sealedDialConn{pc: pc, key: k, nonce: newNonceSource(false), cnt: &sealCounters{}}
+	c.pusher = pusher{pc: pc, size: 2048, each: c.openDatagram}
+	return c, nil
 }
 
-// SetPacketReceiver implements kcp.PacketPusher (see pushSocket).
+// SetPacketReceiver implements kcp.PacketPusher (see pusher).
 func (c *sealedDialConn) SetPacketReceiver(fn func(b []byte, addr net.Addr, err error)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.fn = fn
-	if fn != nil && !c.started {
-		c.started = true
-		go c.readLoop()
-	}
+	c.pusher.SetPacketReceiver(fn)
 }
 
-func (c *sealedDialConn) readLoop() {
-	buf := make([]byte, 2048)
-	for {
-		n, addr, err := c.pc.ReadFrom(buf)
-		c.mu.Lock()
-		fn := c.fn
-		c.mu.Unlock()
-		if fn == nil {
-			if err != nil {
-				return
-			}
-			continue
-		}
-		if err != nil {
-			fn(nil, nil, err)
-			return
-		}
-		id, ok := splitSealed(buf[:n])
-		if !ok || id != c.key.id {
-			c.cnt.unknown.Add(1)
-			continue
-		}
-		pkt, err := open(c.key, buf[:n])
-		if err != nil {
-			c.cnt.badAuth.Add(1)
-			continue
-		}
-		fn(pkt, addr, nil)
+// openDatagram opens a datagram from the server in place: one under
+// another key id or that fails authentication is dropped and counted.
+func (c *sealedDialConn) openDatagram(d []byte) ([]byte, bool) {
+	id, ok := splitSealed(d)
+	if !ok || id != c.key.id {
+		c.cnt.unknown.Add(1)
+		return nil, false
 	}
+	pkt, err := open(c.key, d)
+	if err != nil {
+		c.cnt.badAuth.Add(1)
+		return nil, false
+	}
+	return pkt, true
 }
 
 func (c *sealedDialConn) ReadFrom(p []byte) (int, net.Addr, error) {

@@ -1,6 +1,6 @@
 // The one place the page imports the SDK from (sdk/js/src, bundled by
 // esbuild with the page), plus the page's own calls to the /dev/ endpoints
-// `pantheon dev` serves beside the lobby API (cmd_dev_page.go).
+// `pantheon dev` serves beside the lobby API (internal/devbots/page.go).
 
 export * from "../../sdk/js/src/index.js";
 import { LobbyClient, LobbyError } from "../../sdk/js/src/index.js";

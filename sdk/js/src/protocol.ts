@@ -130,10 +130,12 @@ export interface Pong {
   serverTimeUs: number;
 }
 
-/** error `[20, code, message]`. */
+/** error `[20, code, message, retry_after_ms?]`. */
 export interface ErrorFrame {
   code: number;
   message: string;
+  /** How long to wait before resuming, in ms (element 3, sent with rate_limited); 0 when the frame states none. */
+  retryAfterMs: number;
 }
 
 /** A decoded server-to-client frame. */
@@ -376,7 +378,14 @@ export function decodeServerMessage(frame: Uint8Array): ServerMessage {
       return { kind, pong: { id: uint32(a[1], "pong id"), clientTimeUs: int64(a[2], "pong client_time_us"), serverTick: uint32(a[3], "pong server_tick"), serverTimeUs: int64(a[4], "pong server_time_us") } };
     case MessageKind.Error:
       need(a, 3, "error");
-      return { kind, error: { code: uint16(a[1], "error code"), message: str(a[2], Limits.errorMessage, "error message") } };
+      return {
+        kind,
+        error: {
+          code: uint16(a[1], "error code"),
+          message: str(a[2], Limits.errorMessage, "error message"),
+          retryAfterMs: a.length > 3 ? uint32(a[3], "error retry_after_ms") : 0,
+        },
+      };
     case MessageKind.ServerBye:
       need(a, 2, "bye");
       return { kind, code: uint16(a[1], "bye code") };

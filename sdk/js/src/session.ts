@@ -37,7 +37,10 @@ export interface RoomSessionOptions {
   autoResume?: boolean;
   /** Resume rounds (each tries every resume URL). Default 5. */
   resumeAttempts?: number;
-  /** Delay before a resume round after the first; doubles per round. Default 200 ms. */
+  /**
+   * Delay before a resume round after the first; doubles per round. Default 200 ms.
+   * A server's retry_after_ms (rate_limited) is always waited in full first.
+   */
   resumeBackoffMs?: number;
   /** Microsecond clock for pings (default: performance.timeOrigin + performance.now()). */
   nowUs?: () => number;
@@ -487,7 +490,7 @@ export class RoomSession {
       }
       case 20:
         this.emit("serverError", m.error);
-        if (resumableCodes.has(m.error.code)) return this.lost(ws, "server error " + codeName(m.error.code) + ": " + m.error.message);
+        if (resumableCodes.has(m.error.code)) return this.lost(ws, "server error " + codeName(m.error.code) + ": " + m.error.message, m.error.retryAfterMs);
         this.finish({ reason: "error", code: m.error.code, codeName: codeName(m.error.code), message: m.error.message, matchEnded: this.matchEnded });
         return;
       case 21:
@@ -524,8 +527,11 @@ export class RoomSession {
     this.emit("snapshot", w, s);
   }
 
-  /** lost handles a dead or unusable connection: resume, or end. */
-  private lost(ws: WebSocketLike, cause: string): void {
+  /**
+   * lost handles a dead or unusable connection: resume (after retryAfterMs,
+   * the back-off a rate_limited close states), or end.
+   */
+  private lost(ws: WebSocketLike, cause: string, retryAfterMs = 0): void {
     if (this.ws !== ws || this.st === "ended") return;
     this.ws = null;
     this.stopPings();
@@ -541,13 +547,22 @@ export class RoomSession {
     }
     this.setState("resuming");
     this.emit("resuming", cause);
-    void this.resume(cause);
+    void this.resume(cause, retryAfterMs);
   }
 
-  private async resume(cause: string): Promise<void> {
+  /**
+   * resume tries resumeAttempts rounds over every resume URL. The first round
+   * waits waitMs (the server's retry_after_ms, 0 for none); each later one
+   * waits the doubling resumeBackoffMs, or longer when the server refused the
+   * last try with a retry_after_ms (PROTOCOL.md 5.2).
+   */
+  private async resume(cause: string, waitMs: number): Promise<void> {
     let last = cause;
     for (let round = 0; round < this.opts.resumeAttempts; round++) {
-      if (round > 0) await sleep(this.opts.resumeBackoffMs * 2 ** (round - 1));
+      const backoff = round > 0 ? this.opts.resumeBackoffMs * 2 ** (round - 1) : 0;
+      const wait = Math.max(backoff, waitMs);
+      waitMs = 0;
+      if (wait > 0) await sleep(wait);
       for (const url of this.opts.resumeUrls) {
         if (this.isEnded()) return;
         try {
@@ -560,6 +575,12 @@ export class RoomSession {
             if (!resumableCodes.has(c)) {
               this.finish({ reason: c === ErrorCode.ResumeFailed ? "resume_failed" : "error", code: c, codeName: codeName(c), message: err.error.message, matchEnded: this.matchEnded });
               return;
+            }
+            // Still in the server's back-off: wait what it states before the next round.
+            if (err.error.retryAfterMs > 0) {
+              waitMs = Math.max(waitMs, err.error.retryAfterMs);
+              last = (err as Error).message;
+              break;
             }
           }
           last = (err as Error).message;

@@ -206,3 +206,39 @@ test("session: a snapshot that disagrees with its baseline drops the connection 
     await room.close();
   }
 });
+
+test("session: a rate_limited close's retry_after_ms is waited before the resume, and again when the resume is refused with one", { timeout: 30_000 }, async () => {
+  const room = new MockRoom();
+  await room.listening();
+  try {
+    const sp = RoomSession.connect({ url: room.url, ticket: "tkt", WebSocket: WebSocket as any, resumeBackoffMs: 10 });
+    const c1 = await room.next(0);
+    await c1.read(1);
+    c1.send(welcome("t1", 0));
+    const s = await sp;
+    const errors: number[] = [];
+    s.on("serverError", (e) => errors.push(e.retryAfterMs));
+    // The server closes the seat for flooding and states a 400 ms back-off.
+    const closedAt = Date.now();
+    c1.send([20, ErrorCode.RateLimited, "too many inputs", 400]);
+    const c2 = await room.next(1);
+    const waited = Date.now() - closedAt;
+    assert.ok(waited >= 400, `resumed ${waited} ms after a rate_limited close that said 400 ms`);
+    assert.deepEqual(await c2.read(2), [2, 2, "tkt", "t1", 0]);
+    // Still backing off (the server's clock): refused with the time left.
+    const refusedAt = Date.now();
+    c2.send([20, ErrorCode.RateLimited, "backing off", 300]);
+    const c3 = await room.next(2);
+    const waited2 = Date.now() - refusedAt;
+    assert.ok(waited2 >= 300, `tried again ${waited2} ms after a refusal that said 300 ms (resumeBackoffMs is 10)`);
+    assert.deepEqual(await c3.read(2), [2, 2, "tkt", "t1", 0], "the same token: the refusal changed nothing");
+    const resumed = new Promise<boolean>((r) => s.on("welcome", (_w, res) => r(res)));
+    c3.send(welcome("t2", 0));
+    assert.equal(await resumed, true);
+    assert.equal(s.stats.resumes, 1);
+    assert.deepEqual(errors, [400], "the session's own close is reported with its back-off");
+    s.close();
+  } finally {
+    await room.close();
+  }
+});

@@ -96,6 +96,7 @@ for (const m of vectors.messages) {
       case MessageKind.Error:
         assert.equal(s.error.code, f.code);
         assert.equal(s.error.message, f.message);
+        assert.equal(s.error.retryAfterMs, f.retry_after_ms ?? 0);
         break;
       case MessageKind.ServerBye:
         assert.equal(s.code, f.code);

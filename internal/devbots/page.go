@@ -1,4 +1,4 @@
-package main
+package devbots
 
 import (
 	"context"
@@ -8,13 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/bench"
-	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby"
+	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/web"
 )
@@ -31,45 +29,48 @@ import (
 //
 // They exist only in `pantheon dev`: a public lobby fills seats with
 // players, and results reach players through the game's own services.
-const (
-	// maxPageBots bounds the bots of one request (a raid's 39 free seats).
-	maxPageBots = 39
-	// maxBotRuns bounds the bot runs going on at once.
-	maxBotRuns = 4
-	// botRunTimeout ends a bot run that has not finished its match.
-	botRunTimeout = 12 * time.Minute
-	// maxMatchWait bounds GET /dev/matches/{id}?wait_ms=.
-	maxMatchWait = 15 * time.Second
-)
 
-// devPage is the site `pantheon dev` mounts on the lobby: the page and the
-// /dev/ endpoints.
-type devPage struct {
-	lobby    *lobby.Lobby // set once the lobby exists
-	lobbyURL string       // set once the lobby listens
-	store    persistence.Store
-	content  *ecs.Content
-	log      *slog.Logger
+// MaxMatchWait bounds GET /dev/matches/{id}?wait_ms=.
+const MaxMatchWait = 15 * time.Second
 
-	ctx  context.Context // cancelled by stop: ends the bot runs
-	stop context.CancelFunc
-	runs sync.WaitGroup
-	sem  chan struct{} // one token per bot run going on
-
-	mu     sync.Mutex
-	played []string // matches the bot runs finished, oldest first (the last 100)
+// Lobby is what the page needs of the lobby it is mounted on (a
+// *lobby.Lobby): its players' identity and its error format.
+type Lobby interface {
+	// Authenticate checks the request's bearer access token.
+	Authenticate(r *http.Request) (auth.Claims, error)
+	// WriteError answers err as the lobby answers its own errors.
+	WriteError(w http.ResponseWriter, r *http.Request, err error)
 }
 
-func newDevPage(store persistence.Store, content *ecs.Content, log *slog.Logger) *devPage {
-	ctx, stop := context.WithCancel(context.Background())
+// Page is the site `pantheon dev` mounts on the lobby (lobby.Deps.Site):
+// the browser page and the /dev/ endpoints.
+type Page struct {
+	store   Store
+	content *ecs.Content
+	log     *slog.Logger
+
+	lobby  Lobby   // set by Bind
+	runner *Runner // set by Bind
+}
+
+// NewPage returns the page reading results from store and modes from
+// content; log (nil: discarded) gets the bot runs' lines. Bind it to its
+// lobby before serving.
+func NewPage(store Store, content *ecs.Content, log *slog.Logger) *Page {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &devPage{store: store, content: content, log: log, ctx: ctx, stop: stop, sem: make(chan struct{}, maxBotRuns)}
+	return &Page{store: store, content: content, log: log}
 }
 
-// handler routes the page's requests.
-func (p *devPage) handler() http.Handler {
+// Bind mounts the page on the lobby l, listening at lobbyURL (where its
+// bots log in). Call it once, before the lobby serves.
+func (p *Page) Bind(l Lobby, lobbyURL string) {
+	p.lobby, p.runner = l, NewRunner(lobbyURL, p.log)
+}
+
+// Handler routes the page's requests.
+func (p *Page) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler())
 	mux.HandleFunc("POST /dev/bots", p.authed(p.handleBots))
@@ -78,10 +79,19 @@ func (p *devPage) handler() http.Handler {
 	return mux
 }
 
-// close stops the bot runs and waits for them.
-func (p *devPage) close() {
-	p.stop()
-	p.runs.Wait()
+// Played lists the matches the page's bot runs finished (the last 100).
+func (p *Page) Played() []string {
+	if p.runner == nil {
+		return nil
+	}
+	return p.runner.Played()
+}
+
+// Close stops the page's bot runs and waits for them.
+func (p *Page) Close() {
+	if p.runner != nil {
+		p.runner.Close()
+	}
 }
 
 // pageError is a /dev/ endpoint's error, written like the lobby's.
@@ -93,7 +103,7 @@ type pageError struct {
 
 func (e *pageError) Error() string { return e.msg }
 
-func (p *devPage) authed(f func(w http.ResponseWriter, r *http.Request, player string) error) http.HandlerFunc {
+func (p *Page) authed(f func(w http.ResponseWriter, r *http.Request, player string) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := p.lobby.Authenticate(r)
 		if err == nil {
@@ -103,14 +113,14 @@ func (p *devPage) authed(f func(w http.ResponseWriter, r *http.Request, player s
 		switch {
 		case err == nil:
 		case errors.As(err, &pe):
-			writePageJSON(w, pe.status, map[string]string{"code": pe.code, "message": pe.msg})
+			writeJSON(w, pe.status, map[string]string{"code": pe.code, "message": pe.msg})
 		default:
 			p.lobby.WriteError(w, r, err)
 		}
 	}
 }
 
-func writePageJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -118,7 +128,7 @@ func writePageJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // modeOf returns the content's mode id, or a 400.
-func (p *devPage) modeOf(id string) (ecs.ModeDef, error) {
+func (p *Page) modeOf(id string) (ecs.ModeDef, error) {
 	for _, m := range p.content.Modes() {
 		if m.ID == id {
 			return m, nil
@@ -129,7 +139,7 @@ func (p *devPage) modeOf(id string) (ecs.ModeDef, error) {
 
 // handleBots starts a bot run: n bots log in as guests, save an oracle,
 // queue for mode and play one match each with the ecs bot, then stop.
-func (p *devPage) handleBots(w http.ResponseWriter, r *http.Request, player string) error {
+func (p *Page) handleBots(w http.ResponseWriter, r *http.Request, player string) error {
 	var req struct {
 		Mode string `json:"mode"`
 		Bots int    `json:"bots"`
@@ -142,63 +152,41 @@ func (p *devPage) handleBots(w http.ResponseWriter, r *http.Request, player stri
 	if _, err := p.modeOf(req.Mode); err != nil {
 		return err
 	}
-	if req.Bots < 1 || req.Bots > maxPageBots {
-		return &pageError{http.StatusBadRequest, lobby.CodeBadRequest, fmt.Sprintf("bots must be 1..%d", maxPageBots)}
+	if req.Bots < 1 || req.Bots > MaxRunBots {
+		return &pageError{http.StatusBadRequest, lobby.CodeBadRequest, fmt.Sprintf("bots must be 1..%d", MaxRunBots)}
 	}
-	select {
-	case p.sem <- struct{}{}:
-	default:
+	switch err := p.runner.Start(req.Mode, req.Bots, player); {
+	case errors.Is(err, ErrBusy):
 		w.Header().Set("Retry-After", "10")
-		return &pageError{http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("%d bot runs are already playing; try again when one ends", maxBotRuns)}
+		return &pageError{http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("%d bot runs are already playing; try again when one ends", MaxRuns)}
+	case err != nil:
+		return &pageError{http.StatusServiceUnavailable, lobby.CodeUnavailable, "pantheon dev is stopping"}
 	}
-	p.runs.Add(1)
-	go func() {
-		defer p.runs.Done()
-		defer func() { <-p.sem }()
-		p.log.Info("page bots start", "mode", req.Mode, "bots", req.Bots, "for", player)
-		rep, err := bench.Run(p.ctx, bench.Config{Scenario: bench.ScenarioMatch, Lobby: p.lobbyURL, Mode: req.Mode,
-			Clients: req.Bots, Timeout: botRunTimeout})
-		switch {
-		case err != nil && p.ctx.Err() == nil:
-			p.log.Warn("page bots failed", "mode", req.Mode, "err", err)
-		case rep.Failed > 0 && p.ctx.Err() == nil:
-			p.log.Warn("page bots had failures", "mode", req.Mode, "failed", rep.Failed, "errors", rep.Errors)
-		default:
-			p.log.Info("page bots done", "mode", req.Mode, "bots", req.Bots)
-		}
-		if rep.Match != nil {
-			p.mu.Lock()
-			p.played = append(p.played, rep.Match.MatchIDs...)
-			p.played = p.played[max(0, len(p.played)-100):]
-			p.mu.Unlock()
-			p.log.Info("page bots played", "mode", req.Mode, "matches", rep.Match.MatchIDs)
-		}
-	}()
-	writePageJSON(w, http.StatusAccepted, map[string]any{"mode": req.Mode, "bots": req.Bots})
+	writeJSON(w, http.StatusAccepted, map[string]any{"mode": req.Mode, "bots": req.Bots})
 	return nil
 }
 
-// ratingBody is a player's rating in one mode.
-type ratingBody struct {
+// Rating is a player's rating in one mode, the body of GET /dev/rating.
+type Rating struct {
 	Mode    string  `json:"mode"`
 	Mu      float64 `json:"mu"`
 	Sigma   float64 `json:"sigma"`
 	Matches int     `json:"matches"`
 }
 
-func (p *devPage) rating(ctx context.Context, mode, player string) (ratingBody, error) {
+func (p *Page) rating(ctx context.Context, mode, player string) (Rating, error) {
 	rs, err := p.store.Ratings(ctx, mode, []string{player})
 	if err != nil {
-		return ratingBody{}, err
+		return Rating{}, err
 	}
 	if len(rs) != 1 {
-		return ratingBody{}, fmt.Errorf("ratings: %d for one player", len(rs))
+		return Rating{}, fmt.Errorf("ratings: %d for one player", len(rs))
 	}
-	return ratingBody{Mode: mode, Mu: rs[0].Mu, Sigma: rs[0].Sigma, Matches: rs[0].Matches}, nil
+	return Rating{Mode: mode, Mu: rs[0].Mu, Sigma: rs[0].Sigma, Matches: rs[0].Matches}, nil
 }
 
 // handleRating answers the caller's rating in ?mode=.
-func (p *devPage) handleRating(w http.ResponseWriter, r *http.Request, player string) error {
+func (p *Page) handleRating(w http.ResponseWriter, r *http.Request, player string) error {
 	m, err := p.modeOf(r.URL.Query().Get("mode"))
 	if err != nil {
 		return err
@@ -207,7 +195,7 @@ func (p *devPage) handleRating(w http.ResponseWriter, r *http.Request, player st
 	if err != nil {
 		return err
 	}
-	writePageJSON(w, http.StatusOK, rb)
+	writeJSON(w, http.StatusOK, rb)
 	return nil
 }
 
@@ -225,7 +213,7 @@ type matchBody struct {
 	Participants []participantBody `json:"participants"`
 	Rewards      []rewardBody      `json:"rewards"`
 	Codex        []string          `json:"codex"`
-	Rating       ratingBody        `json:"rating"`
+	Rating       Rating            `json:"rating"`
 }
 
 type participantBody struct {
@@ -250,17 +238,17 @@ type rewardBody struct {
 // handleMatch answers the stored result of a match the caller played: 404
 // until the outbox has flushed it to the database (and for matches the
 // caller was not in).
-func (p *devPage) handleMatch(w http.ResponseWriter, r *http.Request, player string) error {
+func (p *Page) handleMatch(w http.ResponseWriter, r *http.Request, player string) error {
 	notFound := &pageError{http.StatusNotFound, lobby.CodeNotFound, "no stored result of that match for you (yet)"}
 	wait := time.Duration(0)
 	if v := r.URL.Query().Get("wait_ms"); v != "" {
 		ms, err := strconv.Atoi(v)
-		if err != nil || ms < 0 || ms > int(maxMatchWait/time.Millisecond) {
-			return &pageError{http.StatusBadRequest, lobby.CodeBadRequest, fmt.Sprintf("wait_ms must be 0..%d", maxMatchWait/time.Millisecond)}
+		if err != nil || ms < 0 || ms > int(MaxMatchWait/time.Millisecond) {
+			return &pageError{http.StatusBadRequest, lobby.CodeBadRequest, fmt.Sprintf("wait_ms must be 0..%d", MaxMatchWait/time.Millisecond)}
 		}
 		wait = time.Duration(ms) * time.Millisecond
 	}
-	rec, err := p.waitMatch(r.Context(), r.PathValue("match_id"), wait)
+	rec, err := WaitStored(r.Context(), p.store, r.PathValue("match_id"), wait)
 	if errors.Is(err, persistence.ErrNotFound) {
 		return notFound
 	}
@@ -293,29 +281,6 @@ func (p *devPage) handleMatch(w http.ResponseWriter, r *http.Request, player str
 	if out.Rating, err = p.rating(r.Context(), rec.Mode, player); err != nil {
 		return err
 	}
-	writePageJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// waitMatch reads match id, polling for up to wait while it is not stored.
-func (p *devPage) waitMatch(ctx context.Context, id string, wait time.Duration) (contract.MatchRecord, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		rec, err := p.store.Match(ctx, id)
-		if !errors.Is(err, persistence.ErrNotFound) || time.Now().After(deadline) {
-			return rec, err
-		}
-		select {
-		case <-ctx.Done():
-			return rec, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// botMatches lists the matches the bot runs finished (the last 100).
-func (p *devPage) botMatches() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.played...)
 }
