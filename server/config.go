@@ -49,7 +49,8 @@ type Config struct {
 	Listeners []Listener
 	// KCPKeys is the ring the server puts each seat's KCP keys in when
 	// KCPKey is set (keys.go): give the same ring to a sealing KCP
-	// listener in Listeners. Default: a ring of the server's own.
+	// listener in Listeners. Default (nil): the server makes a ring of its
+	// own.
 	KCPKeys *transport.KeyRing
 
 	// ConnsPerIP caps the TCP connections one source IP may hold open on
@@ -285,9 +286,6 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()
-	}
-	if c.KCPKeys == nil && len(c.KCPKey) > 0 {
-		c.KCPKeys = transport.NewKeyRing()
 	}
 	return c
 }

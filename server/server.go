@@ -102,6 +102,9 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 	if err != nil {
 		return nil, err
 	}
+	if cfg.KCPKeys == nil && len(cfg.KCPKey) > 0 {
+		cfg.KCPKeys = transport.NewKeyRing()
+	}
 	m := newMetrics(cfg.Registry, modes)
 	logs := newLogQueue(cfg.LogQueue, cfg.Logger.Handler(), m.logDrops)
 	log := logs.logger()
