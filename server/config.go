@@ -206,8 +206,9 @@ type Config struct {
 	// warning with the count once it catches up. Default 4096.
 	LogQueue int
 	// now is the clock the shards service rooms at and back-offs are
-	// measured with; default time.Now. Tests in this package set a
-	// synthetic one (a shifted wall clock) to skip waits.
+	// measured with; nil: time.Now (left nil by WithDefaults, so configs
+	// built alike compare equal). Tests in this package set a synthetic
+	// one (a shifted wall clock) to skip waits.
 	now func() time.Time
 
 	// Registry is where the server registers its metrics (and the Go and
@@ -278,9 +279,6 @@ func (c Config) WithDefaults() Config {
 	defDur(&c.SubmitRetry, 250*time.Millisecond)
 	defDur(&c.DrainTimeout, 5*time.Minute)
 	defDur(&c.FlushTimeout, 30*time.Second)
-	if c.now == nil {
-		c.now = time.Now
-	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -108,6 +108,9 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 	m := newMetrics(cfg.Registry, modes)
 	logs := newLogQueue(cfg.LogQueue, cfg.Logger.Handler(), m.logDrops)
 	log := logs.logger()
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
 	s := &Server{
 		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk, keys: cfg.KCPKeys,
 		reg:            newRegistry(cfg.MaxRooms),
