@@ -192,7 +192,7 @@ func newLobby(o lobbyOptions, cfg lobby.Config, db persistence.Store, content *e
 	}
 	l, err = lobby.New(cfg, lobby.Deps{
 		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
-		Validator: contentValidator(content), Content: cc, Site: site,
+		Modes: content.Modes(), Validator: contentValidator(content), Content: cc, Site: site,
 		Providers: providers,
 		Log:       log,
 	})

@@ -282,7 +282,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // createCrashRoom asks the child's control API for a room and returns the
 // seats' tickets in seat order.
-func createCrashRoom(ctx context.Context, admin string, spec server.RoomSpec) ([]string, error) {
+func createCrashRoom(ctx context.Context, admin string, spec contract.RoomSpec) ([]string, error) {
 	raw, _ := json.Marshal(spec)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+admin+"/v1/rooms", bytes.NewReader(raw))
 	req.Header.Set("Authorization", "Bearer "+crashSecret)
@@ -312,15 +312,15 @@ func createCrashRoom(ctx context.Context, admin string, spec server.RoomSpec) ([
 }
 
 // crashSeats are the seats of one duel for the given players.
-func crashSeats(content *ecs.Content, players []string, seed uint64) ([]ecs.Seat, []server.SeatSpec, error) {
+func crashSeats(content *ecs.Content, players []string, seed uint64) ([]ecs.Seat, []contract.SeatSpec, error) {
 	seats, err := bot.Seats(content, crashMode, len(players), seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	var specs []server.SeatSpec
+	var specs []contract.SeatSpec
 	for i := range seats {
 		seats[i].PlayerID = players[i]
-		specs = append(specs, server.SeatSpec{Seat: seats[i].Seat, PlayerID: players[i], Team: seats[i].Team, Oracle: seats[i].Oracle})
+		specs = append(specs, contract.SeatSpec{Seat: seats[i].Seat, PlayerID: players[i], Team: seats[i].Team, Oracle: seats[i].Oracle})
 	}
 	return seats, specs, nil
 }
@@ -448,7 +448,7 @@ func TestRoomCrashEndWindow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tickets, err := createCrashRoom(ctx, child.info.Admin, server.RoomSpec{MatchID: id, Mode: crashMode, Seed: rng.Uint64(), Seats: specs})
+			tickets, err := createCrashRoom(ctx, child.info.Admin, contract.RoomSpec{MatchID: id, Mode: crashMode, Seed: rng.Uint64(), Seats: specs})
 			if err != nil {
 				t.Fatalf("round %d (%s): %v\nstderr:\n%s", round, mode, err, child.out)
 			}

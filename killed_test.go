@@ -51,11 +51,11 @@ func lobbyCall(ctx context.Context, base, method, path, token string, in, out an
 
 // lobbyTicket is the part of a ticket body the test reads.
 type lobbyTicket struct {
-	ID      string `json:"id"`
-	State   string `json:"state"`
-	MatchID string `json:"match_id"`
-	Outcome string `json:"outcome"`
-	Reason  string `json:"reason"`
+	ID      string           `json:"id"`
+	State   string           `json:"state"`
+	MatchID string           `json:"match_id"`
+	Outcome contract.Outcome `json:"outcome"`
+	Reason  string           `json:"reason"`
 	Seat    *struct {
 		WSURL  string `json:"ws_url"`
 		Ticket string `json:"ticket"`

@@ -121,7 +121,7 @@ func TestBrowserPlaysRitual(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Mode != "ritual" || rec.Outcome != sum.Outcome || (rec.Outcome != contract.OutcomeSuccess && rec.Outcome != contract.OutcomeFailure) {
+	if rec.Mode != "ritual" || rec.Outcome.String() != sum.Outcome || (rec.Outcome != contract.OutcomeSuccess && rec.Outcome != contract.OutcomeFailure) {
 		t.Errorf("stored match %s: mode %s outcome %s; the page showed %q (%s)", rec.MatchID, rec.Mode, rec.Outcome, sum.Shown.Title, sum.Outcome)
 	}
 	var seat *contract.Participant

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // controlClient speaks the room server's control API (server/CONTROL_API.md)
@@ -18,67 +20,29 @@ type controlClient struct {
 	http   *http.Client
 }
 
-// roomSpec is the body of POST /v1/rooms.
-type roomSpec struct {
-	MatchID string     `json:"match_id"`
-	Mode    string     `json:"mode"`
-	Arena   string     `json:"arena,omitempty"`
-	Seed    uint64     `json:"seed"`
-	Seats   []seatSpec `json:"seats"`
-}
-
-type seatSpec struct {
-	Seat     int        `json:"seat"`
-	PlayerID string     `json:"player_id"`
-	Team     int        `json:"team"`
-	Oracle   oracleSpec `json:"oracle"`
-}
-
-type oracleSpec struct {
-	Archetype string   `json:"archetype"`
-	Role      string   `json:"role"`
-	Loadout   []string `json:"loadout,omitempty"`
-	Pet       string   `json:"pet,omitempty"`
-	Form      string   `json:"form,omitempty"`
-	Totem     string   `json:"totem,omitempty"`
-}
-
-// createdRoom is the answer to POST /v1/rooms.
-type createdRoom struct {
-	RoomID  string `json:"room_id"`
-	KCPAddr string `json:"kcp_addr"`
-	WSURL   string `json:"ws_url"`
-	Seats   []struct {
-		Seat     int    `json:"seat"`
-		PlayerID string `json:"player_id"`
-		Ticket   string `json:"ticket"`
-		KCPKey   string `json:"kcp_key"` // the seat's own KCP key; empty when KCP is plaintext
-	} `json:"seats"`
-}
-
-func (c *controlClient) createRoom(ctx context.Context, spec roomSpec) (createdRoom, error) {
+func (c *controlClient) createRoom(ctx context.Context, spec contract.RoomSpec) (contract.RoomCreated, error) {
 	body, err := json.Marshal(spec)
 	if err != nil {
-		return createdRoom{}, err
+		return contract.RoomCreated{}, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/rooms", bytes.NewReader(body))
 	if err != nil {
-		return createdRoom{}, err
+		return contract.RoomCreated{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.secret)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return createdRoom{}, fmt.Errorf("bench: create room: %w", err)
+		return contract.RoomCreated{}, fmt.Errorf("bench: create room: %w", err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, contract.MaxControlBodyBytes))
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return createdRoom{}, fmt.Errorf("bench: create room: %s: %s", resp.Status, strings.TrimSpace(string(raw)))
+		return contract.RoomCreated{}, fmt.Errorf("bench: create room: %s: %s", resp.Status, strings.TrimSpace(string(raw)))
 	}
-	var out createdRoom
+	var out contract.RoomCreated
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return createdRoom{}, fmt.Errorf("bench: create room: %w", err)
+		return contract.RoomCreated{}, fmt.Errorf("bench: create room: %w", err)
 	}
 	return out, nil
 }

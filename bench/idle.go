@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
@@ -56,10 +57,10 @@ func runIdle(ctx context.Context, r resolved, col *collector) (Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		spec := roomSpec{MatchID: fmt.Sprintf("bench_idle_%d_%d", stamp, r), Mode: "raid", Seed: uint64(r)}
+		spec := contract.RoomSpec{MatchID: fmt.Sprintf("bench_idle_%d_%d", stamp, r), Mode: "raid", Seed: uint64(r)}
 		for _, st := range seats {
-			spec.Seats = append(spec.Seats, seatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
-				Oracle: oracleSpec{Archetype: st.Oracle.Archetype, Role: st.Oracle.Role}})
+			spec.Seats = append(spec.Seats, contract.SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
+				Oracle: ecs.OracleSpec{Archetype: st.Oracle.Archetype, Role: st.Oracle.Role}})
 		}
 		room, err := ctl.createRoom(ctx, spec)
 		if err != nil {

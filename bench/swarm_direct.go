@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 )
@@ -35,10 +36,10 @@ func (s *swarm) directRoom(ctx context.Context, u *unit, mode ModeShare, bots []
 			s.col.fail("room: seats", err)
 			return
 		}
-		spec := roomSpec{MatchID: fmt.Sprintf("bench_%s_%d_%d_%d", mode.Mode, s.stamp, bots[0].n, round), Mode: mode.Mode, Arena: mode.Arena, Seed: seed}
+		spec := contract.RoomSpec{MatchID: fmt.Sprintf("bench_%s_%d_%d_%d", mode.Mode, s.stamp, bots[0].n, round), Mode: mode.Mode, Arena: mode.Arena, Seed: seed}
 		for _, st := range seats {
-			spec.Seats = append(spec.Seats, seatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
-				Oracle: oracleSpec{Archetype: st.Oracle.Archetype, Role: st.Oracle.Role, Pet: st.Oracle.Pet, Form: st.Oracle.Form, Totem: st.Oracle.Totem}})
+			spec.Seats = append(spec.Seats, contract.SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team,
+				Oracle: ecs.OracleSpec{Archetype: st.Oracle.Archetype, Role: st.Oracle.Role, Pet: st.Oracle.Pet, Form: st.Oracle.Form, Totem: st.Oracle.Totem}})
 		}
 		t := time.Now()
 		room, err := ctl.createRoom(ctx, spec)
@@ -74,7 +75,7 @@ func (s *swarm) directRoom(ctx context.Context, u *unit, mode ModeShare, bots []
 }
 
 // directSeat connects one bot to its seat of room and plays it.
-func (s *swarm) directSeat(ctx context.Context, b botSpec, mode string, room createdRoom, seat int, seats []ecs.Seat, seed uint64, to func(int)) {
+func (s *swarm) directSeat(ctx context.Context, b botSpec, mode string, room contract.RoomCreated, seat int, seats []ecs.Seat, seed uint64, to func(int)) {
 	ticket, key := "", ""
 	for _, st := range room.Seats {
 		if st.Seat == seat {

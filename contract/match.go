@@ -2,23 +2,6 @@ package contract
 
 import "time"
 
-// Match outcomes (MatchRecord.Outcome) and per-seat results
-// (Participant.Result).
-const (
-	OutcomeTeamWin  = "team_win" // a battle won by WinningTeam
-	OutcomeDraw     = "draw"
-	OutcomeRaidWin  = "raid_win"
-	OutcomeWipe     = "wipe"
-	OutcomeTimeout  = "timeout"
-	OutcomeSuccess  = "ritual_success"
-	OutcomeFailure  = "ritual_failure"
-	OutcomeAborted  = "aborted" // closed or crashed room: wagers refunded, no rating change
-	ResultWin       = "win"
-	ResultLoss      = "loss"
-	ResultDraw      = "draw"
-	ResultAbandoned = "abandoned"
-)
-
 // MatchRecord is one finished match as the room server reports it. MatchID is
 // the idempotency key: applying the same record twice changes nothing.
 type MatchRecord struct {
@@ -32,7 +15,7 @@ type MatchRecord struct {
 	StartedAt      time.Time
 	EndedAt        time.Time
 	Ticks          int
-	Outcome        string // one of the Outcome constants
+	Outcome        Outcome
 	WinningTeam    int    // -1 when no team won
 	FinalHash      uint64 // the sim's state hash at the last tick
 	Participants   []Participant
@@ -46,7 +29,7 @@ type Participant struct {
 	PlayerID    string
 	Seat        int
 	Team        int
-	Result      string // ResultWin, ResultLoss, ResultDraw or ResultAbandoned
+	Result      Result
 	Kills       int
 	Deaths      int
 	DamageDealt int64

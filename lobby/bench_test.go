@@ -44,7 +44,7 @@ func benchLogin(b *testing.B, backend string, returning bool) {
 	huge := store.Limit{Rate: 1e9, Burst: 1 << 30} // limits are evaluated, never hit
 	cfg.Limits = Limits{PerIP: huge, LoginPerIP: huge, LoginPerAccount: huge, FailuresPerIP: huge, TicketsPerPlayer: huge}
 	l, err := New(cfg, Deps{Store: store.NewMemory(store.MemoryConfig{}), Accounts: db, Refresh: db, Rosters: db, Ratings: db,
-		Providers: []auth.Provider{devProvider}})
+		Providers: []auth.Provider{devProvider}, Modes: testModes()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/lobby/fleet"
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 )
 
@@ -38,10 +38,10 @@ type capacityWait struct {
 // succeed: the candidate servers (fleet.Rank's output) with their free
 // rooms. Load figures that move with every heartbeat (players, tick p99)
 // are left out, so an unchanged fleet keeps its fingerprint.
-func capacityFingerprint(ranked []fleet.Server) uint64 {
+func capacityFingerprint(ranked []contract.Heartbeat) uint64 {
 	h := fnv.New64a()
 	ids := make([]string, 0, len(ranked))
-	byID := map[string]fleet.Server{}
+	byID := map[string]contract.Heartbeat{}
 	for _, s := range ranked {
 		ids = append(ids, s.ServerID)
 		byID[s.ServerID] = s
@@ -67,7 +67,7 @@ type capacityPlan struct {
 // candidate servers ranked, and starts or renews the mode's hold when
 // nothing can succeed. queued are the ids of the tickets in the pass's
 // snapshot (to prune the episode's told set).
-func (l *Lobby) planPlacement(mode string, formed []match.Match, ranked []fleet.Server, queued map[string]bool, now time.Time) capacityPlan {
+func (l *Lobby) planPlacement(mode string, formed []match.Match, ranked []contract.Heartbeat, queued map[string]bool, now time.Time) capacityPlan {
 	p := capacityPlan{fp: capacityFingerprint(ranked)}
 	l.mu.Lock()
 	defer l.mu.Unlock()

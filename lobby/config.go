@@ -101,6 +101,13 @@ type Config struct {
 	QueueFullRetryAfter time.Duration
 	// Policy is the matchmaker's policy. Default match.DefaultPolicy().
 	Policy match.Policy
+	// ModePolicies are the lobby-only rules of each mode's queue (party
+	// size, hosts per team, a one-team mode's minimum and fill wait), keyed
+	// by the content's mode id; the modes themselves, their teams and team
+	// sizes, come from the content (Deps.Modes). A content mode without an
+	// entry gets match.DefaultModePolicy; an entry naming a mode the content
+	// lacks makes New fail. Nil means match.DefaultModePolicies().
+	ModePolicies map[string]match.ModePolicy
 	// PassInterval is the time between matchmaking passes of each mode.
 	// Default 250 ms; negative disables the background loop (tests call Pass).
 	PassInterval time.Duration
@@ -215,6 +222,9 @@ func (c Config) withDefaults() Config {
 	def(&c.QueueFullRetryAfter, 5*time.Second)
 	if c.Policy == (match.Policy{}) {
 		c.Policy = match.DefaultPolicy()
+	}
+	if c.ModePolicies == nil {
+		c.ModePolicies = match.DefaultModePolicies()
 	}
 	def(&c.PassInterval, 250*time.Millisecond)
 	def(&c.LeaseTTL, 5*time.Second)

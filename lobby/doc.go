@@ -14,7 +14,9 @@
 //		Auth:        auth.Config{Key: key},
 //		FleetSecret: secret,
 //	}, lobby.Deps{Store: store.NewMemory(store.MemoryConfig{}),
-//		Accounts: db, Refresh: db, Rosters: db, Ratings: db})
+//		Accounts: db, Refresh: db, Rosters: db, Ratings: db,
+//		Modes: content.Modes()}) // the queues: the content's modes
+//		                         // under Config.ModePolicies
 //	ln, _ := net.Listen("tcp", "127.0.0.1:8080")
 //	admin, _ := net.Listen("tcp", "127.0.0.1:8081")
 //	go l.ServeAdmin(ctx, admin) // /metrics and /debug/pprof, private

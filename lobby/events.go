@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/lobby/store"
 )
 
 // Event types pushed on GET /v1/events.
@@ -50,7 +53,7 @@ type Event struct {
 	Mode     string `json:"mode,omitempty"`
 	// State is the ticket's state (queue_status): queued, matched,
 	// assigned, cancelled, expired, failed.
-	State string `json:"state,omitempty"`
+	State store.TicketState `json:"state,omitempty"`
 	// WaitedMs is how long the ticket has waited (queue_status).
 	WaitedMs int64 `json:"waited_ms,omitempty"`
 	// Window is the ticket's current rating window (queue_status while queued).
@@ -60,8 +63,8 @@ type Event struct {
 	// Match is where to play (match_found).
 	Match *Seat `json:"match,omitempty"`
 	// MatchID and Outcome say which match ended and how (match_ended).
-	MatchID string `json:"match_id,omitempty"`
-	Outcome string `json:"outcome,omitempty"`
+	MatchID string           `json:"match_id,omitempty"`
+	Outcome contract.Outcome `json:"outcome,omitempty"`
 	// SessionID is the revoked session (session_revoked, internal).
 	SessionID string `json:"session_id,omitempty"`
 	// RevokedBefore is the player's cutoff (player_revoked, internal).

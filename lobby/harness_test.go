@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
@@ -32,6 +33,15 @@ var (
 )
 
 // testConfig is a config for tests: matchmaker loop off, generous limits.
+// testModes are the shipped content's modes, the lobby's queues in tests.
+var testModes = sync.OnceValue(func() []ecs.ModeDef {
+	c, err := ecs.LoadContent()
+	if err != nil {
+		panic(err)
+	}
+	return c.Modes()
+})
+
 func testConfig() Config {
 	return Config{
 		Auth:         auth.Config{Key: testKey},
@@ -151,7 +161,7 @@ func newHarness(t *testing.T, st store.Store, mod func(*Config, *Deps)) *harness
 	}
 	db := fakedb.New()
 	cfg := testConfig()
-	deps := Deps{Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Providers: []auth.Provider{devProvider},
+	deps := Deps{Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Providers: []auth.Provider{devProvider}, Modes: testModes(),
 		Content: &ClientContent{Version: "v-test", JSON: []byte(`{"version":"v-test"}`)}}
 	if mod != nil {
 		mod(&cfg, &deps)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
@@ -54,6 +55,10 @@ type Deps struct {
 	// database outage is logged, and its end seen, without traffic. Nil:
 	// only failed and successful reads tell.
 	Database Pinger
+	// Modes are the content's modes (ecs.Content.Modes()), required: the
+	// lobby runs one queue per mode, with the content's teams and team
+	// sizes and Config.ModePolicies on top (match.NewModes).
+	Modes []ecs.ModeDef
 	// Validator checks oracles against content; nil checks shape only.
 	Validator RosterValidator
 	// Content is served at GET /v1/content; nil answers it 404.
@@ -82,6 +87,7 @@ type Deps struct {
 // and call Pass yourself), and stop it by cancelling Run's context.
 type Lobby struct {
 	cfg         Config
+	modes       match.Modes // the content's modes under cfg.ModePolicies
 	st          store.Store
 	accounts    persistence.Accounts
 	refresh     persistence.RefreshTokens
@@ -124,12 +130,16 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		return nil, errors.New("lobby: Store, Accounts, Refresh, Rosters and Ratings are required")
 	}
 	cfg = cfg.withDefaults()
+	modes, err := match.NewModes(deps.Modes, cfg.ModePolicies)
+	if err != nil {
+		return nil, fmt.Errorf("lobby: modes from content: %w", err)
+	}
 	tokens, err := auth.NewTokens(cfg.Auth)
 	if err != nil {
 		return nil, fmt.Errorf("lobby: %w", err)
 	}
 	l := &Lobby{
-		cfg: cfg, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
+		cfg: cfg, modes: modes, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
 		fleet: deps.Fleet, content: deps.Content, site: deps.Site, tokens: tokens, now: deps.Now, log: deps.Log,
 		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
@@ -152,7 +162,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	if own {
 		reg = prometheus.NewRegistry()
 	}
-	l.met = newMetrics(reg, own, l.st)
+	l.met = newMetrics(reg, own, l.st, modes.All())
 	l.ended = newEndedMetrics(reg)
 	l.lostTickets = newLostWatch(reg)
 	l.database = deps.Database
@@ -274,14 +284,14 @@ func (l *Lobby) matchLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-pass.C:
-			for _, m := range match.Modes() {
+			for _, m := range l.modes.All() {
 				if _, err := l.Pass(ctx, m.ID); err != nil && ctx.Err() == nil {
 					l.met.countUnavailable(err)
 					l.logFailure("matchmaking pass failed", err, "mode", m.ID)
 				}
 			}
 		case <-sweep.C:
-			for _, m := range match.Modes() {
+			for _, m := range l.modes.All() {
 				if _, err := l.Sweep(ctx, m.ID); err != nil && ctx.Err() == nil {
 					l.met.countUnavailable(err)
 					l.logFailure("sweep of stuck claims failed", err, "mode", m.ID)

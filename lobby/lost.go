@@ -19,7 +19,7 @@ const EventTicketLost = "ticket_lost"
 
 // StateLost is the state a ticket the store lost reads as (GET
 // /v1/tickets/{id} on the replica that created it, and ticket_lost).
-const StateLost = "lost"
+const StateLost store.TicketState = "lost"
 
 // ReasonStoreLost explains a lost ticket.
 const ReasonStoreLost = "state_store_lost_ticket"
@@ -163,7 +163,7 @@ func (l *Lobby) checkLost(ctx context.Context) {
 	}
 }
 
-func (l *Lobby) settleTracked(ctx context.Context, ids, states []string) {
+func (l *Lobby) settleTracked(ctx context.Context, ids []string, states []store.TicketState) {
 	w := l.lostTickets
 	now := l.now()
 	var told []*lostTicket

@@ -56,7 +56,7 @@ type metrics struct {
 // newMetrics registers the lobby's instruments and the queue-length
 // collector on reg; with own set, reg is the lobby's own registry and gets
 // the Go and process collectors too.
-func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
+func newMetrics(reg *prometheus.Registry, own bool, st store.Store, modes []match.Mode) *metrics {
 	m := &metrics{reg: reg}
 	if own {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -95,9 +95,9 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store) *metrics {
 	reg.MustRegister(m.requests, m.latency, m.logins, m.logouts, m.ticketWait, m.passDuration, m.matches,
 		m.allocFailures, m.swept, m.pushConns, m.pushCloses, m.unavailable, m.rateLimited, m.cacheHits, m.depUp, m.depFailures,
 		m.events, m.waitingMatches,
-		&queueCollector{st: st, unavailable: m.unavailable,
+		&queueCollector{st: st, modes: modes, unavailable: m.unavailable,
 			desc: prometheus.NewDesc(ns+"_queue_length", "Tickets queued, by mode, read from the shared state store at scrape time (every replica reports the same queues).", []string{"mode"}, nil)})
-	for _, mode := range match.Modes() {
+	for _, mode := range modes {
 		m.passDuration.WithLabelValues(mode.ID)
 		m.matches.WithLabelValues(mode.ID)
 		m.allocFailures.WithLabelValues(mode.ID)
@@ -176,6 +176,7 @@ func (m *metrics) countUnavailable(err error) {
 // that scrape and counts as unavailable.
 type queueCollector struct {
 	st          store.Store
+	modes       []match.Mode
 	unavailable *prometheus.CounterVec
 	desc        *prometheus.Desc
 }
@@ -185,7 +186,7 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	for _, mode := range match.Modes() {
+	for _, mode := range c.modes {
 		n, err := c.st.QueueLen(ctx, mode.ID)
 		if err != nil {
 			if errors.Is(err, store.ErrUnavailable) {

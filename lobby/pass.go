@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
@@ -53,7 +54,7 @@ type PassReport struct {
 // loop calls it every PassInterval; tests call it directly.
 func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 	rep := PassReport{Mode: modeID}
-	mode, err := match.LookupMode(modeID)
+	mode, err := l.modes.Lookup(modeID)
 	if err != nil {
 		return rep, err
 	}
@@ -232,12 +233,12 @@ func randomSeed() uint64 {
 // requeue's queue_status (no_room_server) is not sent to tickets in quiet
 // (told in this capacity episode).
 func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, quiet map[string]bool) error {
-	req := fleet.CreateRoom{MatchID: matchID, Mode: m.Mode, ContentVersion: l.cfg.ContentVersion, Seed: randomSeed()}
+	req := contract.RoomSpec{MatchID: matchID, Mode: m.Mode, ContentVersion: l.cfg.ContentVersion, Seed: randomSeed()}
 	team := map[string]int{}
 	for ti, ts := range m.Teams {
 		for _, t := range ts {
 			for _, mb := range t.Members {
-				req.Seats = append(req.Seats, fleet.Seat{Seat: len(req.Seats), PlayerID: mb.PlayerID, Team: ti, TicketID: t.ID, Oracle: mb.Oracle.OracleSpec})
+				req.Seats = append(req.Seats, contract.SeatSpec{Seat: len(req.Seats), PlayerID: mb.PlayerID, Team: ti, TicketID: t.ID, Oracle: mb.Oracle.OracleSpec})
 				team[mb.PlayerID] = ti
 			}
 		}
@@ -245,8 +246,8 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, qui
 	// The registry is read again after the claim: it is the freshest view,
 	// and the pass's own read may be a few allocations old.
 	servers, err := l.servers(ctx, l.now())
-	var room fleet.Room
-	var srv fleet.Server
+	var room contract.RoomCreated
+	var srv contract.Heartbeat
 	if err == nil {
 		actx, cancel := context.WithTimeout(ctx, time.Duration(l.cfg.AllocAttempts)*l.cfg.AllocTimeout)
 		room, srv, err = l.fleet.Allocate(actx, fleet.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), req, l.cfg.AllocAttempts)

@@ -42,7 +42,7 @@ func replica(t *testing.T, st store.Store, db *fakedb.DB, mod func(*Config)) (*L
 	if mod != nil {
 		mod(&cfg)
 	}
-	l, err := New(cfg, Deps{Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Providers: []auth.Provider{devProvider}})
+	l, err := New(cfg, Deps{Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Providers: []auth.Provider{devProvider}, Modes: testModes()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 )
@@ -60,14 +61,11 @@ func (l *Lobby) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
 	if err := l.requireFleet(r); err != nil {
 		return err
 	}
-	var hb fleet.Server
+	var hb contract.Heartbeat
 	if err := decode(r, &hb); err != nil {
 		return err
 	}
 	if err := hb.Validate(); err != nil {
-		return fail(http.StatusBadRequest, CodeBadHeartbeat, err.Error())
-	}
-	if err := validateEnded(hb.MatchesEnded); err != nil {
 		return fail(http.StatusBadRequest, CodeBadHeartbeat, err.Error())
 	}
 	ended := hb.MatchesEnded
@@ -90,7 +88,7 @@ func (l *Lobby) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
 }
 
 // liveServers returns the registry's live servers.
-func (l *Lobby) liveServers(r *http.Request) ([]fleet.Server, error) {
+func (l *Lobby) liveServers(r *http.Request) ([]contract.Heartbeat, error) {
 	return l.servers(r.Context(), l.now())
 }
 
@@ -104,21 +102,21 @@ func (l *Lobby) handleServers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ss == nil {
-		ss = []fleet.Server{}
+		ss = []contract.Heartbeat{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"servers": ss})
 	return nil
 }
 
 // servers decodes the registry's live servers at now.
-func (l *Lobby) servers(ctx context.Context, now time.Time) ([]fleet.Server, error) {
+func (l *Lobby) servers(ctx context.Context, now time.Time) ([]contract.Heartbeat, error) {
 	recs, err := l.st.Servers(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]fleet.Server, 0, len(recs))
+	out := make([]contract.Heartbeat, 0, len(recs))
 	for _, rec := range recs {
-		var s fleet.Server
+		var s contract.Heartbeat
 		if err := json.Unmarshal(rec.Data, &s); err != nil {
 			return nil, fmt.Errorf("registry entry %s: %w", rec.ID, err)
 		}

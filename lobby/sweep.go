@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 )
 
@@ -40,7 +39,7 @@ type SweepReport struct {
 // background loop calls Sweep every SweepInterval; tests call it directly.
 func (l *Lobby) Sweep(ctx context.Context, modeID string) (SweepReport, error) {
 	rep := SweepReport{Mode: modeID}
-	if _, err := match.LookupMode(modeID); err != nil {
+	if _, err := l.modes.Lookup(modeID); err != nil {
 		return rep, err
 	}
 	ok, err := l.st.Lease(ctx, "sweep:"+modeID, l.cfg.ReplicaID, l.cfg.LeaseTTL)

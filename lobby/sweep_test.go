@@ -37,7 +37,7 @@ func stateStores() []struct {
 
 // readStatus reads queue_status events until one for ticket in state with
 // reason.
-func readStatus(t testing.TB, ws *websocket.Conn, ticket, state, reason string) Event {
+func readStatus(t testing.TB, ws *websocket.Conn, ticket string, state store.TicketState, reason string) Event {
 	t.Helper()
 	for {
 		ev := readEvent(t, ws, EventQueueStatus)
@@ -192,7 +192,7 @@ func (d *dyingStore) Settle(ctx context.Context, id, matchID string, out store.O
 	return d.Store.Settle(ctx, id, matchID, out)
 }
 
-func (d *dyingStore) Transition(ctx context.Context, id, from, to string, assignment []byte) error {
+func (d *dyingStore) Transition(ctx context.Context, id string, from, to store.TicketState, assignment []byte) error {
 	if d.dead.Load() {
 		return errKilled
 	}

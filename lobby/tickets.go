@@ -64,7 +64,7 @@ func (l *Lobby) handleConsent(w http.ResponseWriter, r *http.Request, c auth.Cla
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if _, err := match.LookupMode(req.Mode); err != nil {
+	if _, err := l.modes.Lookup(req.Mode); err != nil {
 		return err
 	}
 	if req.LeaderID == "" || req.LeaderID == c.PlayerID {
@@ -89,16 +89,16 @@ type assignment struct {
 // ticketView is a ticket in API bodies; Seat is the caller's seat once
 // assigned.
 type ticketView struct {
-	ID         string    `json:"id"`
-	Mode       string    `json:"mode"`
-	State      string    `json:"state"`
-	Players    []string  `json:"players"`
-	EnqueuedAt time.Time `json:"enqueued_at"`
-	MatchID    string    `json:"match_id,omitempty"`
+	ID         string            `json:"id"`
+	Mode       string            `json:"mode"`
+	State      store.TicketState `json:"state"`
+	Players    []string          `json:"players"`
+	EnqueuedAt time.Time         `json:"enqueued_at"`
+	MatchID    string            `json:"match_id,omitempty"`
 	// Outcome is how the ticket's match ended (state ended): team_win,
 	// draw, ..., or aborted.
-	Outcome string `json:"outcome,omitempty"`
-	Seat    *Seat  `json:"seat,omitempty"`
+	Outcome contract.Outcome `json:"outcome,omitempty"`
+	Seat    *Seat            `json:"seat,omitempty"`
 	// Reason says why the ticket was last requeued or why it failed
 	// (ReasonNoRoomServer, ReasonAssignTimeout).
 	Reason string `json:"reason,omitempty"`
@@ -122,7 +122,7 @@ func viewTicket(rec store.TicketRecord, player string) ticketView {
 
 // handleModes: GET /v1/modes, every queue's composition rules.
 func (l *Lobby) handleModes(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"modes": match.Modes(), "policy": l.cfg.Policy})
+	writeJSON(w, http.StatusOK, map[string]any{"modes": l.modes.All(), "policy": l.cfg.Policy})
 	return nil
 }
 
@@ -137,7 +137,7 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 	if err := l.limit(r.Context(), limitTickets, "tickets:"+c.PlayerID, l.cfg.Limits.TicketsPerPlayer); err != nil {
 		return err
 	}
-	mode, err := match.LookupMode(req.Mode)
+	mode, err := l.modes.Lookup(req.Mode)
 	if err != nil {
 		return err
 	}

@@ -255,9 +255,7 @@ func ValidateRecord(r contract.MatchRecord) error {
 	if r.MatchID == "" {
 		return invalid("match record: empty match id")
 	}
-	switch r.Outcome {
-	case contract.OutcomeTeamWin, contract.OutcomeDraw, contract.OutcomeRaidWin, contract.OutcomeWipe, contract.OutcomeTimeout, contract.OutcomeSuccess, contract.OutcomeFailure, contract.OutcomeAborted:
-	default:
+	if !r.Outcome.Valid() {
 		return invalid("match %s: unknown outcome %q", r.MatchID, r.Outcome)
 	}
 	if r.Ticks < 0 {
@@ -277,9 +275,7 @@ func ValidateRecord(r contract.MatchRecord) error {
 		case p.Kills < 0 || p.Deaths < 0:
 			return invalid("match %s: seat %d negative kills or deaths", r.MatchID, p.Seat)
 		}
-		switch p.Result {
-		case contract.ResultWin, contract.ResultLoss, contract.ResultDraw, contract.ResultAbandoned:
-		default:
+		if !p.Result.Valid() {
 			return invalid("match %s: seat %d unknown result %q", r.MatchID, p.Seat, p.Result)
 		}
 		seats[p.Seat], players[p.PlayerID] = true, true

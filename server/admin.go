@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // AdminHandler serves the control API under /v1/, Prometheus /metrics,
@@ -19,7 +21,7 @@ func (s *Server) AdminHandler() http.Handler {
 	mux.Handle("GET /metrics", s.requireFleetSecret(s.metrics.handler()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if s.reg.isDraining() {
-			writeControlError(w, http.StatusServiceUnavailable, codeDraining, "draining")
+			writeControlError(w, http.StatusServiceUnavailable, contract.CodeDraining, "draining")
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -29,7 +30,7 @@ func TestRateLimitedSeatBacksOff(t *testing.T) {
 	cfg.now = clk.now
 	cfg.RateLimitBackoff = 2 * time.Second
 	h := startHarness(t, cfg, scriptFactory(30, 0))
-	resp := h.create(RoomSpec{MatchID: "m_backoff", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	resp := h.create(contract.RoomSpec{MatchID: "m_backoff", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	clients := joinAll(t, h, resp, "mem")
 	flooder := clients[0]
 	w := flooder.waitWelcome(t)

@@ -141,7 +141,7 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		spec := RoomSpec{MatchID: fmt.Sprintf("m_bench_%d", made), Mode: ModeRaid, Seed: uint64(made)}
+		spec := contract.RoomSpec{MatchID: fmt.Sprintf("m_bench_%d", made), Mode: ModeRaid, Seed: uint64(made)}
 		spec.Seats = seatsFromBots(seats)
 		made++
 		rm, _, err := s.createRoomOn(spec, sh)

@@ -11,57 +11,9 @@ import (
 	"reflect"
 	"strconv"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
-
-// Control API error codes (CONTROL_API.md, "Errors").
-const (
-	codeBadRequest      = "bad_request"
-	codeContentVersion  = "content_version_mismatch"
-	codeUnauthorized    = "unauthorized"
-	codeRoomNotFound    = "room_not_found"
-	codeMatchExists     = "match_exists"
-	codeServerFull      = "server_full"
-	codeDraining        = "draining"
-	codeJournal         = "journal_unavailable"
-	codeRateLimited     = "rate_limited"
-	maxControlBodyBytes = 1 << 20
-)
-
-// controlError is the JSON body of every control API error.
-type controlError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// createResponse is the body of a successful POST /v1/rooms.
-type createResponse struct {
-	RoomID  string       `json:"room_id"`
-	MatchID string       `json:"match_id"`
-	KCPAddr string       `json:"kcp_addr"`
-	WSURL   string       `json:"ws_url"`
-	Seats   []seatTicket `json:"seats"`
-}
-
-// seatTicket is one seat's join ticket in a createResponse.
-type seatTicket struct {
-	Seat      int       `json:"seat"`
-	PlayerID  string    `json:"player_id"`
-	Ticket    string    `json:"ticket"`
-	ExpiresAt time.Time `json:"expires_at"`
-	// KCPKey is this seat's own KCP key (base64), for this seat's player
-	// only; empty when KCP is plaintext.
-	KCPKey string `json:"kcp_key,omitempty"`
-}
-
-// roomSummary is one entry of GET /v1/rooms.
-type roomSummary struct {
-	RoomID  string `json:"room_id"`
-	MatchID string `json:"match_id"`
-	Mode    string `json:"mode"`
-	State   string `json:"state"`
-	Players int    `json:"players"`
-	Tick    uint32 `json:"tick"`
-}
 
 // controlHandler returns the control API (CONTROL_API.md) behind the fleet
 // secret check.
@@ -84,13 +36,13 @@ func (s *Server) requireFleetSecret(next http.Handler) http.Handler {
 		ip := requestIP(r)
 		if wait, blocked := s.guard.blocked(ip); blocked {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			writeControlError(w, http.StatusTooManyRequests, codeRateLimited, "too many failed fleet-secret checks from this address")
+			writeControlError(w, http.StatusTooManyRequests, contract.CodeRateLimited, "too many failed fleet-secret checks from this address")
 			return
 		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
 			s.guard.fail(ip)
-			writeControlError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong fleet secret")
+			writeControlError(w, http.StatusUnauthorized, contract.CodeUnauthorized, "missing or wrong fleet secret")
 			return
 		}
 		s.guard.ok(ip)
@@ -109,50 +61,50 @@ func requestIP(r *http.Request) netip.Addr {
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
-	var spec RoomSpec
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxControlBodyBytes)).Decode(&spec); err != nil {
-		writeControlError(w, http.StatusBadRequest, codeBadRequest, "body: "+err.Error())
+	var spec contract.RoomSpec
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, contract.MaxControlBodyBytes)).Decode(&spec); err != nil {
+		writeControlError(w, http.StatusBadRequest, contract.CodeBadRequest, "body: "+err.Error())
 		return
 	}
 	if err := spec.Validate(); err != nil {
-		writeControlError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		writeControlError(w, http.StatusBadRequest, contract.CodeBadRequest, err.Error())
 		return
 	}
 	rm, existed, err := s.createRoom(spec)
 	switch {
 	case errors.Is(err, ErrContentVersion):
-		writeControlError(w, http.StatusBadRequest, codeContentVersion, err.Error())
+		writeControlError(w, http.StatusBadRequest, contract.CodeContentVersion, err.Error())
 		return
-	case errors.Is(err, ErrBadSpec):
-		writeControlError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+	case errors.Is(err, contract.ErrBadSpec):
+		writeControlError(w, http.StatusBadRequest, contract.CodeBadRequest, err.Error())
 		return
 	case errors.Is(err, ErrDraining):
 		w.Header().Set("Retry-After", "30")
-		writeControlError(w, http.StatusServiceUnavailable, codeDraining, "server is draining")
+		writeControlError(w, http.StatusServiceUnavailable, contract.CodeDraining, "server is draining")
 		return
 	case errors.Is(err, ErrJournal):
 		w.Header().Set("Retry-After", "5")
-		writeControlError(w, http.StatusServiceUnavailable, codeJournal, err.Error())
+		writeControlError(w, http.StatusServiceUnavailable, contract.CodeJournal, err.Error())
 		return
 	case errors.Is(err, ErrServerFull):
 		w.Header().Set("Retry-After", "5")
-		writeControlError(w, http.StatusServiceUnavailable, codeServerFull, err.Error())
+		writeControlError(w, http.StatusServiceUnavailable, contract.CodeServerFull, err.Error())
 		return
 	case err != nil:
-		writeControlError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		writeControlError(w, http.StatusBadRequest, contract.CodeBadRequest, err.Error())
 		return
 	}
 	if existed && !sameSpec(rm.spec, spec) {
-		writeControlError(w, http.StatusConflict, codeMatchExists,
+		writeControlError(w, http.StatusConflict, contract.CodeMatchExists,
 			fmt.Sprintf("match %s exists as room %s with a different spec", spec.MatchID, rm.id))
 		return
 	}
 	tickets, err := s.issueTickets(rm)
 	if err != nil {
-		writeControlError(w, http.StatusInternalServerError, codeBadRequest, err.Error())
+		writeControlError(w, http.StatusInternalServerError, contract.CodeBadRequest, err.Error())
 		return
 	}
-	resp := createResponse{
+	resp := contract.RoomCreated{
 		RoomID: rm.id, MatchID: rm.spec.MatchID,
 		KCPAddr: s.PublicKCPAddr(), WSURL: s.PublicWSURL(),
 		Seats: tickets,
@@ -165,14 +117,14 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 // sameSpec reports whether a repeated create asks for the same room.
-func sameSpec(a, b RoomSpec) bool {
+func sameSpec(a, b contract.RoomSpec) bool {
 	return reflect.DeepEqual(a, b)
 }
 
 // issueTickets signs a fresh join ticket for every seat of rm.
-func (s *Server) issueTickets(rm *room) ([]seatTicket, error) {
+func (s *Server) issueTickets(rm *room) ([]contract.SeatTicket, error) {
 	now := time.Now()
-	out := make([]seatTicket, 0, len(rm.spec.Seats))
+	out := make([]contract.SeatTicket, 0, len(rm.spec.Seats))
 	for _, st := range rm.spec.Seats {
 		tok, exp, err := s.tickets.Issue(KindJoin, rm.id, st.Seat, st.PlayerID, now, s.cfg.TicketTTL)
 		if err != nil {
@@ -182,7 +134,7 @@ func (s *Server) issueTickets(rm *room) ([]seatTicket, error) {
 		if err != nil {
 			return nil, fmt.Errorf("room %s: seat %d key: %w", rm.id, st.Seat, err)
 		}
-		t := seatTicket{Seat: st.Seat, PlayerID: st.PlayerID, Ticket: tok, ExpiresAt: exp.UTC()}
+		t := contract.SeatTicket{Seat: st.Seat, PlayerID: st.PlayerID, Ticket: tok, ExpiresAt: exp.UTC()}
 		if key != nil {
 			t.KCPKey = base64.StdEncoding.EncodeToString(key)
 		}
@@ -193,9 +145,7 @@ func (s *Server) issueTickets(rm *room) ([]seatTicket, error) {
 
 func (s *Server) handleList(w http.ResponseWriter, _ *http.Request) {
 	rooms := s.reg.rooms()
-	out := struct {
-		Rooms []roomSummary `json:"rooms"`
-	}{Rooms: make([]roomSummary, 0, len(rooms))}
+	out := contract.RoomList{Rooms: make([]contract.RoomSummary, 0, len(rooms))}
 	for _, rm := range rooms {
 		out.Rooms = append(out.Rooms, rm.summary())
 	}
@@ -204,21 +154,21 @@ func (s *Server) handleList(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) handleClose(w http.ResponseWriter, r *http.Request) {
 	if err := s.CloseRoom(r.PathValue("id")); err != nil {
-		writeControlError(w, http.StatusNotFound, codeRoomNotFound, err.Error())
+		writeControlError(w, http.StatusNotFound, contract.CodeRoomNotFound, err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func writeControlError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, controlError{Code: code, Message: msg})
+	writeJSON(w, status, contract.ControlError{Code: code, Message: msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"code":"internal","message":"encode response"}`)
+		b, _ = json.Marshal(contract.ControlError{Code: contract.CodeInternal, Message: "encode response"})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))

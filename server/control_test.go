@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 )
 
@@ -32,10 +33,10 @@ func testConfig() Config {
 	}
 }
 
-func battleSpec(match string) RoomSpec {
-	s := RoomSpec{MatchID: match, Mode: ModeBattle1v1, Seed: 42}
+func battleSpec(match string) contract.RoomSpec {
+	s := contract.RoomSpec{MatchID: match, Mode: ModeBattle1v1, Seed: 42}
 	for i := 0; i < 2; i++ {
-		s.Seats = append(s.Seats, SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i,
+		s.Seats = append(s.Seats, contract.SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i,
 			Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}})
 	}
 	return s
@@ -122,11 +123,11 @@ func TestControlAPI(t *testing.T) {
 		code string
 	}{
 		{"not json", "{", "bad_request"},
-		{"unknown mode", RoomSpec{MatchID: "m_x", Mode: "chess", Seats: battleSpec("").Seats}, "bad_request"},
-		{"no seats", RoomSpec{MatchID: "m_x", Mode: ModeRaid}, "bad_request"},
-		{"duplicate seat", RoomSpec{MatchID: "m_x", Mode: ModeRaid, Seats: []SeatSpec{{Seat: 0, PlayerID: "a"}, {Seat: 0, PlayerID: "b"}}}, "bad_request"},
-		{"engine refuses", RoomSpec{MatchID: "m_x", Mode: ModeRaid, Arena: "bad", Seats: []SeatSpec{{Seat: 0, PlayerID: "a"}}}, "bad_request"},
-		{"content version", RoomSpec{MatchID: "m_x", Mode: ModeRaid, ContentVersion: "v-other", Seats: []SeatSpec{{Seat: 0, PlayerID: "a"}}}, "content_version_mismatch"},
+		{"unknown mode", contract.RoomSpec{MatchID: "m_x", Mode: "chess", Seats: battleSpec("").Seats}, "bad_request"},
+		{"no seats", contract.RoomSpec{MatchID: "m_x", Mode: ModeRaid}, "bad_request"},
+		{"duplicate seat", contract.RoomSpec{MatchID: "m_x", Mode: ModeRaid, Seats: []contract.SeatSpec{{Seat: 0, PlayerID: "a"}, {Seat: 0, PlayerID: "b"}}}, "bad_request"},
+		{"engine refuses", contract.RoomSpec{MatchID: "m_x", Mode: ModeRaid, Arena: "bad", Seats: []contract.SeatSpec{{Seat: 0, PlayerID: "a"}}}, "bad_request"},
+		{"content version", contract.RoomSpec{MatchID: "m_x", Mode: ModeRaid, ContentVersion: "v-other", Seats: []contract.SeatSpec{{Seat: 0, PlayerID: "a"}}}, "content_version_mismatch"},
 	}
 	for _, b := range bad {
 		if rec, body = controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, b.body); rec.Code != 400 || body["code"] != b.code {

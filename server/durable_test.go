@@ -135,7 +135,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	}
 	a, b, c := battleSpec("m_a"), battleSpec("m_b"), battleSpec("m_c")
 	a.Seats[0].TicketID, a.Seats[1].TicketID = "t_1", "t_2"
-	for _, s := range []RoomSpec{a, b, c} {
+	for _, s := range []contract.RoomSpec{a, b, c} {
 		if err := j.accept(s); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	}
 	j.close()
 
-	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]string{"m_b": contract.OutcomeTeamWin}}
+	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]contract.Outcome{"m_b": contract.OutcomeTeamWin}}
 	cfg := testConfig()
 	cfg.Journal = path
 	cfg.LobbyURL = "http://127.0.0.1:1" // the feed is kept only with a lobby to tell
@@ -167,7 +167,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 		}
 	}
 	feed := s.ended.peek(10)
-	got := map[string]EndedMatch{}
+	got := map[string]contract.EndedMatch{}
 	for _, m := range feed {
 		got[m.MatchID] = m
 	}
@@ -175,7 +175,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 		!slices.Equal(got["m_a"].Tickets, []string{"t_1", "t_2"}) || got["m_b"].Outcome != contract.OutcomeTeamWin {
 		t.Fatalf("ended feed %+v", feed)
 	}
-	if v := s.metricValue("pantheon_room_journal_recovered_total", contract.OutcomeAborted); v != 1 {
+	if v := s.metricValue("pantheon_room_journal_recovered_total", contract.OutcomeAborted.String()); v != 1 {
 		t.Fatalf("journal_recovered_total{aborted} = %v, want 1", v)
 	}
 	if n := s.journal.openRooms(); n != 0 {
@@ -186,10 +186,10 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 // lookupSink is a MemorySink that also claims to hold the results in held.
 type lookupSink struct {
 	*MemorySink
-	held map[string]string
+	held map[string]contract.Outcome
 }
 
-func (l *lookupSink) Outcome(_ context.Context, matchID string) (string, bool, error) {
+func (l *lookupSink) Outcome(_ context.Context, matchID string) (contract.Outcome, bool, error) {
 	o, ok := l.held[matchID]
 	return o, ok, nil
 }
@@ -211,7 +211,7 @@ func TestJournalTornTailAndCompaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write(encodeJournalLine(journalEntry{Op: "accept", Match: "m_torn", Spec: &RoomSpec{MatchID: "m_torn"}})[:20])
+	f.Write(encodeJournalLine(journalEntry{Op: "accept", Match: "m_torn", Spec: &contract.RoomSpec{MatchID: "m_torn"}})[:20])
 	f.Close()
 	j, open, err := openJournal(path)
 	if err != nil {

@@ -114,7 +114,7 @@ func TestEndToEndModes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		spec := RoomSpec{MatchID: "m_e2e_" + m.mode, Mode: m.mode, Seed: uint64(1000 + i)}
+		spec := contract.RoomSpec{MatchID: "m_e2e_" + m.mode, Mode: m.mode, Seed: uint64(1000 + i)}
 		spec.Seats = seatsFromBots(seats)
 		resp := h.create(spec)
 		for j, st := range seats {

@@ -39,4 +39,4 @@ type seatInput struct {
 // engineFactory builds the engine of a new room from its spec, or reports
 // why the spec cannot be played (unknown content ids, bad teams, ...; the
 // control API answers 400).
-type engineFactory func(spec RoomSpec) (engine, error)
+type engineFactory func(spec contract.RoomSpec) (engine, error)

@@ -15,7 +15,7 @@ import (
 // panicAt. It tests the server's machinery; the end-to-end tests use ecs.
 type scriptEngine struct {
 	rate    int
-	seats   []SeatSpec
+	seats   []contract.SeatSpec
 	pos     [][2]int32
 	tick    uint32
 	endAt   uint32 // done at this tick; 0 never
@@ -26,7 +26,7 @@ type scriptEngine struct {
 }
 
 func scriptFactory(rate int, endAt uint32) engineFactory {
-	return func(spec RoomSpec) (engine, error) {
+	return func(spec contract.RoomSpec) (engine, error) {
 		if spec.Arena == "bad" {
 			return nil, errors.New("unknown arena bad")
 		}

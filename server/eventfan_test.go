@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/netcode"
@@ -64,7 +65,7 @@ func TestRejectionsGoOnlyToTheirSeat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := RoomSpec{MatchID: "m_private", Mode: ModeBattle1v1, Seed: 3, Seats: seatsFromBots(seats)}
+	spec := contract.RoomSpec{MatchID: "m_private", Mode: ModeBattle1v1, Seed: 3, Seats: seatsFromBots(seats)}
 	g := newTickRig(t, simFactory(content), spec, true)
 	g.playBots(content, seats)
 	keepEvents(g)
@@ -145,7 +146,7 @@ func (e *privateEngine) Step(in []seatInput, ev []netcode.Event) (uint32, []netc
 // final tick both are held until the result is durable, then sent.
 func TestPrivateEventsFrames(t *testing.T) {
 	const endAt = 6
-	g := newTickRig(t, func(spec RoomSpec) (engine, error) {
+	g := newTickRig(t, func(spec contract.RoomSpec) (engine, error) {
 		e, err := scriptFactory(30, endAt)(spec)
 		return &privateEngine{e}, err
 	}, battleSpec("m_private_frames"), true)

@@ -1,24 +1,14 @@
 package server
 
-import "sync"
+import (
+	"sync"
 
-// maxEndedFeed bounds the ended matches waiting to be reported to the
-// lobby; maxEndedPerBeat is how many one heartbeat carries.
-const (
-	maxEndedFeed    = 100_000
-	maxEndedPerBeat = 256
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
-// EndedMatch is a match whose result is durable (or that was recovered as
-// aborted after a crash), as heartbeats report it to the lobby so it can
-// settle the match's tickets.
-type EndedMatch struct {
-	MatchID string   `json:"match_id"`
-	Outcome string   `json:"outcome"` // persistence outcome: team_win, draw, ..., aborted
-	Reason  string   `json:"reason"`  // match_over, or room_server_restarted for a room recovered from the journal
-	Players []string `json:"players"`
-	Tickets []string `json:"tickets,omitempty"` // the seats' lobby tickets (RoomSpec seats' ticket_id), each once
-}
+// maxEndedFeed bounds the ended matches waiting to be reported to the
+// lobby (contract.MaxEndedPerHeartbeat is how many one heartbeat carries).
+const maxEndedFeed = 100_000
 
 // endedFeed is the list of ended matches not yet acknowledged by the
 // lobby. Overflow policy: at cap, the oldest entry is dropped and counted
@@ -27,7 +17,7 @@ type EndedMatch struct {
 // acknowledges them. Safe for concurrent use.
 type endedFeed struct {
 	mu      sync.Mutex
-	list    []EndedMatch
+	list    []contract.EndedMatch
 	cap     int
 	dropped func()
 }
@@ -35,7 +25,7 @@ type endedFeed struct {
 func newEndedFeed(capacity int) *endedFeed { return &endedFeed{cap: capacity} }
 
 // add appends m; a feed of capacity 0 (no lobby to tell) keeps nothing.
-func (f *endedFeed) add(m EndedMatch) {
+func (f *endedFeed) add(m contract.EndedMatch) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cap == 0 {
@@ -51,15 +41,15 @@ func (f *endedFeed) add(m EndedMatch) {
 }
 
 // peek returns up to n of the oldest entries.
-func (f *endedFeed) peek(n int) []EndedMatch {
+func (f *endedFeed) peek(n int) []contract.EndedMatch {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]EndedMatch(nil), f.list[:min(n, len(f.list))]...)
+	return append([]contract.EndedMatch(nil), f.list[:min(n, len(f.list))]...)
 }
 
 // ack removes the entries in sent (the oldest, unless some were dropped
 // meanwhile).
-func (f *endedFeed) ack(sent []EndedMatch) {
+func (f *endedFeed) ack(sent []contract.EndedMatch) {
 	if len(sent) == 0 {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -115,7 +116,7 @@ func (h *harness) shutdown() {
 }
 
 // create asks the control API (over real HTTP) for a room.
-func (h *harness) create(spec RoomSpec) createResponse {
+func (h *harness) create(spec contract.RoomSpec) contract.RoomCreated {
 	h.t.Helper()
 	raw, _ := json.Marshal(spec)
 	req, _ := http.NewRequest("POST", h.srv.PublicControlURL()+"/v1/rooms", strings.NewReader(string(raw)))
@@ -125,7 +126,7 @@ func (h *harness) create(spec RoomSpec) createResponse {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out createResponse
+	var out contract.RoomCreated
 	if resp.StatusCode != 201 {
 		h.t.Fatalf("create room: %s", resp.Status)
 	}
@@ -391,10 +392,10 @@ func (rc *rawClient) waitWelcome(t testing.TB) netcode.Welcome {
 	return w
 }
 
-func seatSpecs(n, teams int) []SeatSpec {
-	out := make([]SeatSpec, n)
+func seatSpecs(n, teams int) []contract.SeatSpec {
+	out := make([]contract.SeatSpec, n)
 	for i := range out {
-		out[i] = SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i % teams, Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}
+		out[i] = contract.SeatSpec{Seat: i, PlayerID: fmt.Sprintf("p_%d", i), Team: i % teams, Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}
 	}
 	return out
 }
@@ -432,10 +433,10 @@ func (m *metrics) value(name, label string) float64 {
 }
 
 // seatsFromBots turns ecs seats (from bot.Seats) into a room spec's seats.
-func seatsFromBots(seats []ecs.Seat) []SeatSpec {
-	var out []SeatSpec
+func seatsFromBots(seats []ecs.Seat) []contract.SeatSpec {
+	var out []contract.SeatSpec
 	for _, st := range seats {
-		out = append(out, SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team, Oracle: st.Oracle})
+		out = append(out, contract.SeatSpec{Seat: st.Seat, PlayerID: st.PlayerID, Team: st.Team, Oracle: st.Oracle})
 	}
 	return out
 }

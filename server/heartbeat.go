@@ -7,31 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
-// Heartbeat is the body the room server POSTs to the lobby's
-// /v1/servers/heartbeat every Config.Heartbeat (CONTROL_API.md).
-type Heartbeat struct {
-	ServerID       string  `json:"server_id"`
-	ControlURL     string  `json:"control_url"`
-	KCPAddr        string  `json:"kcp_addr"`
-	WSURL          string  `json:"ws_url"`
-	Region         string  `json:"region"`
-	ContentVersion string  `json:"content_version"`
-	MaxRooms       int     `json:"max_rooms"`
-	Rooms          int     `json:"rooms"`
-	Players        int     `json:"players"`
-	TickP99Ms      float64 `json:"tick_p99_ms"`
-	Draining       bool    `json:"draining"`
-	// MatchesEnded lists matches whose result is durable (or recovered as
-	// aborted after a crash) that the lobby has not acknowledged yet, at
-	// most 256 a heartbeat, oldest first; a 2xx answer acknowledges them.
-	MatchesEnded []EndedMatch `json:"matches_ended,omitempty"`
-}
-
-// Heartbeat returns the server's current heartbeat; its tick p99 covers the
+// Heartbeat returns the server's current heartbeat (the body POSTed to the
+// lobby's /v1/servers/heartbeat every Config.Heartbeat, CONTROL_API.md); its tick p99 covers the
 // ticks since the previous call.
-func (s *Server) Heartbeat() Heartbeat {
+func (s *Server) Heartbeat() contract.Heartbeat {
 	var counts [tickBuckets]uint64
 	s.window.drain(&counts)
 	players := 0
@@ -39,7 +22,7 @@ func (s *Server) Heartbeat() Heartbeat {
 	for _, r := range rooms {
 		players += int(r.players.Load())
 	}
-	return Heartbeat{
+	return contract.Heartbeat{
 		ServerID:       s.cfg.ServerID,
 		ControlURL:     s.PublicControlURL(),
 		KCPAddr:        s.PublicKCPAddr(),
@@ -51,7 +34,7 @@ func (s *Server) Heartbeat() Heartbeat {
 		Players:        players,
 		TickP99Ms:      float64(quantile(&counts, 0.99)) / float64(time.Millisecond),
 		Draining:       s.reg.isDraining(),
-		MatchesEnded:   s.ended.peek(maxEndedPerBeat),
+		MatchesEnded:   s.ended.peek(contract.MaxEndedPerHeartbeat),
 	}
 }
 

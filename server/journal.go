@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // ErrJournal is returned by room creation when the room journal cannot be
@@ -44,22 +46,22 @@ type journal struct {
 // openRoom is a room the journal lists as open, with the size of its
 // accept line.
 type openRoom struct {
-	spec RoomSpec
+	spec contract.RoomSpec
 	n    int64
 }
 
 // journalEntry is one line of the journal.
 type journalEntry struct {
-	Op    string    `json:"op"` // "accept" or "end"
-	Match string    `json:"match"`
-	Spec  *RoomSpec `json:"spec,omitempty"` // accept only
+	Op    string             `json:"op"` // "accept" or "end"
+	Match string             `json:"match"`
+	Spec  *contract.RoomSpec `json:"spec,omitempty"` // accept only
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // openJournal reads the journal at path (creating it) and returns it with
 // the rooms it lists as open, which the caller recovers and then ends.
-func openJournal(path string) (*journal, []RoomSpec, error) {
+func openJournal(path string) (*journal, []contract.RoomSpec, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
@@ -83,7 +85,7 @@ func openJournal(path string) (*journal, []RoomSpec, error) {
 		return nil, nil, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
 	j.size = good
-	var open []RoomSpec
+	var open []contract.RoomSpec
 	for _, o := range j.open {
 		open = append(open, o.spec)
 	}
@@ -153,7 +155,7 @@ func encodeJournalLine(e journalEntry) []byte {
 }
 
 // accept journals spec durably (written and fsynced).
-func (j *journal) accept(spec RoomSpec) error {
+func (j *journal) accept(spec contract.RoomSpec) error {
 	return j.write(journalEntry{Op: "accept", Match: spec.MatchID, Spec: &spec}, true)
 }
 

@@ -42,7 +42,7 @@ func TestPanicIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim := simFactory(content)
-	factory := func(spec RoomSpec) (engine, error) {
+	factory := func(spec contract.RoomSpec) (engine, error) {
 		e, err := sim(spec)
 		if err != nil || spec.MatchID != "m_p3" {
 			return e, err
@@ -55,8 +55,8 @@ func TestPanicIsolation(t *testing.T) {
 	var rooms []*room
 	var clients []*rawClient
 	for i := 0; i < 8; i++ {
-		spec := RoomSpec{MatchID: "m_p" + string(rune('0'+i)), Mode: ModeRaid, Seed: uint64(i),
-			Seats: []SeatSpec{{Seat: 0, PlayerID: "p", Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}}}
+		spec := contract.RoomSpec{MatchID: "m_p" + string(rune('0'+i)), Mode: ModeRaid, Seed: uint64(i),
+			Seats: []contract.SeatSpec{{Seat: 0, PlayerID: "p", Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}}}}
 		resp := h.create(spec)
 		clients = append(clients, joinAll(t, h, resp, "mem")...)
 		r, _ := h.srv.reg.get(resp.RoomID)
@@ -111,7 +111,7 @@ func TestPanicIsolation(t *testing.T) {
 func TestSlowConsumer(t *testing.T) {
 	cfg := testConfig()
 	cfg.SlowConsumerTicks = 180 // 3 s at 60 Hz
-	big := func(spec RoomSpec) (engine, error) {
+	big := func(spec contract.RoomSpec) (engine, error) {
 		e, err := scriptFactory(60, 0)(spec)
 		e.(*scriptEngine).extra = 2000 // ~140 KiB full snapshots: the socket fills fast
 		return e, err
@@ -122,7 +122,7 @@ func TestSlowConsumer(t *testing.T) {
 	// heap measured below grows with the machine's slowness, not the
 	// server's queues.
 	h := startHarnessLink(t, cfg, big, transport.LinkConfig{QueueLimit: 8})
-	resp := h.create(RoomSpec{MatchID: "m_slow", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	resp := h.create(contract.RoomSpec{MatchID: "m_slow", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	slow := dialRaw(t, h.dialer("ws"))
 	slow.stall = make(chan struct{})
 	// The stalled reader must be let go however the test ends, or the
@@ -207,7 +207,7 @@ func TestSlowConsumer(t *testing.T) {
 func TestFloodIsRateLimited(t *testing.T) {
 	cfg := testConfig()
 	h := startHarness(t, cfg, scriptFactory(30, 0))
-	resp := h.create(RoomSpec{MatchID: "m_flood", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	resp := h.create(contract.RoomSpec{MatchID: "m_flood", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	clients := joinAll(t, h, resp, "mem")
 	for seq := uint32(1); seq <= 2000; seq++ {
 		clients[0].input(netcode.Input{Seq: seq, CastSlot: -1})
@@ -226,7 +226,7 @@ func TestFloodIsRateLimited(t *testing.T) {
 func TestInputRateFollowsTickRate(t *testing.T) {
 	cfg := testConfig()
 	h := startHarness(t, cfg, scriptFactory(120, 0))
-	resp := h.create(RoomSpec{MatchID: "m_fast", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	resp := h.create(contract.RoomSpec{MatchID: "m_fast", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	clients := joinAll(t, h, resp, "mem")
 	// Each client sends an input for every new snapshot until it has sent
 	// 240 (2 s of ticks at 120 Hz, however long the machine takes).
@@ -267,8 +267,8 @@ func TestWaitingDeadline(t *testing.T) {
 	cfg := testConfig()
 	cfg.WaitDeadline = 2 * time.Second
 	h := startHarness(t, cfg, scriptFactory(30, 0))
-	h.create(RoomSpec{MatchID: "m_empty", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
-	half := h.create(RoomSpec{MatchID: "m_half", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	h.create(contract.RoomSpec{MatchID: "m_empty", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	half := h.create(contract.RoomSpec{MatchID: "m_half", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	rc := dialRaw(t, h.dialer("mem"))
 	rc.hello(netcode.Hello{Ticket: half.Seats[0].Ticket})
 	rc.waitWelcome(t)
@@ -297,13 +297,13 @@ func TestWaitingDeadline(t *testing.T) {
 // are aborted with server_draining, and their results are flushed.
 func TestDrainAbortsAfterDeadlineAndHeartbeats(t *testing.T) {
 	var mu sync.Mutex
-	var beats []Heartbeat
+	var beats []contract.Heartbeat
 	lobby := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/servers/heartbeat" || r.Header.Get("Authorization") != "Bearer "+testFleetSecret {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		var hb Heartbeat
+		var hb contract.Heartbeat
 		if err := json.NewDecoder(r.Body).Decode(&hb); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
@@ -314,11 +314,11 @@ func TestDrainAbortsAfterDeadlineAndHeartbeats(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer lobby.Close()
-	lastBeat := func() (Heartbeat, int) {
+	lastBeat := func() (contract.Heartbeat, int) {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(beats) == 0 {
-			return Heartbeat{}, 0
+			return contract.Heartbeat{}, 0
 		}
 		return beats[len(beats)-1], len(beats)
 	}
@@ -328,7 +328,7 @@ func TestDrainAbortsAfterDeadlineAndHeartbeats(t *testing.T) {
 	cfg.Heartbeat = 50 * time.Millisecond
 	cfg.DrainTimeout = 300 * time.Millisecond
 	h := startHarness(t, cfg, scriptFactory(30, 0))
-	resp := h.create(RoomSpec{MatchID: "m_drain", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	resp := h.create(contract.RoomSpec{MatchID: "m_drain", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	// The players are on WebSocket, where the typed close is delivered
 	// before the socket closes. On KCP it is not guaranteed at shutdown:
 	// Shutdown closes the listeners once the rooms are gone, and closing a

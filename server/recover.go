@@ -3,8 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // ResultLookup is implemented by sinks that can say whether they already
@@ -14,7 +15,7 @@ import (
 type ResultLookup interface {
 	// Outcome returns the outcome of matchID's result and true when the
 	// sink holds one; false when it does not.
-	Outcome(ctx context.Context, matchID string) (outcome string, found bool, err error)
+	Outcome(ctx context.Context, matchID string) (outcome contract.Outcome, found bool, err error)
 }
 
 // recoverJournal opens the journal and records every room it lists as
@@ -32,7 +33,7 @@ func (s *Server) recoverJournal() error {
 	defer cancel()
 	now := time.Now()
 	for _, spec := range open {
-		outcome := ""
+		var outcome contract.Outcome
 		if lk, ok := s.sink.(ResultLookup); ok {
 			if o, found, err := lk.Outcome(ctx, spec.MatchID); err == nil && found {
 				outcome = o
@@ -53,8 +54,8 @@ func (s *Server) recoverJournal() error {
 			j.close()
 			return err
 		}
-		s.metrics.recovered.WithLabelValues(outcome).Inc()
-		s.ended.add(EndedMatch{MatchID: spec.MatchID, Outcome: outcome, Reason: "room_server_restarted", Players: specPlayers(spec), Tickets: specTickets(spec)})
+		s.metrics.recovered.WithLabelValues(outcome.String()).Inc()
+		s.ended.add(contract.EndedMatch{MatchID: spec.MatchID, Outcome: outcome, Reason: contract.ReasonServerRestart, Players: spec.Players(), Tickets: spec.Tickets()})
 		s.log.Warn("room lost in a crash recovered from the journal", "match", spec.MatchID, "mode", spec.Mode, "outcome", outcome)
 	}
 	s.journal = j
@@ -77,26 +78,7 @@ func (s *Server) resultDurable(r queuedResult) {
 	}
 	var tickets []string
 	if r.room != nil {
-		tickets = specTickets(r.room.spec)
+		tickets = r.room.spec.Tickets()
 	}
-	s.ended.add(EndedMatch{MatchID: rec.MatchID, Outcome: rec.Outcome, Reason: "match_over", Players: players, Tickets: tickets})
-}
-
-// specTickets returns the distinct lobby tickets of spec's seats.
-func specTickets(spec RoomSpec) []string {
-	var out []string
-	for _, st := range spec.Seats {
-		if st.TicketID != "" && !slices.Contains(out, st.TicketID) {
-			out = append(out, st.TicketID)
-		}
-	}
-	return out
-}
-
-func specPlayers(spec RoomSpec) []string {
-	out := make([]string, 0, len(spec.Seats))
-	for _, st := range spec.Seats {
-		out = append(out, st.PlayerID)
-	}
-	return out
+	s.ended.add(contract.EndedMatch{MatchID: rec.MatchID, Outcome: rec.Outcome, Reason: contract.ReasonMatchOver, Players: players, Tickets: tickets})
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/netcode"
@@ -37,7 +38,7 @@ func TestClientResumesOnWebSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := RoomSpec{MatchID: "m_resume", Mode: ModeBattle1v1, Seed: 7}
+	spec := contract.RoomSpec{MatchID: "m_resume", Mode: ModeBattle1v1, Seed: 7}
 	spec.Seats = seatsFromBots(seats)
 	resp := h.create(spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

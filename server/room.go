@@ -29,7 +29,7 @@ const snapshotRing = 32
 // CodeInternal "room busy"), requestAbort and the atomics.
 type room struct {
 	id      string
-	spec    RoomSpec
+	spec    contract.RoomSpec
 	env     *roomEnv
 	shard   *shard // set before the room is visible to other goroutines; never changes
 	created time.Time
@@ -73,7 +73,7 @@ type room struct {
 
 // seat is one seat's connection state.
 type seat struct {
-	spec      SeatSpec
+	spec      contract.SeatSpec
 	conn      *conn
 	enc       *netcode.DeltaEncoder
 	token     string    // current resume token; "" before the first join or once released
@@ -96,7 +96,7 @@ type joinReq struct {
 
 // newRoom builds room id for spec on eng, waiting for its players from
 // env.now(). It is not scheduled: the caller hands it to a shard.
-func newRoom(id string, spec RoomSpec, eng engine, env *roomEnv) *room {
+func newRoom(id string, spec contract.RoomSpec, eng engine, env *roomEnv) *room {
 	now := env.now()
 	r := &room{
 		id: id, spec: spec, env: env, created: now, eng: eng,
@@ -135,8 +135,8 @@ func (r *room) seatConn(n int) *conn {
 }
 
 // summary is the room as GET /v1/rooms lists it.
-func (r *room) summary() roomSummary {
-	return roomSummary{
+func (r *room) summary() contract.RoomSummary {
+	return contract.RoomSummary{
 		RoomID: r.id, MatchID: r.spec.MatchID, Mode: r.spec.Mode,
 		State: r.loadState().String(), Players: int(r.players.Load()), Tick: r.tick.Load(),
 	}
@@ -432,7 +432,7 @@ func (r *room) offerResult() bool {
 
 // abortedRecord is the result of a room whose simulation cannot give one
 // (it panicked): outcome aborted, every seat abandoned, no rewards.
-func abortedRecord(spec RoomSpec) contract.MatchRecord {
+func abortedRecord(spec contract.RoomSpec) contract.MatchRecord {
 	rec := contract.MatchRecord{Outcome: contract.OutcomeAborted, WinningTeam: -1}
 	for _, st := range sortedSeats(spec.Seats) {
 		rec.Participants = append(rec.Participants, contract.Participant{

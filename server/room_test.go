@@ -12,7 +12,7 @@ import (
 )
 
 // joinAll dials one raw client per seat of resp over transport name.
-func joinAll(t *testing.T, h *harness, resp createResponse, name string) []*rawClient {
+func joinAll(t *testing.T, h *harness, resp contract.RoomCreated, name string) []*rawClient {
 	t.Helper()
 	var out []*rawClient
 	for _, st := range resp.Seats {
@@ -62,7 +62,7 @@ func TestRoomPlaysToTheEnd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig()
 			h := startHarness(t, cfg, scriptFactory(60, 150))
-			spec := RoomSpec{MatchID: "m_" + name, Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)}
+			spec := contract.RoomSpec{MatchID: "m_" + name, Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)}
 			resp := h.create(spec)
 			clients := joinAll(t, h, resp, name)
 			sendMoves(t, clients[0], 20)
@@ -128,7 +128,7 @@ func checkMetricsPage(t *testing.T, h *harness, transport string) {
 func TestTicketMatrix(t *testing.T) {
 	cfg := testConfig()
 	h := startHarness(t, cfg, scriptFactory(30, 0))
-	resp := h.create(RoomSpec{MatchID: "m_t", Mode: ModeRaid, Seats: seatSpecs(6, 1)})
+	resp := h.create(contract.RoomSpec{MatchID: "m_t", Mode: ModeRaid, Seats: seatSpecs(6, 1)})
 	seat := 0
 	for _, name := range []string{"kcp", "ws"} {
 		t.Run(name, func(t *testing.T) {
@@ -184,12 +184,12 @@ func TestTicketMatrix(t *testing.T) {
 func TestReconnectSwitchesTransport(t *testing.T) {
 	cfg := testConfig()
 	h := startHarness(t, cfg, scriptFactory(60, 0))
-	spec := RoomSpec{MatchID: "m_r", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)}
+	spec := contract.RoomSpec{MatchID: "m_r", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)}
 	resp := h.create(spec)
 	a := dialRaw(t, h.dialer("kcp"))
 	a.hello(netcode.Hello{Ticket: resp.Seats[0].Ticket})
 	w := a.waitWelcome(t)
-	b := joinAll(t, h, createResponse{Seats: resp.Seats[1:]}, "ws")[0]
+	b := joinAll(t, h, contract.RoomCreated{Seats: resp.Seats[1:]}, "ws")[0]
 	_ = b
 	sendMoves(t, a, 10)
 	var lastTick uint32
@@ -239,7 +239,7 @@ func TestGraceExpiryReleasesSeat(t *testing.T) {
 	cfg := testConfig()
 	cfg.Grace = map[string]time.Duration{ModeBattle1v1: 50 * time.Millisecond}
 	h := startHarness(t, cfg, scriptFactory(60, 0))
-	resp := h.create(RoomSpec{MatchID: "m_g", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
+	resp := h.create(contract.RoomSpec{MatchID: "m_g", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
 	clients := joinAll(t, h, resp, "mem")
 	w := clients[0].welcome
 	clients[0].c.Close()

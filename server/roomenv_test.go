@@ -84,7 +84,7 @@ func (e *testEnv) forget(r *room) {
 
 // newRoom builds a room for spec on eng, scheduled on sh (a shard of e
 // that the test drives with pass).
-func (e *testEnv) newRoom(tb testing.TB, id string, spec RoomSpec, factory engineFactory, sh *shard) *room {
+func (e *testEnv) newRoom(tb testing.TB, id string, spec contract.RoomSpec, factory engineFactory, sh *shard) *room {
 	tb.Helper()
 	eng, err := factory(spec)
 	if err != nil {
@@ -100,7 +100,7 @@ func (e *testEnv) newRoom(tb testing.TB, id string, spec RoomSpec, factory engin
 // seat queues a join for seat st of r over a discardConn, as a reader
 // that checked the player's ticket would, with the connection's writer on
 // a goroutine of wg.
-func (e *testEnv) seat(tb testing.TB, r *room, st SeatSpec, count bool, wg *sync.WaitGroup) (*conn, *discardConn) {
+func (e *testEnv) seat(tb testing.TB, r *room, st contract.SeatSpec, count bool, wg *sync.WaitGroup) (*conn, *discardConn) {
 	tb.Helper()
 	d := newDiscardConn(count)
 	c := newConn(d, "mem", e.inbox, e.metrics.bytesOut.WithLabelValues("mem"))

@@ -4,13 +4,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
 // sortedSeats returns a copy of seats ordered by seat number.
-func sortedSeats(seats []SeatSpec) []SeatSpec {
+func sortedSeats(seats []contract.SeatSpec) []contract.SeatSpec {
 	out := slices.Clone(seats)
-	slices.SortFunc(out, func(a, b SeatSpec) int { return a.Seat - b.Seat })
+	slices.SortFunc(out, func(a, b contract.SeatSpec) int { return a.Seat - b.Seat })
 	return out
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/netcode"
@@ -330,18 +331,18 @@ func (s *Server) pokeShards() {
 // shard, or returns the room already created for spec.MatchID
 // (existed=true). Errors: ErrBadSpec and ErrContentVersion (the request),
 // ErrDraining, ErrServerFull.
-func (s *Server) createRoom(spec RoomSpec) (r *room, existed bool, err error) {
+func (s *Server) createRoom(spec contract.RoomSpec) (r *room, existed bool, err error) {
 	return s.createRoomOn(spec, s.leastLoadedShard())
 }
 
 // createRoomOn is createRoom onto shard sh (one of the server's, or one
 // a benchmark drives itself).
-func (s *Server) createRoomOn(spec RoomSpec, sh *shard) (r *room, existed bool, err error) {
+func (s *Server) createRoomOn(spec contract.RoomSpec, sh *shard) (r *room, existed bool, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}
 	if !slices.Contains(s.modes, spec.Mode) {
-		return nil, false, fmt.Errorf("%w: unknown mode %q", ErrBadSpec, spec.Mode)
+		return nil, false, fmt.Errorf("%w: unknown mode %q", contract.ErrBadSpec, spec.Mode)
 	}
 	if old, ok := s.reg.lookupMatch(spec.MatchID); ok {
 		return old, true, nil
@@ -354,7 +355,7 @@ func (s *Server) createRoomOn(spec RoomSpec, sh *shard) (r *room, existed bool, 
 	}
 	eng, err := s.newEngine(spec)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: match %s: %v", ErrBadSpec, spec.MatchID, err)
+		return nil, false, fmt.Errorf("%w: match %s: %v", contract.ErrBadSpec, spec.MatchID, err)
 	}
 	id := "r_" + randomToken()[:16] // 96 random bits
 	rm := newRoom(id, spec, eng, sh.env)

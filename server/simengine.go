@@ -21,7 +21,7 @@ type simEngine struct {
 
 // simFactory builds rooms on content.
 func simFactory(content *ecs.Content) engineFactory {
-	return func(spec RoomSpec) (engine, error) {
+	return func(spec contract.RoomSpec) (engine, error) {
 		cfg := ecs.Config{Mode: spec.Mode, Arena: spec.Arena, Seed: spec.Seed}
 		for _, st := range spec.Seats {
 			o := st.Oracle
@@ -146,12 +146,12 @@ func wireEvent(ev *ecs.Event) netcode.Event {
 func matchRecord(r *ecs.Result) contract.MatchRecord {
 	rec := contract.MatchRecord{
 		Mode: r.Mode, Arena: r.Arena, ContentVersion: r.ContentVersion, Seed: r.Seed,
-		Ticks: r.Ticks, Outcome: r.Outcome, WinningTeam: r.WinningTeam, FinalHash: r.FinalHash,
+		Ticks: r.Ticks, Outcome: contract.Outcome(r.Outcome), WinningTeam: r.WinningTeam, FinalHash: r.FinalHash,
 		Replay: r.Replay,
 	}
 	for _, s := range r.Seats {
 		rec.Participants = append(rec.Participants, contract.Participant{
-			PlayerID: s.PlayerID, Seat: s.Seat, Team: s.Team, Result: s.Result,
+			PlayerID: s.PlayerID, Seat: s.Seat, Team: s.Team, Result: contract.Result(s.Result),
 			Kills: s.Kills, Deaths: s.Deaths, DamageDealt: s.DamageDealt, DamageTaken: s.DamageTaken,
 			Healing: s.Healing, Score: s.Score,
 		})

@@ -157,7 +157,7 @@ func (q *resultQueue) submit(ctx context.Context, r queuedResult) {
 				q.durable(r)
 			}
 			r.tell(resultDurable)
-			q.metrics.results.WithLabelValues(rec.Outcome).Inc()
+			q.metrics.results.WithLabelValues(rec.Outcome.String()).Inc()
 			q.log.Info("match result submitted", "match", rec.MatchID, "room", rec.RoomID, "outcome", rec.Outcome, "ticks", rec.Ticks)
 			return
 		}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 	"net"
 	"runtime"
 	"sync"
@@ -9,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -117,7 +118,7 @@ type tickRig struct {
 	closed bool
 }
 
-func newTickRig(tb testing.TB, factory engineFactory, spec RoomSpec, countEvents bool) *tickRig {
+func newTickRig(tb testing.TB, factory engineFactory, spec contract.RoomSpec, countEvents bool) *tickRig {
 	tb.Helper()
 	cfg := testConfig()
 	cfg.SlowConsumerTicks = 1 << 30
@@ -253,8 +254,8 @@ func raidRig(tb testing.TB, content *ecs.Content, extra int, countEvents bool) *
 	if err != nil {
 		tb.Fatal(err)
 	}
-	spec := RoomSpec{MatchID: "m_raid_rig", Mode: ModeRaid, Seed: 7, Seats: seatsFromBots(seats)}
-	g := newTickRig(tb, func(spec RoomSpec) (engine, error) {
+	spec := contract.RoomSpec{MatchID: "m_raid_rig", Mode: ModeRaid, Seed: 7, Seats: seatsFromBots(seats)}
+	g := newTickRig(tb, func(spec contract.RoomSpec) (engine, error) {
 		e, err := simFactory(content)(spec)
 		return &eventsEngine{engine: e, n: extra, burstFrom: 60, burstTo: 100, burst: 1000}, err
 	}, spec, countEvents)
@@ -466,7 +467,7 @@ func BenchmarkRoomTick(b *testing.B) {
 // each stamped with the tick.
 func TestEventsSplitAcrossFrames(t *testing.T) {
 	const n = 2*netcode.MaxEventsPerFrame + 10
-	g := newTickRig(t, func(spec RoomSpec) (engine, error) {
+	g := newTickRig(t, func(spec contract.RoomSpec) (engine, error) {
 		e, err := scriptFactory(30, 0)(spec)
 		return &eventsEngine{engine: e, n: n, burstFrom: 1, burstTo: 0}, err
 	}, battleSpec("m_split"), true)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
@@ -205,7 +206,7 @@ type matchBody struct {
 	MatchID      string            `json:"match_id"`
 	Mode         string            `json:"mode"`
 	Arena        string            `json:"arena"`
-	Outcome      string            `json:"outcome"`
+	Outcome      contract.Outcome  `json:"outcome"`
 	WinningTeam  int               `json:"winning_team"`
 	Ticks        int               `json:"ticks"`
 	DurationMs   int64             `json:"duration_ms"`
@@ -217,16 +218,16 @@ type matchBody struct {
 }
 
 type participantBody struct {
-	PlayerID    string `json:"player_id"`
-	Seat        int    `json:"seat"`
-	Team        int    `json:"team"`
-	Result      string `json:"result"`
-	Kills       int    `json:"kills"`
-	Deaths      int    `json:"deaths"`
-	DamageDealt int64  `json:"damage_dealt"`
-	Healing     int64  `json:"healing"`
-	Score       int64  `json:"score"`
-	You         bool   `json:"you"`
+	PlayerID    string          `json:"player_id"`
+	Seat        int             `json:"seat"`
+	Team        int             `json:"team"`
+	Result      contract.Result `json:"result"`
+	Kills       int             `json:"kills"`
+	Deaths      int             `json:"deaths"`
+	DamageDealt int64           `json:"damage_dealt"`
+	Healing     int64           `json:"healing"`
+	Score       int64           `json:"score"`
+	You         bool            `json:"you"`
 }
 
 type rewardBody struct {

@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 )
 
-func srv(id string, rooms, maxRooms int, p99 float64) fleet.Server {
-	return fleet.Server{ServerID: id, ControlURL: "http://127.0.0.1:1", KCPAddr: "x:1", MaxRooms: maxRooms, Rooms: rooms, TickP99Ms: p99}
+func srv(id string, rooms, maxRooms int, p99 float64) contract.Heartbeat {
+	return contract.Heartbeat{ServerID: id, ControlURL: "http://127.0.0.1:1", KCPAddr: "x:1", MaxRooms: maxRooms, Rooms: rooms, TickP99Ms: p99}
 }
 
 func TestRank(t *testing.T) {
@@ -20,7 +21,7 @@ func TestRank(t *testing.T) {
 	draining.Draining = true
 	oldContent := srv("o", 0, 10, 0)
 	oldContent.ContentVersion = "v0"
-	in := []fleet.Server{srv("busy", 8, 10, 0), srv("full", 10, 10, 0), draining, srv("slow", 1, 10, 9), srv("b", 2, 10, 0), srv("a", 2, 10, 0)}
+	in := []contract.Heartbeat{srv("busy", 8, 10, 0), srv("full", 10, 10, 0), draining, srv("slow", 1, 10, 9), srv("b", 2, 10, 0), srv("a", 2, 10, 0)}
 	var ids []string
 	for _, s := range fleet.Rank(in, "", 10) {
 		ids = append(ids, s.ServerID)
@@ -36,33 +37,13 @@ func TestRank(t *testing.T) {
 	}
 	v1 := srv("v1", 0, 10, 0)
 	v1.ContentVersion = "v1"
-	if got := fleet.Rank([]fleet.Server{oldContent, v1}, "v1", 10); len(got) != 1 || got[0].ServerID != "v1" {
+	if got := fleet.Rank([]contract.Heartbeat{oldContent, v1}, "v1", 10); len(got) != 1 || got[0].ServerID != "v1" {
 		t.Fatalf("content filter: %+v", got)
 	}
 }
 
-func TestHeartbeatValidate(t *testing.T) {
-	good := srv("room-1", 0, 10, 0)
-	if err := good.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for name, mod := range map[string]func(*fleet.Server){
-		"no id":        func(s *fleet.Server) { s.ServerID = "" },
-		"no capacity":  func(s *fleet.Server) { s.MaxRooms = 0 },
-		"negative":     func(s *fleet.Server) { s.Players = -1 },
-		"no endpoints": func(s *fleet.Server) { s.KCPAddr, s.WSURL = "", "" },
-		"bad control":  func(s *fleet.Server) { s.ControlURL = "ftp://x" },
-	} {
-		s := good
-		mod(&s)
-		if err := s.Validate(); !errors.Is(err, fleet.ErrBadHeartbeat) {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
-func request(match string) fleet.CreateRoom {
-	return fleet.CreateRoom{MatchID: match, Mode: "battle_1v1", Seed: 7, Seats: []fleet.Seat{
+func request(match string) contract.RoomSpec {
+	return contract.RoomSpec{MatchID: match, Mode: "battle_1v1", Seed: 7, Seats: []contract.SeatSpec{
 		{Seat: 0, PlayerID: "p1", Team: 0, Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}},
 		{Seat: 1, PlayerID: "p2", Team: 1, Oracle: ecs.OracleSpec{Archetype: "leo", Role: "host"}},
 	}}
@@ -100,7 +81,7 @@ func TestAllocateSkipsBadServers(t *testing.T) {
 	dead.Close()
 	ok := fleettest.New(t, "s")
 	c := fleet.NewClient("s", time.Second)
-	ranked := []fleet.Server{full.Heartbeat("full"), dead.Heartbeat("dead"), ok.Heartbeat("ok")}
+	ranked := []contract.Heartbeat{full.Heartbeat("full"), dead.Heartbeat("dead"), ok.Heartbeat("ok")}
 	room, s, err := c.Allocate(context.Background(), ranked, request("m1"), 3)
 	if err != nil || s.ServerID != "ok" || ok.Rooms()["m1"].RoomID != room.RoomID {
 		t.Fatalf("allocate: %+v %+v %v", room, s, err)

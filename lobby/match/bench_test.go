@@ -14,7 +14,7 @@ func errorsIs(err, target error) bool { return errors.Is(err, target) }
 func BenchmarkMatchmaker(b *testing.B) {
 	p := DefaultPolicy()
 	for _, id := range []string{Battle1v1, Battle3v3, Battle5v5, Raid, Ritual} {
-		mode, _ := LookupMode(id)
+		mode, _ := contentModes().Lookup(id)
 		for _, n := range []int{1_000, 10_000} {
 			in := genTickets(rand.New(rand.NewPCG(1, uint64(n))), mode, n, t0)
 			b.Run(fmt.Sprintf("mode=%s/tickets=%d", id, n), func(b *testing.B) {

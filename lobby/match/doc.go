@@ -7,7 +7,8 @@
 // (atomic claims in the state store, room allocation, push events). Tests call
 // Process directly with synthetic time.
 //
-//	mode, _ := match.LookupMode("battle_3v3")
+//	modes, err := match.NewModes(content.Modes(), match.DefaultModePolicies())
+//	mode, _ := modes.Lookup("battle_3v3")
 //	res := match.Process(mode, match.DefaultPolicy(), tickets, now)
 //	for _, m := range res.Matches {
 //		// m.Teams[0] plays m.Teams[1]; m.Window is the rating window it was formed under.

@@ -12,4 +12,7 @@ var (
 	ErrRole = errors.New("match: oracle role cannot be queued")
 	// ErrBadTicket: the ticket is malformed (wrong mode, repeated player).
 	ErrBadTicket = errors.New("match: malformed ticket")
+	// ErrModePolicy: a mode policy names a mode the content lacks, or one
+	// the content's mode cannot run with (NewModes).
+	ErrModePolicy = errors.New("match: bad mode policy")
 )

@@ -1,13 +1,18 @@
 package match
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/ecs"
 )
 
-// Mode ids the lobby queues.
+// Mode ids of the content's modes that DefaultModePolicies sets a policy
+// for (ecs/content/modes.json defines the modes themselves).
 const (
 	Battle1v1 = "battle_1v1"
 	Battle3v3 = "battle_3v3"
@@ -16,45 +21,173 @@ const (
 	Ritual    = "ritual"
 )
 
-// Mode is one queue's composition rules.
+// Mode is one queue's composition rules: the teams and team size the
+// content states for the mode (NewModes derives them), and the lobby's own
+// ModePolicy for its queue.
 type Mode struct {
-	// ID is the mode id (Battle1v1, ...).
+	// ID is the content's mode id (Battle1v1, ...).
 	ID string `json:"id"`
-	// Teams is the number of opposing teams: 2 for battles, 1 for the
-	// cooperative modes.
+	// Teams is the number of opposing teams: the content's teams for
+	// battles (2), 1 for the cooperative modes.
 	Teams int `json:"teams"`
-	// TeamSize is the number of players per team. For one-team modes it is
-	// the most players a match takes.
+	// TeamSize is the number of players per team: the content's team_size
+	// for battles; for one-team modes the content's max_players, the most
+	// players a match takes.
 	TeamSize int `json:"team_size"`
 	// MinPlayers is the fewest players a one-team match starts with once the
-	// anchor has waited FillWait; for battles it equals Teams*TeamSize.
+	// anchor has waited FillWait (ModePolicy.MinPlayers); for battles it
+	// equals Teams*TeamSize.
 	MinPlayers int `json:"min_players"`
-	// MaxParty is the largest party a ticket may carry.
+	// MaxParty is the largest party a ticket may carry (ModePolicy).
 	MaxParty int `json:"max_party"`
-	// HostsPerTeam is how many Host oracles each team must hold.
+	// HostsPerTeam is how many Host oracles each team must hold (ModePolicy).
 	HostsPerTeam int `json:"hosts_per_team"`
 	// FillWait: a one-team match with at least MinPlayers but fewer than
-	// TeamSize forms once its anchor has waited this long. Zero for battles.
+	// TeamSize forms once its anchor has waited this long (ModePolicy).
+	// Zero for battles.
 	FillWait time.Duration `json:"fill_wait_ns"`
 }
 
 // Players is the number of players in a full match.
 func (m Mode) Players() int { return m.Teams * m.TeamSize }
 
-// Modes returns the queues the lobby runs, in a stable order.
-func Modes() []Mode {
-	return []Mode{
-		{ID: Battle1v1, Teams: 2, TeamSize: 1, MinPlayers: 2, MaxParty: 1, HostsPerTeam: 1},
-		{ID: Battle3v3, Teams: 2, TeamSize: 3, MinPlayers: 6, MaxParty: 3, HostsPerTeam: 1},
-		{ID: Battle5v5, Teams: 2, TeamSize: 5, MinPlayers: 10, MaxParty: 5, HostsPerTeam: 1},
-		{ID: Raid, Teams: 1, TeamSize: 40, MinPlayers: 8, MaxParty: 10, HostsPerTeam: 1, FillWait: 30 * time.Second},
-		{ID: Ritual, Teams: 1, TeamSize: 6, MinPlayers: 2, MaxParty: 6, HostsPerTeam: 1, FillWait: 10 * time.Second},
+// ModePolicy is the lobby's own rules for one mode's queue, what the
+// content does not say. A zero field takes the field's value in
+// DefaultModePolicy.
+type ModePolicy struct {
+	// MaxParty is the largest party a ticket may carry, 1..TeamSize.
+	MaxParty int `json:"max_party"`
+	// HostsPerTeam is how many Host oracles each team must hold,
+	// 1..TeamSize.
+	HostsPerTeam int `json:"hosts_per_team"`
+	// MinPlayers is the fewest players a one-team match starts with after
+	// FillWait, within the content's min_players..max_players. Battles
+	// always fill every seat: set it only to Teams*TeamSize, or leave it 0.
+	MinPlayers int `json:"min_players"`
+	// FillWait is how long a one-team match's anchor waits for a full
+	// match before one of MinPlayers forms. Battles take none: leave it 0.
+	FillWait time.Duration `json:"fill_wait_ns"`
+}
+
+// DefaultFillWait is the FillWait of a one-team mode without one in its
+// policy.
+const DefaultFillWait = 30 * time.Second
+
+// DefaultModePolicies returns the policies the lobby runs with unless
+// configured otherwise, keyed by mode id.
+func DefaultModePolicies() map[string]ModePolicy {
+	return map[string]ModePolicy{
+		Battle1v1: {MaxParty: 1, HostsPerTeam: 1},
+		Battle3v3: {MaxParty: 3, HostsPerTeam: 1},
+		Battle5v5: {MaxParty: 5, HostsPerTeam: 1},
+		Raid:      {MaxParty: 10, HostsPerTeam: 1, MinPlayers: 8, FillWait: 30 * time.Second},
+		Ritual:    {MaxParty: 6, HostsPerTeam: 1, MinPlayers: 2, FillWait: 10 * time.Second},
 	}
 }
 
-// LookupMode returns the mode with the given id, or ErrUnknownMode.
-func LookupMode(id string) (Mode, error) {
-	for _, m := range Modes() {
+// DefaultModePolicy is the policy of a content mode that has none, and
+// fills the zero fields of one that has: parties as large as a team, one
+// Host per team, and for one-team modes the content's min_players after
+// DefaultFillWait (battles fill every seat and never wait to start short).
+func DefaultModePolicy(def ecs.ModeDef) ModePolicy {
+	m := contentMode(def)
+	p := ModePolicy{MaxParty: m.TeamSize, HostsPerTeam: 1, MinPlayers: m.Players()}
+	if m.Teams == 1 {
+		p.MinPlayers, p.FillWait = int(def.MinPlayers), DefaultFillWait
+	}
+	return p
+}
+
+// contentMode is what the content says of def's queue: its teams and team
+// size (only battles have teams; a one-team mode's team is max_players).
+func contentMode(def ecs.ModeDef) Mode {
+	if def.Teams > 0 {
+		return Mode{ID: def.ID, Teams: int(def.Teams), TeamSize: int(def.TeamSize)}
+	}
+	return Mode{ID: def.ID, Teams: 1, TeamSize: int(def.MaxPlayers)}
+}
+
+// Modes is the set of queues a lobby runs: one per content mode, in the
+// content's order. Build it with NewModes; the zero Modes has none.
+type Modes struct {
+	list []Mode
+}
+
+// NewModes derives the queues from the content's modes (ecs.Content.Modes)
+// and the lobby's policies keyed by mode id. A content mode without a
+// policy gets DefaultModePolicy. A policy naming a mode the content lacks,
+// or one the mode cannot run with (a party larger than a team, a one-team
+// minimum outside the content's player bounds, a battle that would start
+// short or wait to fill), is an error wrapping ErrModePolicy.
+func NewModes(content []ecs.ModeDef, policies map[string]ModePolicy) (Modes, error) {
+	if len(content) == 0 {
+		return Modes{}, fmt.Errorf("%w: the content has no modes", ErrModePolicy)
+	}
+	known := make(map[string]ecs.ModeDef, len(content))
+	ids := make([]string, 0, len(content))
+	for _, def := range content {
+		known[def.ID] = def
+		ids = append(ids, def.ID)
+	}
+	var unknown []string
+	for id := range policies {
+		if _, ok := known[id]; !ok {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return Modes{}, fmt.Errorf("%w: policy for %s, which the content does not define (content modes: %s)",
+			ErrModePolicy, strings.Join(unknown, ", "), strings.Join(ids, ", "))
+	}
+	var out Modes
+	for _, def := range content {
+		m, err := deriveMode(def, policies[def.ID])
+		if err != nil {
+			return Modes{}, err
+		}
+		out.list = append(out.list, m)
+	}
+	return out, nil
+}
+
+// deriveMode is def's queue under policy p (zero fields defaulted).
+func deriveMode(def ecs.ModeDef, p ModePolicy) (Mode, error) {
+	d := DefaultModePolicy(def)
+	p.MaxParty = cmp.Or(p.MaxParty, d.MaxParty)
+	p.HostsPerTeam = cmp.Or(p.HostsPerTeam, d.HostsPerTeam)
+	p.MinPlayers = cmp.Or(p.MinPlayers, d.MinPlayers)
+	if p.FillWait == 0 {
+		p.FillWait = d.FillWait
+	}
+	m := contentMode(def)
+	m.MaxParty, m.HostsPerTeam, m.MinPlayers, m.FillWait = p.MaxParty, p.HostsPerTeam, p.MinPlayers, p.FillWait
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: mode %s: %s", ErrModePolicy, def.ID, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case m.TeamSize < 1:
+		return Mode{}, bad("the content gives it no seats")
+	case m.MaxParty < 1 || m.MaxParty > m.TeamSize:
+		return Mode{}, bad("max_party %d, need 1..%d (the team size)", m.MaxParty, m.TeamSize)
+	case m.HostsPerTeam < 1 || m.HostsPerTeam > m.TeamSize:
+		return Mode{}, bad("hosts_per_team %d, need 1..%d (the team size)", m.HostsPerTeam, m.TeamSize)
+	case p.FillWait < 0:
+		return Mode{}, bad("negative fill_wait")
+	case m.Teams > 1 && (m.MinPlayers != m.Players() || m.FillWait != 0):
+		return Mode{}, bad("a battle fills all %d seats: min_players must be 0 or %d and fill_wait 0", m.Players(), m.Players())
+	case m.Teams == 1 && (m.MinPlayers < int(def.MinPlayers) || m.MinPlayers > m.TeamSize):
+		return Mode{}, bad("min_players %d outside the content's %d..%d", m.MinPlayers, def.MinPlayers, m.TeamSize)
+	}
+	return m, nil
+}
+
+// All returns the queues in the content's order.
+func (ms Modes) All() []Mode { return slices.Clone(ms.list) }
+
+// Lookup returns the mode with the given id, or ErrUnknownMode.
+func (ms Modes) Lookup(id string) (Mode, error) {
+	for _, m := range ms.list {
 		if m.ID == id {
 			return m, nil
 		}

@@ -135,7 +135,7 @@ func checkResult(t *testing.T, mode Mode, p Policy, in []Ticket, res Result, now
 
 func TestProcessProperties(t *testing.T) {
 	p := DefaultPolicy()
-	for _, mode := range Modes() {
+	for _, mode := range contentModes().All() {
 		t.Run(mode.ID, func(t *testing.T) {
 			matched := 0
 			for seed := range uint64(60) {
@@ -160,7 +160,7 @@ func TestProcessProperties(t *testing.T) {
 }
 
 func TestWindowWidensWithWait(t *testing.T) {
-	mode, _ := LookupMode(Battle1v1)
+	mode, _ := contentModes().Lookup(Battle1v1)
 	p := DefaultPolicy() // base 2, +0.25/s
 	a := solo("a", 25, contract.RoleHost, t0, Battle1v1)
 	b := solo("b", 30, contract.RoleHost, t0, Battle1v1)
@@ -198,7 +198,7 @@ func TestWindowCaps(t *testing.T) {
 }
 
 func TestPartiesStayTogether(t *testing.T) {
-	mode, _ := LookupMode(Battle3v3)
+	mode, _ := contentModes().Lookup(Battle3v3)
 	p := DefaultPolicy()
 	party := Ticket{ID: "party", Mode: Battle3v3, EnqueuedAt: t0, Members: []Member{
 		{PlayerID: "x1", Mu: 25, Oracle: contract.Oracle{OracleSpec: ecs.OracleSpec{Role: contract.RoleHost}}},
@@ -223,7 +223,7 @@ func TestPartiesStayTogether(t *testing.T) {
 }
 
 func TestHostRequired(t *testing.T) {
-	mode, _ := LookupMode(Battle3v3)
+	mode, _ := contentModes().Lookup(Battle3v3)
 	p := DefaultPolicy()
 	// Six players, one host: no legal 3v3.
 	in := []Ticket{solo("h", 25, contract.RoleHost, t0, Battle3v3)}
@@ -242,7 +242,7 @@ func TestHostRequired(t *testing.T) {
 }
 
 func TestOneTeamFillWait(t *testing.T) {
-	mode, _ := LookupMode(Ritual) // 2..6, fill wait 10 s
+	mode, _ := contentModes().Lookup(Ritual) // 2..6, fill wait 10 s
 	p := DefaultPolicy()
 	in := []Ticket{solo("a", 25, contract.RoleHost, t0, Ritual), solo("b", 25, contract.RoleFriend, t0, Ritual), solo("c", 25, contract.RoleFriend, t0, Ritual)}
 	if res := Process(mode, p, in, t0.Add(5*time.Second)); len(res.Matches) != 0 {
@@ -270,7 +270,7 @@ func TestOneTeamFillWait(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
-	mode, _ := LookupMode(Battle1v1)
+	mode, _ := contentModes().Lookup(Battle1v1)
 	p := DefaultPolicy()
 	a := solo("a", 25, contract.RoleHost, t0.Add(-p.TicketTTL), Battle1v1)
 	b := solo("b", 25, contract.RoleHost, t0, Battle1v1)
@@ -281,7 +281,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestCheckTicket(t *testing.T) {
-	mode, _ := LookupMode(Battle1v1)
+	mode, _ := contentModes().Lookup(Battle1v1)
 	ok := solo("a", 25, contract.RoleHost, t0, Battle1v1)
 	if err := mode.CheckTicket(ok); err != nil {
 		t.Fatal(err)
@@ -298,8 +298,8 @@ func TestCheckTicket(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", name, err, c.want)
 		}
 	}
-	if _, err := LookupMode("nope"); !errorsIs(err, ErrUnknownMode) {
-		t.Fatalf("LookupMode(nope) = %v", err)
+	if _, err := contentModes().Lookup("nope"); !errorsIs(err, ErrUnknownMode) {
+		t.Fatalf("Lookup(nope) = %v", err)
 	}
 }
 
@@ -311,7 +311,7 @@ func newPlayer(id string, mu float64, enq time.Time) Ticket {
 }
 
 func TestUncertaintyWidensWindow(t *testing.T) {
-	mode, _ := LookupMode(Battle1v1)
+	mode, _ := contentModes().Lookup(Battle1v1)
 	p := DefaultPolicy() // window 2 + 0.25/s, +1 per Sigma point above 3, max 20
 	wantNew := 2 + (25.0/3 - 3)
 	if got := p.WindowFor(newPlayer("n", 25, t0), 0); math.Abs(got-wantNew) > 1e-9 {
@@ -364,7 +364,7 @@ func TestUncertaintyWidensWindow(t *testing.T) {
 // exactly when their Mu gap is within both tickets' windows (wait time and
 // uncertainty), over random ratings, deviations and waits.
 func TestPairMatchesIffWithinBothWindows(t *testing.T) {
-	mode, _ := LookupMode(Battle1v1)
+	mode, _ := contentModes().Lookup(Battle1v1)
 	p := DefaultPolicy()
 	r := rand.New(rand.NewPCG(3, 9))
 	outcomes := map[bool]int{}

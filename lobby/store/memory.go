@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"golang.org/x/time/rate"
 )
 
@@ -267,7 +268,7 @@ func (m *Memory) Stuck(_ context.Context, mode string, claimedBefore time.Time, 
 }
 
 // Transition implements Queues.
-func (m *Memory) Transition(_ context.Context, id, from, to string, assignment []byte) error {
+func (m *Memory) Transition(_ context.Context, id string, from, to TicketState, assignment []byte) error {
 	if to == StateMatched {
 		return fmt.Errorf("ticket %s: transition to %s: %w", id, to, ErrBadTransition)
 	}
@@ -285,11 +286,11 @@ func (m *Memory) Transition(_ context.Context, id, from, to string, assignment [
 }
 
 // States implements Queues.
-func (m *Memory) States(_ context.Context, ids []string) ([]string, error) {
+func (m *Memory) States(_ context.Context, ids []string) ([]TicketState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.cfg.Now()
-	out := make([]string, len(ids))
+	out := make([]TicketState, len(ids))
 	for i, id := range ids {
 		if t, ok := m.tickets[id]; ok && !(Terminal(t.rec.State) && !now.Before(t.expires)) {
 			out[i] = t.rec.State
@@ -310,7 +311,7 @@ func (m *Memory) Forget() {
 }
 
 // EndTicket implements Queues.
-func (m *Memory) EndTicket(_ context.Context, id, matchID, outcome, reason string) error {
+func (m *Memory) EndTicket(_ context.Context, id, matchID string, outcome contract.Outcome, reason string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, now, err := m.findLocked(id)
@@ -343,13 +344,15 @@ func (m *Memory) findLocked(id string) (*memTicket, time.Time, error) {
 // moveLocked moves t from state from (its current state) to state to,
 // keeping the queue, claimed index and player indexes in step. The caller
 // holds m.mu.
-func (m *Memory) moveLocked(t *memTicket, from, to string, assignment []byte, now time.Time) {
+func (m *Memory) moveLocked(t *memTicket, from, to TicketState, assignment []byte, now time.Time) {
 	id := t.rec.ID
 	switch from {
 	case StateQueued:
 		delete(m.queues[t.rec.Mode], id)
 	case StateMatched:
 		delete(m.claimed[t.rec.Mode], id)
+	default:
+		// a terminal state is in no queue and no claimed index
 	}
 	if to == StateQueued {
 		q := m.queues[t.rec.Mode]

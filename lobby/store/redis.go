@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -159,7 +160,7 @@ func (r *Redis) Ticket(ctx context.Context, id string) (TicketRecord, error) {
 	if err != nil {
 		return TicketRecord{}, fmt.Errorf("ticket %s: decode: %w", id, err)
 	}
-	rec.State, rec.MatchID, rec.Reason, rec.Outcome = h["state"], h["match"], h["reason"], h["outcome"]
+	rec.State, rec.MatchID, rec.Reason, rec.Outcome = TicketState(h["state"]), h["match"], h["reason"], contract.Outcome(h["outcome"])
 	if a := h["assign"]; a != "" {
 		rec.Assignment = []byte(a)
 	}
@@ -220,7 +221,7 @@ func (r *Redis) Settle(ctx context.Context, id, matchID string, out Outcome) err
 		return fmt.Errorf("ticket %s: settle to %s: %w", id, out.State, ErrBadTransition)
 	}
 	n, err := settleScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
-		matchID, out.State, string(out.Assignment), out.Reason, r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
+		matchID, out.State.String(), string(out.Assignment), out.Reason, r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
 	return moveResult("settle", id, n, err, "not matched under "+strconv.Quote(matchID))
 }
 
@@ -281,17 +282,17 @@ func (r *Redis) Stuck(ctx context.Context, mode string, claimedBefore time.Time,
 }
 
 // Transition implements Queues.
-func (r *Redis) Transition(ctx context.Context, id, from, to string, assignment []byte) error {
+func (r *Redis) Transition(ctx context.Context, id string, from, to TicketState, assignment []byte) error {
 	if to == StateMatched {
 		return fmt.Errorf("ticket %s: transition to %s: %w", id, to, ErrBadTransition)
 	}
 	n, err := transitionScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
-		from, to, string(assignment), r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
-	return moveResult("transition", id, n, err, "not "+from)
+		from.String(), to.String(), string(assignment), r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
+	return moveResult("transition", id, n, err, "not "+from.String())
 }
 
 // States implements Queues with one pipeline of HGETs.
-func (r *Redis) States(ctx context.Context, ids []string) ([]string, error) {
+func (r *Redis) States(ctx context.Context, ids []string) ([]TicketState, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -303,7 +304,7 @@ func (r *Redis) States(ctx context.Context, ids []string) ([]string, error) {
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, unavailable("states", err)
 	}
-	out := make([]string, len(ids))
+	out := make([]TicketState, len(ids))
 	for i, c := range cmds {
 		v, err := c.Result()
 		switch {
@@ -311,16 +312,16 @@ func (r *Redis) States(ctx context.Context, ids []string) ([]string, error) {
 		case err != nil:
 			return nil, unavailable("states", err)
 		default:
-			out[i] = v
+			out[i] = TicketState(v)
 		}
 	}
 	return out, nil
 }
 
 // EndTicket implements Queues.
-func (r *Redis) EndTicket(ctx context.Context, id, matchID, outcome, reason string) error {
+func (r *Redis) EndTicket(ctx context.Context, id, matchID string, outcome contract.Outcome, reason string) error {
 	n, err := endScript.Run(ctx, r.rdb, []string{r.key("t:", id)},
-		matchID, outcome, reason, r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
+		matchID, outcome.String(), reason, r.cfg.Retention.Milliseconds(), r.cfg.Prefix, id).Int()
 	return moveResult("end ticket", id, n, err, "not assigned to "+matchID)
 }
 

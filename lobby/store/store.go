@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/contract"
 )
 
 // Sentinel errors; compare with errors.Is.
@@ -20,20 +22,27 @@ var (
 	ErrStateConflict = errors.New("store: ticket state changed")
 )
 
+// TicketState is where a ticket is in its life. Its wire (the lobby API's
+// "state") and stored form is the constant's string.
+type TicketState string
+
 // Ticket states. A ticket is live while queued or matched; the others are
 // terminal and release the ticket's players so they can queue again.
 const (
-	StateQueued    = "queued"    // in its mode's queue
-	StateMatched   = "matched"   // claimed by a pass; a room is being allocated
-	StateAssigned  = "assigned"  // room allocated; Assignment is set
-	StateCancelled = "cancelled" // cancelled by its player
-	StateExpired   = "expired"   // waited past the ticket TTL
-	StateFailed    = "failed"    // no room could be allocated
-	StateEnded     = "ended"     // its match ended (Outcome says how); reached from StateAssigned only
+	StateQueued    TicketState = "queued"    // in its mode's queue
+	StateMatched   TicketState = "matched"   // claimed by a pass; a room is being allocated
+	StateAssigned  TicketState = "assigned"  // room allocated; Assignment is set
+	StateCancelled TicketState = "cancelled" // cancelled by its player
+	StateExpired   TicketState = "expired"   // waited past the ticket TTL
+	StateFailed    TicketState = "failed"    // no room could be allocated
+	StateEnded     TicketState = "ended"     // its match ended (Outcome says how); reached from StateAssigned only
 )
 
+// String returns the state's wire string.
+func (s TicketState) String() string { return string(s) }
+
 // Terminal reports whether state releases the ticket's players.
-func Terminal(state string) bool {
+func Terminal(state TicketState) bool {
 	return state == StateAssigned || state == StateCancelled || state == StateExpired || state == StateFailed || state == StateEnded
 }
 
@@ -47,21 +56,21 @@ type TicketRecord struct {
 	ID         string
 	Mode       string
 	PlayerIDs  []string
-	State      string
+	State      TicketState
 	MatchID    string    // set by Claim
 	ClaimedAt  time.Time // set by Claim (the caller's clock); kept after the ticket leaves StateMatched
 	EnqueuedAt time.Time
 	Data       []byte
-	Assignment []byte // set by Transition or Settle to StateAssigned
-	Reason     string // set by Settle: why the ticket was requeued or failed; by EndTicket: why the match ended
-	Outcome    string // set by EndTicket: the match's outcome (team_win, draw, ..., aborted)
+	Assignment []byte           // set by Transition or Settle to StateAssigned
+	Reason     string           // set by Settle: why the ticket was requeued or failed; by EndTicket: why the match ended
+	Outcome    contract.Outcome // set by EndTicket: the match's outcome
 }
 
 // Outcome is how Settle ends a claim: the state the ticket moves to
 // (StateAssigned, StateQueued to requeue, StateFailed or StateExpired), the
 // assignment for StateAssigned, and a reason kept in the record.
 type Outcome struct {
-	State      string
+	State      TicketState
 	Assignment []byte
 	Reason     string
 }
@@ -111,17 +120,17 @@ type Queues interface {
 	// enqueue time; a terminal state releases its players; StateAssigned
 	// stores assignment. It does not check which match holds a claim: the
 	// lobby settles claims with Settle.
-	Transition(ctx context.Context, id, from, to string, assignment []byte) error
+	Transition(ctx context.Context, id string, from, to TicketState, assignment []byte) error
 	// EndTicket moves ticket id from StateAssigned under matchID to
 	// StateEnded with outcome and reason, renewing its retention. It
 	// returns ErrStateConflict when the ticket is not assigned to matchID
 	// (already ended: a repeated report; or never assigned to it) and
 	// ErrNotFound for an unknown id (or one past its retention).
-	EndTicket(ctx context.Context, id, matchID, outcome, reason string) error
+	EndTicket(ctx context.Context, id, matchID string, outcome contract.Outcome, reason string) error
 	// States returns the state of each ticket of ids, in order, "" for a
 	// ticket the store does not hold (never created, past its retention,
 	// or lost: a Redis restarted empty or a key evicted). One round trip.
-	States(ctx context.Context, ids []string) ([]string, error)
+	States(ctx context.Context, ids []string) ([]TicketState, error)
 }
 
 // Revocation is what the revocation list says about one access token.

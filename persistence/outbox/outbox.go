@@ -329,7 +329,7 @@ func (o *Outbox) signal() {
 // one, pending or already flushed to the store (asked there; an error when
 // the store cannot answer). The room server's crash recovery uses it
 // (server.ResultLookup).
-func (o *Outbox) Outcome(ctx context.Context, matchID string) (string, bool, error) {
+func (o *Outbox) Outcome(ctx context.Context, matchID string) (contract.Outcome, bool, error) {
 	o.mu.Lock()
 	for i := range o.pending {
 		if o.pending[i].rec.MatchID == matchID {

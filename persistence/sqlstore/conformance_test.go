@@ -544,7 +544,7 @@ func testWagerRefunds(t *testing.T, s persistence.Store) {
 			t.Fatal(err)
 		}
 	}
-	for i, outcome := range []string{contract.OutcomeDraw, contract.OutcomeAborted, "refund"} {
+	for i, outcome := range []contract.Outcome{contract.OutcomeDraw, contract.OutcomeAborted, "refund"} {
 		m := fmt.Sprintf("rf%d", i)
 		for _, p := range []persistence.Player{a, b} {
 			if _, err := s.PlaceWager(ctx, persistence.Wager{IdempotencyKey: m + p.ID, MatchID: m, PlayerID: p.ID, Currency: "gold", Amount: 10}); err != nil {

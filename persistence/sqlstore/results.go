@@ -90,7 +90,7 @@ func (s *sqlStore) insertMatches(ctx context.Context, tx dbtx, batch []contract.
 		args := make([]any, 0, n*len(matchColumns))
 		for _, r := range rest[:n] {
 			args = append(args, r.MatchID, r.RoomID, r.ServerID, r.Mode, r.Arena, r.ContentVersion, r.Seed,
-				asTime(r.StartedAt), asTime(r.EndedAt), r.Ticks, r.Outcome, r.WinningTeam, r.FinalHash, now)
+				asTime(r.StartedAt), asTime(r.EndedAt), r.Ticks, r.Outcome.String(), r.WinningTeam, r.FinalHash, now)
 		}
 		rs, err := tx.query(ctx, `INSERT INTO matches (`+strings.Join(matchColumns, ", ")+`) VALUES `+
 			placeholders(1, n, len(matchColumns))+` ON CONFLICT (match_id) DO NOTHING RETURNING match_id`, args...)
@@ -126,7 +126,7 @@ func (s *sqlStore) insertMatchRows(ctx context.Context, tx dbtx, fresh []contrac
 	var parts, rewards, codex, replays [][]any
 	for _, r := range fresh {
 		for _, p := range r.Participants {
-			parts = append(parts, []any{r.MatchID, p.Seat, p.PlayerID, p.Team, p.Result, p.Kills, p.Deaths,
+			parts = append(parts, []any{r.MatchID, p.Seat, p.PlayerID, p.Team, p.Result.String(), p.Kills, p.Deaths,
 				p.DamageDealt, p.DamageTaken, p.Healing, p.Score})
 		}
 		for i, rw := range r.Rewards {

@@ -41,7 +41,7 @@ func TestSettleWagersShareProportionally(t *testing.T) {
 }
 
 func TestSettleWagersRefundWhenNobodyWins(t *testing.T) {
-	for _, outcome := range []string{contract.OutcomeDraw, contract.OutcomeAborted, contract.OutcomeTimeout} {
+	for _, outcome := range []contract.Outcome{contract.OutcomeDraw, contract.OutcomeAborted, contract.OutcomeTimeout} {
 		rec := contract.MatchRecord{Outcome: outcome, Participants: []contract.Participant{
 			{PlayerID: "a", Result: contract.ResultDraw}, {PlayerID: "b", Result: contract.ResultDraw}}}
 		if outcome == contract.OutcomeAborted {

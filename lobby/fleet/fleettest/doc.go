@@ -3,6 +3,6 @@
 // match id, tickets signed with an HMAC, and switchable to full or draining.
 //
 //	rs := fleettest.New(t, "secret")
-//	hb := rs.Heartbeat("room-1") // a fleet.Server to register with the lobby
+//	hb := rs.Heartbeat("room-1") // a contract.Heartbeat to register with the lobby
 //	rooms := rs.Rooms()          // what the lobby created
 package fleettest

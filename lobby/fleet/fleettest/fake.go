@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 )
 
@@ -23,15 +24,15 @@ type Server struct {
 	secret string
 
 	mu       sync.Mutex
-	rooms    map[string]fleet.Room // by match id
-	requests []fleet.CreateRoom
+	rooms    map[string]contract.RoomCreated // by match id
+	requests []contract.RoomSpec
 	full     bool
 	draining bool
 }
 
 // New starts a fake room server closed at the end of the test.
 func New(t testing.TB, secret string) *Server {
-	s := &Server{secret: secret, rooms: map[string]fleet.Room{}}
+	s := &Server{secret: secret, rooms: map[string]contract.RoomCreated{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/rooms", s.create)
 	s.Server = httptest.NewServer(mux)
@@ -54,10 +55,10 @@ func (s *Server) SetDraining(d bool) {
 }
 
 // Rooms returns the rooms created, by match id.
-func (s *Server) Rooms() map[string]fleet.Room {
+func (s *Server) Rooms() map[string]contract.RoomCreated {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]fleet.Room, len(s.rooms))
+	out := make(map[string]contract.RoomCreated, len(s.rooms))
 	for k, v := range s.rooms {
 		out[k] = v
 	}
@@ -65,15 +66,15 @@ func (s *Server) Rooms() map[string]fleet.Room {
 }
 
 // Requests returns every accepted POST /v1/rooms body, in order.
-func (s *Server) Requests() []fleet.CreateRoom {
+func (s *Server) Requests() []contract.RoomSpec {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]fleet.CreateRoom(nil), s.requests...)
+	return append([]contract.RoomSpec(nil), s.requests...)
 }
 
 // Heartbeat returns a heartbeat for this server under id.
-func (s *Server) Heartbeat(id string) fleet.Server {
-	return fleet.Server{ServerID: id, ControlURL: s.URL, KCPAddr: "127.0.0.1:7000", WSURL: "ws://127.0.0.1:7001/v1/play",
+func (s *Server) Heartbeat(id string) contract.Heartbeat {
+	return contract.Heartbeat{ServerID: id, ControlURL: s.URL, KCPAddr: "127.0.0.1:7000", WSURL: "ws://127.0.0.1:7001/v1/play",
 		Region: "local", MaxRooms: 100, Rooms: len(s.Rooms())}
 }
 
@@ -98,7 +99,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusUnauthorized, "unauthorized", "bad fleet secret")
 		return
 	}
-	var req fleet.CreateRoom
+	var req contract.RoomSpec
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil || req.MatchID == "" || len(req.Seats) == 0 {
 		writeErr(w, http.StatusBadRequest, "bad_request", "malformed room request")
 		return
@@ -118,10 +119,10 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusServiceUnavailable, "server_full", "full")
 		return
 	}
-	room := fleet.Room{RoomID: "r_" + strconv.Itoa(len(s.rooms)+1), MatchID: req.MatchID, KCPAddr: "127.0.0.1:7000",
+	room := contract.RoomCreated{RoomID: "r_" + strconv.Itoa(len(s.rooms)+1), MatchID: req.MatchID, KCPAddr: "127.0.0.1:7000",
 		WSURL: "ws://127.0.0.1:7001/v1/play"}
 	for _, seat := range req.Seats {
-		room.Seats = append(room.Seats, fleet.SeatTicket{Seat: seat.Seat, PlayerID: seat.PlayerID,
+		room.Seats = append(room.Seats, contract.SeatTicket{Seat: seat.Seat, PlayerID: seat.PlayerID,
 			Ticket: s.Sign(room.RoomID, seat.Seat, seat.PlayerID), ExpiresAt: time.Now().Add(time.Minute).UTC(),
 			KCPKey: SeatKey(room.RoomID, seat.Seat)})
 	}

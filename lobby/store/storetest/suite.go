@@ -498,7 +498,7 @@ func testEndTicket(t *testing.T, s store.Store) {
 	must(t, s.Enqueue(ctx, rec("b", "m", "pa"), 10))
 	states, err := s.States(ctx, []string{"a", "zz", "b"})
 	must(t, err)
-	if !slices.Equal(states, []string{store.StateEnded, "", store.StateQueued}) {
+	if !slices.Equal(states, []store.TicketState{store.StateEnded, "", store.StateQueued}) {
 		t.Fatalf("States(a, zz, b) = %q, want [ended \"\" queued]", states)
 	}
 }
