@@ -1,6 +1,8 @@
 package ecs
 
 import (
+	"math"
+
 	"github.com/pantheon-oracles/pantheon/ecs/internal/worldgate"
 	"github.com/yohamta/donburi"
 )
@@ -14,6 +16,7 @@ import (
 // Distinct Sims are independent and may run on different goroutines, even
 // when they share one *Content.
 type Sim struct {
+	inBuf    []Input // Step's copy of inputs with out-of-range seats, when it needs one
 	c        *Content
 	plan     matchPlan
 	mode     *ModeDef
@@ -199,6 +202,7 @@ func (s *Sim) Step(inputs []Input) Output {
 		s.event(Event{Kind: EventInputRejected, Code: uint8(ReasonFlood), Seat: -1, Amount: int32(len(inputs) - MaxInputsPerTick), Ref: -1})
 		inputs = inputs[:MaxInputsPerTick]
 	}
+	inputs = s.seatsInRange(inputs)
 	s.rec.beginTick(inputs)
 
 	s.buildGrids()
@@ -226,6 +230,27 @@ func (s *Sim) Step(inputs []Input) Output {
 		out.Result = s.result
 	}
 	return out
+}
+
+// seatsInRange returns inputs with every seat outside the int32 range
+// replaced by -1. No match has such a seat (both are rejected alike, as an
+// unknown seat), but a replay holds only int32 seats: the replay records,
+// and the tick's hash covers, the same input the simulation applied. It
+// copies (into the sim's buffer) only when an input needs it.
+func (s *Sim) seatsInRange(inputs []Input) []Input {
+	for i := range inputs {
+		if inputs[i].Seat >= math.MinInt32 && inputs[i].Seat <= math.MaxInt32 {
+			continue
+		}
+		s.inBuf = append(s.inBuf[:0], inputs...)
+		for j := i; j < len(s.inBuf); j++ {
+			if s.inBuf[j].Seat < math.MinInt32 || s.inBuf[j].Seat > math.MaxInt32 {
+				s.inBuf[j].Seat = -1
+			}
+		}
+		return s.inBuf
+	}
+	return inputs
 }
 
 // Abort ends the match early (room closed or crashed) and returns an

@@ -106,7 +106,8 @@ type Config struct {
 	// by the content's mode id; the modes themselves, their teams and team
 	// sizes, come from the content (Deps.Modes). A content mode without an
 	// entry gets match.DefaultModePolicy; an entry naming a mode the content
-	// lacks makes New fail. Nil means match.DefaultModePolicies().
+	// lacks makes New fail. Nil means match.DefaultModePolicies() for the
+	// modes the content has (content without one of those modes is fine).
 	ModePolicies map[string]match.ModePolicy
 	// PassInterval is the time between matchmaking passes of each mode.
 	// Default 250 ms; negative disables the background loop (tests call Pass).
@@ -222,9 +223,6 @@ func (c Config) withDefaults() Config {
 	def(&c.QueueFullRetryAfter, 5*time.Second)
 	if c.Policy == (match.Policy{}) {
 		c.Policy = match.DefaultPolicy()
-	}
-	if c.ModePolicies == nil {
-		c.ModePolicies = match.DefaultModePolicies()
 	}
 	def(&c.PassInterval, 250*time.Millisecond)
 	def(&c.LeaseTTL, 5*time.Second)

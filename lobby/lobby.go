@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -130,7 +132,16 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		return nil, errors.New("lobby: Store, Accounts, Refresh, Rosters and Ratings are required")
 	}
 	cfg = cfg.withDefaults()
-	modes, err := match.NewModes(deps.Modes, cfg.ModePolicies)
+	policies := cfg.ModePolicies
+	if policies == nil {
+		// The defaults apply to the content's modes only: content may
+		// leave out a mode the default table names.
+		policies = match.DefaultModePolicies()
+		maps.DeleteFunc(policies, func(id string, _ match.ModePolicy) bool {
+			return !slices.ContainsFunc(deps.Modes, func(m ecs.ModeDef) bool { return m.ID == id })
+		})
+	}
+	modes, err := match.NewModes(deps.Modes, policies)
 	if err != nil {
 		return nil, fmt.Errorf("lobby: modes from content: %w", err)
 	}

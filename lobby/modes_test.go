@@ -74,16 +74,26 @@ func TestModePolicyWithoutContentMode(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, s)
 		}
 	}
-	// The default policies name the raid: content without it is refused
-	// too, rather than the raid policy being dropped silently.
+	// Content without the raid: a configured raid policy is refused, while
+	// the default table (which the operator did not write) applies to the
+	// modes the content has and the lobby runs without a raid queue.
 	var noRaid []ecs.ModeDef
 	for _, m := range testModes() {
 		if m.ID != match.Raid {
 			noRaid = append(noRaid, m)
 		}
 	}
-	if _, err := New(testConfig(), deps(noRaid)); !errors.Is(err, match.ErrModePolicy) || !strings.Contains(err.Error(), "raid") {
-		t.Fatalf("New on content without the raid: %v", err)
+	cfg = testConfig()
+	cfg.ModePolicies = match.DefaultModePolicies()
+	if _, err := New(cfg, deps(noRaid)); !errors.Is(err, match.ErrModePolicy) || !strings.Contains(err.Error(), "raid") {
+		t.Fatalf("New with a raid policy on content without the raid: %v", err)
+	}
+	h := newHarness(t, nil, func(_ *Config, d *Deps) { d.Modes = noRaid })
+	if _, err := h.l.Pass(t.Context(), match.Raid); !errors.Is(err, match.ErrUnknownMode) {
+		t.Errorf("pass of the raid on content without it: %v, want ErrUnknownMode", err)
+	}
+	if _, err := h.l.Pass(t.Context(), "ritual"); err != nil {
+		t.Errorf("pass of the ritual: %v", err)
 	}
 	if _, err := New(testConfig(), deps(nil)); !errors.Is(err, match.ErrModePolicy) || !strings.Contains(err.Error(), "no modes") {
 		t.Fatalf("New without content modes: %v", err)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -135,7 +136,9 @@ func TestAdmissionUnderFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("floods two listeners")
 	}
-	h := startHarness(t, testConfig(), scriptFactory(30, 0))
+	cfg := testConfig()
+	captureLog(t, &cfg) // a failure quotes the server's log: seatings, refusals, closes
+	h := startHarness(t, cfg, scriptFactory(30, 0))
 	one := startFlooder(t, h, []net.IP{net.IPv4(127, 0, 0, 3)}, 64, 80)
 	defer one.close()
 	var wide []net.IP
@@ -208,13 +211,17 @@ func TestAdmissionUnderFlood(t *testing.T) {
 			if c == nil {
 				t.Fatalf("round %d: seat %d has no connection", round, seat)
 			}
+			before := p.Stats().Resumes
 			c.closeCode(netcode.CodeSlowConsumer, "test: cut the session")
-			t.Logf("round %d: cut seat %d (%s)", round, seat, c.transport)
-			waitFor(t, "resume during the flood", func() bool {
+			t.Logf("round %d: cut seat %d (%s) after %d resumes", round, seat, c.transport, before)
+			waitForOr(t, "resume during the flood", func() bool {
 				if err := p.Err(); err != nil {
-					t.Fatalf("round %d: seat %d gave up resuming: %v (kcp gate %+v, ws gate %+v)", round, seat, err, gate("kcp"), gate("ws"))
+					t.Fatalf("round %d: seat %d gave up resuming: %v (client %+v; kcp gate %+v, ws gate %+v)", round, seat, err, p.Stats(), gate("kcp"), gate("ws"))
 				}
-				return p.Stats().Resumes == uint64(round)
+				return p.Stats().Resumes > before
+			}, func() string {
+				return fmt.Sprintf("round %d: seat %d (%s) resumed %d times, want more than %d; client %+v; kcp gate %+v, ws gate %+v",
+					round, seat, c.transport, p.Stats().Resumes, before, p.Stats(), gate("kcp"), gate("ws"))
 			})
 		}
 		play("playing after a resume")

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -353,6 +355,52 @@ func poll(t testing.TB, within, every time.Duration, what string, cond func() bo
 			time.Sleep(every)
 		}
 	}
+}
+
+// waitForOr is waitFor whose timeout says what state it ended in
+// (status, called once at the deadline).
+func waitForOr(t testing.TB, what string, cond func() bool, status func() string) {
+	t.Helper()
+	deadline := time.Now().Add(waitDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s: %s", waitDeadline, what, status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// testLog is a server log kept in memory.
+type testLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// tail returns the last n lines.
+func (l *testLog) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// captureLog points cfg's logger (info and up) at memory and, when the test
+// fails, logs the last 80 lines, so a failure says what the server did.
+func captureLog(t testing.TB, cfg *Config) *testLog {
+	l := &testLog{}
+	cfg.Logger = slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log, last 80 lines:\n%s", l.tail(80))
+		}
+	})
+	return l
 }
 
 // waitClosed waits until the server sent an error or bye frame or closed

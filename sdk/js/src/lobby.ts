@@ -421,6 +421,7 @@ export class PushChannel {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Set<(e: LobbyEvent) => void>();
   private openWaiters: Array<() => void> = [];
+  private readonly nextWaiters = new Set<() => void>();
   /** How many times the channel has (re)connected. */
   connects = 0;
 
@@ -448,26 +449,34 @@ export class PushChannel {
 
   /**
    * next resolves with the first event from now that matches pred, or
-   * rejects after timeoutMs.
+   * rejects after timeoutMs, or when the channel is closed.
    */
   next(pred: (e: LobbyEvent) => boolean, timeoutMs = 60_000): Promise<LobbyEvent> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        off();
-        reject(new Error(`pantheon: no matching push event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const off = this.on((e) => {
-        if (!pred(e)) return;
+      if (this.closed) {
+        reject(new Error("pantheon: push channel closed"));
+        return;
+      }
+      const settle = (err: Error | null, e?: LobbyEvent) => {
         clearTimeout(t);
         off();
-        resolve(e);
+        this.nextWaiters.delete(cancel);
+        if (err) reject(err);
+        else resolve(e!);
+      };
+      const cancel = () => settle(new Error("pantheon: push channel closed"));
+      const t = setTimeout(() => settle(new Error(`pantheon: no matching push event within ${timeoutMs} ms`)), timeoutMs);
+      const off = this.on((e) => {
+        if (pred(e)) settle(null, e);
       });
+      this.nextWaiters.add(cancel);
     });
   }
 
-  /** close stops the channel for good. */
+  /** close stops the channel for good; pending next() calls reject. */
   close(): void {
     this.closed = true;
+    for (const cancel of [...this.nextWaiters]) cancel();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ws = this.ws;

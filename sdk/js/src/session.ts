@@ -150,6 +150,8 @@ export class RoomSession {
   private pingSent = new Map<number, number>();
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private lastRecv = 0; // ms
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastAckAt = 0; // ms
   private matchEnded = false;
   private endInfo: SessionEnd | null = null;
   private resolveEnded!: (e: SessionEnd) => void;
@@ -429,6 +431,32 @@ export class RoomSession {
   private stopPings(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+  }
+
+  /**
+   * ackSoon acks the newest applied snapshot, at most once per tick: a
+   * client catching up on a backlog of snapshots (after a stall, a busy
+   * event loop, a background tab) applies them in a burst, and one ack per
+   * snapshot would be a burst of frames the server rate-limits and, past its
+   * flood limit, closes (rate_limited). Within a tick of the last ack, one
+   * ack of the newest tick follows at the end of that tick.
+   */
+  private ackSoon(): void {
+    if (this.ackTimer) return; // an ack of the newest tick is due
+    const wait = this.lastAckAt + 1000 / Math.max(this.tickRate, 1) - Date.now();
+    if (wait <= 0) return this.sendAck();
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      this.sendAck();
+    }, wait);
+  }
+
+  private sendAck(): void {
+    if (!this.ws || this.st === "resuming") return;
+    this.lastAckAt = Date.now();
+    this.write(encodeAck(this.ring.latest.tick));
   }
 
   private ping(): void {
@@ -520,7 +548,7 @@ export class RoomSession {
     this.ring.push(w);
     this.stats.snapshots++;
     if (s.baseAge === 0) this.stats.fullSnapshots++;
-    this.write(encodeAck(s.tick));
+    this.ackSoon();
     if (s.inputAck > this.inputAck) this.inputAck = s.inputAck;
     if (this.pending.length > 0 && this.pending[0].seq <= this.inputAck) this.pending = this.pending.filter((i) => i.seq > this.inputAck);
     this.setState("playing");

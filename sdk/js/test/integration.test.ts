@@ -19,7 +19,8 @@ before(async () => {
     skip = why;
     return;
   }
-  dev = await startDev(bin, tmp.dir + "/dev");
+  // Info logs: a failure quotes them (seats, drops, refusals, closes).
+  dev = await startDev(bin, tmp.dir + "/dev", ["--log-level", "info"]);
 });
 
 after(async () => {
@@ -64,6 +65,19 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
     return;
   }
   const d = dev!;
+  // What each session went through, with the tick: a failure names it, with
+  // the server's log.
+  const story: string[] = [];
+  try {
+    await duel(t, d, story);
+  } catch (err) {
+    t.diagnostic("sessions: " + story.join("; "));
+    t.diagnostic("pantheon dev log, last 60 lines:\n" + d.log().trimEnd().split("\n").slice(-60).join("\n"));
+    throw err;
+  }
+});
+
+async function duel(t: { after(fn: () => void): void; diagnostic(msg: string): void }, d: DevServer, story: string[]): Promise<void> {
   const players = await Promise.all(
     ["alpha", "beta"].map(async (name, i) => {
       const lobby = new LobbyClient({ baseUrl: d.lobbyUrl, WebSocket: WebSocket as any });
@@ -103,6 +117,7 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
   }
   assert.equal(seats[0].match_id, seats[1].match_id, "both seats in one match");
   const ended = players.map((p) => p.push.next((e) => e.type === "match_ended", 200_000));
+  ended.forEach((p) => p.catch(() => {})); // a failed assertion before they are awaited closes the channels: no unhandled rejection
 
   const worlds: Map<number, World>[] = [new Map(), new Map()];
   const matchEnds: number[][][] = [[], []];
@@ -112,6 +127,16 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
     ),
   );
   t.after(() => sessions.forEach((s) => s.close()));
+  // Each client acts once a tick on its newest world, as a game loop would
+  // (not once per snapshot: after a stall a backlog of snapshots arrives in
+  // a burst, and an input for each would flood the server, which closes
+  // such a connection with rate_limited).
+  const loops = sessions.map((s) =>
+    setInterval(() => {
+      if (s.state === "playing" && !s.matchOver) act(s, s.world, s.world.tick);
+    }, 1000 / sessions[0].tickRate),
+  );
+  t.after(() => loops.forEach((l) => clearInterval(l)));
   const interp = new InterpolationBuffer();
   const order: string[] = [];
   let dropped = false;
@@ -123,7 +148,6 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       if (i === 0) order.push("snapshot " + w.tick);
       if (i === 0) interp.push(w);
       if (s.matchOver) return;
-      act(s, w, w.tick);
       // Client 1 loses its connection mid-match and resumes.
       if (i === 1 && !dropped && w.tick >= 180) {
         dropped = true;
@@ -131,14 +155,18 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
       }
     });
     s.on("welcome", (_w, resumed) => {
+      story.push(`client ${i} welcome${resumed ? " (resumed)" : ""} at tick ${s.world.tick}`);
       if (resumed) resumedAt = s.world.tick;
     });
+    s.on("resuming", (cause) => story.push(`client ${i} resuming at tick ${s.world.tick} (match over: ${s.matchOver}): ${cause}`));
+    s.on("end", (e) => story.push(`client ${i} ended at tick ${s.world.tick}: ${JSON.stringify(e)}`));
     s.on("events", (f) => {
       if (i === 0) order.push("events " + f.tick);
       for (const e of f.events) if (e[0] === EventKind.MatchEnd) matchEnds[i].push(e);
     });
   });
   const ends: SessionEnd[] = await Promise.all(sessions.map((s) => s.ended));
+  loops.forEach((l) => clearInterval(l));
   for (let i = 0; i < 2; i++) {
     const s = sessions[i];
     assert.equal(ends[i].reason, "bye", `client ${i} ended ${JSON.stringify(ends[i])}`);
@@ -184,4 +212,4 @@ test("two SDK clients play a duel to the end on pantheon dev; one resumes mid-ma
     `client 1 resumed at tick ${resumedAt}; snapshots ${sessions.map((s) => s.stats.snapshots + " (" + s.stats.fullSnapshots + " full)").join(", ")}; ` +
     `rtt ${sessions.map((s) => (s.clock.rttUs / 1000).toFixed(2) + " ms").join(", ")}`);
   for (const p of players) p.push.close();
-});
+}

@@ -207,6 +207,32 @@ test("session: a snapshot that disagrees with its baseline drops the connection 
   }
 });
 
+test("session: a burst of snapshots (a backlog after a stall) is acked at most once a tick, the newest last", { timeout: 30_000 }, async () => {
+  const room = new MockRoom();
+  await room.listening();
+  try {
+    const sp = RoomSession.connect({ url: room.url, ticket: "tkt", WebSocket: WebSocket as any });
+    const c = await room.next(0);
+    await c.read(1);
+    c.send(welcome("t1", 0)); // 30 ticks a second: an ack at most every 33 ms
+    const s = await sp;
+    const n = 90;
+    const t0 = Date.now();
+    for (let tick = 1; tick <= n; tick++) c.send([17, tick, 0, 0, full1[4], new Uint8Array(0), []]);
+    const acks: number[] = [];
+    while (acks[acks.length - 1] !== n) acks.push((await c.read(4))[1] as number);
+    const elapsed = Date.now() - t0;
+    assert.equal(s.stats.snapshots, n);
+    // One ack per tick interval at most, plus the first at once and the last at the end of its interval.
+    const most = Math.floor(elapsed / (1000 / 30)) + 2;
+    assert.ok(acks.length <= most, `${acks.length} acks for ${n} snapshots in ${elapsed} ms, want at most ${most}: ${acks.join(" ")}`);
+    assert.deepEqual([...acks].sort((a, b) => a - b), acks, `acks in tick order: ${acks.join(" ")}`);
+    s.close();
+  } finally {
+    await room.close();
+  }
+});
+
 test("session: a rate_limited close's retry_after_ms is waited before the resume, and again when the resume is refused with one", { timeout: 30_000 }, async () => {
   const room = new MockRoom();
   await room.listening();
