@@ -204,16 +204,11 @@ func TestPrivateEventsFrames(t *testing.T) {
 		t.Fatal("the room is still listed after its result was durable")
 	}
 	for i, d := range g.wires {
-		deadline := time.Now().Add(waitDeadline)
-		for {
+		poll(t, waitDeadline, time.Millisecond, "the final tick's events written", func() bool {
 			d.mu.Lock()
-			n := len(d.kept)
-			d.mu.Unlock()
-			if n >= 3 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+			defer d.mu.Unlock()
+			return len(d.kept) >= 3
+		})
 		priv, shared := keptEvents(g, i)
 		if len(shared) != 2 || len(priv) != 1 || priv[0].Fields[1] != int32(i) || priv[0].Fields[4] != endAt {
 			t.Fatalf("seat %d on the final tick: private %v, shared %v", i, priv, shared)

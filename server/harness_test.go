@@ -344,9 +344,25 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // cond may fail the test itself.
 func poll(t testing.TB, within, every time.Duration, what string, cond func() bool) {
 	t.Helper()
+	pollOr(t, within, every, what, cond, nil)
+}
+
+// waitForOr is waitFor whose timeout says what state it ended in
+// (status, called once at the deadline).
+func waitForOr(t testing.TB, what string, cond func() bool, status func() string) {
+	t.Helper()
+	pollOr(t, waitDeadline, 5*time.Millisecond, what, cond, status)
+}
+
+// pollOr is poll whose timeout adds status() (when not nil).
+func pollOr(t testing.TB, within, every time.Duration, what string, cond func() bool, status func() string) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if status != nil {
+				t.Fatalf("timed out after %v waiting for %s: %s", within, what, status())
+			}
 			t.Fatalf("timed out after %v waiting for %s", within, what)
 		}
 		if every == 0 {
@@ -354,19 +370,6 @@ func poll(t testing.TB, within, every time.Duration, what string, cond func() bo
 		} else {
 			time.Sleep(every)
 		}
-	}
-}
-
-// waitForOr is waitFor whose timeout says what state it ended in
-// (status, called once at the deadline).
-func waitForOr(t testing.TB, what string, cond func() bool, status func() string) {
-	t.Helper()
-	deadline := time.Now().Add(waitDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", waitDeadline, what, status())
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
