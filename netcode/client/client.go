@@ -235,15 +235,24 @@ func (c *Client) nowUs() int64 {
 	return c.epoch.UnixMicro() + time.Since(c.epoch).Microseconds()
 }
 
-// tick runs on the ping timer: ping, resend unacked inputs, re-arm.
-func (c *Client) tick() {
+// joinTimer is how a timer callback starts: false once the client has
+// stopped (the callback must return), else it has joined c.wg, which the
+// callback leaves when done, so Close waits for it.
+func (c *Client) joinTimer() bool {
 	c.tmu.Lock()
+	defer c.tmu.Unlock()
 	if c.stopped {
-		c.tmu.Unlock()
-		return
+		return false
 	}
 	c.wg.Add(1)
-	c.tmu.Unlock()
+	return true
+}
+
+// tick runs on the ping timer: ping, resend unacked inputs, re-arm.
+func (c *Client) tick() {
+	if !c.joinTimer() {
+		return
+	}
 	defer c.wg.Done()
 
 	c.wmu.Lock()
@@ -424,16 +433,14 @@ func (c *Client) ackSoon(conn transport.Conn) {
 // current conn (after a resume the new one; a write to a dropped conn is
 // lost, and the next snapshot is acked again).
 func (c *Client) ackLater() {
-	c.tmu.Lock()
-	if c.stopped {
-		c.tmu.Unlock()
+	if !c.joinTimer() {
 		return
 	}
-	c.wg.Add(1)
+	defer c.wg.Done()
+	c.tmu.Lock()
 	c.ackDue = false
 	c.lastAck = time.Now()
 	c.tmu.Unlock()
-	defer c.wg.Done()
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()

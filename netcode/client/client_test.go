@@ -59,6 +59,19 @@ func playMore(t *testing.T, c *Client, n uint32) {
 	}
 }
 
+// connectVerified connects a client with fastConfig through d, its
+// snapshots checked against room's history by the returned verifier. The
+// caller closes the client.
+func connectVerified(t *testing.T, room *testRoom, d transport.Dialer) (*Client, *verifier) {
+	t.Helper()
+	v := &verifier{room: room}
+	c, err := Connect(testCtx(t), d, fastConfig(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, v
+}
+
 // maxAckDelay bounds how long an input may wait for its ack in these tests.
 // Inputs are resent with every input frame and ping, so on a working client
 // the wait is a few ticks; the bound is that wait with room for a loaded
@@ -118,11 +131,7 @@ func TestClientOverLossyLinks(t *testing.T) {
 			defer ln.Close()
 			room := newTestRoom(t, 30, 10*time.Millisecond, ln)
 			defer room.close()
-			v := &verifier{room: room}
-			c, err := Connect(testCtx(t), mn.Dialer("room", transport.ClientConfig()), fastConfig(v))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, v := connectVerified(t, room, mn.Dialer("room", transport.ClientConfig()))
 			defer c.Close()
 			first := room.tick()
 			play(t, c, 100)
@@ -456,11 +465,7 @@ func TestClientAcksBurstOncePerTick(t *testing.T) {
 	const period = time.Second / 30
 	room := newScriptedRoom(t, 5, period, ln)
 	defer room.close()
-	v := &verifier{room: room}
-	c, err := Connect(testCtx(t), mn.Dialer("room", transport.ClientConfig()), fastConfig(v))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, v := connectVerified(t, room, mn.Dialer("room", transport.ClientConfig()))
 	defer c.Close()
 	token := c.Welcome().ResumeToken
 
