@@ -158,17 +158,10 @@ func TestAdmissionUnderFlood(t *testing.T) {
 		return transport.Stats{}
 	}
 	// The flood is on: both gates refuse or evict flood sessions.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	poll(t, 60*time.Second, 10*time.Millisecond, "the flood filling both gates", func() bool {
 		k, w := gate("kcp"), gate("ws")
-		if k.Refused()+k.Evicted > 50 && w.Refused()+w.OverIP+w.Evicted > 20 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the flood did not fill the gates in 60 s: kcp %+v, ws %+v", k, w)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return k.Refused()+k.Evicted > 50 && w.Refused()+w.OverIP+w.Evicted > 20
+	})
 
 	resp := h.create(battleSpec("m_flood"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -103,22 +103,24 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 	// both off so no client is dropped for keeping the benchmark's pace.
 	cfg.InputsPerTick, cfg.InputBurst, cfg.FloodLimit = 1e6, 1<<20, 1<<30
 	cfg.SlowConsumerTicks = 1 << 30
-	s, err := New(cfg, content, discardSink{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.manual = true
-	var hist tickHist
-	s.tickObserver = &hist
 	mem, _ := transport.NewMemNetwork(transport.LinkConfig{QueueLimit: 1 << 16})
 	lc := transport.ServerConfig()
 	lc.MaxPending, lc.AcceptQueue = 8*rooms+64, 8*rooms+64 // every client dials at once
 	ml, _ := mem.Listen("room", lc)
-	s.addListener(netListener{Listener: ml, name: "mem"})
+	cfg.Listeners = []Listener{{Transport: "mem", Listener: ml}}
+	s, err := New(cfg, content, discardSink{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := s.Start(); err != nil {
 		b.Fatal(err)
 	}
-	sh := s.shards[0]
+	// The rooms run on a shard of the benchmark's own, which it drives
+	// itself (no goroutine of the server's steps them); their ticks are
+	// timed into the server's heartbeat window, which nothing else drains
+	// here (no lobby).
+	sh := newShard(&s.env, 0)
+	hist := &s.window
 	now := time.Now()
 	clock := func() time.Time { return now }
 
@@ -142,7 +144,7 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 		spec := contract.RoomSpec{MatchID: fmt.Sprintf("m_bench_%d", made), Mode: ModeRaid, Seed: uint64(made)}
 		spec.Seats = seatsFromBots(seats)
 		made++
-		rm, _, err := s.createRoom(spec)
+		rm, _, err := s.createRoomOn(spec, sh)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -167,7 +169,7 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 		for _, lr := range live {
 			for lr.r.players.Load() < 8 {
 				if time.Now().After(deadline) {
-					b.Fatalf("room %s (%s) seated %d of 8; made %d rooms; registry %d; admissions %v", lr.r.id, lr.r.summary().State, lr.r.players.Load(), made, s.reg.len(), s.metricValue("pantheon_room_admissions_total", "ok"))
+					b.Fatalf("room %s (%s) seated %d of 8; made %d rooms; registry %d; admissions %v", lr.r.id, lr.r.loadState(), lr.r.players.Load(), made, s.reg.len(), s.metricValue("pantheon_room_admissions_total", "ok"))
 				}
 				sh.pass(clock)
 				time.Sleep(time.Millisecond) // let the readers queue their joins
@@ -183,7 +185,7 @@ func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
 	replaceEnded := func() {
 		var fresh []liveRoom
 		for i := range live {
-			if live[i].r.summary().State == StateEnded || live[i].r.players.Load() < 8 {
+			if live[i].r.loadState() == StateEnded || live[i].r.players.Load() < 8 {
 				live[i].r.requestAbort(netcode.CodeRoomEnded, "replaced")
 				replaced++
 				for _, bc := range live[i].clients {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/internal/origin"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -38,6 +39,19 @@ type Config struct {
 	PublicKCPAddr    string
 	PublicWSURL      string
 	PublicControlURL string
+	// Listeners are more transport listeners players may connect through,
+	// besides the KCP and WebSocket listeners the server binds itself: an
+	// in-memory network (transport.MemNetwork) for tests, benchmarks and
+	// bots in the same process, or a KCP or WebSocket listener configured
+	// otherwise. The server accepts from them from Start and closes them
+	// on Shutdown (or when Start fails). A sealing KCP listener among them
+	// must use KCPKeys. Default none.
+	Listeners []Listener
+	// KCPKeys is the ring the server puts each seat's KCP keys in when
+	// KCPKey is set (keys.go): give the same ring to a sealing KCP
+	// listener in Listeners. Default (nil): the server makes a ring of its
+	// own.
+	KCPKeys *transport.KeyRing
 
 	// ConnsPerIP caps the TCP connections one source IP may hold open on
 	// the WebSocket port, and separately on the admin port; more are
@@ -204,6 +218,16 @@ type Config struct {
 	Registry *prometheus.Registry
 }
 
+// Listener is a transport listener of Config.Listeners.
+type Listener struct {
+	// Transport names the listener's transport in logs and metrics
+	// ("mem", "kcp", "ws"). The public KCP address and WebSocket URL
+	// derive from the server's own listeners, never from these.
+	Transport string
+	// Listener is the bound listener.
+	Listener transport.Listener
+}
+
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
 	def := func(p *string, v string) {
@@ -279,6 +303,14 @@ func (c Config) Validate() error {
 	default:
 		bad("kcp key: %d bytes, need 16, 24 or 32 (or none)", len(c.KCPKey))
 	}
+	if c.KCPKeys != nil && len(c.KCPKey) == 0 {
+		bad("kcp keys: a key ring without a kcp key (plaintext KCP has no keys)")
+	}
+	for i, l := range c.Listeners {
+		if l.Listener == nil || l.Transport == "" {
+			bad("listeners[%d]: need a listener and its transport name", i)
+		}
+	}
 	if _, err := origin.Parse(c.AllowedOrigins); err != nil {
 		bad("ws origins: %v", err)
 	}
@@ -328,12 +360,4 @@ func (c Config) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("server: config: %w", errors.Join(errs...))
-}
-
-// grace returns the seat-hold time for mode.
-func (c Config) grace(mode string) time.Duration {
-	if g, ok := c.Grace[mode]; ok {
-		return g
-	}
-	return c.DefaultGrace
 }

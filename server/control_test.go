@@ -149,7 +149,7 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("list: %d %v", rec.Code, body)
 	}
 	first := rooms[0].(map[string]any)
-	if first["state"] != StateWaiting || first["mode"] != ModeBattle1v1 || first["players"] != 0.0 {
+	if first["state"] != StateWaiting.String() || first["mode"] != ModeBattle1v1 || first["players"] != 0.0 {
 		t.Fatalf("list entry %v", first)
 	}
 

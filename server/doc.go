@@ -6,8 +6,18 @@
 //
 // # Shape
 //
-//   - Server owns everything and starts every goroutine through one owner
-//     group, so Shutdown waits for all of them.
+//   - Server owns everything and starts every goroutine in one phase of its
+//     lifecycle (lifecycle.go: accept, shards, results, heartbeats, admin),
+//     each with a context under one root, under the lock that closes the
+//     phase: no goroutine starts once its phase ended, and Shutdown ends
+//     and waits for the phases in turn. Players may also connect through
+//     Config.Listeners (an in-memory network in tests and benchmarks).
+//   - A room reaches nothing of the Server: it is built from a narrow
+//     environment (roomEnv: a config subset, logger, metrics, the result
+//     hand-off, a clock, how its host forgets it), so a test builds,
+//     seats and steps one alone (TestRoomStandalone). Its state is a
+//     RoomState ("waiting", "running", "ended" on the control API and in
+//     pantheon_room_rooms{state}).
 //   - Rooms live on shards: a few scheduler goroutines (GOMAXPROCS by
 //     default), each stepping many rooms. A room is pinned to one shard for
 //     its life, so exactly one goroutine ever touches its Sim. A shard sleeps

@@ -63,7 +63,7 @@ func TestMatchEndWaitsForDurableResult(t *testing.T) {
 		t.Fatal("the ended room's result never reached the sink")
 	}
 	r, ok := h.srv.reg.get(resp.RoomID)
-	if !ok || r.summary().State != StateEnded {
+	if !ok || r.loadState() != StateEnded {
 		t.Fatalf("room while its result is unconfirmed: found=%v, want state %q held in the registry", ok, StateEnded)
 	}
 	// The sink has the record but has not confirmed it: nothing of the end

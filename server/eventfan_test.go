@@ -48,7 +48,7 @@ func stepInputs(g *tickRig, in ...netcode.Input) {
 		c.push(x)
 		c.storeAck(ack)
 	}
-	g.now = g.now.Add(g.r.clock.Step())
+	g.env.now = g.env.now.Add(g.r.clock.Step())
 	g.sh.pass(g.clock)
 	g.settle()
 }
@@ -186,6 +186,9 @@ func TestPrivateEventsFrames(t *testing.T) {
 	}
 	// The final tick: nothing goes out until the result is durable, then
 	// each seat gets the shared frame and its own.
+	g.env.mu.Lock()
+	g.env.hold = true // the sink has not confirmed yet
+	g.env.mu.Unlock()
 	stepInputs(g, idle, idle)
 	if !g.r.ended {
 		t.Fatal("the match did not end")
@@ -195,22 +198,17 @@ func TestPrivateEventsFrames(t *testing.T) {
 			t.Fatalf("seat %d: the final tick's events went out before the result was durable", i)
 		}
 	}
-	waitFor(t, "the result durable", func() bool { return g.r.durable.Load() == resultDurable })
+	g.env.confirm()
 	g.sh.pass(g.clock) // the synthetic clock stands still: well inside the result wait
-	if g.srv.reg.len() != 0 {
+	if g.sh.load.Load() != 0 {
 		t.Fatal("the room is still listed after its result was durable")
 	}
 	for i, d := range g.wires {
-		deadline := time.Now().Add(waitDeadline)
-		for {
+		poll(t, waitDeadline, time.Millisecond, "the final tick's events written", func() bool {
 			d.mu.Lock()
-			n := len(d.kept)
-			d.mu.Unlock()
-			if n >= 3 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+			defer d.mu.Unlock()
+			return len(d.kept) >= 3
+		})
 		priv, shared := keptEvents(g, i)
 		if len(shared) != 2 || len(priv) != 1 || priv[0].Fields[1] != int32(i) || priv[0].Fields[4] != endAt {
 			t.Fatalf("seat %d on the final tick: private %v, shared %v", i, priv, shared)

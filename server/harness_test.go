@@ -14,6 +14,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -61,10 +62,6 @@ func startHarnessLink(t testing.TB, cfg Config, factory engineFactory, link tran
 // where sink ends up storing records (h.sink), for the test to read.
 func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link transport.LinkConfig, sink ResultSink, mem *MemorySink) *harness {
 	t.Helper()
-	s, err := newServer(cfg, factory, "v-test", testModes, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
 	memNet, err := transport.NewMemNetwork(link)
 	if err != nil {
 		t.Fatal(err)
@@ -73,11 +70,13 @@ func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link tran
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.addListener(netListener{Listener: ml, name: "mem"})
+	if len(cfg.KCPKey) > 0 && cfg.KCPKeys == nil {
+		cfg.KCPKeys = transport.NewKeyRing() // shared with the patient KCP listener
+	}
 	base := transport.ServerConfig()
 	base.WriteTimeout = patientWrite
 	kc := transport.DefaultKCPConfig(base)
-	kc.Addr, kc.Keys, kc.Linger = "127.0.0.1:0", s.keys, patientLinger
+	kc.Addr, kc.Keys, kc.Linger = "127.0.0.1:0", cfg.KCPKeys, patientLinger
 	kl, err := transport.ListenKCP(kc)
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +88,17 @@ func startHarnessSink(t testing.TB, cfg Config, factory engineFactory, link tran
 		kl.Close()
 		t.Fatal(err)
 	}
-	s.addListener(netListener{Listener: kl, name: "kcp"})
-	s.addListener(netListener{Listener: wl, name: "ws"})
+	cfg.Listeners = append(cfg.Listeners,
+		Listener{Transport: "mem", Listener: ml},
+		Listener{Transport: "kcp", Listener: kl},
+		Listener{Transport: "ws", Listener: wl})
+	s, err := newServer(cfg, factory, "v-test", testModes, sink)
+	if err != nil {
+		for _, l := range cfg.Listeners {
+			l.Listener.Close()
+		}
+		t.Fatal(err)
+	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -324,29 +332,33 @@ func (rc *rawClient) state() (w netcode.Welcome, welcomed bool, world netcode.Sn
 // the race detector fails a test only when the condition never comes.
 const waitDeadline = 30 * time.Second
 
-// waitFor polls cond until it holds or waitDeadline passes.
+// waitFor polls cond every 5 ms until it holds or waitDeadline passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitDeadline, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll(t, waitDeadline, 5*time.Millisecond, what, cond)
+}
+
+// poll is the one poll helper of these tests: it calls cond until it
+// holds, every interval (0: yielding the processor between tries, for
+// goroutines a tick behind), failing the test once within has passed.
+// cond may fail the test itself.
+func poll(t testing.TB, within, every time.Duration, what string, cond func() bool) {
+	t.Helper()
+	pollOr(t, within, every, what, cond, nil)
 }
 
 // waitForOr is waitFor whose timeout says what state it ended in
 // (status, called once at the deadline).
 func waitForOr(t testing.TB, what string, cond func() bool, status func() string) {
 	t.Helper()
-	deadline := time.Now().Add(waitDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", waitDeadline, what, status())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	pollOr(t, waitDeadline, 5*time.Millisecond, what, cond, status)
+}
+
+// pollOr is poll whose timeout adds status() (when not nil): the module's
+// one poll helper, testwait.For.
+func pollOr(t testing.TB, within, every time.Duration, what string, cond func() bool, status func() string) {
+	t.Helper()
+	testwait.For(t, within, every, what, cond, status)
 }
 
 // testLog is a server log kept in memory.
@@ -434,8 +446,11 @@ func testContext() (context.Context, context.CancelFunc) {
 // metricValue reads a counter or gauge from the server's registry: the
 // sample of family name whose (single) label value is label, or the
 // unlabelled sample when label is "".
-func (s *Server) metricValue(name, label string) float64 {
-	fams, err := s.metrics.reg.Gather()
+func (s *Server) metricValue(name, label string) float64 { return s.metrics.value(name, label) }
+
+// value is metricValue on the instruments themselves (a room's env).
+func (m *metrics) value(name, label string) float64 {
+	fams, err := m.reg.Gather()
 	if err != nil {
 		return -1
 	}

@@ -38,10 +38,10 @@ func (s *Server) Heartbeat() contract.Heartbeat {
 	}
 }
 
-// runHeartbeats posts a heartbeat now and every Config.Heartbeat until stop
-// is closed, then one last one (saying draining when the server drains).
+// runHeartbeats posts a heartbeat now and every Config.Heartbeat until ctx
+// (the heartbeat phase's) ends, then one last one (saying draining when the server drains).
 // Failures are logged, never fatal: the lobby drops a silent server by TTL.
-func (s *Server) runHeartbeats(stop <-chan struct{}) {
+func (s *Server) runHeartbeats(ctx context.Context) {
 	client := &http.Client{Timeout: s.cfg.Heartbeat}
 	url := s.cfg.LobbyURL + "/v1/servers/heartbeat"
 	t := time.NewTicker(s.cfg.Heartbeat)
@@ -59,10 +59,10 @@ func (s *Server) runHeartbeats(stop <-chan struct{}) {
 		}
 		select {
 		case <-t.C:
-		case <-stop:
+		case <-ctx.Done():
 			// A last one, once every result is in the sink: draining, and
 			// the matches that ended during the drain.
-			<-s.resultsDone
+			<-s.life.done(phaseResults)
 			if err := s.postHeartbeat(client, url); err != nil {
 				s.log.Warn("last heartbeat failed", "url", url, "err", err, "matches_ended_unreported", s.ended.len())
 			}

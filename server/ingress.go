@@ -28,14 +28,8 @@ type listener interface {
 }
 
 // acceptLoop hands every admitted session of l to its own reader and
-// writer goroutines until l closes.
-func (s *Server) acceptLoop(l listener) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s.group.Go(func() {
-		<-s.stopAccept
-		cancel()
-	})
+// writer goroutines until ctx (the accept phase's) ends or l closes.
+func (s *Server) acceptLoop(ctx context.Context, l listener) {
 	for {
 		tc, err := l.Accept(ctx)
 		if err != nil {
@@ -49,17 +43,26 @@ func (s *Server) acceptLoop(l listener) {
 	}
 }
 
-// serveConn starts the reader and writer of one accepted session.
-func (s *Server) serveConn(tc transport.Conn) {
+// serveConn starts the reader and writer of one accepted session. Once
+// the accept phase has ended (Shutdown) it closes tc instead, starts
+// nothing and reports false.
+func (s *Server) serveConn(tc transport.Conn) bool {
 	name := tc.Transport()
 	c := newConn(tc, name, s.cfg.InboxSize, s.metrics.bytesOut.WithLabelValues(name))
 	c.snapshotsOut = s.metrics.snapshotsOut.WithLabelValues(name)
-	s.metrics.connections.WithLabelValues(name).Inc()
-	s.group.Go(c.writeLoop)
-	s.group.Go(func() {
-		defer s.metrics.connections.WithLabelValues(name).Dec()
-		s.readLoop(c)
-	})
+	gauge := s.metrics.connections.WithLabelValues(name)
+	gauge.Inc()
+	started := s.life.Go(phaseAccept,
+		func(context.Context) { c.writeLoop() },
+		func(context.Context) {
+			defer gauge.Dec()
+			s.readLoop(c)
+		})
+	if !started {
+		gauge.Dec()
+		tc.Close()
+	}
+	return started
 }
 
 // readLoop admits the session (hello or resume) and then reads its frames

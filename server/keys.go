@@ -36,16 +36,16 @@ func keyTag(room string, seat int, gen uint32) string {
 // seatKey derives the key of seat in room for generation gen and puts it
 // in the ring. It returns nil when KCP is not sealed.
 func (r *room) seatKey(seat int, gen uint32) ([]byte, error) {
-	s := r.srv
-	if s.keys == nil {
+	ring := r.env.keys
+	if ring == nil {
 		return nil, nil
 	}
-	key, err := transport.DeriveSeatKey(s.cfg.KCPKey, r.id, seat, gen)
+	key, err := transport.DeriveSeatKey(r.env.cfg.kcpKey, r.id, seat, gen)
 	if err != nil {
 		return nil, err
 	}
 	tag := keyTag(r.id, seat, gen)
-	id, err := s.keys.Add(key, tag)
+	id, err := ring.Add(key, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (r *room) seatKey(seat int, gen uint32) ([]byte, error) {
 // dropSeatKey takes seat's key of generation gen out of the ring: no new
 // session opens with it (one already open keeps it).
 func (r *room) dropSeatKey(seat int, gen uint32) {
-	if r.srv.keys == nil {
+	if r.env.keys == nil {
 		return
 	}
 	tag := keyTag(r.id, seat, gen)
@@ -70,7 +70,7 @@ func (r *room) dropSeatKey(seat int, gen uint32) {
 	delete(r.keys.ids, tag)
 	r.keys.mu.Unlock()
 	if ok {
-		r.srv.keys.Remove(id)
+		r.env.keys.Remove(id)
 	}
 }
 
@@ -86,10 +86,10 @@ func (r *room) registerJoinKeys() error {
 
 // forgetKeys takes the room's keys out of the ring after keyForgetDelay.
 func (r *room) forgetKeys() {
-	if r.srv.keys == nil {
+	if r.env.keys == nil {
 		return
 	}
-	ring := r.srv.keys
+	ring := r.env.keys
 	r.keys.mu.Lock()
 	ids := make([][transport.KeyIDSize]byte, 0, len(r.keys.ids))
 	for _, id := range r.keys.ids {
@@ -124,13 +124,4 @@ func checkKeyTag(c *conn, room string, seat int, gen uint32) bool {
 	}
 	tag := k.KeyTag()
 	return tag == "" || tag == keyTag(room, seat, gen)
-}
-
-// newKeyRing returns the ring of a server with master key master, or nil
-// when KCP is plaintext.
-func newKeyRing(master []byte) *transport.KeyRing {
-	if len(master) == 0 {
-		return nil
-	}
-	return transport.NewKeyRing()
 }

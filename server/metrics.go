@@ -50,7 +50,7 @@ type metrics struct {
 	admitted    prometheus.Counter                           // admissions{result="ok"}
 	refusals    [netcode.CodeInternal + 1]prometheus.Counter // admissions by refusal code
 	slowCloses  prometheus.Counter                           // connection_closes{code="slow_consumer"}
-	roomsStates map[string]prometheus.Gauge                  // rooms by state; read-only after newMetrics
+	roomsStates [numRoomStates]prometheus.Gauge              // rooms by state
 }
 
 // newMetrics registers the server's instruments on reg, with the per-mode
@@ -142,9 +142,8 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 		m.tickLateness.WithLabelValues(mode)
 		m.overruns.WithLabelValues(mode)
 	}
-	m.roomsStates = make(map[string]prometheus.Gauge)
-	for _, s := range []string{StateWaiting, StateRunning, StateEnded} {
-		m.roomsStates[s] = m.rooms.WithLabelValues(s)
+	for st := range numRoomStates {
+		m.roomsStates[st] = m.rooms.WithLabelValues(st.String())
 	}
 	m.admitted = m.admissions.WithLabelValues("ok")
 	for c := netcode.CodeProtocolError; int(c) < len(m.refusals); c++ {
@@ -153,6 +152,21 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 	m.slowCloses = m.closes.WithLabelValues(netcode.CodeSlowConsumer.String())
 	return m
 }
+
+// roomAdded counts a new room in the rooms gauge, as waiting.
+func (m *metrics) roomAdded() { m.roomsStates[StateWaiting].Inc() }
+
+// roomMoved moves one room from state from to state to in the rooms gauge.
+func (m *metrics) roomMoved(from, to RoomState) {
+	if from == to {
+		return
+	}
+	m.roomsStates[from].Dec()
+	m.roomsStates[to].Inc()
+}
+
+// roomGone takes a room in state from out of the rooms gauge.
+func (m *metrics) roomGone(from RoomState) { m.roomsStates[from].Dec() }
 
 // refused is the admissions counter of a refusal code.
 func (m *metrics) refused(code netcode.Code) prometheus.Counter {

@@ -12,13 +12,6 @@ import (
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
-// Room lifecycle states, as the control API lists them.
-const (
-	StateWaiting = "waiting" // created; waiting for its players (up to Config.WaitDeadline)
-	StateRunning = "running" // the simulation is ticking
-	StateEnded   = "ended"   // finished; its clients hear the end once the sink has the result
-)
-
 // Result states of an ended room (room.durable), set by the result queue.
 const (
 	resultQueued  int32 = iota // handed to the sink, not yet confirmed
@@ -37,15 +30,15 @@ const snapshotRing = 32
 type room struct {
 	id      string
 	spec    contract.RoomSpec
-	srv     *Server
-	shard   *shard // set before the room is handed to its shard; never changes
+	env     *roomEnv
+	shard   *shard // set before the room is visible to other goroutines; never changes
 	created time.Time
 	mm      modeMetrics
 
 	// Read by other goroutines.
-	state    atomic.Value // string: StateWaiting, StateRunning, StateEnded
-	players  atomic.Int32 // connected players
-	released atomic.Int32 // seats released after their grace ran out
+	state    atomic.Uint32 // a RoomState
+	players  atomic.Int32  // connected players
+	released atomic.Int32  // seats released after their grace ran out
 	tick     atomic.Uint32
 	durable  atomic.Int32 // resultQueued, resultDurable or resultLost, once queued
 	joins    chan joinReq
@@ -101,20 +94,23 @@ type joinReq struct {
 	lastAck uint32
 }
 
-func newRoom(id string, spec contract.RoomSpec, eng engine, srv *Server, now time.Time) *room {
+// newRoom builds room id for spec on eng, waiting for its players from
+// env.now(). It is not scheduled: the caller hands it to a shard.
+func newRoom(id string, spec contract.RoomSpec, eng engine, env *roomEnv) *room {
+	now := env.now()
 	r := &room{
-		id: id, spec: spec, srv: srv, created: now, eng: eng,
-		mm:       srv.metrics.forMode(spec.Mode),
-		joins:    make(chan joinReq, srv.cfg.JoinQueue),
-		deadline: now.Add(srv.cfg.WaitDeadline),
+		id: id, spec: spec, env: env, created: now, eng: eng,
+		mm:       env.metrics.forMode(spec.Mode),
+		joins:    make(chan joinReq, env.cfg.joinQueue),
+		deadline: now.Add(env.cfg.waitDeadline),
 		ring:     netcode.NewSnapshotRing(snapshotRing),
 	}
 	rate := eng.TickRate()
-	if hz, ok := srv.cfg.TickRates[spec.Mode]; ok {
+	if hz, ok := env.cfg.tickRates[spec.Mode]; ok {
 		rate = hz
 	}
-	r.clock = NewClock(rate, srv.cfg.MaxCatchUp)
-	r.state.Store(StateWaiting)
+	r.clock = NewClock(rate, env.cfg.maxCatchUp)
+	r.state.Store(uint32(StateWaiting))
 	r.seats = make([]seat, len(spec.Seats))
 	r.seated = make([]atomic.Pointer[conn], len(spec.Seats))
 	r.own = make([][]netcode.Event, len(spec.Seats))
@@ -142,8 +138,18 @@ func (r *room) seatConn(n int) *conn {
 func (r *room) summary() contract.RoomSummary {
 	return contract.RoomSummary{
 		RoomID: r.id, MatchID: r.spec.MatchID, Mode: r.spec.Mode,
-		State: r.state.Load().(string), Players: int(r.players.Load()), Tick: r.tick.Load(),
+		State: r.loadState().String(), Players: int(r.players.Load()), Tick: r.tick.Load(),
 	}
+}
+
+// loadState returns the room's state. Safe from any goroutine.
+func (r *room) loadState() RoomState { return RoomState(r.state.Load()) }
+
+// setState moves the room to st and the rooms gauge with it (the room's
+// goroutine only).
+func (r *room) setState(st RoomState) {
+	r.env.metrics.roomMoved(r.loadState(), st)
+	r.state.Store(uint32(st))
 }
 
 // abortReq is why a room was asked to end early.
@@ -183,8 +189,7 @@ func (r *room) service(now time.Time) (finished bool) {
 		r.finish(now, a.code, a.reason)
 		return r.settle(now)
 	}
-	switch r.state.Load().(string) {
-	case StateWaiting:
+	if r.loadState() == StateWaiting {
 		present := int(r.players.Load())
 		if present == len(r.seats) || (!now.Before(r.deadline) && present > 0) {
 			r.start(now)
@@ -193,7 +198,7 @@ func (r *room) service(now time.Time) (finished bool) {
 			return r.settle(now)
 		}
 	}
-	if r.state.Load().(string) == StateRunning {
+	if r.loadState() == StateRunning {
 		n, late := r.clock.Advance(now)
 		if n > 0 {
 			r.mm.lateness.Observe(late.Seconds())
@@ -228,7 +233,7 @@ func (r *room) nextWake(now time.Time) time.Time {
 		return now.Add(10 * time.Millisecond) // retry the result queue
 	case r.ended:
 		return r.holdEnd // the result queue pokes the shard when the sink answers
-	case r.state.Load().(string) == StateWaiting:
+	case r.loadState() == StateWaiting:
 		return r.deadline
 	}
 	return r.clock.Next()
@@ -236,9 +241,8 @@ func (r *room) nextWake(now time.Time) time.Time {
 
 func (r *room) start(now time.Time) {
 	r.started = now
-	r.state.Store(StateRunning)
-	r.srv.roomState(StateWaiting, StateRunning)
-	r.srv.log.Info("room running", "room", r.id, "match", r.spec.MatchID, "mode", r.spec.Mode,
+	r.setState(StateRunning)
+	r.env.log.Info("room running", "room", r.id, "match", r.spec.MatchID, "mode", r.spec.Mode,
 		"players", r.players.Load(), "seats", len(r.seats), "tick_rate", int(time.Second/r.clock.Step()))
 }
 
@@ -253,7 +257,7 @@ func (r *room) step(now time.Time) {
 		}
 		for _, in := range s.conn.takeInputs() {
 			if in.Seq <= s.lastSeq {
-				r.srv.drops.stale.Inc()
+				r.env.drops.stale.Inc()
 				continue
 			}
 			s.lastSeq = in.Seq
@@ -279,7 +283,7 @@ func (r *room) step(now time.Time) {
 		}
 		if c.offerSnapshot(s.enc.Encode(&r.snap, s.lastSeq)) {
 			c.behind++
-			if c.behind >= r.srv.cfg.SlowConsumerTicks {
+			if c.behind >= r.env.cfg.slowConsumerTicks {
 				r.closeSlow(s, fmt.Sprintf("%d snapshots not taken", c.behind))
 			}
 		} else {
@@ -288,10 +292,7 @@ func (r *room) step(now time.Time) {
 	}
 	d := time.Since(t0)
 	r.mm.duration.Observe(d.Seconds())
-	r.srv.window.observe(d)
-	if r.srv.tickObserver != nil {
-		r.srv.tickObserver.observe(d)
-	}
+	r.env.ticks.observe(d)
 	if d > r.clock.Step() {
 		r.mm.overruns.Inc()
 	}
@@ -301,8 +302,8 @@ func (r *room) step(now time.Time) {
 }
 
 func (r *room) closeSlow(s *seat, why string) {
-	r.srv.metrics.slowCloses.Inc()
-	r.srv.log.Info("slow consumer closed", "room", r.id, "seat", s.spec.Seat, "why", why)
+	r.env.metrics.slowCloses.Inc()
+	r.env.log.Info("slow consumer closed", "room", r.id, "seat", s.spec.Seat, "why", why)
 	s.conn.closeCode(netcode.CodeSlowConsumer, why)
 }
 
@@ -311,7 +312,7 @@ func (r *room) closeSlow(s *seat, why string) {
 func (r *room) finish(now time.Time, code netcode.Code, why string) {
 	rec, err := r.eng.Finish()
 	if err != nil {
-		r.srv.log.Error("room result unavailable; recording an aborted match", "room", r.id, "err", err)
+		r.env.log.Error("room result unavailable; recording an aborted match", "room", r.id, "err", err)
 		rec = abortedRecord(r.spec)
 	}
 	r.end(now, rec, code, why)
@@ -322,17 +323,15 @@ func (r *room) finish(now time.Time, code netcode.Code, why string) {
 // from settle once the sink has made the result durable. Snapshots stop
 // here; the connections stay open, at most Config.ResultWait.
 func (r *room) end(now time.Time, rec contract.MatchRecord, code netcode.Code, why string) {
-	prev := r.state.Load().(string)
 	r.ended = true
-	r.state.Store(StateEnded)
-	r.srv.roomState(prev, StateEnded)
-	rec.MatchID, rec.RoomID, rec.ServerID = r.spec.MatchID, r.id, r.srv.cfg.ServerID
+	r.setState(StateEnded)
+	rec.MatchID, rec.RoomID, rec.ServerID = r.spec.MatchID, r.id, r.env.cfg.serverID
 	rec.Mode, rec.Seed = r.spec.Mode, r.spec.Seed
 	if rec.Arena == "" {
 		rec.Arena = r.spec.Arena // the sim reports the resolved arena
 	}
 	if rec.ContentVersion == "" {
-		rec.ContentVersion = r.srv.contentVersion
+		rec.ContentVersion = r.env.contentVersion
 	}
 	rec.StartedAt, rec.EndedAt = r.started, now
 	if rec.StartedAt.IsZero() {
@@ -352,9 +351,9 @@ func (r *room) end(now time.Time, rec contract.MatchRecord, code netcode.Code, w
 	} else {
 		r.final = netcode.AppendError(nil, &netcode.ErrorFrame{Code: code, Message: why})
 	}
-	r.holdEnd = now.Add(r.srv.cfg.ResultWait)
+	r.holdEnd = now.Add(r.env.cfg.resultWait)
 	r.endedAt = now
-	r.srv.log.Info("room ended", "room", r.id, "match", r.spec.MatchID, "outcome", rec.Outcome,
+	r.env.log.Info("room ended", "room", r.id, "match", r.spec.MatchID, "outcome", rec.Outcome,
 		"ticks", rec.Ticks, "why", why)
 }
 
@@ -368,7 +367,7 @@ func (r *room) settle(now time.Time) bool {
 	}
 	switch r.durable.Load() {
 	case resultDurable:
-		r.srv.metrics.endHold.Observe(now.Sub(r.endedAt).Seconds())
+		r.env.metrics.endHold.Observe(now.Sub(r.endedAt).Seconds())
 		r.release(r.held, r.heldOwn, r.final)
 	case resultLost:
 		r.pending("the server stopped before the result was saved")
@@ -376,19 +375,19 @@ func (r *room) settle(now time.Time) bool {
 		if now.Before(r.holdEnd) {
 			return false
 		}
-		r.pending(fmt.Sprintf("the result was not saved within %s", r.srv.cfg.ResultWait))
+		r.pending(fmt.Sprintf("the result was not saved within %s", r.env.cfg.resultWait))
 	}
-	r.srv.reg.remove(r)
 	r.forgetKeys()
-	r.srv.roomState(StateEnded, "")
+	r.env.metrics.roomGone(StateEnded)
+	r.env.forget(r)
 	return true
 }
 
 // pending tells the clients the match is over but its result is not yet
 // durable (it may still land: the queue keeps retrying).
 func (r *room) pending(why string) {
-	r.srv.metrics.resultPending.Inc()
-	r.srv.log.Warn("match end told as result_pending", "room", r.id, "match", r.spec.MatchID, "why", why)
+	r.env.metrics.resultPending.Inc()
+	r.env.log.Warn("match end told as result_pending", "room", r.id, "match", r.spec.MatchID, "why", why)
 	r.release(nil, nil, netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeResultPending, Message: why}))
 }
 
@@ -423,7 +422,7 @@ func (r *room) offerResult() bool {
 	if r.queued {
 		return true
 	}
-	if !r.srv.results.offer(queuedResult{rec: *r.record, room: r}) {
+	if !r.env.results.offer(queuedResult{rec: *r.record, room: r}) {
 		return false
 	}
 	r.record = nil

@@ -63,16 +63,16 @@ func (r *room) refuseJoins(code netcode.Code, msg string) {
 // refuseBackoff refuses j with rate_limited because its seat is backing
 // off for d more after a rate_limited close.
 func (r *room) refuseBackoff(j joinReq, d time.Duration) {
-	r.srv.metrics.refused(netcode.CodeRateLimited).Inc()
-	r.srv.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
+	r.env.metrics.refused(netcode.CodeRateLimited).Inc()
+	r.env.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
 		"resume", j.resume, "code", netcode.CodeRateLimited.String(), "why", "backing off", "retry_after", d)
 	j.c.closeWith(netcode.AppendError(nil, &netcode.ErrorFrame{Code: netcode.CodeRateLimited,
 		Message: "seat is backing off after a rate_limited close", RetryAfter: d}))
 }
 
 func (r *room) refuse(j joinReq, code netcode.Code, msg string) {
-	r.srv.metrics.refused(code).Inc()
-	r.srv.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
+	r.env.metrics.refused(code).Inc()
+	r.env.log.Info("join refused", "room", r.id, "seat", j.claims.Seat, "player", j.claims.Player(),
 		"resume", j.resume, "code", code.String(), "why", msg)
 	j.c.closeCode(code, msg)
 }
@@ -142,15 +142,15 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 	}
 	j.c.offerControl(netcode.AppendWelcome(nil, &w))
 	j.c.admit(r, s.lastSeq)
-	r.srv.metrics.admitted.Inc()
-	r.srv.log.Info("player seated", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID,
+	r.env.metrics.admitted.Inc()
+	r.env.log.Info("player seated", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID,
 		"resume", j.resume, "transport", j.c.transport, "baseline", s.enc.Baseline())
 }
 
 // checkDrops notices lost connections and releases seats whose grace has
 // run out.
 func (r *room) checkDrops(now time.Time) {
-	grace := r.srv.cfg.grace(r.spec.Mode)
+	grace := r.env.cfg.graceFor(r.spec.Mode)
 	for i := range r.seats {
 		s := &r.seats[i]
 		if s.conn != nil && s.conn.isClosed() {
@@ -160,7 +160,7 @@ func (r *room) checkDrops(now time.Time) {
 			s.released = true
 			s.token = ""
 			r.released.Add(1)
-			r.srv.log.Info("seat released", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID)
+			r.env.log.Info("seat released", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID)
 		}
 	}
 	r.countPlayers()
@@ -176,7 +176,7 @@ func (r *room) dropped(i int, now time.Time) {
 	s.conn = nil
 	r.seated[i].Store(nil)
 	s.droppedAt = now
-	r.srv.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", r.srv.cfg.grace(r.spec.Mode))
+	r.env.log.Info("player dropped; seat held", "room", r.id, "seat", s.spec.Seat, "grace", r.env.cfg.graceFor(r.spec.Mode))
 }
 
 // countPlayers publishes how many seats have a live connection.

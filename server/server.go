@@ -13,17 +13,18 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/netcode/transport"
-
+	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/netcode"
+	"github.com/pantheon-oracles/pantheon/netcode/transport"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Server hosts many rooms: it owns the scheduler shards, the listeners, the
 // control API, the result queue, the log queue and the heartbeats, and
-// starts every goroutine through its owner group (the logger goroutine
-// apart, which outlives them) so Shutdown can wait for all of them.
+// starts every goroutine in a phase of its lifecycle (the logger goroutine
+// apart, which outlives them) so Shutdown can end and wait for each phase
+// in turn.
 type Server struct {
 	cfg            Config
 	log            *slog.Logger // queued: safe on a room's goroutine (logs)
@@ -39,38 +40,41 @@ type Server struct {
 	newEngine      engineFactory
 	contentVersion string
 	modes          []string // the content's mode ids; rooms of other modes are refused
+	env            roomEnv  // what every room of the server runs with
 	shards         []*shard
 	window         tickHist      // tick durations since the last heartbeat
-	tickObserver   *tickHist     // optional extra observer (benchmarks)
 	drops          inputDrops    // pre-resolved input drop counters
-	group          routines      // every goroutine the server starts
+	life           lifecycle     // every goroutine the server starts
 	guard          *failureGuard // fleet-secret failures per source
 	// now is the clock of the rooms (each service's now) and of the
 	// readers' back-offs: time.Now, or a test's synthetic clock
 	// (Config.now).
 	now func() time.Time
 
-	mu         sync.Mutex
-	started    bool
-	extra      []listener // added before Start (in-memory transports in tests and benchmarks)
-	manual     bool       // benchmarks: Start runs no shard goroutines; the caller calls pass
+	mu         sync.Mutex // guards the fields below; held by Start throughout
 	listeners  []listener
 	admin      *http.Server
 	adminAddr  string
 	adminLimit *connlimit.Listener
-
-	stopShards  chan struct{}
-	stopResults chan struct{}
-	stopBeats   chan struct{}
-	resultsDone chan struct{} // closed when every result worker has returned
-	stopAccept  chan struct{}
-	flushCtx    context.Context
-	flushCancel context.CancelFunc
 }
 
 // inputDrops are the input drop counters, resolved once.
 type inputDrops struct {
 	inboxFull, rateLimited, stale prometheus.Counter
+}
+
+// New returns a room server whose rooms run content's simulation and whose
+// finished matches go to sink. cfg is completed with defaults and
+// validated. Nothing listens until Start (or Run).
+func New(cfg Config, content *ecs.Content, sink ResultSink) (*Server, error) {
+	if content == nil {
+		return nil, fmt.Errorf("server: nil content")
+	}
+	var modes []string
+	for _, m := range content.Modes() {
+		modes = append(modes, m.ID)
+	}
+	return newServer(cfg, simFactory(content), content.Version(), modes, sink)
 }
 
 // newServer validates cfg (after defaults) and returns a server that builds
@@ -99,6 +103,9 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 	if err != nil {
 		return nil, err
 	}
+	if cfg.KCPKeys == nil && len(cfg.KCPKey) > 0 {
+		cfg.KCPKeys = transport.NewKeyRing()
+	}
 	m := newMetrics(cfg.Registry, modes)
 	logs := newLogQueue(cfg.LogQueue, cfg.Logger.Handler(), m.logDrops)
 	log := logs.logger()
@@ -106,7 +113,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		cfg.now = time.Now
 	}
 	s := &Server{
-		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk, keys: newKeyRing(cfg.KCPKey),
+		cfg: cfg, log: log, logs: logs, metrics: m, tickets: tk, keys: cfg.KCPKeys,
 		reg:            newRegistry(cfg.MaxRooms),
 		results:        newResultQueue(cfg.ResultQueue, sink, cfg.SubmitRetry, log, m),
 		sink:           sink,
@@ -121,16 +128,10 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 			rateLimited: m.inboxDrops.WithLabelValues("rate_limited"),
 			stale:       m.inboxDrops.WithLabelValues("stale"),
 		},
-		stopShards:  make(chan struct{}),
-		stopResults: make(chan struct{}),
-		stopBeats:   make(chan struct{}),
-		resultsDone: make(chan struct{}),
-		stopAccept:  make(chan struct{}),
 	}
 	if err := cfg.Registry.Register(newAdmissionCollector(s)); err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
-	s.flushCtx, s.flushCancel = context.WithCancel(context.Background())
 	s.results.durable = s.resultDurable
 	if cfg.LobbyURL != "" {
 		s.ended = newEndedFeed(maxEndedFeed)
@@ -139,86 +140,92 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "pantheon_room", Name: "matches_ended_pending", Help: "Ended matches not yet acknowledged by the lobby (sent with heartbeats).",
 	}, func() float64 { return float64(s.ended.len()) }))
+	s.env = roomEnv{
+		cfg: roomConfigOf(cfg), contentVersion: contentVersion, log: log, metrics: m,
+		drops: s.drops, ticks: &s.window, results: s.results, keys: s.keys,
+		now: cfg.now, forget: s.reg.remove,
+	}
 	n := cfg.Shards
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
 	for i := 0; i < n; i++ {
-		s.shards = append(s.shards, newShard(s, i))
+		s.shards = append(s.shards, newShard(&s.env, i))
 	}
 	return s, nil
 }
 
 // Start binds the admin, KCP and WebSocket listeners and starts the shards,
-// the result queue, the accept loops and the heartbeats.
+// the result workers, the accept loops (those listeners' and
+// Config.Listeners') and the heartbeats. A server starts once.
 func (s *Server) Start() error {
 	s.mu.Lock()
-	if s.started {
+	if err := s.life.canStart(); err != nil {
 		s.mu.Unlock()
-		return errors.New("server: already started")
-	}
-	if s.cfg.Journal != "" {
-		if err := s.recoverJournal(); err != nil {
-			s.mu.Unlock()
-			return err
-		}
-	}
-	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
-	if err != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("server: admin listen %s: %w", s.cfg.AdminAddr, err)
-	}
-	s.adminAddr = ln.Addr().String()
-	lns, err := s.listen()
-	if err != nil {
-		s.mu.Unlock()
-		ln.Close()
 		return err
 	}
-	s.listeners = append(lns, s.extra...)
-	s.admin = s.newAdminServer()
-	s.adminLimit = connlimit.Wrap(ln, connlimit.Config{PerIP: s.cfg.ConnsPerIP})
-	ln = s.adminLimit
-	s.started = true
-	s.mu.Unlock()
-
-	go s.logs.run() // waited for by Shutdown (logQueue.close), after the group
-	for _, sh := range s.shards {
-		if s.manual {
-			break
+	if err := s.bind(); err != nil {
+		s.mu.Unlock()
+		for _, l := range s.cfg.Listeners {
+			l.Listener.Close()
 		}
-		s.group.Go(func() { sh.run(s.stopShards) })
+		return err
 	}
-	var workers sync.WaitGroup
+	if err := s.life.start(); err != nil {
+		s.mu.Unlock()
+		return err // cannot happen: only Start starts, under s.mu
+	}
+	ln := net.Listener(s.adminLimit)
+	go s.logs.run() // waited for by Shutdown (logQueue.close), after every phase
+	for _, sh := range s.shards {
+		s.life.Go(phaseShards, sh.run)
+	}
+	shardsDone := s.life.done(phaseShards)
 	for range s.cfg.ResultWorkers {
-		workers.Add(1)
-		s.group.Go(func() {
-			defer workers.Done()
-			s.results.run(s.flushCtx, s.stopResults)
-		})
+		s.life.Go(phaseResults, func(ctx context.Context) { s.results.run(ctx, shardsDone) })
 	}
-	s.group.Go(func() { workers.Wait(); close(s.resultsDone) })
-	s.group.Go(func() {
+	s.life.Go(phaseAdmin, func(context.Context) {
 		if err := s.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("admin server failed", "err", err)
 		}
 	})
 	for _, l := range s.listeners {
-		s.group.Go(func() { s.acceptLoop(l) })
+		s.life.Go(phaseAccept, func(ctx context.Context) { s.acceptLoop(ctx, l) })
 	}
 	if s.cfg.LobbyURL != "" {
-		s.group.Go(func() { s.runHeartbeats(s.stopBeats) })
+		s.life.Go(phaseBeats, s.runHeartbeats)
 	}
-	s.log.Info("room server started", "server", s.cfg.ServerID, "admin", s.adminAddr,
+	s.mu.Unlock()
+	s.log.Info("room server started", "server", s.cfg.ServerID, "admin", s.AdminAddr(),
 		"kcp", s.PublicKCPAddr(), "ws", s.PublicWSURL(), "shards", len(s.shards), "content", s.contentVersion)
 	return nil
 }
 
-// addListener makes Start also accept sessions from l (before Start only).
-func (s *Server) addListener(l listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.extra = append(s.extra, l)
+// bind recovers the journal and binds the admin, KCP and WebSocket
+// listeners (s.mu held). On error nothing of its own stays bound.
+func (s *Server) bind() error {
+	if s.cfg.Journal != "" {
+		if err := s.recoverJournal(); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
+	if err != nil {
+		return fmt.Errorf("server: admin listen %s: %w", s.cfg.AdminAddr, err)
+	}
+	lns, err := s.listen()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	for _, l := range s.cfg.Listeners {
+		lns = append(lns, netListener{Listener: l.Listener, name: l.Transport})
+	}
+	s.adminAddr = ln.Addr().String()
+	s.listeners = lns
+	s.admin = s.newAdminServer()
+	s.adminLimit = connlimit.Wrap(ln, connlimit.Config{PerIP: s.cfg.ConnsPerIP})
+	return nil
 }
 
 // Run starts the server, serves until ctx is cancelled, then drains
@@ -231,26 +238,25 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Shutdown()
 }
 
-// Shutdown drains the server: the control API and heartbeats say draining
-// and new rooms are refused; running rooms get Config.DrainTimeout to
-// finish, then the rest are aborted (clients get server_draining); queued
-// results get Config.FlushTimeout to reach the sink; listeners close and
-// every goroutine is waited for; last, the logger goroutine writes the
-// queued log records (for at most Config.FlushTimeout: a log writer blocked
-// for good is left behind, and Shutdown says so).
+// Shutdown drains the server, once: the control API and heartbeats say
+// draining and new rooms are refused; running rooms get
+// Config.DrainTimeout to finish, then the rest are aborted (clients get
+// server_draining). Then the phases end in turn (lifecycle.go): the
+// listeners close and no connection is accepted; the shards return; queued
+// results get Config.FlushTimeout to reach the sink; the last heartbeat
+// goes; every goroutine is waited for. Last, the logger goroutine writes
+// the queued log records (for at most Config.FlushTimeout: a log writer
+// blocked for good is left behind, and Shutdown says so).
 func (s *Server) Shutdown() error {
-	s.mu.Lock()
-	if !s.started {
-		s.mu.Unlock()
-		return errors.New("server: not started")
+	if err := s.life.beginStop(); err != nil {
+		return err
 	}
-	s.mu.Unlock()
 	s.reg.setDraining()
 	s.log.Info("draining", "rooms", s.reg.len(), "deadline", s.cfg.DrainTimeout)
 	// Rooms still waiting for players would never start now: end them at
 	// once so their players can be matched elsewhere.
 	for _, r := range s.reg.rooms() {
-		if r.summary().State == StateWaiting {
+		if r.loadState() == StateWaiting {
 			r.requestAbort(netcode.CodeServerDraining, "server draining before the match started")
 		}
 	}
@@ -265,21 +271,26 @@ func (s *Server) Shutdown() error {
 			s.log.Error("rooms still hosted after abort", "rooms", s.reg.len())
 		}
 	}
-	close(s.stopAccept)
-	for _, l := range s.listeners {
+	// No room is left for a connection to play in.
+	s.life.cancel(phaseAccept)
+	s.mu.Lock()
+	lns := s.listeners
+	s.mu.Unlock()
+	for _, l := range lns {
 		l.Close()
 	}
-	close(s.stopShards)
-	s.pokeShards()
-	flushTimer := time.AfterFunc(s.cfg.FlushTimeout, s.flushCancel)
-	close(s.stopResults)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.life.cancel(phaseShards)
+	// The result workers take what the shards still hand on, until the
+	// flush deadline cancels them.
+	s.life.close(phaseResults)
+	flush := time.AfterFunc(s.cfg.FlushTimeout, func() { s.life.cancel(phaseResults) })
+	ctx, cancel := context.WithTimeout(s.life.ctx(), 5*time.Second)
 	err := s.admin.Shutdown(ctx)
 	cancel()
-	close(s.stopBeats)
-	s.group.Wait()
-	flushTimer.Stop()
-	s.flushCancel()
+	s.life.cancel(phaseAdmin)
+	s.life.cancel(phaseBeats)
+	s.life.stop()
+	flush.Stop()
 	var errs []error
 	if err != nil {
 		errs = append(errs, fmt.Errorf("server: admin shutdown: %w", err))
@@ -316,10 +327,17 @@ func (s *Server) pokeShards() {
 	}
 }
 
-// createRoom builds and schedules a room for spec, or returns the room
-// already created for spec.MatchID (existed=true). Errors: ErrBadSpec and
-// ErrContentVersion (the request), ErrDraining, ErrServerFull.
+// createRoom builds and schedules a room for spec on the least-loaded
+// shard, or returns the room already created for spec.MatchID
+// (existed=true). Errors: ErrBadSpec and ErrContentVersion (the request),
+// ErrDraining, ErrServerFull.
 func (s *Server) createRoom(spec contract.RoomSpec) (r *room, existed bool, err error) {
+	return s.createRoomOn(spec, s.leastLoadedShard())
+}
+
+// createRoomOn is createRoom onto shard sh (one of the server's, or one
+// a benchmark drives itself).
+func (s *Server) createRoomOn(spec contract.RoomSpec, sh *shard) (r *room, existed bool, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, false, err
 	}
@@ -340,11 +358,14 @@ func (s *Server) createRoom(spec contract.RoomSpec) (r *room, existed bool, err 
 		return nil, false, fmt.Errorf("%w: match %s: %v", contract.ErrBadSpec, spec.MatchID, err)
 	}
 	id := "r_" + randomToken()[:16] // 96 random bits
-	rm := newRoom(id, spec, eng, s, time.Now())
+	rm := newRoom(id, spec, eng, sh.env)
+	rm.shard = sh // before the registry makes the room visible
 	if err := rm.registerJoinKeys(); err != nil {
 		rm.forgetKeys()
 		return nil, false, err
 	}
+	// The registry refuses a room once the server drains, under its lock:
+	// no room is scheduled after Shutdown began.
 	got, existed, err := s.reg.add(rm)
 	if err != nil || existed {
 		rm.forgetKeys()
@@ -359,8 +380,8 @@ func (s *Server) createRoom(spec contract.RoomSpec) (r *room, existed bool, err 
 			return nil, false, err
 		}
 	}
-	s.roomState("", StateWaiting)
-	s.leastLoadedShard().add(rm)
+	s.metrics.roomAdded()
+	sh.add(rm)
 	s.log.Info("room created", "room", id, "match", spec.MatchID, "mode", spec.Mode, "seats", len(spec.Seats))
 	return rm, false, nil
 }
@@ -384,16 +405,6 @@ func (s *Server) leastLoadedShard() *shard {
 		}
 	}
 	return best
-}
-
-// roomState moves one room between the rooms gauge's states ("" for none).
-func (s *Server) roomState(from, to string) {
-	if from != "" {
-		s.metrics.roomsStates[from].Dec()
-	}
-	if to != "" {
-		s.metrics.roomsStates[to].Inc()
-	}
 }
 
 // AdminAddr is the bound admin address (after Start).
@@ -440,18 +451,3 @@ func (s *Server) boundAddr(transport string) string {
 	}
 	return ""
 }
-
-// routines owns goroutines: Go starts one, Wait waits for all of them.
-type routines struct{ wg sync.WaitGroup }
-
-// Go runs f on a new goroutine the group waits for.
-func (g *routines) Go(f func()) {
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		f()
-	}()
-}
-
-// Wait blocks until every goroutine started by Go has returned.
-func (g *routines) Wait() { g.wg.Wait() }

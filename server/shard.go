@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -18,7 +19,7 @@ import (
 // room. One timer wake-up per shard per tick period serves all its rooms at
 // that rate instead of one timer per room.
 type shard struct {
-	srv  *Server
+	env  *roomEnv
 	id   int
 	wake chan struct{} // cap 1: something needs the shard's attention
 	load atomic.Int32  // rooms on this shard
@@ -29,13 +30,16 @@ type shard struct {
 	rooms []*room // owned by the shard goroutine
 }
 
-func newShard(srv *Server, id int) *shard {
-	return &shard{srv: srv, id: id, wake: make(chan struct{}, 1)}
+func newShard(env *roomEnv, id int) *shard {
+	return &shard{env: env, id: id, wake: make(chan struct{}, 1)}
 }
 
-// add hands r to the shard's goroutine.
+// add hands r to the shard's goroutine. r.shard must already be sh (set
+// before r was visible to any other goroutine).
 func (sh *shard) add(r *room) {
-	r.shard = sh
+	if r.shard != sh {
+		panic("server: room handed to a shard it was not built for") // broken invariant
+	}
 	sh.load.Add(1)
 	sh.mu.Lock()
 	sh.incoming = append(sh.incoming, r)
@@ -51,13 +55,14 @@ func (sh *shard) poke() {
 	}
 }
 
-// run services rooms until stop is closed and the shard has no rooms left.
-func (sh *shard) run(stop <-chan struct{}) {
+// run services rooms until ctx ends and the shard has no rooms left.
+func (sh *shard) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	stop := ctx.Done()
 	stopping := false
 	for {
-		next := sh.pass(sh.srv.now)
+		next := sh.pass(sh.env.now)
 		if stopping && len(sh.rooms) == 0 && sh.load.Load() == 0 {
 			return
 		}
@@ -67,7 +72,7 @@ func (sh *shard) run(stop <-chan struct{}) {
 			default:
 			}
 		}
-		timer.Reset(max(next.Sub(sh.srv.now()), 0))
+		timer.Reset(max(next.Sub(sh.env.now()), 0))
 		select {
 		case <-timer.C:
 		case <-sh.wake:
@@ -115,8 +120,8 @@ func (sh *shard) serviceSafely(r *room, now time.Time) (finished bool) {
 		if p == nil {
 			return
 		}
-		sh.srv.metrics.panics.Inc()
-		sh.srv.log.Error("room panicked; ending it aborted", "room", r.id, "match", r.spec.MatchID,
+		sh.env.metrics.panics.Inc()
+		sh.env.log.Error("room panicked; ending it aborted", "room", r.id, "match", r.spec.MatchID,
 			"tick", r.tick.Load(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		if r.ended {
 			// Already ended: only settling can have failed.

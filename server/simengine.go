@@ -19,20 +19,6 @@ type simEngine struct {
 	result *ecs.Result
 }
 
-// New returns a room server whose rooms run content's simulation and whose
-// finished matches go to sink. cfg is completed with defaults and
-// validated. Nothing listens until Start (or Run).
-func New(cfg Config, content *ecs.Content, sink ResultSink) (*Server, error) {
-	if content == nil {
-		return nil, fmt.Errorf("server: nil content")
-	}
-	var modes []string
-	for _, m := range content.Modes() {
-		modes = append(modes, m.ID)
-	}
-	return newServer(cfg, simFactory(content), content.Version(), modes, sink)
-}
-
 // simFactory builds rooms on content.
 func simFactory(content *ecs.Content) engineFactory {
 	return func(spec contract.RoomSpec) (engine, error) {

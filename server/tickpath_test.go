@@ -9,11 +9,9 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/internal/allocprof"
-
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -97,22 +95,23 @@ func (c *conn) settled() bool {
 	return len(c.ctrl) == 0 && c.snap == nil && c.snapFree != nil
 }
 
-// tickRig is one room on a server whose shard the test drives itself with
-// synthetic time, its seats held by connections over discardConns fed
-// inputs and acks directly (no reader goroutine, no transport): what runs
-// is the room's tick and the connections' writers, nothing else.
+// tickRig is one room built from a test environment alone (no Server), on
+// a shard the test drives itself with synthetic time, its seats held by
+// connections over discardConns fed inputs and acks directly (no reader
+// goroutine, no transport): what runs is the room's tick and the
+// connections' writers, nothing else.
 type tickRig struct {
-	tb    testing.TB
-	srv   *Server
-	sh    *shard
-	r     *room
-	conns []*conn
-	wires []*discardConn
-	now   time.Time
-	clock func() time.Time
-	seq   uint32
-	bots  []*bot.Bot // when set, bots play the seats (raid rigs)
-	views []ecs.EntityView
+	tb      testing.TB
+	env     *testEnv
+	sh      *shard
+	r       *room
+	conns   []*conn
+	wires   []*discardConn
+	writers sync.WaitGroup
+	clock   func() time.Time
+	seq     uint32
+	bots    []*bot.Bot // when set, bots play the seats (raid rigs)
+	views   []ecs.EntityView
 
 	ticked time.Duration // time spent in the shard's passes
 	events int           // events the room's ticks produced
@@ -122,38 +121,18 @@ type tickRig struct {
 func newTickRig(tb testing.TB, factory engineFactory, spec contract.RoomSpec, countEvents bool) *tickRig {
 	tb.Helper()
 	cfg := testConfig()
-	cfg.Shards = 1
-	cfg.WaitDeadline = 1000 * time.Hour // synthetic time runs ahead of the wall clock
 	cfg.SlowConsumerTicks = 1 << 30
-	s, err := newServer(cfg, factory, "v-test", testModes, discardSink{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.manual = true
-	if err := s.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	g := &tickRig{tb: tb, srv: s, sh: s.shards[0], now: time.Now()}
-	g.clock = func() time.Time { return g.now }
+	g := &tickRig{tb: tb, env: newTestEnv(cfg)}
+	g.clock = g.env.roomEnv.now
+	g.sh = newShard(&g.env.roomEnv, 0)
 	tb.Cleanup(g.close)
-	r, _, err := s.createRoom(spec)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g.r = r
-	for _, st := range r.seats {
-		d := newDiscardConn(countEvents)
-		c := newConn(d, "mem", s.cfg.InboxSize, s.metrics.bytesOut.WithLabelValues("mem"))
-		s.group.Go(c.writeLoop)
-		claims := TicketClaims{Kind: KindJoin, Room: r.id, Seat: st.spec.Seat,
-			RegisteredClaims: jwt.RegisteredClaims{Subject: st.spec.PlayerID}}
-		if !r.offerJoin(joinReq{c: c, claims: claims}) {
-			tb.Fatal("join queue full")
-		}
+	g.r = g.env.newRoom(tb, "r_rig", spec, factory, g.sh)
+	for _, st := range g.r.seats {
+		c, d := g.env.seat(tb, g.r, st.spec, countEvents, &g.writers)
 		g.conns, g.wires = append(g.conns, c), append(g.wires, d)
 	}
 	g.sh.pass(g.clock)
-	if st := r.summary().State; st != StateRunning {
+	if st := g.r.loadState(); st != StateRunning {
 		tb.Fatalf("room %s after seating every player", st)
 	}
 	g.settle()
@@ -204,7 +183,7 @@ func (g *tickRig) tick() {
 		c.push(in)
 		c.storeAck(ack)
 	}
-	g.now = g.now.Add(g.r.clock.Step())
+	g.env.now = g.env.now.Add(g.r.clock.Step())
 	t0 := time.Now()
 	g.sh.pass(g.clock)
 	g.ticked += time.Since(t0)
@@ -212,23 +191,19 @@ func (g *tickRig) tick() {
 	g.settle()
 }
 
-// settle polls, with a deadline, until every writer is done (at once
-// when the match has ended: its connections are closed).
+// settle waits until every writer is done (at once when the match has
+// ended: its connections are closed).
 func (g *tickRig) settle() {
 	if g.r.ended {
 		return
 	}
-	deadline := time.Now().Add(10 * time.Second)
 	for _, c := range g.conns {
-		for !c.settled() {
+		poll(g.tb, 10*time.Second, 0, "a connection's writer draining its outbox", func() bool {
 			if c.isClosed() {
-				g.tb.Fatalf("connection closed: %s", g.r.summary().State)
+				g.tb.Fatalf("connection closed: %s", g.r.loadState())
 			}
-			if time.Now().After(deadline) {
-				g.tb.Fatal("a connection's writer did not drain its outbox")
-			}
-			runtime.Gosched()
-		}
+			return c.settled()
+		})
 	}
 }
 
@@ -261,16 +236,12 @@ func (g *tickRig) close() {
 		return
 	}
 	g.closed = true
-	for _, r := range g.srv.reg.rooms() {
-		r.requestAbort(netcode.CodeServerDraining, "test over")
-	}
-	for g.srv.reg.len() > 0 {
-		g.now = g.now.Add(time.Second)
+	g.r.requestAbort(netcode.CodeServerDraining, "test over")
+	for g.sh.load.Load() > 0 {
+		g.env.now = g.env.now.Add(time.Second)
 		g.sh.pass(g.clock)
 	}
-	if err := g.srv.Shutdown(); err != nil {
-		g.tb.Error(err)
-	}
+	g.writers.Wait()
 }
 
 // raidRig is a tickRig of an 8-player raid on the real simulation, its

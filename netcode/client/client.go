@@ -65,11 +65,16 @@ type Client struct {
 
 	closing chan struct{}
 	done    chan struct{}
-	tmu     sync.Mutex // guards stopped and timer; timer callbacks join wg under it
+	tmu     sync.Mutex // guards stopped, the timers and the ack pacing; timer callbacks join wg under it
 	stopped bool
 	timer   *time.Timer
-	wg      sync.WaitGroup
-	epoch   time.Time // client clock origin (monotonic) for ping times
+	// Ack pacing (see ackSoon): when the last ack went out, and the timer
+	// that acks the newest tick at the end of its tick, armed while ackDue.
+	lastAck  time.Time
+	ackTimer *time.Timer
+	ackDue   bool
+	wg       sync.WaitGroup
+	epoch    time.Time // client clock origin (monotonic) for ping times
 }
 
 // Connect dials d, sends the hello and waits for the welcome, then starts
@@ -197,6 +202,9 @@ func (c *Client) Close() error {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
+	if c.ackTimer != nil {
+		c.ackTimer.Stop()
+	}
 	c.tmu.Unlock()
 	if !already {
 		close(c.closing)
@@ -227,15 +235,24 @@ func (c *Client) nowUs() int64 {
 	return c.epoch.UnixMicro() + time.Since(c.epoch).Microseconds()
 }
 
-// tick runs on the ping timer: ping, resend unacked inputs, re-arm.
-func (c *Client) tick() {
+// joinTimer is how a timer callback starts: false once the client has
+// stopped (the callback must return), else it has joined c.wg, which the
+// callback leaves when done, so Close waits for it.
+func (c *Client) joinTimer() bool {
 	c.tmu.Lock()
+	defer c.tmu.Unlock()
 	if c.stopped {
-		c.tmu.Unlock()
-		return
+		return false
 	}
 	c.wg.Add(1)
-	c.tmu.Unlock()
+	return true
+}
+
+// tick runs on the ping timer: ping, resend unacked inputs, re-arm.
+func (c *Client) tick() {
+	if !c.joinTimer() {
+		return
+	}
 	defer c.wg.Done()
 
 	c.wmu.Lock()
@@ -344,7 +361,7 @@ func (c *Client) serve(conn transport.Conn) error {
 	}
 }
 
-// onSnapshot applies one snapshot, reports it, acks it and settles the
+// onSnapshot applies one snapshot, reports it, acks it (paced, ackSoon) and settles the
 // input acks it carries. Malformed or contradictory snapshots end the
 // conn (and so trigger a resume, which restarts from a held baseline).
 func (c *Client) onSnapshot(conn transport.Conn, p []byte) error {
@@ -374,9 +391,78 @@ func (c *Client) onSnapshot(conn transport.Conn, p []byte) error {
 	if c.cfg.OnSnapshot != nil {
 		c.cfg.OnSnapshot(s)
 	}
+	c.ackSoon(conn)
+	return nil
+}
+
+// ackSoon acks the newest applied snapshot, at most once per tick of the
+// room: a client catching up on a backlog of snapshots (after a stall, a
+// descheduled process, a slow OnSnapshot) applies them in a burst, and an
+// ack per snapshot would be a burst of frames the server rate-limits and,
+// past its flood limit, closes with rate_limited. The first snapshot
+// after a quiet tick is acked at once; within a tick of the last ack, one
+// ack of whatever is newest then goes out at the end of that tick (an ack
+// covers every older tick the client holds). Runs on the reader goroutine.
+func (c *Client) ackSoon(conn transport.Conn) {
+	c.mu.Lock()
+	period := tickPeriod(c.welcome.TickRate)
+	c.mu.Unlock()
+	c.tmu.Lock()
+	if c.stopped || c.ackDue {
+		c.tmu.Unlock()
+		return
+	}
+	now := time.Now()
+	wait := c.lastAck.Add(period).Sub(now)
+	if wait <= 0 {
+		c.lastAck = now
+		c.tmu.Unlock()
+		c.writeAck(conn)
+		return
+	}
+	c.ackDue = true
+	if c.ackTimer == nil {
+		c.ackTimer = time.AfterFunc(wait, c.ackLater)
+	} else {
+		c.ackTimer.Reset(wait)
+	}
+	c.tmu.Unlock()
+}
+
+// ackLater runs on the ack timer: it acks the newest applied tick on the
+// current conn (after a resume the new one; a write to a dropped conn is
+// lost, and the next snapshot is acked again).
+func (c *Client) ackLater() {
+	if !c.joinTimer() {
+		return
+	}
+	defer c.wg.Done()
+	c.tmu.Lock()
+	c.ackDue = false
+	c.lastAck = time.Now()
+	c.tmu.Unlock()
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	c.writeAck(conn)
+}
+
+// writeAck sends an ack of the newest applied tick on conn.
+func (c *Client) writeAck(conn transport.Conn) {
 	c.wmu.Lock()
-	c.wbuf = netcode.AppendAck(c.wbuf[:0], s.Tick)
+	c.mu.Lock()
+	tick := c.world.latest
+	c.mu.Unlock()
+	c.wbuf = netcode.AppendAck(c.wbuf[:0], tick)
 	_ = conn.WriteFrame(c.wbuf)
 	c.wmu.Unlock()
-	return nil
+}
+
+// tickPeriod is one tick of a room running at rate ticks a second; 0 (a
+// welcome that states no rate) paces nothing.
+func tickPeriod(rate uint32) time.Duration {
+	if rate == 0 {
+		return 0
+	}
+	return time.Second / time.Duration(rate)
 }

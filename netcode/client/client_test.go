@@ -59,6 +59,19 @@ func playMore(t *testing.T, c *Client, n uint32) {
 	}
 }
 
+// connectVerified connects a client with fastConfig through d, its
+// snapshots checked against room's history by the returned verifier. The
+// caller closes the client.
+func connectVerified(t *testing.T, room *testRoom, d transport.Dialer) (*Client, *verifier) {
+	t.Helper()
+	v := &verifier{room: room}
+	c, err := Connect(testCtx(t), d, fastConfig(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, v
+}
+
 // maxAckDelay bounds how long an input may wait for its ack in these tests.
 // Inputs are resent with every input frame and ping, so on a working client
 // the wait is a few ticks; the bound is that wait with room for a loaded
@@ -118,11 +131,7 @@ func TestClientOverLossyLinks(t *testing.T) {
 			defer ln.Close()
 			room := newTestRoom(t, 30, 10*time.Millisecond, ln)
 			defer room.close()
-			v := &verifier{room: room}
-			c, err := Connect(testCtx(t), mn.Dialer("room", transport.ClientConfig()), fastConfig(v))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, v := connectVerified(t, room, mn.Dialer("room", transport.ClientConfig()))
 			defer c.Close()
 			first := room.tick()
 			play(t, c, 100)
@@ -440,4 +449,51 @@ func TestClientWaitsStatedBackoff(t *testing.T) {
 		t.Fatalf("backed off %v in all, want more than %v and at most %v", b, stated, stated+unstated)
 	}
 	playMore(t, c, 5)
+}
+
+// TestClientAcksBurstOncePerTick: a backlog of snapshots arriving in one
+// burst (as after a stall) is acked at most once per tick of the room, the
+// newest applied tick each time, ending with the newest of the burst, so
+// a client catching up does not flood the server (which closes a flood
+// with rate_limited). The bound is elapsed/tick + 2 (one ack at once, one
+// per tick since, one at the end of the last tick); a slower machine only
+// loosens it, and a client acking every snapshot sends n.
+func TestClientAcksBurstOncePerTick(t *testing.T) {
+	mn, _ := transport.NewMemNetwork(transport.LinkConfig{})
+	ln, _ := mn.Listen("room", transport.ServerConfig())
+	defer ln.Close()
+	const period = time.Second / 30
+	room := newScriptedRoom(t, 5, period, ln)
+	defer room.close()
+	c, v := connectVerified(t, room, mn.Dialer("room", transport.ClientConfig()))
+	defer c.Close()
+	token := c.Welcome().ResumeToken
+
+	const n = 90
+	t0 := time.Now()
+	last := room.burst(n)
+	if err := waitFor(10*time.Second, func() bool { a := room.acksOf(token); return len(a) > 0 && a[len(a)-1] == last }); err != nil {
+		t.Fatalf("no ack of the burst's newest tick %d: %v (acks %v, stats %+v)", last, err, room.acksOf(token), c.Stats())
+	}
+	elapsed := time.Since(t0)
+	acks := room.acksOf(token)
+	if got, err := v.result(); got != n || err != nil {
+		t.Fatalf("applied %d snapshots of %d (%v)", got, n, err)
+	}
+	if most := int(elapsed/period) + 2; len(acks) > most {
+		t.Fatalf("%d acks for %d snapshots in %v, want at most %d (one a %v tick): %v", len(acks), n, elapsed, most, period, acks)
+	}
+	for i := 1; i < len(acks); i++ {
+		if acks[i] <= acks[i-1] {
+			t.Fatalf("ack %d of tick %d after one of tick %d: acks not in tick order: %v", i, acks[i], acks[i-1], acks)
+		}
+	}
+
+	// A lone snapshot after the burst is acked too: the pacing settles
+	// and never holds back the newest tick.
+	time.Sleep(2 * period)
+	next := room.burst(1)
+	if err := waitFor(10*time.Second, func() bool { a := room.acksOf(token); return a[len(a)-1] == next }); err != nil {
+		t.Fatalf("the lone snapshot of tick %d was not acked: %v (acks %v)", next, err, room.acksOf(token))
+	}
 }

@@ -92,11 +92,7 @@ func TestClientOverLossyKCP(t *testing.T) {
 			defer room.close()
 			relay := newLossyRelay(t, kl.Addr(), loss, uint64(loss*100))
 			d := transport.KCPDialer{Addr: relay.front.LocalAddr().String(), Config: transport.DefaultKCPConfig(transport.ClientConfig())}
-			v := &verifier{room: room}
-			c, err := Connect(testCtx(t), d, fastConfig(v))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, v := connectVerified(t, room, d)
 			defer c.Close()
 			first := room.tick()
 			play(t, c, 100)

@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -48,6 +48,7 @@ type testSeat struct {
 	enc      *netcode.DeltaEncoder
 	inputAck uint32 // highest contiguous input sequence consumed
 	bases    []uint32
+	acks     []uint32  // the tick of every ack frame, in arrival order
 	retryAt  time.Time // resumes before then are refused with rate_limited
 }
 
@@ -59,6 +60,21 @@ type testSeat struct {
 const testRingTicks = 1024
 
 func newTestRoom(t testing.TB, entities int, period time.Duration, lns ...transport.Listener) *testRoom {
+	r := openTestRoom(t, entities, period, lns...)
+	r.wg.Add(1)
+	go r.tickLoop()
+	return r
+}
+
+// newScriptedRoom is a test room that steps only when the test calls
+// burst; its welcome states the tick rate of period all the same.
+func newScriptedRoom(t testing.TB, entities int, period time.Duration, lns ...transport.Listener) *testRoom {
+	return openTestRoom(t, entities, period, lns...)
+}
+
+// openTestRoom builds the room and accepts on lns; the caller starts the
+// tick loop or not.
+func openTestRoom(t testing.TB, entities int, period time.Duration, lns ...transport.Listener) *testRoom {
 	r := &testRoom{
 		t: t, period: period,
 		rng:     rand.New(rand.NewPCG(1, 2)),
@@ -77,8 +93,6 @@ func newTestRoom(t testing.TB, entities int, period time.Duration, lns ...transp
 		r.wg.Add(1)
 		go r.acceptLoop(ln)
 	}
-	r.wg.Add(1)
-	go r.tickLoop()
 	return r
 }
 
@@ -137,20 +151,38 @@ func (r *testRoom) tickLoop() {
 		case <-t.C:
 		}
 		r.mu.Lock()
-		r.step()
-		for _, s := range r.seats {
-			if s.conn == nil {
-				continue
-			}
-			s.bases = append(s.bases, s.enc.Baseline())
-			_ = s.conn.WriteFrame(s.enc.Encode(&r.world, s.inputAck))
-			if r.world.Tick%10 == 0 {
-				ev := netcode.EventsFrame{Tick: r.world.Tick, Events: []netcode.Event{netcode.MakeEvent(1, int32(r.world.Tick))}}
-				_ = s.conn.WriteFrame(netcode.AppendEvents(nil, &ev))
-			}
-		}
+		r.stepAndSend()
 		r.mu.Unlock()
 	}
+}
+
+// stepAndSend steps the world and sends each live seat its snapshot (and
+// every tenth tick an events frame). r.mu held.
+func (r *testRoom) stepAndSend() {
+	r.step()
+	for _, s := range r.seats {
+		if s.conn == nil {
+			continue
+		}
+		s.bases = append(s.bases, s.enc.Baseline())
+		_ = s.conn.WriteFrame(s.enc.Encode(&r.world, s.inputAck))
+		if r.world.Tick%10 == 0 {
+			ev := netcode.EventsFrame{Tick: r.world.Tick, Events: []netcode.Event{netcode.MakeEvent(1, int32(r.world.Tick))}}
+			_ = s.conn.WriteFrame(netcode.AppendEvents(nil, &ev))
+		}
+	}
+}
+
+// burst steps the world n times at once, sending every tick's snapshot
+// back to back, as a backlog reaches a client after a stall, and returns
+// the newest tick.
+func (r *testRoom) burst(n int) uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for range n {
+		r.stepAndSend()
+	}
+	return r.world.Tick
 }
 
 func (r *testRoom) acceptLoop(ln transport.Listener) {
@@ -255,6 +287,7 @@ func (r *testRoom) serve(c transport.Conn) {
 		case netcode.KindAck:
 			if tick, err := netcode.DecodeAck(p); err == nil {
 				r.mu.Lock()
+				s.acks = append(s.acks, tick)
 				s.enc.Ack(tick)
 				r.mu.Unlock()
 			}
@@ -313,6 +346,16 @@ func (r *testRoom) kickRateLimited(token string, d time.Duration, tell bool) {
 	s.conn.Close()
 }
 
+// acksOf returns a copy of the ack ticks the seat with token sent.
+func (r *testRoom) acksOf(token string) []uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.seats[token]; s != nil {
+		return append([]uint32(nil), s.acks...)
+	}
+	return nil
+}
+
 // tick returns the room's current tick.
 func (r *testRoom) tick() uint32 {
 	r.mu.Lock()
@@ -357,16 +400,7 @@ func (v *verifier) result() (int, error) {
 	return v.n, v.bad
 }
 
-var errTimeout = errors.New("timed out")
-
-// waitFor polls cond until it holds or d passes.
+// waitFor polls cond until it holds or d passes (testwait.ErrTimeout).
 func waitFor(d time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errTimeout
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return nil
+	return testwait.Until(d, 2*time.Millisecond, cond)
 }

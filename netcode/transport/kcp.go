@@ -374,6 +374,23 @@ func (c *kcpConn) WriteFrame(p []byte) error {
 // Close ends the conn at once for its users (reads and writes return
 // ErrClosed) and closes the KCP session after the linger period, on a
 // timer, so the last frames still get retransmitted.
+//
+// The linger is a fixed time, not "until the peer acked what was sent,
+// at most Linger", because kcp-go (v5.7.5) gives no way to learn that:
+// the count of unacknowledged segments is KCP.WaitSnd on the session's
+// unexported kcp field (UDPSession exports only GetRTO, GetSRTT,
+// GetSRTTVar and GetConv); an empty Write returns at once without waiting
+// for the send window; and a blocking probe Write (with the send window
+// shrunk to 1 it returns only once everything before it is acked) would
+// put a frame on the wire after the final error frame or bye, which
+// peers would have to learn to ignore (a wire change). Watching acks from outside would mean parsing
+// every KCP datagram on the listener's socket. So a session starved of CPU
+// for longer than Linger (a machine far past its capacity) can still lose
+// its typed close; the peer then notices at its idle timeout and resumes
+// as after any drop. Deployments (and tests on a loaded machine) that
+// want more margin raise Linger (the server tests' harness listeners use
+// 5 s); it costs a closed session's KCP state and its update timer (every
+// IntervalMs) for that long, for every closed session, flood ones too.
 func (c *kcpConn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
