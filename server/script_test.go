@@ -42,7 +42,9 @@ import (
 //	                 token (and snapshot ack) of the seat's last welcome
 //	drop S           seat S's client goes away (its reader sees the close)
 //	input S move X Y seat S's client sends a movement input
+//	ack S            seat S's client acknowledges the newest snapshot it got
 //	tick [N]         the clock moves N periods (default 1), one pass each
+//	wait D           the clock moves by duration D, in one pass
 //	stall S N        N ticks in which seat S's writer takes nothing
 //	state            the room's state, players, released seats
 //	records          the records the room handed on
@@ -272,6 +274,23 @@ func (s *roomScript) run(k scriptCase) []string {
 		} else {
 			out = append(out, fmt.Sprintf("%s: input %d queued", cl.name, in.Seq))
 		}
+	case "ack":
+		cl := s.seat[s.seatArg(k, f, 1)]
+		if cl == nil {
+			s.fatalf(k, "seat never joined")
+		}
+		cl.c.storeAck(cl.w.lastSnap) // what the reader does with an ack frame
+		out = append(out, fmt.Sprintf("%s: acked t%d", cl.name, cl.w.lastSnap))
+	case "wait":
+		if len(f) != 2 {
+			s.fatalf(k, "want wait DURATION")
+		}
+		d, err := time.ParseDuration(f[1])
+		if err != nil || d < 0 {
+			s.fatalf(k, "bad duration %q", f[1])
+		}
+		s.env.now = s.env.now.Add(d)
+		s.pass()
 	case "tick":
 		n := 1
 		if len(f) > 1 {
