@@ -1,11 +1,9 @@
 package server
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/internal/txtscript"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -74,86 +73,10 @@ func TestRoomScripts(t *testing.T) {
 	}
 }
 
-// scriptCase is one command with its expected transcript.
-type scriptCase struct {
-	pre  []string // comments and blank lines before it
-	cmd  string
-	want []string
-	line int
-}
-
-func parseRoomScript(t *testing.T, path string) ([]scriptCase, []string) {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []scriptCase
-	var cur scriptCase
-	state := 0 // 0 before a command, 1 after it, 2 reading output
-	sc := bufio.NewScanner(strings.NewReader(string(raw)))
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		switch state {
-		case 0:
-			if line == "" || strings.HasPrefix(line, "#") {
-				cur.pre = append(cur.pre, line)
-				continue
-			}
-			cur.cmd, cur.line, state = line, n, 1
-		case 1:
-			if line != "----" {
-				t.Fatalf("%s:%d: want ---- after the command, got %q", path, n, line)
-			}
-			state = 2
-		case 2:
-			if line == "" {
-				cases = append(cases, cur)
-				cur, state = scriptCase{}, 0
-				continue
-			}
-			cur.want = append(cur.want, line)
-		}
-	}
-	switch state {
-	case 1:
-		t.Fatalf("%s:%d: command without ---- line", path, cur.line)
-	case 2:
-		cases = append(cases, cur)
-		cur = scriptCase{}
-	}
-	return cases, cur.pre
-}
-
 func runRoomScript(t *testing.T, content *ecs.Content, path string) {
-	cases, tail := parseRoomScript(t, path)
 	s := &roomScript{t: t, content: content}
 	defer s.close()
-	var out strings.Builder
-	for _, k := range cases {
-		got := s.run(k)
-		for _, p := range k.pre {
-			out.WriteString(p + "\n")
-		}
-		out.WriteString(k.cmd + "\n----\n")
-		for _, g := range got {
-			out.WriteString(g + "\n")
-		}
-		out.WriteString("\n")
-		if !*rewrite && !slices.Equal(got, k.want) {
-			t.Errorf("%s:%d: %s\n--- want\n%s\n--- got\n%s", path, k.line, k.cmd,
-				strings.Join(k.want, "\n"), strings.Join(got, "\n"))
-		}
-	}
-	for _, p := range tail {
-		out.WriteString(p + "\n")
-	}
-	if *rewrite {
-		text := strings.TrimRight(out.String(), "\n") + "\n"
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	txtscript.Run(t, path, *rewrite, s.run)
 }
 
 // roomScript is the state of one script: the room, its shard and
@@ -218,13 +141,16 @@ func (w *scriptWire) Close() error {
 func (w *scriptWire) RemoteAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)} }
 func (w *scriptWire) Transport() string    { return "mem" }
 
-func (s *roomScript) fatalf(k scriptCase, format string, args ...any) {
+func (s *roomScript) fatalf(k txtscript.Case, format string, args ...any) {
 	s.t.Helper()
-	s.t.Fatalf("line %d: %s: %s", k.line, k.cmd, fmt.Sprintf(format, args...))
+	s.t.Fatalf("line %d: %s: %s", k.Line, k.Cmd, fmt.Sprintf(format, args...))
 }
 
-func (s *roomScript) run(k scriptCase) []string {
-	f := strings.Fields(k.cmd)
+func (s *roomScript) run(k txtscript.Case) []string {
+	if len(k.Input) > 0 {
+		s.fatalf(k, "room script commands take no input lines")
+	}
+	f := strings.Fields(k.Cmd)
 	if s.r == nil && f[0] != "room" {
 		s.fatalf(k, "the first command must be room")
 	}
@@ -333,7 +259,7 @@ func (s *roomScript) run(k scriptCase) []string {
 	return append(out, s.report()...)
 }
 
-func (s *roomScript) seatArg(k scriptCase, f []string, i int) int {
+func (s *roomScript) seatArg(k txtscript.Case, f []string, i int) int {
 	if len(f) <= i {
 		s.fatalf(k, "missing seat")
 	}
@@ -344,7 +270,7 @@ func (s *roomScript) seatArg(k scriptCase, f []string, i int) int {
 	return n
 }
 
-func (s *roomScript) intArg(k scriptCase, v string) int {
+func (s *roomScript) intArg(k txtscript.Case, v string) int {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
 		s.fatalf(k, "bad number %q", v)
@@ -352,7 +278,7 @@ func (s *roomScript) intArg(k scriptCase, v string) int {
 	return n
 }
 
-func (s *roomScript) newRoom(k scriptCase, args []string) []string {
+func (s *roomScript) newRoom(k txtscript.Case, args []string) []string {
 	if s.r != nil {
 		s.fatalf(k, "one room per script")
 	}
@@ -403,12 +329,12 @@ func (s *roomScript) newRoom(k scriptCase, args []string) []string {
 	c := s.env.cfg
 	return []string{fmt.Sprintf("%s on %s at %d Hz: %d seats, grace %v, slow consumer after %d ticks, wait %v",
 		spec.Mode, engine, time.Second/s.r.clock.Step(), seats, c.graceFor(spec.Mode), c.slowConsumerTicks, c.waitDeadline),
-		fmt.Sprintf("%s", s.r.loadState())}
+		s.r.loadState().String()}
 }
 
 // connect queues a connection for seat st, as a reader that checked the
 // client's ticket (and, for a resume, read its hello) would.
-func (s *roomScript) connect(k scriptCase, st int, resume bool, token string, ack uint32) {
+func (s *roomScript) connect(k txtscript.Case, st int, resume bool, token string, ack uint32) {
 	spec := s.r.findSeat(st).spec
 	w := newScriptWire()
 	c := newConn(w, "mem", s.env.inbox, s.env.metrics.bytesOut.WithLabelValues("mem"))
