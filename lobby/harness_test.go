@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
@@ -333,11 +334,5 @@ func readClose(t testing.TB, c *websocket.Conn) int {
 // eventually polls cond every 10 ms until it holds or the deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(testDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, testDeadline, 10*time.Millisecond, what, cond, nil)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -354,23 +354,11 @@ func waitForOr(t testing.TB, what string, cond func() bool, status func() string
 	pollOr(t, waitDeadline, 5*time.Millisecond, what, cond, status)
 }
 
-// pollOr is poll whose timeout adds status() (when not nil).
+// pollOr is poll whose timeout adds status() (when not nil): the module's
+// one poll helper, testwait.For.
 func pollOr(t testing.TB, within, every time.Duration, what string, cond func() bool, status func() string) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			if status != nil {
-				t.Fatalf("timed out after %v waiting for %s: %s", within, what, status())
-			}
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		if every == 0 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(every)
-		}
-	}
+	testwait.For(t, within, every, what, cond, status)
 }
 
 // testLog is a server log kept in memory.

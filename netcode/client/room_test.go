@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -400,16 +400,7 @@ func (v *verifier) result() (int, error) {
 	return v.n, v.bad
 }
 
-var errTimeout = errors.New("timed out")
-
-// waitFor polls cond until it holds or d passes.
+// waitFor polls cond until it holds or d passes (testwait.ErrTimeout).
 func waitFor(d time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errTimeout
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return nil
+	return testwait.Until(d, 2*time.Millisecond, cond)
 }

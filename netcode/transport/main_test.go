@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/xtaci/kcp-go/v5"
 )
 
@@ -46,13 +47,7 @@ func waitGoroutines(t *testing.T, want int) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testwait.For(t, d, 2*time.Millisecond, what, cond, nil)
 }
 
 func ctxT(t *testing.T) context.Context {
