@@ -1,10 +1,8 @@
 package ecs_test
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/internal/txtscript"
 )
 
 // Scenario scripts: testdata/scenarios/*.txt, in the style of etcd raft's
@@ -59,93 +58,9 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-// scenarioCase is one command with its expected output.
-type scenarioCase struct {
-	pre   []string // comments and blank lines before it
-	cmd   string
-	input []string
-	want  []string
-	line  int
-}
-
-func parseScenario(t *testing.T, path string) ([]scenarioCase, []string) {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cases []scenarioCase
-	var cur scenarioCase
-	state := 0 // 0 before a command, 1 reading input, 2 reading output
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		switch state {
-		case 0:
-			if line == "" || strings.HasPrefix(line, "#") {
-				cur.pre = append(cur.pre, line)
-				continue
-			}
-			cur.cmd, cur.line, state = line, n, 1
-		case 1:
-			if line == "----" {
-				state = 2
-				continue
-			}
-			cur.input = append(cur.input, line)
-		case 2:
-			if line == "" {
-				cases = append(cases, cur)
-				cur, state = scenarioCase{}, 0
-				continue
-			}
-			cur.want = append(cur.want, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if state == 1 {
-		t.Fatalf("%s:%d: command without ---- line", path, cur.line)
-	}
-	if state == 2 {
-		cases = append(cases, cur)
-		cur = scenarioCase{}
-	}
-	return cases, cur.pre
-}
-
 func runScenarioFile(t *testing.T, c *ecs.Content, path string) {
-	cases, tail := parseScenario(t, path)
 	s := &scenario{t: t, c: c}
-	var out strings.Builder
-	for _, k := range cases {
-		got := s.run(k)
-		for _, p := range k.pre {
-			out.WriteString(p + "\n")
-		}
-		out.WriteString(k.cmd + "\n")
-		for _, in := range k.input {
-			out.WriteString(in + "\n")
-		}
-		out.WriteString("----\n")
-		for _, g := range got {
-			out.WriteString(g + "\n")
-		}
-		out.WriteString("\n")
-		if !*rewrite && !slices.Equal(got, k.want) {
-			t.Errorf("%s:%d: %s\n--- want\n%s\n--- got\n%s", path, k.line, k.cmd, strings.Join(k.want, "\n"), strings.Join(got, "\n"))
-		}
-	}
-	for _, p := range tail {
-		out.WriteString(p + "\n")
-	}
-	if *rewrite {
-		text := strings.TrimRight(out.String(), "\n") + "\n"
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	txtscript.Run(t, path, *rewrite, s.run)
 }
 
 // scenario is the state of one script.
@@ -174,23 +89,23 @@ func args(words []string) (map[string]string, []string) {
 	return kv, bare
 }
 
-func (s *scenario) run(k scenarioCase) (out []string) {
+func (s *scenario) run(k txtscript.Case) (out []string) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = []string{fmt.Sprintf("error: %v", r)}
 		}
 	}()
-	words := strings.Fields(k.cmd)
+	words := strings.Fields(k.Cmd)
 	kv, bare := args(words[1:])
 	if words[0] != "new" && s.sim == nil {
 		return []string{"error: no match; use new first"}
 	}
 	switch words[0] {
 	case "new":
-		return s.newMatch(kv, k.input)
+		return s.newMatch(kv, k.Input)
 	case "input":
 		out := s.input(kv, bare)
-		for _, l := range k.input { // further inputs, one per line: "input SEAT ..."
+		for _, l := range k.Input { // further inputs, one per line: "input SEAT ..."
 			w := strings.Fields(l)
 			lkv, lbare := args(w[1:])
 			out = append(out, s.input(lkv, lbare)...)

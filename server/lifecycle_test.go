@@ -276,39 +276,6 @@ func TestInputRateFollowsTickRate(t *testing.T) {
 	}
 }
 
-// TestWaitingDeadline: at its wait deadline an empty room ends aborted and
-// a half-full one starts, and its missing player can still join. The
-// deadline is long enough for one player to join on a loaded machine
-// first (with 100 ms, a slow join found the half-full room already ended).
-func TestWaitingDeadline(t *testing.T) {
-	cfg := testConfig()
-	cfg.WaitDeadline = 2 * time.Second
-	h := startHarness(t, cfg, scriptFactory(30, 0))
-	h.create(contract.RoomSpec{MatchID: "m_empty", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
-	half := h.create(contract.RoomSpec{MatchID: "m_half", Mode: ModeBattle1v1, Seats: seatSpecs(2, 2)})
-	rc := dialRaw(t, h.dialer("mem"))
-	rc.hello(netcode.Hello{Ticket: half.Seats[0].Ticket})
-	rc.waitWelcome(t)
-	ctx, cancel := testContext()
-	defer cancel()
-	rec, err := h.sink.Wait(ctx, "m_empty")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.Outcome != contract.OutcomeAborted {
-		t.Fatalf("empty room: %s", summary(rec))
-	}
-	r, _ := h.srv.reg.get(half.RoomID)
-	waitFor(t, "half-full room starts at its deadline", func() bool {
-		return r.loadState() == StateRunning && r.tick.Load() > 0
-	})
-	// The late player can still join the running match.
-	late := dialRaw(t, h.dialer("mem"))
-	late.hello(netcode.Hello{Ticket: half.Seats[1].Ticket})
-	late.waitWelcome(t)
-	waitFor(t, "late player's snapshots", func() bool { _, _, _, n, _, _ := late.state(); return n > 0 })
-}
-
 // TestDrainAbortsAfterDeadlineAndHeartbeats: heartbeats reach the lobby;
 // on Shutdown they say draining, running rooms get the drain deadline, then
 // are aborted with server_draining, and their results are flushed.
