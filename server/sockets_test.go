@@ -2,7 +2,9 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -144,6 +146,7 @@ func openIdle(t *testing.T, addr string, n int) []net.Conn {
 	t.Helper()
 	conns := make([]net.Conn, n)
 	errs := make(chan error, n)
+	var closedEarly atomic.Int64
 	var wg sync.WaitGroup
 	work := make(chan int)
 	for range 32 {
@@ -165,6 +168,14 @@ func openIdle(t *testing.T, addr string, n int) []net.Conn {
 					continue
 				}
 				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					// On a loaded machine the request can come after the
+					// server's read timeout, which then closes the
+					// connection unanswered: closed by a timeout, as the
+					// test wants. Its read below ends at once.
+					closedEarly.Add(1)
+					continue
+				}
 				if err != nil {
 					errs <- fmt.Errorf("connection %d: %w", i, err)
 					continue
@@ -187,6 +198,9 @@ func openIdle(t *testing.T, addr string, n int) []net.Conn {
 			}
 		}
 		t.Fatal(err)
+	}
+	if n := closedEarly.Load(); n > 0 {
+		t.Logf("%d connections closed by the server's read timeout before their answer", n)
 	}
 	return conns
 }
