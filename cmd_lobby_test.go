@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 )
 
 // TestLobbyJSONLogsRedisDown runs `pantheon lobby --log-format json` on a
@@ -27,7 +29,7 @@ func TestLobbyJSONLogsRedisDown(t *testing.T) {
 	_ = ln.Close() // nothing listens there now
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := &lockedBuffer{}
+	stderr := &testlog.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- runLobby(ctx, []string{

@@ -19,6 +19,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
@@ -47,7 +48,7 @@ func TestMatchmakingWhilePostgresDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	o := testDevOptions(t, pg.URL())
 	o.Lobby.AdminAddr, o.Content = "127.0.0.1:0", content
 	o.Room.Server.TickRates = map[string]int{crashMode: 120}
@@ -180,24 +181,6 @@ func TestMatchmakingWhilePostgresDown(t *testing.T) {
 	if downs != 1 || ups != 1 {
 		t.Errorf("the lobby logged the outage in %d down and %d recovered lines, want 1 and 1", downs, ups)
 	}
-}
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // metricValue returns the value of one series on a metrics page (0 when

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
 )
 
@@ -27,7 +28,7 @@ func TestNoCapacityBackoff(t *testing.T) {
 func testNoCapacityBackoff(t *testing.T, refusing bool) {
 	const mode, players, matches = "battle_1v1", 6, 3
 	clk := &clock{t: time.Now()}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	h := newHarness(t, nil, func(c *Config, d *Deps) {
 		d.Now = clk.Now
 		d.Log = slog.New(slog.NewTextHandler(logs, nil))
@@ -110,10 +111,10 @@ func testNoCapacityBackoff(t *testing.T, refusing bool) {
 	if w := m[series("pantheon_lobby_matches_waiting_for_server", "mode", mode)]; w != 0 {
 		t.Errorf("matches_waiting_for_server after placement = %v", w)
 	}
-	if d, u := logs.count("no room server can take matches"), logs.count("room servers take matches again"); d != 1 || u != 1 {
-		t.Errorf("logged %d shortage and %d recovery lines, want 1 and 1:\n%s", d, u, logs.b.String())
+	if d, u := logs.Count("no room server can take matches"), logs.Count("room servers take matches again"); d != 1 || u != 1 {
+		t.Errorf("logged %d shortage and %d recovery lines, want 1 and 1:\n%s", d, u, logs.String())
 	}
-	if n := logs.count("level=WARN"); n != 1 {
-		t.Errorf("%d warnings in 10 s without capacity, want 1:\n%s", n, logs.b.String())
+	if n := logs.Count("level=WARN"); n != 1 {
+		t.Errorf("%d warnings in 10 s without capacity, want 1:\n%s", n, logs.String())
 	}
 }

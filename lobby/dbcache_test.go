@@ -1,12 +1,9 @@
 package lobby
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +11,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,24 +32,6 @@ func (d *countingDB) Ratings(ctx context.Context, mode string, ids []string) ([]
 func (d *countingDB) Oracles(ctx context.Context, player string) ([]contract.Oracle, error) {
 	d.reads.Add(1)
 	return d.DB.Oracles(ctx, player)
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
 }
 
 // queuedMu returns the Mu each queued ticket of mode carries, by player.
@@ -82,7 +62,7 @@ func queuedMu(t *testing.T, h *harness, mode string) map[string]float64 {
 // outage logs one line down and one line up, and the metrics show it.
 func TestTicketsWhileDatabaseDown(t *testing.T) {
 	clk := &clock{t: time.Now()}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cdb := &countingDB{DB: fakedb.New()}
 	h := newHarness(t, nil, func(c *Config, d *Deps) {
 		d.Now = clk.Now
@@ -159,11 +139,11 @@ func TestTicketsWhileDatabaseDown(t *testing.T) {
 	if fresh := m[series("pantheon_lobby_db_cache_hits_total", "kind", "rating", "result", "fresh")]; fresh != 2 {
 		t.Errorf("fresh rating reads = %v, want 2 (a before the outage, c after)", fresh)
 	}
-	if d, u := logs.count("dependency down"), logs.count("dependency recovered"); d != 1 || u != 1 {
-		t.Fatalf("the outage logged %d down and %d recovered lines, want 1 and 1:\n%s", d, u, logs.b.String())
+	if d, u := logs.Count("dependency down"), logs.Count("dependency recovered"); d != 1 || u != 1 {
+		t.Fatalf("the outage logged %d down and %d recovered lines, want 1 and 1:\n%s", d, u, logs.String())
 	}
-	if logs.count("outage=10s") != 1 {
-		t.Errorf("the recovery line lacks the outage's duration (10s):\n%s", logs.b.String())
+	if logs.Count("outage=10s") != 1 {
+		t.Errorf("the recovery line lacks the outage's duration (10s):\n%s", logs.String())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 )
 
 // TestRedisOutageLogsOnce: a private Redis stops under a lobby whose
@@ -18,7 +19,7 @@ import (
 func TestRedisOutageLogsOnce(t *testing.T) {
 	pr := newPrivateRedis(t)
 	st := redisStore(t, pr.url(), "outage:")
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	h := newHarness(t, st, func(c *Config, d *Deps) {
 		c.PassInterval = 20 * time.Millisecond
 		c.SweepInterval = 50 * time.Millisecond
@@ -46,9 +47,9 @@ func TestRedisOutageLogsOnce(t *testing.T) {
 	eventually(t, "the lobby to see Redis again", func() bool { return scrape(t, admin)[up] == 1 })
 	h.queue(p.AccessToken, "battle_1v1", "h")
 
-	warns, downs, ups := logs.count("level=WARN"), logs.count(`msg="dependency down" dependency=state_store`), logs.count(`msg="dependency recovered" dependency=state_store`)
+	warns, downs, ups := logs.Count("level=WARN"), logs.Count(`msg="dependency down" dependency=state_store`), logs.Count(`msg="dependency recovered" dependency=state_store`)
 	if warns != 1 || downs != 1 || ups != 1 {
-		t.Fatalf("the outage logged %d warnings, %d down and %d recovered lines; want 1, 1, 1:\n%s", warns, downs, ups, logs.b.String())
+		t.Fatalf("the outage logged %d warnings, %d down and %d recovered lines; want 1, 1, 1:\n%s", warns, downs, ups, logs.String())
 	}
-	t.Logf("%v failures counted during the outage; log:\n%s", scrape(t, admin)[failures], logs.b.String())
+	t.Logf("%v failures counted during the outage; log:\n%s", scrape(t, admin)[failures], logs.String())
 }

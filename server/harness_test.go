@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -361,34 +361,14 @@ func pollOr(t testing.TB, within, every time.Duration, what string, cond func() 
 	testwait.For(t, within, every, what, cond, status)
 }
 
-// testLog is a server log kept in memory.
-type testLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *testLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// tail returns the last n lines.
-func (l *testLog) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
 // captureLog points cfg's logger (info and up) at memory and, when the test
 // fails, logs the last 80 lines, so a failure says what the server did.
-func captureLog(t testing.TB, cfg *Config) *testLog {
-	l := &testLog{}
+func captureLog(t testing.TB, cfg *Config) *testlog.Buffer {
+	l := &testlog.Buffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("server log, last 80 lines:\n%s", l.tail(80))
+			t.Logf("server log, last 80 lines:\n%s", l.Tail(80))
 		}
 	})
 	return l

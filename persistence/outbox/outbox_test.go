@@ -1,7 +1,6 @@
 package outbox_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,28 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/internal/storetest"
 	"github.com/pantheon-oracles/pantheon/persistence/outbox"
 )
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runOutbox starts ob.Run and stops it at cleanup (before ob.Close, which
 // the caller's cleanup registered earlier runs after).
@@ -85,7 +67,7 @@ func waitDrained(t *testing.T, ob *outbox.Outbox, within time.Duration) {
 	}
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(&syncBuffer{}, nil)) }
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil)) }
 
 // twoPlayers makes a store with two players.
 func twoPlayers(t *testing.T) (persistence.Store, string, string) {
@@ -222,7 +204,7 @@ func TestOutboxRecoversAfterAck(t *testing.T) {
 
 func TestOutboxFull(t *testing.T) {
 	s, a, b := twoPlayers(t)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	reg := prometheus.NewRegistry()
 	ob := openOutbox(t, outbox.Config{Dir: t.TempDir(), MaxRecords: 10, NearFull: 0.5, Registerer: reg,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}, s)
