@@ -75,6 +75,13 @@ func TestNothingStartsAfterShutdownBegan(t *testing.T) {
 	if got := s.metricValue("pantheon_room_connections", "mem"); got != conns {
 		t.Fatalf("connections gauge %v after a refused session, want %v", got, conns)
 	}
+	// Shutdown closes the shards phase after the accept phase (and the
+	// listeners): wait for it before asking it for a goroutine.
+	select {
+	case <-s.life.done(phaseShards):
+	case <-time.After(waitDeadline):
+		t.Fatal("the shards phase did not end")
+	}
 	var ran atomic.Bool
 	for _, p := range []phase{phaseAccept, phaseShards} {
 		if s.life.Go(p, func(context.Context) { ran.Store(true) }) {
