@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/lobby"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
@@ -38,24 +39,24 @@ type wireCodes struct {
 // name what it sees (indices in each list are the indices on the wire:
 // field 10 of an entity, ref of an event) and every wire code.
 type clientContent struct {
-	Version    string             `json:"version"`
-	Protocol   int                `json:"protocol"`
-	Codes      wireCodes          `json:"codes"`
-	Modes      []ecs.ModeDef      `json:"modes"`
-	Elements   []ecs.ElementDef   `json:"elements"`
-	Archetypes []ecs.ArchetypeDef `json:"archetypes"`
-	Abilities  []ecs.AbilityDef   `json:"abilities"`
-	Roles      []ecs.RoleDef      `json:"roles"`
-	Statuses   []ecs.StatusDef    `json:"statuses"`
-	Forms      []ecs.FormDef      `json:"forms"`
-	Pets       []ecs.PetDef       `json:"pets"`
-	Totems     []ecs.TotemDef     `json:"totems"`
-	NPCs       []ecs.NPCDef       `json:"npcs"`
-	Hazards    []ecs.HazardDef    `json:"hazards"`
-	Arenas     []ecs.ArenaDef     `json:"arenas"`
-	Raids      []ecs.RaidDef      `json:"raids"`
-	Rituals    []ecs.RitualDef    `json:"rituals"`
-	Codex      []ecs.CodexDef     `json:"codex"`
+	Version    string                 `json:"version"`
+	Protocol   int                    `json:"protocol"`
+	Codes      wireCodes              `json:"codes"`
+	Modes      []content.ModeDef      `json:"modes"`
+	Elements   []content.ElementDef   `json:"elements"`
+	Archetypes []content.ArchetypeDef `json:"archetypes"`
+	Abilities  []content.AbilityDef   `json:"abilities"`
+	Roles      []content.RoleDef      `json:"roles"`
+	Statuses   []content.StatusDef    `json:"statuses"`
+	Forms      []content.FormDef      `json:"forms"`
+	Pets       []content.PetDef       `json:"pets"`
+	Totems     []content.TotemDef     `json:"totems"`
+	NPCs       []content.NPCDef       `json:"npcs"`
+	Hazards    []content.HazardDef    `json:"hazards"`
+	Arenas     []content.ArenaDef     `json:"arenas"`
+	Raids      []content.RaidDef      `json:"raids"`
+	Rituals    []content.RitualDef    `json:"rituals"`
+	Codex      []content.CodexDef     `json:"codex"`
 }
 
 // fieldNames are the entity field table v1 (ecs View* constants).
@@ -118,7 +119,7 @@ func buildWireCodes() wireCodes {
 }
 
 // newClientContent renders GET /v1/content for content.
-func newClientContent(c *ecs.Content) (*lobby.ClientContent, error) {
+func newClientContent(c *content.Bundle) (*lobby.ClientContent, error) {
 	doc, err := json.Marshal(clientContent{
 		Version: c.Version(), Protocol: int(netcode.Version), Codes: buildWireCodes(),
 		Modes: c.Modes(), Elements: c.Elements(), Archetypes: c.Archetypes(), Abilities: c.Abilities(),

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite generated files (sdk/js/src/codes.ts) instead of comparing them")
@@ -19,7 +19,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite generated files (sdk/js/src/c
 // TestClientContent: GET /v1/content's document lists the content in
 // content order (a list's index is the index on the wire) and the codes.
 func TestClientContent(t *testing.T) {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

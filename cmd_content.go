@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/tools/contentcheck"
 )
 
@@ -28,7 +28,7 @@ func runContent(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		if len(args) > 2 {
 			return usage()
 		}
-		var fsys fs.FS = ecs.EmbeddedContentFS()
+		var fsys fs.FS = content.Embedded()
 		source := "embedded"
 		if len(args) == 2 {
 			if fi, err := os.Stat(args[1]); err != nil || !fi.IsDir() {
@@ -44,7 +44,7 @@ func runContent(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return 0
 	case "list":
-		c, err := ecs.LoadContent()
+		c, err := content.Load()
 		if err != nil {
 			fmt.Fprintf(stderr, "pantheon content list: %v\n", err)
 			return 1

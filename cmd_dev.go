@@ -17,7 +17,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/bench"
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/devbots"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -40,7 +40,7 @@ type devOptions struct {
 	// DB is the database URL both use; the embedded SQLite file by default.
 	DB string
 	// Content is the game content; nil: the embedded content.
-	Content *ecs.Content
+	Content *content.Bundle
 	// NoRoom starts no room server (tests: room servers in processes of
 	// their own register with the lobby).
 	NoRoom bool
@@ -84,7 +84,7 @@ func defaultDevOptions() devOptions {
 }
 
 // lobbyOptions are the options dev's lobby is built from.
-func (o devOptions) lobbyOptions(content *ecs.Content) lobbyOptions {
+func (o devOptions) lobbyOptions(content *content.Bundle) lobbyOptions {
 	lo := o.Lobby
 	lo.Lobby.ContentVersion = content.Version()
 	lo.Redis = "" // in-memory state: one replica
@@ -103,7 +103,7 @@ func (o devOptions) roomOptions(lobbyURL string) roomOptions {
 
 // devSystem is a running `pantheon dev`.
 type devSystem struct {
-	content     *ecs.Content
+	content     *content.Bundle
 	store       persistence.Store
 	room        *server.Server
 	lobbyURL    string
@@ -129,7 +129,7 @@ func startDev(ctx context.Context, o devOptions) (_ *devSystem, err error) {
 		}
 	}()
 	if d.content = o.Content; d.content == nil {
-		if d.content, err = ecs.LoadContent(); err != nil {
+		if d.content, err = content.Load(); err != nil {
 			return nil, err
 		}
 	}
@@ -372,7 +372,7 @@ func randomHex(n int) string {
 // runDemo plays one headless match of each mode (or only mode) with scripted
 // bots on the bare simulation and prints each result (devbots.Demo).
 func runDemo(ctx context.Context, seed uint64, mode string, stdout, stderr io.Writer) int {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "pantheon dev: %v\n", err)
 		return 1

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/lobby"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
@@ -166,7 +167,7 @@ func (o *lobbyOptions) build() (lobby.Config, error) {
 // state store (Redis, or in memory) and identity providers, content-checked
 // rosters and site (nil: none) serving the paths outside /v1/. closeState
 // closes the state store once the lobby has stopped.
-func newLobby(o lobbyOptions, cfg lobby.Config, db persistence.Store, content *ecs.Content, site http.Handler, log *slog.Logger) (l *lobby.Lobby, closeState func(), err error) {
+func newLobby(o lobbyOptions, cfg lobby.Config, db persistence.Store, content *content.Bundle, site http.Handler, log *slog.Logger) (l *lobby.Lobby, closeState func(), err error) {
 	var st store.Store
 	if o.Redis != "" {
 		// A Redis that does not answer yet is not fatal: the health loop
@@ -239,7 +240,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("%v", err)
 	}
 
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		return fail("content: %v", err)
 	}
@@ -306,9 +307,9 @@ func serveLobbyAdmin(ctx context.Context, l *lobby.Lobby, addr string, log *slog
 }
 
 // contentValidator checks roster oracles against the game content.
-func contentValidator(c *ecs.Content) lobby.RosterValidator {
+func contentValidator(c *content.Bundle) lobby.RosterValidator {
 	return lobby.RosterValidatorFunc(func(o contract.Oracle) error {
-		return c.ValidateOracle(ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
+		return ecs.ValidateOracle(c, ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
 	})
 }
 

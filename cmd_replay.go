@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/tools/replayverify"
 )
 
@@ -22,7 +22,7 @@ func runReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: pantheon replay verify FILE...")
 		return 2
 	}
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "pantheon replay: %v\n", err)
 		return 1

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/outbox"
 	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
@@ -119,7 +119,7 @@ func (o roomOptions) build(log *slog.Logger, reg *prometheus.Registry) (server.C
 // creates the room server of cfg (built by roomOptions.build) on it.
 // stopOutbox, once the server has stopped, flushes (for up to
 // cfg.FlushTimeout) and closes the outbox.
-func startRoomServer(cfg server.Config, outboxDir string, store persistence.Store, content *ecs.Content) (srv *server.Server, stopOutbox func(), err error) {
+func startRoomServer(cfg server.Config, outboxDir string, store persistence.Store, content *content.Bundle) (srv *server.Server, stopOutbox func(), err error) {
 	ob, stopOutbox, err := startOutbox(outboxDir, store, cfg.Registry, cfg.Logger, cfg.FlushTimeout)
 	if err != nil {
 		return nil, nil, fmt.Errorf("outbox %s: %w", outboxDir, err)
@@ -172,7 +172,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 		defer stop()
 	}
 
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		return fail(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 )
 
@@ -14,7 +15,7 @@ import (
 // queue has a content mode, and the smallest and the largest match each
 // queue forms are a configuration the room server's simulation accepts.
 func TestLobbyModesFitContent(t *testing.T) {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestLobbyModesFitContent(t *testing.T) {
 				cfg.Seats = append(cfg.Seats, ecs.Seat{Seat: i, PlayerID: fmt.Sprint("p", i), Team: i / q.TeamSize,
 					Oracle: ecs.OracleSpec{Archetype: "aries", Role: "host"}})
 			}
-			if err := c.ValidateConfig(cfg); err != nil {
+			if err := ecs.ValidateConfig(c, cfg); err != nil {
 				t.Errorf("queue %s forms a match of %d players the simulation refuses: %v", q.ID, n, err)
 			}
 		}

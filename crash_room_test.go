@@ -27,6 +27,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -55,8 +56,8 @@ const (
 // and the two teams' first spawns side by side: a duel ends at the first
 // hit, so a crash test plays many matches in seconds. The rules are
 // otherwise the real ones.
-func quickDuelContent() (*ecs.Content, error) {
-	src := ecs.EmbeddedContentFS()
+func quickDuelContent() (*content.Bundle, error) {
+	src := content.Embedded()
 	m := fstest.MapFS{}
 	err := fs.WalkDir(src, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -79,7 +80,7 @@ func quickDuelContent() (*ecs.Content, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ecs.ParseContent(m)
+	return content.Parse(m)
 }
 
 // crashSink is the child's sink: the real outbox, with an optional
@@ -139,9 +140,9 @@ type crashChildInfo struct {
 
 func runCrashChild(dir string) error {
 	ctx := context.Background()
-	content, err := quickDuelContent()
+	bundle, err := quickDuelContent()
 	if os.Getenv(crashContent) == "embedded" {
-		content, err = ecs.LoadContent()
+		bundle, err = content.Load()
 	}
 	if err != nil {
 		return err
@@ -178,7 +179,7 @@ func runCrashChild(dir string) error {
 		DrainTimeout: time.Second, FlushTimeout: 5 * time.Second,
 		Journal: filepath.Join(dir, "outbox", roomJournalFile),
 		Logger:  log, Registry: reg,
-	}, content, sink)
+	}, bundle, sink)
 	if err != nil {
 		return err
 	}
@@ -312,7 +313,7 @@ func createCrashRoom(ctx context.Context, admin string, spec contract.RoomSpec) 
 }
 
 // crashSeats are the seats of one duel for the given players.
-func crashSeats(content *ecs.Content, players []string, seed uint64) ([]ecs.Seat, []contract.SeatSpec, error) {
+func crashSeats(content *content.Bundle, players []string, seed uint64) ([]ecs.Seat, []contract.SeatSpec, error) {
 	seats, err := bot.Seats(content, crashMode, len(players), seed)
 	if err != nil {
 		return nil, nil, err
@@ -333,7 +334,7 @@ type crashBot struct {
 	done chan struct{}
 }
 
-func startCrashBot(ctx context.Context, content *ecs.Content, seat ecs.Seat, ticket, wsURL string, seed uint64, onEnd func()) (*crashBot, error) {
+func startCrashBot(ctx context.Context, content *content.Bundle, seat ecs.Seat, ticket, wsURL string, seed uint64, onEnd func()) (*crashBot, error) {
 	b, err := bot.New(content, crashMode, "", seat, seed, 0)
 	if err != nil {
 		return nil, err

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/testsvc"
 	"github.com/pantheon-oracles/pantheon/persistence"
 	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
@@ -79,7 +79,7 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 	if _, err := sqlstore.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

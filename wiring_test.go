@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -18,7 +18,7 @@ import (
 // dev's own but those the flags name. The flag lists below are dev's
 // defaults; a setting dev changes without a flag here fails the test.
 func TestDevWiringAgreesWithCommands(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

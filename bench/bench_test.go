@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/server"
 )
 
@@ -53,7 +53,7 @@ func TestConfigRefusesNonLoopbackTargets(t *testing.T) {
 // TestIdleScenario runs the idle scenario with a few clients against an
 // in-process room server on 127.0.0.1 and checks the report.
 func TestIdleScenario(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -29,7 +30,7 @@ func runIdle(ctx context.Context, r resolved, col *collector) (Report, error) {
 	idle := &IdleReport{Clients: sc.Clients}
 	rep.Idle = idle
 	ctl := &controlClient{base: cfg.Target, secret: cfg.FleetSecret, http: &http.Client{Timeout: 10 * time.Second}}
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		return rep, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -54,7 +55,7 @@ type playerSpec struct {
 
 // connectPlayer connects spec's seat to its room. The caller must close
 // the player.
-func connectPlayer(ctx context.Context, content *ecs.Content, spec playerSpec) (*player, error) {
+func connectPlayer(ctx context.Context, content *content.Bundle, spec playerSpec) (*player, error) {
 	p := &player{m: spec.meter, pattern: spec.beh.Pattern, quit: make(chan struct{})}
 	if p.pattern == PatternBot {
 		b, err := bot.New(content, spec.mode, "", spec.seat, spec.seed, 0)

@@ -9,7 +9,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // maxReportedErrors bounds Report.Errors.
@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	default:
 		rep.Target = r.Target
 	}
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		return rep, err
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -20,7 +20,7 @@ func TestBundledScenariosParse(t *testing.T) {
 			t.Errorf("scenario %s not bundled (have %v)", want, names)
 		}
 	}
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

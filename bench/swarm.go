@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 	"golang.org/x/time/rate"
 )
@@ -22,7 +22,7 @@ import (
 type swarm struct {
 	r       resolved
 	sc      Scenario
-	content *ecs.Content
+	content *content.Bundle
 	col     *collector
 	sched   *scheduler
 	net     *netem // nil without network conditions
@@ -58,7 +58,7 @@ type botSpec struct {
 	ks   *keyStats
 }
 
-func newSwarm(r resolved, content *ecs.Content, col *collector, nm *netem) *swarm {
+func newSwarm(r resolved, content *content.Bundle, col *collector, nm *netem) *swarm {
 	return &swarm{r: r, sc: r.sc, content: content, col: col, net: nm,
 		sched: newScheduler(r.sc.Behaviour.InputHz, col),
 		httpc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
@@ -273,7 +273,7 @@ func (s *swarm) startUnit(ctx context.Context) *unit {
 }
 
 // roomSize is the seats of the rooms the bench creates for mode.
-func roomSize(c *ecs.Content, m ModeShare) int {
+func roomSize(c *content.Bundle, m ModeShare) int {
 	if m.RoomSize > 0 {
 		return m.RoomSize
 	}

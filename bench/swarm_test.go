@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/server"
 )
 
@@ -21,7 +21,7 @@ import (
 // a swarm from one address.
 func testRoomServer(t *testing.T, tickRates map[string]int) (*server.Server, string) {
 	t.Helper()
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ type battleState struct {
 }
 
 func (s *Sim) setupBattle() {
-	a := &s.c.arenas[s.plan.ref.index]
+	a := s.c.ArenaAt(s.plan.ref)
 	s.width, s.height = a.WidthCm*mmPerCm, a.HeightCm*mmPerCm
 	var next [2]int
 	for i := range s.seats {
@@ -26,7 +26,8 @@ func (s *Sim) setupBattle() {
 	}
 	s.battle.hazard = -1
 	if a.Hazard != "" {
-		s.battle.hazard = int32(s.c.hazardIdx[a.Hazard])
+		h, _ := s.c.HazardIndex(a.Hazard) // content validated the reference
+		s.battle.hazard = int32(h)
 		s.battle.every = uint32(msToTicks(a.HazardEveryMs, s.hz))
 		s.battle.count = a.HazardCount
 		s.battle.nextHazard = s.battle.every

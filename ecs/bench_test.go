@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // script drives every seat with cheap, deterministic, plausible inputs:
@@ -91,23 +93,24 @@ func (sc *script) inputs() []Input {
 
 // benchSeats makes n valid seats cycling through archetypes, roles, pets,
 // forms and totems.
-func benchSeats(c *Content, kind modeKind, n int) []Seat {
+func benchSeats(c *content.Bundle, kind modeKind, n int) []Seat {
 	roles := []string{"host", "friend", "descendant"}
+	archetypes, pets, forms, totems := c.Archetypes(), c.Pets(), c.Forms(), c.Totems()
 	seats := make([]Seat, n)
 	for i := range seats {
 		team := 0
 		if kind == modeBattle {
 			team = i % 2
 		}
-		o := OracleSpec{Archetype: c.archetypes[i%len(c.archetypes)].ID, Role: roles[i%3]}
+		o := OracleSpec{Archetype: archetypes[i%len(archetypes)].ID, Role: roles[i%3]}
 		if i%2 == 0 {
-			o.Pet = c.pets[i%len(c.pets)].ID
+			o.Pet = pets[i%len(pets)].ID
 		}
 		if i%3 == 0 {
-			o.Form = c.forms[i%len(c.forms)].ID
+			o.Form = forms[i%len(forms)].ID
 		}
 		if i%4 == 0 {
-			o.Totem = c.totems[i%len(c.totems)].ID
+			o.Totem = totems[i%len(totems)].ID
 		}
 		seats[i] = Seat{Seat: i, PlayerID: fmt.Sprintf("p%d", i), Team: team, Oracle: o}
 	}
@@ -140,7 +143,7 @@ const (
 	episodeTicks = 400
 )
 
-func newEpisode(tb testing.TB, c *Content, bc benchCase, seed uint64) (*Sim, *script) {
+func newEpisode(tb testing.TB, c *content.Bundle, bc benchCase, seed uint64) (*Sim, *script) {
 	m, _ := c.Mode(bc.mode)
 	kind, _ := modeKindByName(m.Kind)
 	s, err := New(c, Config{Mode: bc.mode, Arena: bc.arena, Seed: seed, Seats: benchSeats(c, kind, bc.players)})
@@ -175,7 +178,7 @@ func (s *Sim) npcCount() int {
 //
 //	go test -run '^$' -bench 'BenchmarkStep' -benchmem ./ecs/
 func BenchmarkStep(b *testing.B) {
-	c, err := LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -214,7 +217,7 @@ func BenchmarkStep(b *testing.B) {
 
 // BenchmarkAppendView measures building the snapshot view of a full raid.
 func BenchmarkAppendView(b *testing.B) {
-	c, err := LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -234,7 +237,7 @@ func BenchmarkAppendView(b *testing.B) {
 //
 //	go test -run '^$' -bench 'BenchmarkStepLatency' ./ecs/
 func BenchmarkStepLatency(b *testing.B) {
-	c, err := LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package ecs
 
-import "github.com/yohamta/donburi"
+import (
+	"github.com/pantheon-oracles/pantheon/ecs/content"
+	"github.com/yohamta/donburi"
+)
 
 // Combat: abilities, damage, healing, status effects, deaths, auras.
 
@@ -168,7 +171,7 @@ func (s *Sim) cast(st *seatState, e *donburi.Entry, in *Input) {
 	}
 	slot := in.Cast - 1
 	ai := k.slots[slot]
-	a := &s.c.abilities[ai]
+	a := s.c.AbilityAt(int(ai))
 	if k.cooldown[slot] > 0 {
 		s.castReject(st, in.Cast, ReasonCooldown)
 		return
@@ -229,10 +232,10 @@ func (s *Sim) cast(st *seatState, e *donburi.Entry, in *Input) {
 		}
 		s.scratch = g.query(cx, cy, a.RadiusCm*mmPerCm, s.scratch[:0])
 		for _, sl := range s.scratch {
-			s.abilityHit(a, int32(ai), e, seat, s.slots[sl].entry)
+			s.abilityHit(&a, int32(ai), e, seat, s.slots[sl].entry)
 		}
 	} else if tgt != nil {
-		s.abilityHit(a, int32(ai), e, seat, tgt)
+		s.abilityHit(&a, int32(ai), e, seat, tgt)
 	}
 	if a.DashCm > 0 {
 		b.x, b.y = stepToward(b.x, b.y, cx, cy, a.DashCm*mmPerCm, 0)
@@ -244,7 +247,7 @@ func (s *Sim) cast(st *seatState, e *donburi.Entry, in *Input) {
 func clamp64(v, lo, hi int64) int32 { return int32(max(lo, min(v, hi))) }
 
 // abilityHit applies ability a's effects from caster to one target.
-func (s *Sim) abilityHit(a *AbilityDef, ai int32, caster *donburi.Entry, seat int8, dst *donburi.Entry) {
+func (s *Sim) abilityHit(a *content.AbilityDef, ai int32, caster *donburi.Entry, seat int8, dst *donburi.Entry) {
 	v := vitalsC.Get(caster)
 	power := pct(v.power, 100+v.auraPower)
 	if a.Damage > 0 {
@@ -268,7 +271,7 @@ func (s *Sim) shapeshift(st *seatState, e *donburi.Entry) {
 		s.castReject(st, CastShapeshift, ReasonUnknownSlot)
 		return
 	}
-	f := &s.c.forms[k.form]
+	f := s.c.FormAt(int(k.form))
 	if k.cooldown[MaxLoadout] > 0 {
 		s.castReject(st, CastShapeshift, ReasonCooldown)
 		return

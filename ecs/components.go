@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/yohamta/donburi"
 	"github.com/yohamta/donburi/filter"
 )
@@ -120,7 +121,7 @@ type aura struct {
 }
 
 // sigilComplete is the progress a sigil needs, in the units players see.
-const sigilComplete = 1000
+const sigilComplete = content.SigilProgress
 
 // Component types, registered with donburi once at package initialisation
 // and read-only afterwards (donburi needs package-level descriptors; each

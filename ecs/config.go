@@ -3,19 +3,22 @@ package ecs
 import (
 	"fmt"
 	"slices"
+
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
-// Limits of a match.
+// Limits of a match. Content is validated against the same limits (package
+// content defines them), so every mode of a Bundle fits.
 const (
 	// MaxSeats bounds the seat numbers (0..MaxSeats-1) and players of a match.
-	MaxSeats = 64
+	MaxSeats = content.MaxSeats
 	// MaxLoadout is the number of ability slots an oracle has.
-	MaxLoadout = 4
+	MaxLoadout = content.MaxLoadout
 	// MinTickRate and MaxTickRate bound a mode's tick rate in Hz.
-	MinTickRate = 20
-	MaxTickRate = 60
+	MinTickRate = content.MinTickRate
+	MaxTickRate = content.MaxTickRate
 	// MaxTicks bounds a match's length in ticks (one hour at 60 Hz).
-	MaxTicks = 216_000
+	MaxTicks = content.MaxTicks
 	// MaxPlayerIDLen bounds a seat's PlayerID in bytes.
 	MaxPlayerIDLen = 128
 )
@@ -45,52 +48,39 @@ type Seat struct {
 	Oracle   OracleSpec
 }
 
-// OracleSpec is the oracle a seat plays, by content id: the content fields
-// of contract.Oracle, and the oracle of the control API's seats. The JSON
-// names are the wire names of both.
-type OracleSpec struct {
-	Archetype string   `json:"archetype"` // zodiac sign id, e.g. "aries"
-	Role      string   `json:"role"`      // "host", "friend" or "descendant"
-	Loadout   []string `json:"loadout"`   // ability ids in slot order; empty means the archetype's default
-	Pet       string   `json:"pet"`       // pet id or ""
-	Form      string   `json:"form"`      // shapeshift form id or ""
-	Totem     string   `json:"totem"`     // warband totem id or ""
-}
-
-// ValidateConfig checks that cfg describes a playable match without
-// building it (what New checks first): errors wrap ErrInvalidConfig or
-// ErrInvalidOracle and name the bad field.
-func (c *Content) ValidateConfig(cfg Config) error {
-	_, err := c.plan(cfg)
+// ValidateConfig checks that cfg describes a playable match of content c
+// without building it (what New checks first): errors wrap
+// ErrInvalidConfig or ErrInvalidOracle and name the bad field.
+func ValidateConfig(c *content.Bundle, cfg Config) error {
+	_, err := plan(c, cfg)
 	return err
 }
 
 // matchPlan is a validated Config resolved against content.
 type matchPlan struct {
-	mode    int
+	mode    content.ModeDef
 	kind    modeKind
 	arena   string
 	seed    uint64
-	ref     arenaRef
+	ref     int    // number of the arena, raid or ritual (by kind)
 	seats   []Seat // sorted by seat number
 	oracles []resolvedOracle
 }
 
 // plan validates cfg against content; errors wrap ErrInvalidConfig or
 // ErrInvalidOracle and name the bad field.
-func (c *Content) plan(cfg Config) (matchPlan, error) {
+func plan(c *content.Bundle, cfg Config) (matchPlan, error) {
 	var p matchPlan
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 	}
-	mi, ok := c.modeIdx[cfg.Mode]
+	m, ok := c.Mode(cfg.Mode)
 	if !ok {
 		return p, bad("unknown mode %q", cfg.Mode)
 	}
-	m := c.modes[mi]
-	p.mode = mi
+	p.mode = m
 	p.seed = cfg.Seed
-	p.kind, _ = modeKindByName(m.Kind)
+	p.kind, _ = modeKindByName(m.Kind) // content validated the kind
 	p.arena = cfg.Arena
 	if p.arena == "" {
 		p.arena = m.Arenas[0]
@@ -102,7 +92,15 @@ func (c *Content) plan(cfg Config) (matchPlan, error) {
 	if !found {
 		return p, bad("arena %q is not an arena of mode %s (want one of %v)", p.arena, m.ID, m.Arenas)
 	}
-	p.ref = c.arenaIdx[p.arena]
+	// Content validated that a mode's arenas are of its kind.
+	switch p.kind {
+	case modeBattle:
+		p.ref, _ = c.ArenaIndex(p.arena)
+	case modeRaid:
+		p.ref, _ = c.RaidIndex(p.arena)
+	case modeRitual:
+		p.ref, _ = c.RitualIndex(p.arena)
+	}
 
 	n := int32(len(cfg.Seats))
 	switch p.kind {
@@ -139,7 +137,7 @@ func (c *Content) plan(cfg Config) (matchPlan, error) {
 		default:
 			return p, bad("seat %d: team %d is not a team of mode %s", s.Seat, s.Team, m.ID)
 		}
-		o, err := c.resolveOracle(s.Oracle)
+		o, err := resolveOracle(c, s.Oracle)
 		if err != nil {
 			return p, fmt.Errorf("%w: seat %d: %w", ErrInvalidConfig, s.Seat, err)
 		}

@@ -7,13 +7,14 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // chaosMatch plays a match with a mix of bot inputs and hostile garbage
 // (oversized moves, bad facings, unknown slots and targets, stale and
 // unknown seats, channel and gesture noise), driven by r, for at most
 // maxTicks, and returns the sim.
-func chaosMatch(t testing.TB, c *ecs.Content, r *rand.Rand, maxTicks int) *ecs.Sim {
+func chaosMatch(t testing.TB, c *content.Bundle, r *rand.Rand, maxTicks int) *ecs.Sim {
 	t.Helper()
 	modes := c.Modes()
 	m := modes[r.IntN(len(modes))]
@@ -179,9 +180,9 @@ func TestVerifyReplayRefusesOtherContent(t *testing.T) {
 	}
 }
 
-func loadContent(t testing.TB) *ecs.Content {
+func loadContent(t testing.TB) *content.Bundle {
 	t.Helper()
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,8 @@
 // goroutines or touches global state; tools/purity enforces this for every
 // package under ecs/ (`make verify`).
 //
-//	content, err := ecs.LoadContent() // once per process; shared read-only
-//	sim, err := ecs.New(content, ecs.Config{Mode: "battle_3v3", Arena: "behemoth", Seed: seed, Seats: seats})
+//	bundle, err := content.Load() // once per process; shared read-only
+//	sim, err := ecs.New(bundle, ecs.Config{Mode: "battle_3v3", Arena: "behemoth", Seed: seed, Seats: seats})
 //	every 1/sim.TickRate() seconds:
 //		out := sim.Step(inputs)            // inputs sorted by (Seat, Seq)
 //		views = sim.AppendView(views[:0])  // snapshot material, no allocation
@@ -57,7 +57,7 @@
 // # Concurrency
 //
 // A Sim is not safe for concurrent use; distinct Sims are independent, even
-// sharing one *Content. donburi v1.15.7 needs care for that: NewWorld bumps an
+// sharing one *content.Bundle. donburi v1.15.7 needs care for that: NewWorld bumps an
 // unlocked package counter (worlds are created under a mutex in
 // ecs/internal/worldgate), and a donburi.Query caches per-world results in an
 // unguarded map (every Sim builds its own queries, and component types' shared
@@ -80,9 +80,17 @@
 //
 // # Content
 //
-// Content is data: JSON files embedded from ecs/content (elements,
-// archetypes, abilities, statuses, roles, forms, pets, totems, NPCs, hazards,
-// battle arenas, raids, rituals, modes, drop tables, codex), versioned by a
-// hash of the files. ParseContent reports every problem with its file and
-// field; `pantheon content check [DIR]` wraps it (tools/contentcheck).
+// Content is data, in package content (ecs/content): JSON files embedded in
+// the binary (elements, archetypes, abilities, statuses, roles, forms, pets,
+// totems, NPCs, hazards, battle arenas, raids, rituals, modes, drop tables,
+// codex), their schema and validation, versioned by a hash of the files. A
+// Sim reads a shared, immutable *content.Bundle: New resolves the config's
+// ids to content numbers once (ValidateConfig and ValidateOracle run the
+// same checks without building a match) and copies what the match keeps
+// (its mode, arena, raid or ritual); Step reads abilities, forms and NPCs
+// by number (content.Bundle.AbilityAt, ...), copying one small struct and
+// allocating nothing. The sim's enums (Status, mode kinds, codex triggers)
+// are named as content names them, and content is validated against this
+// package's limits (MaxSeats, MaxLoadout, MaxGesture, the tick rates),
+// which package content defines.
 package ecs

@@ -102,13 +102,14 @@ func (s *Sim) reservePools() {
 		if hazard == "" {
 			return 0
 		}
-		d := &s.c.hazards[s.c.hazardIdx[hazard]]
+		h, _ := s.c.HazardIndex(hazard) // content validated the reference
+		d := s.c.HazardAt(h)
 		return int(count) * (int((d.WarnMs+d.ActiveMs)/everyMs) + 2)
 	}
 	n := 0
 	switch s.plan.kind {
 	case modeBattle:
-		a := &s.c.arenas[s.plan.ref.index]
+		a := s.c.ArenaAt(s.plan.ref)
 		n = zones(a.Hazard, a.HazardEveryMs, a.HazardCount)
 	case modeRaid:
 		for _, p := range s.raid.def.Phases {
@@ -161,8 +162,7 @@ func (s *Sim) clampToArena(x, y int32) (int32, int32) {
 func (s *Sim) spawnOracle(i int, x, y int32) {
 	st := &s.seats[i]
 	o := s.plan.oracles[i]
-	c := s.c
-	el, arch, role := c.elements[o.element], c.archetypes[o.archetype], c.roles[o.role]
+	el, arch, role := s.c.ElementAt(o.element), s.c.ArchetypeAt(o.archetype), s.c.RoleAt(o.role)
 	e, _ := s.spawn(layoutOracle, KindOracle, st.team, int8(st.seat), int16(o.archetype))
 	t := tagC.Get(e)
 	st.slot = t.slot
@@ -204,7 +204,7 @@ func (s *Sim) spawnOracle(i int, x, y int32) {
 // spawnPet creates seat i's pet.
 func (s *Sim) spawnPet(i, def int, x, y int32) {
 	st := &s.seats[i]
-	d := s.c.pets[def]
+	d := s.c.PetAt(def)
 	e, ok := s.spawn(layoutBrain, KindPet, st.team, int8(st.seat), int16(def))
 	if !ok {
 		return
@@ -229,7 +229,7 @@ func (s *Sim) spawnPet(i, def int, x, y int32) {
 // spawnTotem plants seat i's totem.
 func (s *Sim) spawnTotem(i, def int, x, y int32) {
 	st := &s.seats[i]
-	d := s.c.totems[def]
+	d := s.c.TotemAt(def)
 	e, ok := s.spawn(layoutTotem, KindTotem, st.team, int8(st.seat), int16(def))
 	if !ok {
 		return
@@ -247,7 +247,7 @@ func (s *Sim) spawnTotem(i, def int, x, y int32) {
 
 // spawnNPC creates an add or boss of npc index def on team 1.
 func (s *Sim) spawnNPC(def int, x, y int32) (*donburi.Entry, bool) {
-	d := s.c.npcs[def]
+	d := s.c.NPCAt(def)
 	kind := KindAdd
 	if d.Kind == "boss" {
 		kind = KindBoss
@@ -278,7 +278,7 @@ func (s *Sim) spawnNPC(def int, x, y int32) (*donburi.Entry, bool) {
 // spawnZone creates a hazard zone of hazard index def centred at (x, y)
 // that hurts team victims (-1 both).
 func (s *Sim) spawnZone(def int, x, y int32, victims int8) {
-	d := s.c.hazards[def]
+	d := s.c.HazardAt(def)
 	e, ok := s.spawn(layoutZone, KindHazard, -1, -1, int16(def))
 	if !ok {
 		return

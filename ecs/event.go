@@ -1,6 +1,10 @@
 package ecs
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pantheon-oracles/pantheon/ecs/content"
+)
 
 // Event is one thing that happened during a tick, as plain integers so the
 // room server can put it on the wire as a small positional array. Which
@@ -170,25 +174,37 @@ func (s *Sim) event(e Event) {
 	s.events = append(s.events, e)
 }
 
-// FormatEvent renders an event for people, naming content by id. It
-// allocates; use it for logs, tools and tests, not per tick on a hot path.
-func (c *Content) FormatEvent(e Event) string {
+// FormatEvent renders an event for people, naming content c's definitions
+// by id. It allocates; use it for logs, tools and tests, not per tick on a
+// hot path.
+func FormatEvent(c *content.Bundle, e Event) string {
 	ref := fmt.Sprint(e.Ref)
+	// id names definition e.Ref of a list, or leaves ref as the number.
+	id := func(n int, at func(int) string) (string, bool) {
+		if e.Ref < 0 || int(e.Ref) >= n {
+			return "", false
+		}
+		return at(int(e.Ref)), true
+	}
 	switch e.Kind {
 	case EventDamage, EventHeal:
 		ref = Cause(e.Code).String()
-		if Cause(e.Code) == CauseAbility && e.Ref >= 0 && int(e.Ref) < len(c.abilities) {
-			ref += ":" + c.abilities[e.Ref].ID
+		if Cause(e.Code) == CauseAbility {
+			if s, ok := id(len(c.Abilities()), func(i int) string { return c.AbilityAt(i).ID }); ok {
+				ref += ":" + s
+			}
 		}
-		if Cause(e.Code) == CauseHazard && e.Ref >= 0 && int(e.Ref) < len(c.hazards) {
-			ref += ":" + c.hazards[e.Ref].ID
+		if Cause(e.Code) == CauseHazard {
+			if s, ok := id(len(c.Hazards()), func(i int) string { return c.HazardAt(i).ID }); ok {
+				ref += ":" + s
+			}
 		}
 		return fmt.Sprintf("t%d %s seat=%d %d->%d amount=%d by=%s", e.Tick, e.Kind, e.Seat, e.Source, e.Target, e.Amount, ref)
 	case EventStatusApplied, EventStatusExpired:
 		return fmt.Sprintf("t%d %s %s on %d by %d ticks=%d", e.Tick, e.Kind, Status(e.Code), e.Target, e.Source, e.Amount)
 	case EventCast:
-		if e.Ref >= 0 && int(e.Ref) < len(c.abilities) {
-			ref = c.abilities[e.Ref].ID
+		if s, ok := id(len(c.Abilities()), func(i int) string { return c.AbilityAt(i).ID }); ok {
+			ref = s
 		}
 		return fmt.Sprintf("t%d cast seat=%d %s %d->%d energy=%d", e.Tick, e.Seat, ref, e.Source, e.Target, e.Amount)
 	case EventCastRejected:
@@ -196,18 +212,18 @@ func (c *Content) FormatEvent(e Event) string {
 	case EventInputClamped, EventInputRejected:
 		return fmt.Sprintf("t%d %s seat=%d seq=%d reason=%s", e.Tick, e.Kind, e.Seat, e.Amount, Reason(e.Code))
 	case EventShapeshift:
-		if e.Ref >= 0 && int(e.Ref) < len(c.forms) {
-			ref = c.forms[e.Ref].ID
+		if s, ok := id(len(c.Forms()), func(i int) string { return c.FormAt(i).ID }); ok {
+			ref = s
 		}
 		return fmt.Sprintf("t%d shapeshift seat=%d %d form=%s on=%d", e.Tick, e.Seat, e.Source, ref, e.Amount)
 	case EventSpawn:
-		if e.Ref >= 0 && int(e.Ref) < len(c.npcs) {
-			ref = c.npcs[e.Ref].ID
+		if s, ok := id(len(c.NPCs()), func(i int) string { return c.NPCAt(i).ID }); ok {
+			ref = s
 		}
 		return fmt.Sprintf("t%d spawn %s %d by %d", e.Tick, ref, e.Target, e.Source)
 	case EventHazard:
-		if e.Ref >= 0 && int(e.Ref) < len(c.hazards) {
-			ref = c.hazards[e.Ref].ID
+		if s, ok := id(len(c.Hazards()), func(i int) string { return c.HazardAt(i).ID }); ok {
+			ref = s
 		}
 		stage := [...]string{"?", "warn", "strike", "end"}[min(int(e.Code), 3)]
 		return fmt.Sprintf("t%d hazard %s %d %s hit=%d", e.Tick, ref, e.Target, stage, e.Amount)
@@ -215,8 +231,8 @@ func (c *Content) FormatEvent(e Event) string {
 		stage := [...]string{"?", "warn", "strike"}[min(int(e.Code), 2)]
 		return fmt.Sprintf("t%d surge %s interrupted=%d", e.Tick, stage, e.Amount)
 	case EventCodex:
-		if e.Ref >= 0 && int(e.Ref) < len(c.codex) {
-			ref = c.codex[e.Ref].ID
+		if s, ok := id(len(c.Codex()), func(i int) string { return c.CodexAt(i).ID }); ok {
+			ref = s
 		}
 		return fmt.Sprintf("t%d codex seat=%d %s target=%d", e.Tick, e.Seat, ref, e.Target)
 	case EventMatchEnd:

@@ -1,6 +1,9 @@
 package ecs
 
-import "github.com/yohamta/donburi"
+import (
+	"github.com/pantheon-oracles/pantheon/ecs/content"
+	"github.com/yohamta/donburi"
+)
 
 // Input is one player command for one tick. Every field except Seat (which
 // the room fills from the connection, not from the wire) is a fixed-size
@@ -29,7 +32,7 @@ const (
 	// CastShapeshift toggles the oracle's shapeshift form.
 	CastShapeshift = MaxLoadout + 1
 	// MaxGesture is the highest gesture id.
-	MaxGesture = 15
+	MaxGesture = content.MaxGesture
 	// MaxInputsPerSeat is how many inputs one seat may have applied in one
 	// tick; more are rejected with ReasonFlood.
 	MaxInputsPerSeat = 8

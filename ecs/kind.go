@@ -154,12 +154,3 @@ func (t trigger) String() string {
 	}
 	return "unknown"
 }
-
-func triggerByName(s string) (trigger, bool) {
-	for t := trigger(0); t < triggerCount; t++ {
-		if t.String() == s {
-			return t, true
-		}
-	}
-	return 0, false
-}

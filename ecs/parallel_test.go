@@ -6,10 +6,11 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // TestParallelSims creates and steps 12 Sims at once on 12 goroutines,
-// sharing one *Content, across every mode. Under -race this catches any
+// sharing one *content.Bundle, across every mode. Under -race this catches any
 // state shared between rooms (donburi's world counter and query caches are
 // the known hazards). Each must also reach the same hashes as the same
 // match played alone.
@@ -53,7 +54,7 @@ func TestParallelSims(t *testing.T) {
 
 // playFor plays cfg with bots for ticks ticks (or to its end) and returns
 // the last hash.
-func playFor(t testing.TB, c *ecs.Content, cfg ecs.Config, ticks int) uint64 {
+func playFor(t testing.TB, c *content.Bundle, cfg ecs.Config, ticks int) uint64 {
 	m, err := bot.NewMatch(c, cfg, 0)
 	if err != nil {
 		t.Error(err)

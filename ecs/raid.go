@@ -1,5 +1,7 @@
 package ecs
 
+import "github.com/pantheon-oracles/pantheon/ecs/content"
+
 // Raids: up to 40 oracles against a boss whose phases start at hit-point
 // thresholds (adds in waves, hazard zones under the players, enrage), with
 // an enrage timer. The raid is won when the boss dies, lost when every
@@ -7,11 +9,11 @@ package ecs
 
 // raidState is a raid's rule state.
 type raidState struct {
-	def        *RaidDef
-	boss       int32 // the boss's slot
-	phase      int   // index in def.Phases
-	adds       int32 // adds alive
-	addDef     int32 // npc index of the phase's adds, -1 none
+	def        content.RaidDef // the sim's own copy
+	boss       int32           // the boss's slot
+	phase      int             // index in def.Phases
+	adds       int32           // adds alive
+	addDef     int32           // npc index of the phase's adds, -1 none
 	addEvery   uint32
 	nextAdds   uint32
 	hazard     int32 // hazard index of the phase, -1 none
@@ -27,9 +29,9 @@ type raidState struct {
 func (r *raidState) attackPct() int32 { return r.def.Phases[r.phase].AttackPct }
 
 func (s *Sim) setupRaid() {
-	d := &s.c.raids[s.plan.ref.index]
 	r := &s.raid
-	r.def = d
+	r.def = s.c.RaidAt(s.plan.ref)
+	d := &r.def
 	s.width, s.height = d.WidthCm*mmPerCm, d.HeightCm*mmPerCm
 	for i := range s.seats {
 		// A formation of rows of eight, 1.5 m apart, centred on the spawn.
@@ -39,7 +41,8 @@ func (s *Sim) setupRaid() {
 	}
 	r.enrageAt = uint32(msToTicks(d.EnrageMs, s.hz))
 	r.slamTicks = max(1, msToTicks(d.SlamMs, s.hz))
-	boss, _ := s.spawnNPC(s.c.npcIdx[d.Boss], d.BossXCm*mmPerCm, d.BossYCm*mmPerCm)
+	bossDef, _ := s.c.NPCIndex(d.Boss) // content validated the references
+	boss, _ := s.spawnNPC(bossDef, d.BossXCm*mmPerCm, d.BossYCm*mmPerCm)
 	r.boss = tagC.Get(boss).slot
 	brainC.Get(boss).slamCD = r.slamTicks
 	s.enterPhase(0)
@@ -54,13 +57,15 @@ func (s *Sim) enterPhase(p int) {
 	s.event(Event{Kind: EventPhase, Seat: -1, Source: tagC.Get(boss).id, Amount: int32(p + 1), Ref: -1})
 	r.addDef, r.hazard = -1, -1
 	if ph.Adds != "" {
-		r.addDef = int32(s.c.npcIdx[ph.Adds])
+		n, _ := s.c.NPCIndex(ph.Adds)
+		r.addDef = int32(n)
 		r.addEvery = uint32(msToTicks(ph.AddEveryMs, s.hz))
 		r.nextAdds = s.tick + r.addEvery
 		s.spawnAdds(ph.InitialAdds)
 	}
 	if ph.Hazard != "" {
-		r.hazard = int32(s.c.hazardIdx[ph.Hazard])
+		h, _ := s.c.HazardIndex(ph.Hazard)
+		r.hazard = int32(h)
 		r.hazEvery = uint32(msToTicks(ph.HazardEveryMs, s.hz))
 		r.nextHazard = s.tick + r.hazEvery
 	}

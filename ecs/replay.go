@@ -114,7 +114,7 @@ func appendHeader(b []byte, version, mode, arena string, seed uint64, seats []Se
 // recorder's chunks concatenated, then the checksum.
 func (s *Sim) encodeReplay() []byte {
 	b := make([]byte, 0, 256+len(s.plan.seats)*64+s.rec.size+4)
-	b = appendHeader(b, s.c.version, s.mode.ID, s.plan.arena, s.plan.seed, s.plan.seats, s.rec.ticks)
+	b = appendHeader(b, s.c.Version(), s.plan.mode.ID, s.plan.arena, s.plan.seed, s.plan.seats, s.rec.ticks)
 	b = s.rec.appendBody(b)
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // recorded are the matches whose replays are committed under
@@ -84,7 +85,7 @@ func TestRecordedReplays(t *testing.T) {
 }
 
 // finishedMatch plays a short duel to its end and returns the result.
-func finishedMatch(t testing.TB, c *ecs.Content) *ecs.Result {
+func finishedMatch(t testing.TB, c *content.Bundle) *ecs.Result {
 	t.Helper()
 	seats, err := bot.Seats(c, "battle_1v1", 2, 3)
 	if err != nil {

@@ -111,7 +111,7 @@ type codexHit struct {
 // unlock records seat i's codex entry for trigger t, once per seat, if
 // content has an entry for it.
 func (s *Sim) unlock(i int, t trigger, target uint32, ref int32) {
-	entry := s.c.codexFor[t]
+	entry := s.codexFor[t]
 	st := &s.seats[i]
 	if entry < 0 || st.codex&(1<<t) != 0 {
 		return
@@ -168,9 +168,9 @@ func (s *Sim) seatResult(i int) string {
 // buildResult assembles the result; it draws the rewards, so it runs once.
 func (s *Sim) buildResult() *Result {
 	r := &Result{
-		Mode:           s.mode.ID,
+		Mode:           s.plan.mode.ID,
 		Arena:          s.plan.arena,
-		ContentVersion: s.c.version,
+		ContentVersion: s.c.Version(),
 		Seed:           s.plan.seed,
 		Ticks:          int(s.tick),
 		Outcome:        outcomeName(s.outcome),
@@ -192,7 +192,7 @@ func (s *Sim) buildResult() *Result {
 		for _, h := range s.codex {
 			r.Codex = append(r.Codex, CodexEntry{
 				Seat: s.seats[h.seat].seat, PlayerID: s.seats[h.seat].playerID,
-				EntryID: s.c.codex[h.entry].ID, Tick: int(h.tick), Detail: s.codexDetail(h),
+				EntryID: s.c.CodexAt(h.entry).ID, Tick: int(h.tick), Detail: s.codexDetail(h),
 			})
 		}
 	}
@@ -207,17 +207,16 @@ func (s *Sim) drawRewards(seats []SeatResult) []Reward {
 		id := ""
 		switch sr.Result {
 		case ResultWin:
-			id = s.mode.Drops.Win
+			id = s.plan.mode.Drops.Win
 		case ResultLoss:
-			id = s.mode.Drops.Loss
+			id = s.plan.mode.Drops.Loss
 		case ResultDraw:
-			id = s.mode.Drops.Draw
+			id = s.plan.mode.Drops.Draw
 		}
-		ti, ok := s.c.dropIdx[id]
+		t, ok := s.c.DropTable(id)
 		if !ok {
 			continue
 		}
-		t := &s.c.drops[ti]
 		total := int32(0)
 		for _, e := range t.Entries {
 			total += e.Weight
@@ -248,13 +247,13 @@ func (s *Sim) codexDetail(h codexHit) string {
 	case triggerFirstBlood:
 		return fmt.Sprintf("first to defeat an oracle (seat %d)", h.ref)
 	case triggerUltimate:
-		return "unleashed " + c.abilities[h.ref].Name
+		return "unleashed " + c.AbilityAt(int(h.ref)).Name
 	case triggerShapeshift:
-		return "took the form of the " + c.forms[h.ref].Name
+		return "took the form of the " + c.FormAt(int(h.ref)).Name
 	case triggerBossKill:
-		return "dealt the killing blow to " + c.npcs[h.ref].Name
+		return "dealt the killing blow to " + c.NPCAt(int(h.ref)).Name
 	case triggerRitualSuccess:
-		return "completed the ritual of the " + c.rituals[h.ref].Name
+		return "completed the ritual of the " + c.RitualAt(int(h.ref)).Name
 	case triggerGesture:
 		return fmt.Sprintf("answered sigil %d with its gesture", h.ref)
 	case triggerLastStand:

@@ -1,6 +1,9 @@
 package ecs
 
-import "github.com/yohamta/donburi"
+import (
+	"github.com/pantheon-oracles/pantheon/ecs/content"
+	"github.com/yohamta/donburi"
+)
 
 // Rituals: 2-6 oracles channel at sigils placed around a chamber, in the
 // order the ritual's sequence demands. Channelling at the current sigil adds
@@ -11,15 +14,15 @@ import "github.com/yohamta/donburi"
 
 // ritualState is a ritual's rule state.
 type ritualState struct {
-	def       *RitualDef
-	step      int     // index in def.Sequence of the sigil to charge
-	sigils    []int32 // slot of each sigil
-	rate      int32   // milli-progress per channeler per tick
-	discord   int32   // milli-progress drained per wrong channeler per tick
-	bonus     int32   // milli-progress per correct gesture
-	gestureCD int32   // ticks
-	lockout   int32   // ticks
-	radius    int32   // mm
+	def       content.RitualDef // the sim's own copy
+	step      int               // index in def.Sequence of the sigil to charge
+	sigils    []int32           // slot of each sigil
+	rate      int32             // milli-progress per channeler per tick
+	discord   int32             // milli-progress drained per wrong channeler per tick
+	bonus     int32             // milli-progress per correct gesture
+	gestureCD int32             // ticks
+	lockout   int32             // ticks
+	radius    int32             // mm
 	nextSurge uint32
 	warnTicks uint32
 	warned    bool
@@ -28,9 +31,9 @@ type ritualState struct {
 }
 
 func (s *Sim) setupRitual() {
-	d := &s.c.rituals[s.plan.ref.index]
 	r := &s.ritual
-	r.def = d
+	r.def = s.c.RitualAt(s.plan.ref)
+	d := &r.def
 	s.width, s.height = d.WidthCm*mmPerCm, d.HeightCm*mmPerCm
 	for i := range s.seats {
 		// In a row across the centre, 80 cm apart.
@@ -59,7 +62,7 @@ func (s *Sim) setupRitual() {
 
 // nextSurgeAfter draws the next surge tick.
 func (s *Sim) nextSurgeAfter(tick uint32) uint32 {
-	d := s.ritual.def
+	d := &s.ritual.def
 	return tick + uint32(s.rng.between(msToTicks(d.SurgeMinMs, s.hz), msToTicks(d.SurgeMaxMs, s.hz)))
 }
 
@@ -123,7 +126,7 @@ func (s *Sim) advanceRitual(cur *donburi.Entry, cg *sigil, seat int16, code uint
 	if r.step == len(r.def.Sequence) {
 		r.success = true
 		for i := range s.seats {
-			s.unlock(i, triggerRitualSuccess, 0, int32(s.plan.ref.index))
+			s.unlock(i, triggerRitualSuccess, 0, int32(s.plan.ref))
 		}
 	}
 }

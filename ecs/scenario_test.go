@@ -11,6 +11,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/txtscript"
 )
 
@@ -47,7 +48,7 @@ func TestScenarios(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scenario scripts: %v", err)
 	}
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-func runScenarioFile(t *testing.T, c *ecs.Content, path string) {
+func runScenarioFile(t *testing.T, c *content.Bundle, path string) {
 	s := &scenario{t: t, c: c}
 	txtscript.Run(t, path, *rewrite, s.run)
 }
@@ -66,7 +67,7 @@ func runScenarioFile(t *testing.T, c *ecs.Content, path string) {
 // scenario is the state of one script.
 type scenario struct {
 	t       *testing.T
-	c       *ecs.Content
+	c       *content.Bundle
 	sim     *ecs.Sim
 	cfg     ecs.Config
 	seq     [ecs.MaxSeats]uint32
@@ -507,7 +508,7 @@ func (s *scenario) event(e ecs.Event) string {
 	case ecs.EventMatchEnd:
 		return p + fmt.Sprintf("match end %s team %d", ecs.OutcomeByCode(e.Code), e.Amount)
 	}
-	return p + s.c.FormatEvent(e)
+	return p + ecs.FormatEvent(s.c, e)
 }
 
 func (s *scenario) result(r *ecs.Result) []string {

@@ -3,6 +3,7 @@ package ecs
 import (
 	"math"
 
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/ecs/internal/worldgate"
 	"github.com/yohamta/donburi"
 )
@@ -14,12 +15,11 @@ import (
 //
 // A Sim is not safe for concurrent use: one goroutine (the room's) owns it.
 // Distinct Sims are independent and may run on different goroutines, even
-// when they share one *Content.
+// when they share one *content.Bundle.
 type Sim struct {
 	inBuf    []Input // Step's copy of inputs with out-of-range seats, when it needs one
-	c        *Content
+	c        *content.Bundle
 	plan     matchPlan
-	mode     *ModeDef
 	hz       int32
 	maxTicks uint32
 	width    int32 // arena size, mm
@@ -48,6 +48,7 @@ type Sim struct {
 	ritual ritualState
 
 	firstBlood bool
+	codexFor   [triggerCount]int // codex entry of each trigger, -1 none
 	codex      []codexHit
 
 	done        bool
@@ -98,26 +99,32 @@ type Output struct {
 // bad field. New allocates everything a match of that size needs up front,
 // except the replay record, which starts with a 2 KiB chunk and grows by
 // 16 KiB chunks as the match records (see Step).
-func New(c *Content, cfg Config) (*Sim, error) {
-	p, err := c.plan(cfg)
+func New(c *content.Bundle, cfg Config) (*Sim, error) {
+	p, err := plan(c, cfg)
 	if err != nil {
 		return nil, err
 	}
-	m := &c.modes[p.mode]
 	s := &Sim{
 		c:           c,
 		plan:        p,
-		mode:        m,
-		hz:          m.TickHz,
-		maxTicks:    uint32(int64(m.DurationMs) * int64(m.TickHz) / 1000),
+		hz:          p.mode.TickHz,
+		maxTicks:    uint32(int64(p.mode.DurationMs) * int64(p.mode.TickHz) / 1000),
 		world:       worldgate.NewWorld(),
 		q:           newQueries(),
 		rng:         newRNG(cfg.Seed),
 		outcome:     -1,
 		winningTeam: -1,
 	}
-	s.burnEvery = max(1, msToTicks(c.statuses[StatusBurn].TickMs, s.hz))
-	s.wardHazardPct = c.statuses[StatusWard].HazardReductionPct
+	burn, _ := c.Status(StatusBurn.String()) // every Bundle has the four statuses
+	ward, _ := c.Status(StatusWard.String())
+	s.burnEvery = max(1, msToTicks(burn.TickMs, s.hz))
+	s.wardHazardPct = ward.HazardReductionPct
+	for t := range s.codexFor {
+		s.codexFor[t] = -1
+		if i, ok := c.CodexFor(trigger(t).String()); ok {
+			s.codexFor[t] = i
+		}
+	}
 	for i := range s.seatIdx {
 		s.seatIdx[i] = -1
 	}
@@ -167,7 +174,7 @@ func (s *Sim) Done() bool { return s.done }
 func (s *Sim) Hash() uint64 { return s.hash }
 
 // Mode is the match's mode id.
-func (s *Sim) Mode() string { return s.mode.ID }
+func (s *Sim) Mode() string { return s.plan.mode.ID }
 
 // Arena is the match's arena id (the mode's default when the config left
 // it empty).

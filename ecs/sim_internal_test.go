@@ -2,18 +2,20 @@ package ecs
 
 import (
 	"errors"
-	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pantheon-oracles/pantheon/ecs/content"
+	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 )
 
-func mustContent(t testing.TB) *Content {
+func mustContent(t testing.TB) *content.Bundle {
 	t.Helper()
-	c, err := LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +171,7 @@ func TestNewRejectsBadConfigs(t *testing.T) {
 		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("want %q, got %v", tc.want, err)
 		}
-		if verr := c.ValidateConfig(cfg); verr == nil || verr.Error() != err.Error() {
+		if verr := ValidateConfig(c, cfg); verr == nil || verr.Error() != err.Error() {
 			t.Errorf("ValidateConfig: %v, New: %v", verr, err)
 		}
 	}
@@ -465,4 +467,40 @@ func FuzzStepInputs(f *testing.F) {
 			t.Fatalf("does not replay: %v %v", err, div)
 		}
 	})
+}
+
+// TestContentNames: the sim's enums carry the names content uses, so every
+// status, mode kind and codex trigger of the embedded content maps to one
+// (content validates its strings against the same vocabulary).
+func TestContentNames(t *testing.T) {
+	c := mustContent(t)
+	for s := StatusShield; s < statusSlots; s++ {
+		if _, ok := c.Status(s.String()); !ok {
+			t.Errorf("status %s is not in content", s)
+		}
+	}
+	for _, a := range c.Abilities() {
+		if _, ok := statusByName(a.Status); !ok {
+			t.Errorf("ability %s: status %q has no Status", a.ID, a.Status)
+		}
+	}
+	for _, m := range c.Modes() {
+		if _, ok := modeKindByName(m.Kind); !ok {
+			t.Errorf("mode %s: kind %q has no modeKind", m.ID, m.Kind)
+		}
+	}
+	seen := map[string]bool{}
+	for tr := trigger(0); tr < triggerCount; tr++ {
+		i, ok := c.CodexFor(tr.String())
+		if !ok {
+			t.Errorf("trigger %s has no codex entry", tr)
+			continue
+		}
+		seen[c.CodexAt(i).Trigger] = true
+	}
+	for _, e := range c.Codex() {
+		if !seen[e.Trigger] {
+			t.Errorf("codex entry %s: trigger %q is not a trigger of the sim", e.ID, e.Trigger)
+		}
+	}
 }

@@ -3,6 +3,8 @@ package ecs
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // Divergence is where a re-simulated replay first differs from its record.
@@ -23,7 +25,7 @@ func (d *Divergence) String() string {
 // divergent tick otherwise. The error is for replays that cannot be
 // re-simulated at all: another content version (ErrContentMismatch) or a
 // config New refuses (ErrInvalidConfig).
-func VerifyReplay(c *Content, r *Replay) (*Divergence, error) {
+func VerifyReplay(c *content.Bundle, r *Replay) (*Divergence, error) {
 	if r.ContentVersion != c.Version() {
 		return nil, fmt.Errorf("%w: replay has %q, this content is %q", ErrContentMismatch, r.ContentVersion, c.Version())
 	}

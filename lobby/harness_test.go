@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet/fleettest"
@@ -35,8 +35,8 @@ var (
 
 // testConfig is a config for tests: matchmaker loop off, generous limits.
 // testModes are the shipped content's modes, the lobby's queues in tests.
-var testModes = sync.OnceValue(func() []ecs.ModeDef {
-	c, err := ecs.LoadContent()
+var testModes = sync.OnceValue(func() []content.ModeDef {
+	c, err := content.Load()
 	if err != nil {
 		panic(err)
 	}

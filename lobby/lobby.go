@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
@@ -57,10 +57,10 @@ type Deps struct {
 	// database outage is logged, and its end seen, without traffic. Nil:
 	// only failed and successful reads tell.
 	Database Pinger
-	// Modes are the content's modes (ecs.Content.Modes()), required: the
+	// Modes are the content's modes (content.Bundle.Modes()), required: the
 	// lobby runs one queue per mode, with the content's teams and team
 	// sizes and Config.ModePolicies on top (match.NewModes).
-	Modes []ecs.ModeDef
+	Modes []content.ModeDef
 	// Validator checks oracles against content; nil checks shape only.
 	Validator RosterValidator
 	// Content is served at GET /v1/content; nil answers it 404.
@@ -138,7 +138,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 		// leave out a mode the default table names.
 		policies = match.DefaultModePolicies()
 		maps.DeleteFunc(policies, func(id string, _ match.ModePolicy) bool {
-			return !slices.ContainsFunc(deps.Modes, func(m ecs.ModeDef) bool { return m.ID == id })
+			return !slices.ContainsFunc(deps.Modes, func(m content.ModeDef) bool { return m.ID == id })
 		})
 	}
 	modes, err := match.NewModes(deps.Modes, policies)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/lobby/internal/fakedb"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
@@ -36,7 +36,7 @@ func TestModesServedFromContent(t *testing.T) {
 // TestContentModeWithoutPolicy: a mode the content adds is queued at once,
 // under match.DefaultModePolicy, and its queue works like any other.
 func TestContentModeWithoutPolicy(t *testing.T) {
-	trial := ecs.ModeDef{ID: "trial", Name: "Trial", Kind: "ritual", MinPlayers: 3, MaxPlayers: 12}
+	trial := content.ModeDef{ID: "trial", Name: "Trial", Kind: "ritual", MinPlayers: 3, MaxPlayers: 12}
 	h := newHarness(t, nil, func(_ *Config, d *Deps) { d.Modes = append(testModes(), trial) })
 	var body struct {
 		Modes []match.Mode `json:"modes"`
@@ -59,7 +59,7 @@ func TestContentModeWithoutPolicy(t *testing.T) {
 // the content has; so does a lobby given no content modes.
 func TestModePolicyWithoutContentMode(t *testing.T) {
 	db := fakedb.New()
-	deps := func(modes []ecs.ModeDef) Deps {
+	deps := func(modes []content.ModeDef) Deps {
 		return Deps{Store: store.NewMemory(store.MemoryConfig{}), Accounts: db, Refresh: db, Rosters: db, Ratings: db, Modes: modes}
 	}
 	cfg := testConfig()
@@ -77,7 +77,7 @@ func TestModePolicyWithoutContentMode(t *testing.T) {
 	// Content without the raid: a configured raid policy is refused, while
 	// the default table (which the operator did not write) applies to the
 	// modes the content has and the lobby runs without a raid queue.
-	var noRaid []ecs.ModeDef
+	var noRaid []content.ModeDef
 	for _, m := range testModes() {
 		if m.ID != match.Raid {
 			noRaid = append(noRaid, m)

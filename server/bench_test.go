@@ -12,6 +12,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -79,7 +80,7 @@ func (bc *benchClient) send() {
 // clients and the in-memory transport included (BenchmarkRoomTick
 // isolates the room's tick).
 func BenchmarkRooms(b *testing.B) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func BenchmarkRooms(b *testing.B) {
 	}
 }
 
-func benchRooms(b *testing.B, content *ecs.Content, rooms int) {
+func benchRooms(b *testing.B, content *content.Bundle, rooms int) {
 	cfg := testConfig()
 	cfg.Shards = 1
 	cfg.TickRates = map[string]int{ModeRaid: 30}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 const testFleetSecret = "fleet-secret-0123456789-0123456789"
@@ -202,7 +203,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("override for an unknown mode: %v", err)
 		}
 	}
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

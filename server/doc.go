@@ -57,12 +57,12 @@
 //
 // # Use
 //
-//	content, _ := ecs.LoadContent()
+//	bundle, _ := content.Load()
 //	srv, err := server.New(server.Config{
 //		FleetSecret: secret,          // shared with the lobby
 //		TicketKey:   key,             // 32+ bytes
 //		LobbyURL:    "http://127.0.0.1:8080",
-//	}, content, outbox)               // outbox: a server.ResultSink
+//	}, bundle, outbox)                // outbox: a server.ResultSink
 //	if err != nil { ... }
 //	err = srv.Run(ctx)                // serves until ctx ends, then drains
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 )
@@ -24,7 +25,7 @@ type remoteBot struct {
 	done   chan struct{}
 }
 
-func startRemoteBot(t *testing.T, h *harness, content *ecs.Content, mode string, seat ecs.Seat, ticket, transportName string, seed uint64) *remoteBot {
+func startRemoteBot(t *testing.T, h *harness, content *content.Bundle, mode string, seat ecs.Seat, ticket, transportName string, seed uint64) *remoteBot {
 	t.Helper()
 	b, err := bot.New(content, mode, "", seat, seed, 0)
 	if err != nil {
@@ -85,7 +86,7 @@ func startRemoteBot(t *testing.T, h *harness, content *ecs.Content, mode string,
 // clients on real KCP and WebSocket (half each), driven by ecs bots through
 // netcode's client, and checks the sink's results and their replays.
 func TestEndToEndModes(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestEndToEndModes(t *testing.T) {
 
 // checkRecord checks a finished (not aborted) match record and verifies
 // its replay the way `pantheon replay verify` does.
-func checkRecord(t *testing.T, content *ecs.Content, rec contract.MatchRecord, mode string, players int) {
+func checkRecord(t *testing.T, content *content.Bundle, rec contract.MatchRecord, mode string, players int) {
 	t.Helper()
 	if rec.Mode != mode || rec.Outcome == contract.OutcomeAborted || rec.Outcome == "" ||
 		len(rec.Participants) != players || rec.ContentVersion != content.Version() || rec.Ticks == 0 {

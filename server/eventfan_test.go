@@ -8,6 +8,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -57,7 +58,7 @@ func stepInputs(g *tickRig, in ...netcode.Input) {
 // rejected casts reach seat 0 and not seat 1, seat 1's clamped inputs reach
 // seat 1 and not seat 0, and every other event reaches both alike.
 func TestRejectionsGoOnlyToTheirSeat(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

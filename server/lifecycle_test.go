@@ -13,6 +13,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -38,7 +39,7 @@ func (p *panicky) Step(in []seatInput, ev []netcode.Event) (uint32, []netcode.Ev
 // at its tick 30. It ends aborted with its client told, and the other rooms
 // keep their tick rate.
 func TestPanicIsolation(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -18,7 +18,7 @@ import (
 // its token and last acknowledged tick, keeps its seat and entity, and its
 // inputs keep moving its oracle.
 func TestClientResumesOnWebSocket(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

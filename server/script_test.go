@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/txtscript"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
@@ -62,7 +63,7 @@ func TestRoomScripts(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no room scripts: %v", err)
 	}
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestRoomScripts(t *testing.T) {
 	}
 }
 
-func runRoomScript(t *testing.T, content *ecs.Content, path string) {
+func runRoomScript(t *testing.T, content *content.Bundle, path string) {
 	s := &roomScript{t: t, content: content}
 	defer s.close()
 	txtscript.Run(t, path, *rewrite, s.run)
@@ -83,7 +84,7 @@ func runRoomScript(t *testing.T, content *ecs.Content, path string) {
 // environment, and every client connection made so far.
 type roomScript struct {
 	t       *testing.T
-	content *ecs.Content
+	content *content.Bundle
 	env     *testEnv
 	sh      *shard
 	r       *room

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/connlimit"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -66,7 +66,7 @@ type inputDrops struct {
 // New returns a room server whose rooms run content's simulation and whose
 // finished matches go to sink. cfg is completed with defaults and
 // validated. Nothing listens until Start (or Run).
-func New(cfg Config, content *ecs.Content, sink ResultSink) (*Server, error) {
+func New(cfg Config, content *content.Bundle, sink ResultSink) (*Server, error) {
 	if content == nil {
 		return nil, fmt.Errorf("server: nil content")
 	}

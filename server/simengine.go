@@ -6,6 +6,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -20,7 +21,7 @@ type simEngine struct {
 }
 
 // simFactory builds rooms on content.
-func simFactory(content *ecs.Content) engineFactory {
+func simFactory(content *content.Bundle) engineFactory {
 	return func(spec contract.RoomSpec) (engine, error) {
 		cfg := ecs.Config{Mode: spec.Mode, Arena: spec.Arena, Seed: spec.Seed}
 		for _, st := range spec.Seats {

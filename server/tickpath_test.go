@@ -11,6 +11,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/contract"
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/internal/allocprof"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
@@ -141,7 +142,7 @@ func newTickRig(tb testing.TB, factory engineFactory, spec contract.RoomSpec, co
 
 // playBots makes ecs bots play the room's seats (the seats spec was made
 // from), seeing what a client sees: the room's last snapshot.
-func (g *tickRig) playBots(content *ecs.Content, seats []ecs.Seat) {
+func (g *tickRig) playBots(content *content.Bundle, seats []ecs.Seat) {
 	for _, st := range seats {
 		b, err := bot.New(content, g.r.spec.Mode, g.r.spec.Arena, st, uint64(st.Seat)+1, 0)
 		if err != nil {
@@ -248,7 +249,7 @@ func (g *tickRig) close() {
 // seats played by bots, with every tick's events from the sim plus extra
 // more, and a warm-up burst of 1,000 events and entities a tick over ticks
 // 60..100 (eventsEngine). Call tick rigWarmup times before measuring.
-func raidRig(tb testing.TB, content *ecs.Content, extra int, countEvents bool) *tickRig {
+func raidRig(tb testing.TB, content *content.Bundle, extra int, countEvents bool) *tickRig {
 	tb.Helper()
 	seats, err := bot.Seats(content, ModeRaid, 8, 7)
 	if err != nil {
@@ -345,7 +346,7 @@ const rigWarmup = 150
 // connection's control buffers, the snapshot ring and every encoder are at
 // their size before measuring.
 func TestRoomTickAllocatesNothing(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +417,7 @@ func TestRoomTickAllocatesNothing(t *testing.T) {
 //
 //	go test -run '^$' -bench 'BenchmarkRoomTick' -benchmem ./server/
 func BenchmarkRoomTick(b *testing.B) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		b.Fatal(err)
 	}

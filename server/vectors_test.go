@@ -16,6 +16,7 @@ import (
 
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/netcode"
 )
 
@@ -206,7 +207,7 @@ func (s *streamRecorder) snapshot(cur *netcode.Snapshot, inputAck uint32, ack bo
 // from tick 150 to 189, so the baseline leaves the ring once and a full
 // snapshot follows.
 func matchStreams(t *testing.T) []vectorStream {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // Bot plays one seat from what a client sees: the entity views of the
@@ -15,9 +16,9 @@ type Bot struct {
 	team      int32
 	kind      string // mode kind: battle, raid or ritual
 	hz        int
-	abilities []ecs.AbilityDef
+	abilities []content.AbilityDef
 	hasForm   bool
-	ritual    *ecs.RitualDef
+	ritual    *content.RitualDef
 	seq       uint32
 	rng       uint64
 	slot      int // next loadout slot to try
@@ -27,12 +28,12 @@ type Bot struct {
 
 // New makes the bot for seat in a match of mode and arena ("" for the
 // mode's default). sloppy makes one gesture in sloppy a wrong one (0 never).
-func New(c *ecs.Content, mode, arena string, seat ecs.Seat, seed uint64, sloppy int) (*Bot, error) {
+func New(c *content.Bundle, mode, arena string, seat ecs.Seat, seed uint64, sloppy int) (*Bot, error) {
 	m, ok := c.Mode(mode)
 	if !ok {
 		return nil, fmt.Errorf("bot: unknown mode %q", mode)
 	}
-	if err := c.ValidateOracle(seat.Oracle); err != nil {
+	if err := ecs.ValidateOracle(c, seat.Oracle); err != nil {
 		return nil, fmt.Errorf("bot: seat %d: %w", seat.Seat, err)
 	}
 	b := &Bot{seat: seat.Seat, team: int32(seat.Team), kind: m.Kind, hz: int(m.TickHz), hasForm: seat.Oracle.Form != "",
@@ -47,7 +48,7 @@ func New(c *ecs.Content, mode, arena string, seat ecs.Seat, seed uint64, sloppy 
 		}
 	}
 	for _, id := range loadout {
-		i := slices.IndexFunc(abilities, func(a ecs.AbilityDef) bool { return a.ID == id })
+		i := slices.IndexFunc(abilities, func(a content.AbilityDef) bool { return a.ID == id })
 		b.abilities = append(b.abilities, abilities[i])
 	}
 	if arena == "" {

@@ -5,11 +5,12 @@ import (
 	"strings"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // Demo plays one headless match of mode (in its default arena) with a bot
 // on every seat, to its end, and returns the result.
-func Demo(c *ecs.Content, mode string, seed uint64) (*ecs.Result, error) {
+func Demo(c *content.Bundle, mode string, seed uint64) (*ecs.Result, error) {
 	cfg, err := DemoConfig(c, mode, "", seed)
 	if err != nil {
 		return nil, err
@@ -23,7 +24,7 @@ func Demo(c *ecs.Content, mode string, seed uint64) (*ecs.Result, error) {
 
 // Summary describes a result in a few lines for people: the outcome, the
 // best seat, the rewards and codex entries, and the final hash.
-func Summary(c *ecs.Content, r *ecs.Result) []string {
+func Summary(c *content.Bundle, r *ecs.Result) []string {
 	hz := int32(1)
 	if m, ok := c.Mode(r.Mode); ok {
 		hz = m.TickHz

@@ -10,7 +10,7 @@
 //
 // Usage:
 //
-//	c, _ := ecs.LoadContent()
+//	c, _ := content.Load()
 //	cfg, _ := bot.DemoConfig(c, "battle_3v3", "", 42)
 //	m, _ := bot.NewMatch(c, cfg, 0)
 //	result := m.Run(m.Sim.MaxTicks())

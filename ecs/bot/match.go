@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // Match is a match played by one bot per seat: each Step, every bot acts
@@ -19,7 +20,7 @@ type Match struct {
 
 // NewMatch builds the sim for cfg and a bot for each seat. sloppy makes one
 // ritual gesture in sloppy deliberately wrong (0 never).
-func NewMatch(c *ecs.Content, cfg ecs.Config, sloppy int) (*Match, error) {
+func NewMatch(c *content.Bundle, cfg ecs.Config, sloppy int) (*Match, error) {
 	sim, err := ecs.New(c, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
@@ -72,7 +73,7 @@ func (m *Match) Run(maxTicks int) *ecs.Result {
 // Seats makes n seats for mode with a spread of archetypes, roles, pets,
 // forms and totems chosen from the content by seed. Battle seats alternate
 // teams; other modes put everyone on team 0.
-func Seats(c *ecs.Content, mode string, n int, seed uint64) ([]ecs.Seat, error) {
+func Seats(c *content.Bundle, mode string, n int, seed uint64) ([]ecs.Seat, error) {
 	m, ok := c.Mode(mode)
 	if !ok {
 		return nil, fmt.Errorf("bot: unknown mode %q", mode)
@@ -107,7 +108,7 @@ func Seats(c *ecs.Content, mode string, n int, seed uint64) ([]ecs.Seat, error) 
 
 // DemoConfig is a playable config for mode with seed: full teams for
 // battles, 20 players for a raid, 4 for a ritual.
-func DemoConfig(c *ecs.Content, mode, arena string, seed uint64) (ecs.Config, error) {
+func DemoConfig(c *content.Bundle, mode, arena string, seed uint64) (ecs.Config, error) {
 	m, ok := c.Mode(mode)
 	if !ok {
 		return ecs.Config{}, fmt.Errorf("bot: unknown mode %q", mode)

@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // ErrUnknownMode is Demo's answer when mode names none of the content's
@@ -19,7 +19,7 @@ var ErrUnknownMode = errors.New("unknown mode")
 // "") with scripted bots on every seat, on the bare simulation, and writes
 // each result to out. It stops between matches when ctx ends, returning
 // ctx's error.
-func Demo(ctx context.Context, c *ecs.Content, seed uint64, mode string, out io.Writer) error {
+func Demo(ctx context.Context, c *content.Bundle, seed uint64, mode string, out io.Writer) error {
 	fmt.Fprintf(out, "pantheon dev -demo: one headless match per mode, bots on every seat (content %s, seed %d)\n", c.Version(), seed)
 	played := 0
 	for _, m := range c.Modes() {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/lobby"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -47,7 +47,7 @@ type Lobby interface {
 // the browser page and the /dev/ endpoints.
 type Page struct {
 	store   Store
-	content *ecs.Content
+	content *content.Bundle
 	log     *slog.Logger
 
 	lobby  Lobby   // set by Bind
@@ -57,7 +57,7 @@ type Page struct {
 // NewPage returns the page reading results from store and modes from
 // content; log (nil: discarded) gets the bot runs' lines. Bind it to its
 // lobby before serving.
-func NewPage(store Store, content *ecs.Content, log *slog.Logger) *Page {
+func NewPage(store Store, content *content.Bundle, log *slog.Logger) *Page {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -129,13 +129,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // modeOf returns the content's mode id, or a 400.
-func (p *Page) modeOf(id string) (ecs.ModeDef, error) {
+func (p *Page) modeOf(id string) (content.ModeDef, error) {
 	for _, m := range p.content.Modes() {
 		if m.ID == id {
 			return m, nil
 		}
 	}
-	return ecs.ModeDef{}, &pageError{http.StatusBadRequest, lobby.CodeBadRequest, fmt.Sprintf("unknown mode %q", id)}
+	return content.ModeDef{}, &pageError{http.StatusBadRequest, lobby.CodeBadRequest, fmt.Sprintf("unknown mode %q", id)}
 }
 
 // handleBots starts a bot run: n bots log in as guests, save an oracle,

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
 )
 
@@ -35,7 +35,7 @@ func (tokenLobby) WriteError(w http.ResponseWriter, _ *http.Request, err error) 
 // play) and refuses runs once the page is closed. The runs' lobby answers
 // no request until the test ends, so every run stays in its login.
 func TestPageBotRuns(t *testing.T) {
-	content, err := ecs.LoadContent()
+	content, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // Mode ids of the content's modes that DefaultModePolicies sets a policy
@@ -89,7 +89,7 @@ func DefaultModePolicies() map[string]ModePolicy {
 // fills the zero fields of one that has: parties as large as a team, one
 // Host per team, and for one-team modes the content's min_players after
 // DefaultFillWait (battles fill every seat and never wait to start short).
-func DefaultModePolicy(def ecs.ModeDef) ModePolicy {
+func DefaultModePolicy(def content.ModeDef) ModePolicy {
 	m := contentMode(def)
 	p := ModePolicy{MaxParty: m.TeamSize, HostsPerTeam: 1, MinPlayers: m.Players()}
 	if m.Teams == 1 {
@@ -100,7 +100,7 @@ func DefaultModePolicy(def ecs.ModeDef) ModePolicy {
 
 // contentMode is what the content says of def's queue: its teams and team
 // size (only battles have teams; a one-team mode's team is max_players).
-func contentMode(def ecs.ModeDef) Mode {
+func contentMode(def content.ModeDef) Mode {
 	if def.Teams > 0 {
 		return Mode{ID: def.ID, Teams: int(def.Teams), TeamSize: int(def.TeamSize)}
 	}
@@ -113,19 +113,19 @@ type Modes struct {
 	list []Mode
 }
 
-// NewModes derives the queues from the content's modes (ecs.Content.Modes)
+// NewModes derives the queues from the content's modes (content.Bundle.Modes)
 // and the lobby's policies keyed by mode id. A content mode without a
 // policy gets DefaultModePolicy. A policy naming a mode the content lacks,
 // or one the mode cannot run with (a party larger than a team, a one-team
 // minimum outside the content's player bounds, a battle that would start
 // short or wait to fill), is an error wrapping ErrModePolicy.
-func NewModes(content []ecs.ModeDef, policies map[string]ModePolicy) (Modes, error) {
-	if len(content) == 0 {
+func NewModes(defs []content.ModeDef, policies map[string]ModePolicy) (Modes, error) {
+	if len(defs) == 0 {
 		return Modes{}, fmt.Errorf("%w: the content has no modes", ErrModePolicy)
 	}
-	known := make(map[string]ecs.ModeDef, len(content))
-	ids := make([]string, 0, len(content))
-	for _, def := range content {
+	known := make(map[string]content.ModeDef, len(defs))
+	ids := make([]string, 0, len(defs))
+	for _, def := range defs {
 		known[def.ID] = def
 		ids = append(ids, def.ID)
 	}
@@ -137,11 +137,11 @@ func NewModes(content []ecs.ModeDef, policies map[string]ModePolicy) (Modes, err
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return Modes{}, fmt.Errorf("%w: policy for %s, which the content does not define (content modes: %s)",
+		return Modes{}, fmt.Errorf("%w: policy for %s, which the defs does not define (defs modes: %s)",
 			ErrModePolicy, strings.Join(unknown, ", "), strings.Join(ids, ", "))
 	}
 	var out Modes
-	for _, def := range content {
+	for _, def := range defs {
 		m, err := deriveMode(def, policies[def.ID])
 		if err != nil {
 			return Modes{}, err
@@ -152,7 +152,7 @@ func NewModes(content []ecs.ModeDef, policies map[string]ModePolicy) (Modes, err
 }
 
 // deriveMode is def's queue under policy p (zero fields defaulted).
-func deriveMode(def ecs.ModeDef, p ModePolicy) (Mode, error) {
+func deriveMode(def content.ModeDef, p ModePolicy) (Mode, error) {
 	d := DefaultModePolicy(def)
 	p.MaxParty = cmp.Or(p.MaxParty, d.MaxParty)
 	p.HostsPerTeam = cmp.Or(p.HostsPerTeam, d.HostsPerTeam)

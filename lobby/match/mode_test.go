@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // contentModes is the queues of the shipped content under the default
 // policies.
 var contentModes = sync.OnceValue(func() Modes {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		panic(err)
 	}
@@ -27,7 +27,7 @@ var contentModes = sync.OnceValue(func() Modes {
 // TestModesFromContent: the queues are the content's modes, in its order,
 // with the content's teams and team sizes and the lobby's policy on top.
 func TestModesFromContent(t *testing.T) {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestModesFromContent(t *testing.T) {
 // queues without a change to the lobby; a content mode with no policy gets
 // DefaultModePolicy.
 func TestModesFollowContent(t *testing.T) {
-	defs := []ecs.ModeDef{
+	defs := []content.ModeDef{
 		{ID: "battle_2v2", Kind: "battle", Teams: 2, TeamSize: 2},
 		{ID: "trial", Kind: "ritual", MinPlayers: 3, MaxPlayers: 12},
 		{ID: Battle1v1, Kind: "battle", Teams: 2, TeamSize: 4}, // the content made the duel bigger
@@ -102,7 +102,7 @@ func TestModesFollowContent(t *testing.T) {
 // content's mode cannot run with, stops start-up with a message that names
 // the mode.
 func TestModePolicyErrors(t *testing.T) {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,14 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // Report is the outcome of checking one set of content files.
 type Report struct {
-	Source   string       // what was checked: "embedded" or a directory
-	Content  *ecs.Content // the parsed content when there were no problems
-	Problems []ecs.Problem
+	Source   string          // what was checked: "embedded" or a directory
+	Content  *content.Bundle // the parsed content when there were no problems
+	Problems []content.Problem
 	Err      error // a failure that is not a content problem (none today)
 }
 
@@ -24,9 +24,9 @@ func (r Report) OK() bool { return r.Err == nil && len(r.Problems) == 0 && r.Con
 // Check parses and validates the content files at the root of fsys. source
 // names them in the report.
 func Check(fsys fs.FS, source string) Report {
-	c, err := ecs.ParseContent(fsys)
+	c, err := content.Parse(fsys)
 	r := Report{Source: source, Content: c}
-	var ce *ecs.ContentError
+	var ce *content.Error
 	switch {
 	case errors.As(err, &ce):
 		r.Problems = ce.Problems
@@ -58,7 +58,7 @@ func (r Report) Write(w io.Writer) {
 
 // WriteCatalog lists what the content defines, by id, for people and docs:
 // modes with their tick rates and arenas, then every other kind.
-func WriteCatalog(w io.Writer, c *ecs.Content) {
+func WriteCatalog(w io.Writer, c *content.Bundle) {
 	fmt.Fprintf(w, "content version %s\n\nmodes:\n", c.Version())
 	for _, m := range c.Modes() {
 		players := fmt.Sprintf("%dv%d", m.TeamSize, m.TeamSize)
@@ -82,14 +82,16 @@ func WriteCatalog(w io.Writer, c *ecs.Content) {
 	list := func(title string, ids []string) {
 		fmt.Fprintf(w, "\n%s: %s\n", title, strings.Join(ids, ", "))
 	}
-	list("roles", ids(c.Roles(), func(d ecs.RoleDef) string { return d.ID }))
-	list("pets", ids(c.Pets(), func(d ecs.PetDef) string { return d.ID }))
-	list("forms", ids(c.Forms(), func(d ecs.FormDef) string { return d.ID }))
-	list("totems", ids(c.Totems(), func(d ecs.TotemDef) string { return d.ID }))
-	list("battle arenas", ids(c.Arenas(), func(d ecs.ArenaDef) string { return d.ID + " (" + d.Hazard + ")" }))
-	list("raids", ids(c.Raids(), func(d ecs.RaidDef) string { return fmt.Sprintf("%s (boss %s, %d phases)", d.ID, d.Boss, len(d.Phases)) }))
-	list("rituals", ids(c.Rituals(), func(d ecs.RitualDef) string { return fmt.Sprintf("%s (%d sigils)", d.ID, len(d.Sigils)) }))
-	list("codex", ids(c.Codex(), func(d ecs.CodexDef) string { return d.ID }))
+	list("roles", ids(c.Roles(), func(d content.RoleDef) string { return d.ID }))
+	list("pets", ids(c.Pets(), func(d content.PetDef) string { return d.ID }))
+	list("forms", ids(c.Forms(), func(d content.FormDef) string { return d.ID }))
+	list("totems", ids(c.Totems(), func(d content.TotemDef) string { return d.ID }))
+	list("battle arenas", ids(c.Arenas(), func(d content.ArenaDef) string { return d.ID + " (" + d.Hazard + ")" }))
+	list("raids", ids(c.Raids(), func(d content.RaidDef) string {
+		return fmt.Sprintf("%s (boss %s, %d phases)", d.ID, d.Boss, len(d.Phases))
+	}))
+	list("rituals", ids(c.Rituals(), func(d content.RitualDef) string { return fmt.Sprintf("%s (%d sigils)", d.ID, len(d.Sigils)) }))
+	list("codex", ids(c.Codex(), func(d content.CodexDef) string { return d.ID }))
 }
 
 func ids[T any](items []T, id func(T) string) []string {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/tools/contentcheck"
 )
 
@@ -18,7 +18,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite testdata/broken/*.want from t
 // copyEmbedded writes every embedded content file into dir.
 func copyEmbedded(t *testing.T, dir string) {
 	t.Helper()
-	src := ecs.EmbeddedContentFS()
+	src := content.Embedded()
 	entries, err := fs.ReadDir(src, ".")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func copyEmbedded(t *testing.T, dir string) {
 // TestEmbeddedContentIsValid checks every embedded file, as `pantheon
 // content check` does with no directory.
 func TestEmbeddedContentIsValid(t *testing.T) {
-	r := contentcheck.Check(ecs.EmbeddedContentFS(), "embedded")
+	r := contentcheck.Check(content.Embedded(), "embedded")
 	var out bytes.Buffer
 	r.Write(&out)
 	if !r.OK() || !strings.Contains(out.String(), "content embedded: ok, version c1-") {
@@ -51,7 +51,7 @@ func TestDirectoryCopyIsValid(t *testing.T) {
 	dir := t.TempDir()
 	copyEmbedded(t, dir)
 	r := contentcheck.Check(os.DirFS(dir), dir)
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestBrokenFixtures(t *testing.T) {
 
 // TestWriteCatalog lists every mode with its tick rate and every zodiac sign.
 func TestWriteCatalog(t *testing.T) {
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // define: the engine behind `pantheon content check [DIR]` and
 // `pantheon content list`.
 //
-// Validation itself is ecs.ParseContent (the simulation refuses broken
+// Validation itself is content.Parse (the simulation refuses broken
 // content the same way at start-up); this package turns its problems into
 // a report naming the file and field of each, and prints catalogs.
 //

@@ -9,7 +9,7 @@
 //
 // Usage:
 //
-//	c, _ := ecs.LoadContent()
+//	c, _ := content.Load()
 //	r := replayverify.VerifyFile(c, "match.replay")
 //	r.Write(os.Stdout)
 //	if !r.OK() { os.Exit(1) }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
 
 // Report is the outcome of verifying one replay.
@@ -21,7 +22,7 @@ type Report struct {
 func (r Report) OK() bool { return r.Err == nil && r.Divergence == nil && r.Replay != nil }
 
 // VerifyFile reads and verifies one replay file.
-func VerifyFile(c *ecs.Content, path string) Report {
+func VerifyFile(c *content.Bundle, path string) Report {
 	f, err := os.Open(path)
 	if err != nil {
 		return Report{Name: path, Err: fmt.Errorf("replay %s: %w", path, err)}
@@ -35,7 +36,7 @@ func VerifyFile(c *ecs.Content, path string) Report {
 }
 
 // Verify decodes and verifies replay bytes; name labels the report.
-func Verify(c *ecs.Content, name string, data []byte) Report {
+func Verify(c *content.Bundle, name string, data []byte) Report {
 	r := Report{Name: name}
 	rp, err := ecs.DecodeReplay(data)
 	if err != nil {

@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 	"github.com/pantheon-oracles/pantheon/tools/replayverify"
 )
 
-func content(t *testing.T) *ecs.Content {
+func loadContent(t *testing.T) *content.Bundle {
 	t.Helper()
-	c, err := ecs.LoadContent()
+	c, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func recordedReplays(t *testing.T) []string {
 // TestRecordedReplaysVerify runs every committed replay through the same
 // path `pantheon replay verify` takes.
 func TestRecordedReplaysVerify(t *testing.T) {
-	c := content(t)
+	c := loadContent(t)
 	for _, f := range recordedReplays(t) {
 		r := replayverify.VerifyFile(c, f)
 		var out bytes.Buffer
@@ -48,7 +49,7 @@ func TestRecordedReplaysVerify(t *testing.T) {
 // TestTamperedReplayNamesTheTick changes one input of a recorded match and
 // checks the report names that tick.
 func TestTamperedReplayNamesTheTick(t *testing.T) {
-	c := content(t)
+	c := loadContent(t)
 	data, err := os.ReadFile(recordedReplays(t)[0])
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func TestTamperedReplayNamesTheTick(t *testing.T) {
 
 // TestBadFiles: missing, corrupt and foreign-content replays are errors.
 func TestBadFiles(t *testing.T) {
-	c := content(t)
+	c := loadContent(t)
 	if r := replayverify.VerifyFile(c, filepath.Join(t.TempDir(), "nope.replay")); r.OK() || !errors.Is(r.Err, os.ErrNotExist) {
 		t.Fatalf("missing file: %+v", r)
 	}

@@ -1,4 +1,4 @@
-package ecs
+package content
 
 import (
 	"fmt"
@@ -16,17 +16,6 @@ const (
 	maxMs          = 3_600_000 // one hour
 	maxRolls       = 10
 )
-
-// zodiac lists the twelve archetype ids content must define.
-func zodiac() []string {
-	return []string{"aries", "taurus", "gemini", "cancer", "leo", "virgo",
-		"libra", "scorpio", "sagittarius", "capricorn", "aquarius", "pisces"}
-}
-
-// requiredModes lists the mode ids the lobby and room server rely on.
-func requiredModes() []string {
-	return []string{"battle_1v1", "battle_3v3", "battle_5v5", "raid", "ritual"}
-}
 
 // checker collects problems.
 type checker struct {
@@ -101,68 +90,68 @@ func index[T any](k *checker, file, list string, items []T, id func(T) string) m
 }
 
 // check validates the decoded files and fills the derived lookups.
-func (c *Content) check(k *checker, statuses []StatusDef) {
-	c.elementIdx = index(k, "elements.json", "elements", c.elements, func(d ElementDef) string { return d.ID })
-	c.archetypeIdx = index(k, "archetypes.json", "archetypes", c.archetypes, func(d ArchetypeDef) string { return d.ID })
-	c.abilityIdx = index(k, "abilities.json", "abilities", c.abilities, func(d AbilityDef) string { return d.ID })
+func (b *Bundle) check(k *checker, statuses []StatusDef) {
+	b.elementIdx = index(k, "elements.json", "elements", b.elements, func(d ElementDef) string { return d.ID })
+	b.archetypeIdx = index(k, "archetypes.json", "archetypes", b.archetypes, func(d ArchetypeDef) string { return d.ID })
+	b.abilityIdx = index(k, "abilities.json", "abilities", b.abilities, func(d AbilityDef) string { return d.ID })
 	statusIdx := index(k, "statuses.json", "statuses", statuses, func(d StatusDef) string { return d.ID })
-	c.roleIdx = index(k, "roles.json", "roles", c.roles, func(d RoleDef) string { return d.ID })
-	c.formIdx = index(k, "forms.json", "forms", c.forms, func(d FormDef) string { return d.ID })
-	c.petIdx = index(k, "pets.json", "pets", c.pets, func(d PetDef) string { return d.ID })
-	c.totemIdx = index(k, "totems.json", "totems", c.totems, func(d TotemDef) string { return d.ID })
-	c.npcIdx = index(k, "npcs.json", "npcs", c.npcs, func(d NPCDef) string { return d.ID })
-	c.hazardIdx = index(k, "hazards.json", "hazards", c.hazards, func(d HazardDef) string { return d.ID })
-	c.modeIdx = index(k, "modes.json", "modes", c.modes, func(d ModeDef) string { return d.ID })
-	c.dropIdx = index(k, "drops.json", "tables", c.drops, func(d DropTableDef) string { return d.ID })
-	index(k, "codex.json", "entries", c.codex, func(d CodexDef) string { return d.ID })
-	c.indexArenas(k)
+	b.roleIdx = index(k, "roles.json", "roles", b.roles, func(d RoleDef) string { return d.ID })
+	b.formIdx = index(k, "forms.json", "forms", b.forms, func(d FormDef) string { return d.ID })
+	b.petIdx = index(k, "pets.json", "pets", b.pets, func(d PetDef) string { return d.ID })
+	b.totemIdx = index(k, "totems.json", "totems", b.totems, func(d TotemDef) string { return d.ID })
+	b.npcIdx = index(k, "npcs.json", "npcs", b.npcs, func(d NPCDef) string { return d.ID })
+	b.hazardIdx = index(k, "hazards.json", "hazards", b.hazards, func(d HazardDef) string { return d.ID })
+	b.modeIdx = index(k, "modes.json", "modes", b.modes, func(d ModeDef) string { return d.ID })
+	b.dropIdx = index(k, "drops.json", "tables", b.drops, func(d DropTableDef) string { return d.ID })
+	index(k, "codex.json", "entries", b.codex, func(d CodexDef) string { return d.ID })
+	b.indexArenas(k)
 
-	c.checkElements(k)
-	c.checkAbilities(k)
-	c.checkArchetypes(k)
-	c.checkStatuses(k, statuses, statusIdx)
-	c.checkRoles(k)
-	c.checkCompanions(k)
-	c.checkNPCs(k)
-	c.checkArenas(k)
-	c.checkRaids(k)
-	c.checkRituals(k)
-	c.checkModes(k)
-	c.checkDrops(k)
-	c.checkCodex(k)
+	b.checkElements(k)
+	b.checkAbilities(k)
+	b.checkArchetypes(k)
+	b.checkStatuses(k, statuses, statusIdx)
+	b.checkRoles(k)
+	b.checkCompanions(k)
+	b.checkNPCs(k)
+	b.checkArenas(k)
+	b.checkRaids(k)
+	b.checkRituals(k)
+	b.checkModes(k)
+	b.checkDrops(k)
+	b.checkCodex(k)
 }
 
 // indexArenas indexes battle arenas, raids and rituals in one id space.
-func (c *Content) indexArenas(k *checker) {
-	c.arenaIdx = make(map[string]arenaRef)
-	add := func(file, list string, kind modeKind, i int, id string) {
+func (b *Bundle) indexArenas(k *checker) {
+	b.arenaIdx = make(map[string]arenaRef)
+	add := func(file, list string, kind string, i int, id string) {
 		a := k.record(file, list, i, id)
 		if !validID(id) {
 			a.bad("id", "must be 1-64 characters of a-z, 0-9 and _ (got %q)", id)
 			return
 		}
-		if _, dup := c.arenaIdx[id]; dup {
+		if _, dup := b.arenaIdx[id]; dup {
 			a.bad("id", "arena id %q is used twice (arenas, raids and rituals share one id space)", id)
 			return
 		}
-		c.arenaIdx[id] = arenaRef{kind: kind, index: i}
+		b.arenaIdx[id] = arenaRef{kind: kind, index: i}
 	}
-	for i, d := range c.arenas {
-		add("arenas.json", "arenas", modeBattle, i, d.ID)
+	for i, d := range b.arenas {
+		add("arenas.json", "arenas", "battle", i, d.ID)
 	}
-	for i, d := range c.raids {
-		add("raids.json", "raids", modeRaid, i, d.ID)
+	for i, d := range b.raids {
+		add("raids.json", "raids", "raid", i, d.ID)
 	}
-	for i, d := range c.rituals {
-		add("rituals.json", "rituals", modeRitual, i, d.ID)
+	for i, d := range b.rituals {
+		add("rituals.json", "rituals", "ritual", i, d.ID)
 	}
 }
 
-func (c *Content) checkElements(k *checker) {
-	if len(c.elements) == 0 {
+func (b *Bundle) checkElements(k *checker) {
+	if len(b.elements) == 0 {
 		k.record("elements.json", "elements", 0, "").bad("", "at least one element is required")
 	}
-	for i, e := range c.elements {
+	for i, e := range b.elements {
 		a := k.record("elements.json", "elements", i, e.ID)
 		a.positive("hp", e.HP, maxHP)
 		a.positive("energy", e.Energy, 10000)
@@ -173,11 +162,11 @@ func (c *Content) checkElements(k *checker) {
 	}
 }
 
-func (c *Content) checkAbilities(k *checker) {
-	perElement := make([][2]int, len(c.elements)) // [regular, ultimate]
-	for i, d := range c.abilities {
+func (b *Bundle) checkAbilities(k *checker) {
+	perElement := make([][2]int, len(b.elements)) // [regular, ultimate]
+	for i, d := range b.abilities {
 		a := k.record("abilities.json", "abilities", i, d.ID)
-		el, ok := c.elementIdx[d.Element]
+		el, ok := b.elementIdx[d.Element]
 		if !ok {
 			a.bad("element", "unknown element %q", d.Element)
 		} else if d.Ultimate {
@@ -233,32 +222,28 @@ func (c *Content) checkAbilities(k *checker) {
 			a.bad("target", "an ability on allies cannot damage, burn or stun")
 		}
 	}
-	for i, e := range c.elements {
+	for i, e := range b.elements {
 		if perElement[i][0] < 3 || perElement[i][1] < 1 {
 			k.record("abilities.json", "elements", i, e.ID).bad("", "element needs at least 3 abilities and 1 ultimate (has %d and %d)", perElement[i][0], perElement[i][1])
 		}
 	}
 }
 
-func (c *Content) checkArchetypes(k *checker) {
+func (b *Bundle) checkArchetypes(k *checker) {
 	for _, z := range zodiac() {
-		if _, ok := c.archetypeIdx[z]; !ok {
+		if _, ok := b.archetypeIdx[z]; !ok {
 			k.problems = append(k.problems, Problem{File: "archetypes.json", Field: "archetypes", Message: fmt.Sprintf("zodiac sign %q is missing", z)})
 		}
 	}
-	c.archElement = make([]int, len(c.archetypes))
-	c.archKit = make([][]int, len(c.archetypes))
-	c.archDefault = make([][]int, len(c.archetypes))
-	for i, d := range c.archetypes {
+	for i, d := range b.archetypes {
+		var kit, defaults []int // ability indices
 		a := k.record("archetypes.json", "archetypes", i, d.ID)
 		if !slices.Contains(zodiac(), d.ID) {
 			a.bad("id", "archetypes are zodiac signs (got %q)", d.ID)
 		}
-		el, ok := c.elementIdx[d.Element]
-		if !ok {
+		if _, ok := b.elementIdx[d.Element]; !ok {
 			a.bad("element", "unknown element %q", d.Element)
 		}
-		c.archElement[i] = el
 		a.pct("hp_pct", d.HPPct)
 		a.pct("power_pct", d.PowerPct)
 		a.pct("speed_pct", d.SpeedPct)
@@ -266,38 +251,38 @@ func (c *Content) checkArchetypes(k *checker) {
 			a.bad("kit", "must list at least one ability")
 		}
 		for j, id := range d.Kit {
-			ab, ok := c.abilityIdx[id]
+			ab, ok := b.abilityIdx[id]
 			if !ok {
 				a.bad(fmt.Sprintf("kit[%d]", j), "unknown ability %q", id)
 				continue
 			}
-			if slices.Contains(c.archKit[i], ab) {
+			if slices.Contains(kit, ab) {
 				a.bad(fmt.Sprintf("kit[%d]", j), "ability %q listed twice", id)
 				continue
 			}
-			c.archKit[i] = append(c.archKit[i], ab)
+			kit = append(kit, ab)
 		}
 		if len(d.DefaultLoadout) == 0 || len(d.DefaultLoadout) > MaxLoadout {
 			a.bad("default_loadout", "must list 1 to %d abilities (got %d)", MaxLoadout, len(d.DefaultLoadout))
 		}
 		ultimates := 0
 		for j, id := range d.DefaultLoadout {
-			ab, ok := c.abilityIdx[id]
+			ab, ok := b.abilityIdx[id]
 			switch {
 			case !ok:
 				a.bad(fmt.Sprintf("default_loadout[%d]", j), "unknown ability %q", id)
 				continue
-			case !slices.Contains(c.archKit[i], ab):
+			case !slices.Contains(kit, ab):
 				a.bad(fmt.Sprintf("default_loadout[%d]", j), "ability %q is not in the kit", id)
 				continue
-			case slices.Contains(c.archDefault[i], ab):
+			case slices.Contains(defaults, ab):
 				a.bad(fmt.Sprintf("default_loadout[%d]", j), "ability %q listed twice", id)
 				continue
 			}
-			if c.abilities[ab].Ultimate {
+			if b.abilities[ab].Ultimate {
 				ultimates++
 			}
-			c.archDefault[i] = append(c.archDefault[i], ab)
+			defaults = append(defaults, ab)
 		}
 		if ultimates > 1 {
 			a.bad("default_loadout", "at most one ultimate (got %d)", ultimates)
@@ -305,18 +290,20 @@ func (c *Content) checkArchetypes(k *checker) {
 	}
 }
 
-func (c *Content) checkStatuses(k *checker, statuses []StatusDef, idx map[string]int) {
-	for s := Status(1); s < statusSlots; s++ {
-		i, ok := idx[s.String()]
+func (b *Bundle) checkStatuses(k *checker, statuses []StatusDef, idx map[string]int) {
+	b.statusIdx = make(map[string]int, len(statusIDs()))
+	for _, id := range statusIDs() {
+		i, ok := idx[id]
 		if !ok {
-			k.problems = append(k.problems, Problem{File: "statuses.json", Field: "statuses", Message: fmt.Sprintf("status %q is missing", s.String())})
+			k.problems = append(k.problems, Problem{File: "statuses.json", Field: "statuses", Message: fmt.Sprintf("status %q is missing", id)})
 			continue
 		}
-		c.statuses[s] = statuses[i]
+		b.statusIdx[id] = len(b.statuses)
+		b.statuses = append(b.statuses, statuses[i])
 	}
 	for i, d := range statuses {
 		a := k.record("statuses.json", "statuses", i, d.ID)
-		if !slices.Contains([]string{"shield", "burn", "stun", "ward"}, d.ID) {
+		if !slices.Contains(statusIDs(), d.ID) {
 			a.bad("id", "statuses are shield, burn, stun and ward (got %q)", d.ID)
 		}
 		a.positive("max_ms", d.MaxMs, maxMs)
@@ -325,27 +312,28 @@ func (c *Content) checkStatuses(k *checker, statuses []StatusDef, idx map[string
 		}
 		a.between("hazard_reduction_pct", d.HazardReductionPct, 0, 100)
 	}
-	for i, d := range c.abilities {
-		if s, ok := statusByName(d.Status); ok && s != StatusNone {
-			if d.StatusMs > c.statuses[s].MaxMs && c.statuses[s].MaxMs > 0 {
-				k.record("abilities.json", "abilities", i, d.ID).bad("status_ms", "exceeds the %s maximum of %d ms", d.Status, c.statuses[s].MaxMs)
+	shield, _ := b.Status("shield")
+	for i, d := range b.abilities {
+		if s, ok := b.Status(d.Status); ok {
+			if d.StatusMs > s.MaxMs && s.MaxMs > 0 {
+				k.record("abilities.json", "abilities", i, d.ID).bad("status_ms", "exceeds the %s maximum of %d ms", d.Status, s.MaxMs)
 			}
 		}
-		if d.Shield > 0 && c.statuses[StatusShield].MaxMs > 0 && d.ShieldMs > c.statuses[StatusShield].MaxMs {
-			k.record("abilities.json", "abilities", i, d.ID).bad("shield_ms", "exceeds the shield maximum of %d ms", c.statuses[StatusShield].MaxMs)
+		if d.Shield > 0 && shield.MaxMs > 0 && d.ShieldMs > shield.MaxMs {
+			k.record("abilities.json", "abilities", i, d.ID).bad("shield_ms", "exceeds the shield maximum of %d ms", shield.MaxMs)
 		}
 	}
 }
 
-func (c *Content) checkRoles(k *checker) {
-	for _, r := range []string{"host", "friend", "descendant"} {
-		if _, ok := c.roleIdx[r]; !ok {
+func (b *Bundle) checkRoles(k *checker) {
+	for _, r := range roleIDs() {
+		if _, ok := b.roleIdx[r]; !ok {
 			k.problems = append(k.problems, Problem{File: "roles.json", Field: "roles", Message: fmt.Sprintf("role %q is missing", r)})
 		}
 	}
-	for i, d := range c.roles {
+	for i, d := range b.roles {
 		a := k.record("roles.json", "roles", i, d.ID)
-		if !slices.Contains([]string{"host", "friend", "descendant"}, d.ID) {
+		if !slices.Contains(roleIDs(), d.ID) {
 			a.bad("id", "roles are host, friend and descendant (got %q)", d.ID)
 		}
 		a.pct("hp_pct", d.HPPct)
@@ -355,8 +343,8 @@ func (c *Content) checkRoles(k *checker) {
 	}
 }
 
-func (c *Content) checkCompanions(k *checker) {
-	for i, d := range c.forms {
+func (b *Bundle) checkCompanions(k *checker) {
+	for i, d := range b.forms {
 		a := k.record("forms.json", "forms", i, d.ID)
 		a.pct("hp_pct", d.HPPct)
 		a.pct("power_pct", d.PowerPct)
@@ -365,7 +353,7 @@ func (c *Content) checkCompanions(k *checker) {
 		a.positive("cooldown_ms", d.CooldownMs, maxMs)
 		a.nonNegative("energy_cost", d.EnergyCost, 10000)
 	}
-	for i, d := range c.pets {
+	for i, d := range b.pets {
 		a := k.record("pets.json", "pets", i, d.ID)
 		a.positive("hp", d.HP, maxHP)
 		a.positive("speed_cm_s", d.SpeedCmS, 5000)
@@ -375,7 +363,7 @@ func (c *Content) checkCompanions(k *checker) {
 		a.positive("aggro_cm", d.AggroCm, maxArenaCm)
 		a.positive("leash_cm", d.LeashCm, maxArenaCm)
 	}
-	for i, d := range c.totems {
+	for i, d := range b.totems {
 		a := k.record("totems.json", "totems", i, d.ID)
 		a.positive("hp", d.HP, maxHP)
 		a.positive("radius_cm", d.RadiusCm, maxArenaCm)
@@ -389,8 +377,8 @@ func (c *Content) checkCompanions(k *checker) {
 	}
 }
 
-func (c *Content) checkNPCs(k *checker) {
-	for i, d := range c.npcs {
+func (b *Bundle) checkNPCs(k *checker) {
+	for i, d := range b.npcs {
 		a := k.record("npcs.json", "npcs", i, d.ID)
 		if d.Kind != "add" && d.Kind != "boss" {
 			a.bad("kind", "must be add or boss (got %q)", d.Kind)
@@ -404,7 +392,7 @@ func (c *Content) checkNPCs(k *checker) {
 		a.positive("aggro_cm", d.AggroCm, maxArenaCm)
 		a.nonNegative("cleave_cm", d.CleaveCm, maxArenaCm)
 	}
-	for i, d := range c.hazards {
+	for i, d := range b.hazards {
 		a := k.record("hazards.json", "hazards", i, d.ID)
 		a.positive("radius_cm", d.RadiusCm, maxArenaCm)
 		a.nonNegative("warn_ms", d.WarnMs, maxMs)
@@ -420,14 +408,14 @@ func (c *Content) checkNPCs(k *checker) {
 }
 
 // checkHazardRef validates a hazard reference with its period and count.
-func (c *Content) checkHazardRef(a at, hazard string, everyMs, count int32) {
+func (b *Bundle) checkHazardRef(a at, hazard string, everyMs, count int32) {
 	if hazard == "" {
 		if everyMs != 0 || count != 0 {
 			a.bad("hazard", "hazard_every_ms and hazard_count need a hazard")
 		}
 		return
 	}
-	if _, ok := c.hazardIdx[hazard]; !ok {
+	if _, ok := b.hazardIdx[hazard]; !ok {
 		a.bad("hazard", "unknown hazard %q", hazard)
 	}
 	a.positive("hazard_every_ms", everyMs, maxMs)
@@ -436,14 +424,14 @@ func (c *Content) checkHazardRef(a at, hazard string, everyMs, count int32) {
 
 func inside(p Point, w, h int32) bool { return p.X >= 0 && p.Y >= 0 && p.X <= w && p.Y <= h }
 
-func (c *Content) checkArenas(k *checker) {
+func (b *Bundle) checkArenas(k *checker) {
 	maxTeam := int32(0)
-	for _, m := range c.modes {
+	for _, m := range b.modes {
 		if m.Kind == "battle" {
 			maxTeam = max(maxTeam, m.TeamSize)
 		}
 	}
-	for i, d := range c.arenas {
+	for i, d := range b.arenas {
 		a := k.record("arenas.json", "arenas", i, d.ID)
 		a.between("width_cm", d.WidthCm, minArenaCm, maxArenaCm)
 		a.between("height_cm", d.HeightCm, minArenaCm, maxArenaCm)
@@ -460,16 +448,16 @@ func (c *Content) checkArenas(k *checker) {
 				}
 			}
 		}
-		c.checkHazardRef(a, d.Hazard, d.HazardEveryMs, d.HazardCount)
+		b.checkHazardRef(a, d.Hazard, d.HazardEveryMs, d.HazardCount)
 	}
 }
 
-func (c *Content) checkRaids(k *checker) {
-	for i, d := range c.raids {
+func (b *Bundle) checkRaids(k *checker) {
+	for i, d := range b.raids {
 		a := k.record("raids.json", "raids", i, d.ID)
-		if n, ok := c.npcIdx[d.Boss]; !ok {
+		if n, ok := b.npcIdx[d.Boss]; !ok {
 			a.bad("boss", "unknown npc %q", d.Boss)
-		} else if c.npcs[n].Kind != "boss" {
+		} else if b.npcs[n].Kind != "boss" {
 			a.bad("boss", "npc %q is not a boss", d.Boss)
 		}
 		a.between("width_cm", d.WidthCm, minArenaCm, maxArenaCm)
@@ -506,9 +494,9 @@ func (c *Content) checkRaids(k *checker) {
 					pa.bad("adds", "add_every_ms, add_count and initial_adds need adds")
 				}
 			} else {
-				if n, ok := c.npcIdx[p.Adds]; !ok {
+				if n, ok := b.npcIdx[p.Adds]; !ok {
 					pa.bad("adds", "unknown npc %q", p.Adds)
-				} else if c.npcs[n].Kind != "add" {
+				} else if b.npcs[n].Kind != "add" {
 					pa.bad("adds", "npc %q is not an add", p.Adds)
 				}
 				pa.positive("add_every_ms", p.AddEveryMs, maxMs)
@@ -518,13 +506,13 @@ func (c *Content) checkRaids(k *checker) {
 					pa.bad("initial_adds", "initial_adds and add_count cannot exceed the raid's add_cap %d", d.AddCap)
 				}
 			}
-			c.checkHazardRef(pa, p.Hazard, p.HazardEveryMs, p.HazardCount)
+			b.checkHazardRef(pa, p.Hazard, p.HazardEveryMs, p.HazardCount)
 		}
 	}
 }
 
-func (c *Content) checkRituals(k *checker) {
-	for i, d := range c.rituals {
+func (b *Bundle) checkRituals(k *checker) {
+	for i, d := range b.rituals {
 		a := k.record("rituals.json", "rituals", i, d.ID)
 		a.between("width_cm", d.WidthCm, minArenaCm, maxArenaCm)
 		a.between("height_cm", d.HeightCm, minArenaCm, maxArenaCm)
@@ -551,29 +539,29 @@ func (c *Content) checkRituals(k *checker) {
 				a.bad(fmt.Sprintf("sequence[%d]", j), "sigil %d does not exist (have %d)", s, len(d.Sigils))
 			}
 		}
-		a.positive("progress_per_s", d.ProgressPerS, sigilComplete)
-		a.nonNegative("gesture_bonus", d.GestureBonus, sigilComplete)
+		a.positive("progress_per_s", d.ProgressPerS, SigilProgress)
+		a.nonNegative("gesture_bonus", d.GestureBonus, SigilProgress)
 		a.positive("gesture_cooldown_ms", d.GestureCooldownMs, maxMs)
-		a.nonNegative("discord_per_s", d.DiscordPerS, sigilComplete)
+		a.nonNegative("discord_per_s", d.DiscordPerS, SigilProgress)
 		a.positive("surge_min_ms", d.SurgeMinMs, maxMs)
 		a.between("surge_max_ms", d.SurgeMaxMs, d.SurgeMinMs, maxMs)
 		a.between("surge_warn_ms", d.SurgeWarnMs, 0, d.SurgeMinMs)
 		a.nonNegative("surge_damage", d.SurgeDamage, 100000)
-		a.nonNegative("surge_drain", d.SurgeDrain, sigilComplete)
+		a.nonNegative("surge_drain", d.SurgeDrain, SigilProgress)
 		a.nonNegative("surge_lockout_ms", d.SurgeLockoutMs, maxMs)
 	}
 }
 
-func (c *Content) checkModes(k *checker) {
+func (b *Bundle) checkModes(k *checker) {
 	for _, id := range requiredModes() {
-		if _, ok := c.modeIdx[id]; !ok {
+		if _, ok := b.modeIdx[id]; !ok {
 			k.problems = append(k.problems, Problem{File: "modes.json", Field: "modes", Message: fmt.Sprintf("mode %q is missing", id)})
 		}
 	}
-	for i, d := range c.modes {
+	for i, d := range b.modes {
 		a := k.record("modes.json", "modes", i, d.ID)
-		kind, ok := modeKindByName(d.Kind)
-		if !ok {
+		kind := d.Kind
+		if !slices.Contains(modeKinds(), kind) {
 			a.bad("kind", "must be battle, raid or ritual (got %q)", d.Kind)
 		}
 		a.between("tick_hz", d.TickHz, MinTickRate, MaxTickRate)
@@ -582,7 +570,7 @@ func (c *Content) checkModes(k *checker) {
 			a.bad("duration_ms", "%d ms at %d Hz is more than %d ticks", d.DurationMs, d.TickHz, MaxTicks)
 		}
 		switch kind {
-		case modeBattle:
+		case "battle":
 			if d.Teams != 2 {
 				a.bad("teams", "battles have 2 teams (got %d)", d.Teams)
 			}
@@ -590,7 +578,7 @@ func (c *Content) checkModes(k *checker) {
 			if d.MinPlayers != 0 || d.MaxPlayers != 0 {
 				a.bad("min_players", "battles take teams and team_size, not min/max_players")
 			}
-		case modeRaid, modeRitual:
+		case "raid", "ritual":
 			if d.Teams != 0 || d.TeamSize != 0 {
 				a.bad("teams", "only battles have teams")
 			}
@@ -601,7 +589,7 @@ func (c *Content) checkModes(k *checker) {
 			a.bad("arenas", "needs at least one arena")
 		}
 		for j, id := range d.Arenas {
-			ref, ok := c.arenaIdx[id]
+			ref, ok := b.arenaIdx[id]
 			if !ok {
 				a.bad(fmt.Sprintf("arenas[%d]", j), "unknown arena %q", id)
 			} else if ref.kind != kind {
@@ -609,15 +597,15 @@ func (c *Content) checkModes(k *checker) {
 			}
 		}
 		for _, t := range []struct{ field, id string }{{"drops.win", d.Drops.Win}, {"drops.loss", d.Drops.Loss}, {"drops.draw", d.Drops.Draw}} {
-			if _, ok := c.dropIdx[t.id]; t.id != "" && !ok {
+			if _, ok := b.dropIdx[t.id]; t.id != "" && !ok {
 				a.bad(t.field, "unknown drop table %q", t.id)
 			}
 		}
 	}
 }
 
-func (c *Content) checkDrops(k *checker) {
-	for i, d := range c.drops {
+func (b *Bundle) checkDrops(k *checker) {
+	for i, d := range b.drops {
 		a := k.record("drops.json", "tables", i, d.ID)
 		a.positive("rolls", d.Rolls, maxRolls)
 		if len(d.Entries) == 0 {
@@ -649,24 +637,21 @@ func (c *Content) checkDrops(k *checker) {
 	}
 }
 
-func (c *Content) checkCodex(k *checker) {
-	for t := range c.codexFor {
-		c.codexFor[t] = -1
-	}
-	for i, d := range c.codex {
+func (b *Bundle) checkCodex(k *checker) {
+	b.codexFor = make(map[string]int, len(triggers()))
+	for i, d := range b.codex {
 		a := k.record("codex.json", "entries", i, d.ID)
 		if d.Title == "" {
 			a.bad("title", "must not be empty")
 		}
-		t, ok := triggerByName(d.Trigger)
-		if !ok {
+		if !slices.Contains(triggers(), d.Trigger) {
 			a.bad("trigger", "unknown trigger %q", d.Trigger)
 			continue
 		}
-		if c.codexFor[t] >= 0 {
-			a.bad("trigger", "trigger %q is already used by %q", d.Trigger, c.codex[c.codexFor[t]].ID)
+		if j, dup := b.codexFor[d.Trigger]; dup {
+			a.bad("trigger", "trigger %q is already used by %q", d.Trigger, b.codex[j].ID)
 			continue
 		}
-		c.codexFor[t] = i
+		b.codexFor[d.Trigger] = i
 	}
 }

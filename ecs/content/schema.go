@@ -1,10 +1,11 @@
-package ecs
+package content
 
-// This file is the schema of the content files in ecs/content/: one exported
-// definition type per kind of record, decoded from JSON with unknown fields
-// refused. Distances are centimetres, durations milliseconds, rates per
-// second and multipliers whole percents (100 = unchanged), so content reads
-// the same at every tick rate; New converts them to millimetres and ticks.
+// This file is the schema of the content files: one exported definition type
+// per kind of record, decoded from JSON with unknown fields refused.
+// Distances are centimetres, durations milliseconds, rates per second and
+// multipliers whole percents (100 = unchanged), so content reads the same at
+// every tick rate; the simulation (ecs.New) converts them to millimetres and
+// ticks.
 
 // ElementDef is one of the four elements; it gives an archetype its base stats.
 type ElementDef struct {
@@ -82,7 +83,7 @@ type RoleDef struct {
 	SpeedPct int32  `json:"speed_pct"`
 }
 
-// FormDef is a shapeshift form. Casting slot CastShapeshift toggles it; while
+// FormDef is a shapeshift form. Casting slot ecs.CastShapeshift toggles it; while
 // shifted the oracle's max hp (and hp, proportionally), power, speed and
 // energy regeneration are scaled by the percents.
 type FormDef struct {
@@ -220,7 +221,7 @@ type SigilDef struct {
 }
 
 // RitualDef is a ritual chamber. Players channel at the sigil the Sequence
-// names next; each sigil needs 1000 progress. Channelers at the wrong sigil
+// names next; each sigil needs SigilProgress progress. Channelers at the wrong sigil
 // drain DiscordPerS from the current one. Void surges come every
 // SurgeMinMs..SurgeMaxMs (seeded), announced SurgeWarnMs ahead.
 type RitualDef struct {

@@ -1,21 +1,34 @@
-package ecs_test
+package content_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/pantheon-oracles/pantheon/ecs"
+	"github.com/pantheon-oracles/pantheon/ecs/content"
 )
+
+// load returns the embedded content.
+func load(t testing.TB) *content.Bundle {
+	t.Helper()
+	b, err := content.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 // embeddedCopy returns the embedded content files as a writable MapFS.
 func embeddedCopy(t *testing.T) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}
-	src := ecs.EmbeddedContentFS()
+	src := content.Embedded()
 	entries, err := fs.ReadDir(src, ".")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +45,7 @@ func embeddedCopy(t *testing.T) fstest.MapFS {
 
 // TestEmbeddedContent checks what the rest of the system relies on.
 func TestEmbeddedContent(t *testing.T) {
-	c := loadContent(t)
+	c := load(t)
 	if len(c.Archetypes()) != 12 {
 		t.Fatalf("want 12 zodiac archetypes, got %d", len(c.Archetypes()))
 	}
@@ -41,7 +54,7 @@ func TestEmbeddedContent(t *testing.T) {
 		if !ok {
 			t.Fatalf("mode %s missing", id)
 		}
-		if m.TickHz < ecs.MinTickRate || m.TickHz > ecs.MaxTickRate {
+		if m.TickHz < content.MinTickRate || m.TickHz > content.MaxTickRate {
 			t.Errorf("mode %s ticks at %d Hz", id, m.TickHz)
 		}
 	}
@@ -80,16 +93,16 @@ func TestEmbeddedContent(t *testing.T) {
 	}
 }
 
-// TestContentVersion: the version is a hash of the files: stable, and
+// TestVersion: the version is a hash of the files: stable, and
 // different when any byte changes.
-func TestContentVersion(t *testing.T) {
-	a, b := loadContent(t), loadContent(t)
+func TestVersion(t *testing.T) {
+	a, b := load(t), load(t)
 	if a.Version() != b.Version() || !strings.HasPrefix(a.Version(), "c1-") {
 		t.Fatalf("versions %q and %q", a.Version(), b.Version())
 	}
 	m := embeddedCopy(t)
 	m["pets.json"].Data = append(append([]byte(nil), m["pets.json"].Data...), '\n')
-	c, err := ecs.ParseContent(m)
+	c, err := content.Parse(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +111,92 @@ func TestContentVersion(t *testing.T) {
 	}
 }
 
-// TestContentAccessorsCopy: what the accessors return cannot change content.
-func TestContentAccessorsCopy(t *testing.T) {
-	c := loadContent(t)
+// TestVersionScheme recomputes the version from the files by its written
+// scheme (the first 8 bytes of a SHA-256 over "name NUL length NUL bytes"
+// of each file in a fixed order), so a change to the scheme, which would
+// orphan every recorded replay and match record, fails here; the replays in
+// ecs/testdata pin the value itself.
+func TestVersionScheme(t *testing.T) {
+	m := embeddedCopy(t)
+	h := sha256.New()
+	for _, name := range []string{
+		"elements.json", "archetypes.json", "abilities.json", "statuses.json",
+		"roles.json", "forms.json", "pets.json", "totems.json", "npcs.json",
+		"hazards.json", "arenas.json", "raids.json", "rituals.json",
+		"modes.json", "drops.json", "codex.json",
+	} {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(m[name].Data))
+		h.Write(m[name].Data)
+	}
+	want := "c1-" + hex.EncodeToString(h.Sum(nil)[:8])
+	if got := load(t).Version(); got != want {
+		t.Fatalf("version %s, the scheme gives %s", got, want)
+	}
+}
+
+// TestIndexAndAt: every definition is found by its id at its position in
+// the list accessors' order, and the number accessors return it.
+func TestIndexAndAt(t *testing.T) {
+	b := load(t)
+	check := func(table string, n int, index func(int) (int, bool), same func(int, int) bool) {
+		t.Helper()
+		for i := range n {
+			j, ok := index(i)
+			if !ok || j != i || !same(i, j) {
+				t.Errorf("%s[%d]: index %d, %v", table, i, j, ok)
+			}
+		}
+	}
+	el, ar, ab, ro, fo := b.Elements(), b.Archetypes(), b.Abilities(), b.Roles(), b.Forms()
+	pe, to, np, ha, are := b.Pets(), b.Totems(), b.NPCs(), b.Hazards(), b.Arenas()
+	ra, ri, co := b.Raids(), b.Rituals(), b.Codex()
+	check("elements", len(el), func(i int) (int, bool) { return b.ElementIndex(el[i].ID) }, func(i, j int) bool { return b.ElementAt(j) == el[i] })
+	check("archetypes", len(ar), func(i int) (int, bool) { return b.ArchetypeIndex(ar[i].ID) }, func(i, j int) bool {
+		a := b.ArchetypeAt(j)
+		return a.ID == ar[i].ID && slices.Equal(a.Kit, ar[i].Kit) && slices.Equal(a.DefaultLoadout, ar[i].DefaultLoadout)
+	})
+	check("abilities", len(ab), func(i int) (int, bool) { return b.AbilityIndex(ab[i].ID) }, func(i, j int) bool { return b.AbilityAt(j) == ab[i] })
+	check("roles", len(ro), func(i int) (int, bool) { return b.RoleIndex(ro[i].ID) }, func(i, j int) bool { return b.RoleAt(j) == ro[i] })
+	check("forms", len(fo), func(i int) (int, bool) { return b.FormIndex(fo[i].ID) }, func(i, j int) bool { return b.FormAt(j) == fo[i] })
+	check("pets", len(pe), func(i int) (int, bool) { return b.PetIndex(pe[i].ID) }, func(i, j int) bool { return b.PetAt(j) == pe[i] })
+	check("totems", len(to), func(i int) (int, bool) { return b.TotemIndex(to[i].ID) }, func(i, j int) bool { return b.TotemAt(j) == to[i] })
+	check("npcs", len(np), func(i int) (int, bool) { return b.NPCIndex(np[i].ID) }, func(i, j int) bool { return b.NPCAt(j) == np[i] })
+	check("hazards", len(ha), func(i int) (int, bool) { return b.HazardIndex(ha[i].ID) }, func(i, j int) bool { return b.HazardAt(j) == ha[i] })
+	check("arenas", len(are), func(i int) (int, bool) { return b.ArenaIndex(are[i].ID) }, func(i, j int) bool { return b.ArenaAt(j).ID == are[i].ID })
+	check("raids", len(ra), func(i int) (int, bool) { return b.RaidIndex(ra[i].ID) }, func(i, j int) bool { return b.RaidAt(j).ID == ra[i].ID })
+	check("rituals", len(ri), func(i int) (int, bool) { return b.RitualIndex(ri[i].ID) }, func(i, j int) bool { return b.RitualAt(j).ID == ri[i].ID })
+	check("codex", len(co), func(i int) (int, bool) { return b.CodexFor(co[i].Trigger) }, func(i, j int) bool { return b.CodexAt(j) == co[i] })
+	for _, s := range b.Statuses() {
+		if got, ok := b.Status(s.ID); !ok || got != s {
+			t.Errorf("status %s: %+v, %v", s.ID, got, ok)
+		}
+	}
+	for _, d := range b.DropTables() {
+		if got, ok := b.DropTable(d.ID); !ok || got.ID != d.ID || !slices.Equal(got.Entries, d.Entries) {
+			t.Errorf("drop table %s: %+v, %v", d.ID, got, ok)
+		}
+	}
+	// Arenas, raids and rituals share one id space but not one index.
+	if _, ok := b.ArenaIndex(ra[0].ID); ok {
+		t.Errorf("raid %s found as a battle arena", ra[0].ID)
+	}
+	if _, ok := b.RitualIndex(are[0].ID); ok {
+		t.Errorf("arena %s found as a ritual", are[0].ID)
+	}
+	for _, miss := range []func() (int, bool){
+		func() (int, bool) { return b.AbilityIndex("nope") },
+		func() (int, bool) { return b.CodexFor("nope") },
+		func() (int, bool) { return b.RaidIndex("nope") },
+	} {
+		if _, ok := miss(); ok {
+			t.Error("an unknown id was found")
+		}
+	}
+}
+
+// TestAccessorsCopy: what the accessors return cannot change content.
+func TestAccessorsCopy(t *testing.T) {
+	c := load(t)
 	arch := c.Archetypes()
 	arch[0].Kit[0] = "changed"
 	arch[0].ID = "changed"
@@ -109,6 +205,29 @@ func TestContentAccessorsCopy(t *testing.T) {
 	if c.Archetypes()[0].Kit[0] == "changed" || c.Archetypes()[0].ID == "changed" || c.Modes()[0].Arenas[0] == "changed" {
 		t.Fatal("an accessor exposed content's own slices")
 	}
+	a := c.ArchetypeAt(0)
+	a.DefaultLoadout[0] = "changed"
+	ar := c.ArenaAt(0)
+	ar.Spawns[0][0].X = -1
+	r := c.RaidAt(0)
+	r.Phases[0].Adds = "changed"
+	ri := c.RitualAt(0)
+	ri.Sequence[0] = -1
+	ri.Sigils[0].X = -1
+	m, _ := c.Mode("raid")
+	m.Arenas[0] = "changed"
+	d, _ := c.DropTable(c.DropTables()[0].ID)
+	d.Entries[0].Weight = -1
+	if c.ArchetypeAt(0).DefaultLoadout[0] == "changed" || c.ArenaAt(0).Spawns[0][0].X == -1 || c.RaidAt(0).Phases[0].Adds == "changed" ||
+		c.RitualAt(0).Sequence[0] == -1 || c.RitualAt(0).Sigils[0].X == -1 || modeArena(c, "raid") == "changed" ||
+		c.DropTables()[0].Entries[0].Weight == -1 {
+		t.Fatal("a by-number or by-id accessor exposed content's own slices")
+	}
+}
+
+func modeArena(c *content.Bundle, id string) string {
+	m, _ := c.Mode(id)
+	return m.Arenas[0]
 }
 
 // TestBrokenContent breaks the content in one place per case and checks the
@@ -160,50 +279,15 @@ func TestBrokenContent(t *testing.T) {
 				}
 				m[tc.file] = &fstest.MapFile{Data: []byte(strings.Replace(data, tc.old, tc.new, 1))}
 			}
-			_, err := ecs.ParseContent(m)
-			var ce *ecs.ContentError
-			if !errors.As(err, &ce) || !errors.Is(err, ecs.ErrInvalidContent) {
-				t.Fatalf("want a ContentError, got %v", err)
+			_, err := content.Parse(m)
+			var ce *content.Error
+			if !errors.As(err, &ce) || !errors.Is(err, content.ErrInvalid) {
+				t.Fatalf("want a content.Error, got %v", err)
 			}
-			found := slices.ContainsFunc(ce.Problems, func(p ecs.Problem) bool { return strings.Contains(p.String(), tc.want) })
+			found := slices.ContainsFunc(ce.Problems, func(p content.Problem) bool { return strings.Contains(p.String(), tc.want) })
 			if !found {
 				t.Fatalf("no problem mentions %q; got:\n%v", tc.want, err)
 			}
 		})
-	}
-}
-
-// TestValidateOracle: good specs pass; each bad one names its field.
-func TestValidateOracle(t *testing.T) {
-	c := loadContent(t)
-	good := []ecs.OracleSpec{
-		{Archetype: "aries", Role: "host"},
-		{Archetype: "leo", Role: "friend", Loadout: []string{"bulwark", "solar_flare"}, Pet: "ember_fox", Form: "bear", Totem: "fury_totem"},
-		{Archetype: "pisces", Role: "descendant", Loadout: []string{"zephyr_mend"}},
-	}
-	for _, o := range good {
-		if err := c.ValidateOracle(o); err != nil {
-			t.Errorf("%+v: %v", o, err)
-		}
-	}
-	bad := []struct {
-		o    ecs.OracleSpec
-		want string
-	}{
-		{ecs.OracleSpec{Archetype: "ophiuchus", Role: "host"}, "archetype: unknown archetype"},
-		{ecs.OracleSpec{Archetype: "aries", Role: "king"}, "role: unknown role"},
-		{ecs.OracleSpec{Archetype: "aries", Role: "host", Loadout: []string{"a", "b", "c", "d", "e"}}, "loadout: 5 abilities, at most 4"},
-		{ecs.OracleSpec{Archetype: "aries", Role: "host", Loadout: []string{"ember_strike", "nope"}}, `loadout[1]: unknown ability "nope"`},
-		{ecs.OracleSpec{Archetype: "aries", Role: "host", Loadout: []string{"deluge"}}, `loadout[0]: ability "deluge" is not in the aries kit`},
-		{ecs.OracleSpec{Archetype: "aries", Role: "host", Loadout: []string{"ember_strike", "ember_strike"}}, "appears twice"},
-		{ecs.OracleSpec{Archetype: "leo", Role: "host", Pet: "dragon"}, `pet: unknown pet "dragon"`},
-		{ecs.OracleSpec{Archetype: "leo", Role: "host", Form: "kraken"}, `form: unknown form "kraken"`},
-		{ecs.OracleSpec{Archetype: "leo", Role: "host", Totem: "pole"}, `totem: unknown totem "pole"`},
-	}
-	for _, tc := range bad {
-		err := c.ValidateOracle(tc.o)
-		if !errors.Is(err, ecs.ErrInvalidOracle) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: want %q, got %v", tc.o, tc.want, err)
-		}
 	}
 }
