@@ -1,6 +1,10 @@
 package ecs
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pantheon-oracles/pantheon/ecs/content"
+)
 
 // Match outcomes (Result.Outcome). They equal persistence's Outcome constants.
 const (
@@ -204,17 +208,16 @@ func (s *Sim) buildResult() *Result {
 func (s *Sim) drawRewards(seats []SeatResult) []Reward {
 	var out []Reward
 	for _, sr := range seats {
-		id := ""
+		var t *content.DropTableDef
 		switch sr.Result {
 		case ResultWin:
-			id = s.plan.mode.Drops.Win
+			t = &s.drops[0]
 		case ResultLoss:
-			id = s.plan.mode.Drops.Loss
+			t = &s.drops[1]
 		case ResultDraw:
-			id = s.plan.mode.Drops.Draw
+			t = &s.drops[2]
 		}
-		t, ok := s.c.DropTable(id)
-		if !ok {
+		if t == nil || t.ID == "" {
 			continue
 		}
 		total := int32(0)
@@ -253,7 +256,7 @@ func (s *Sim) codexDetail(h codexHit) string {
 	case triggerBossKill:
 		return "dealt the killing blow to " + c.NPCAt(int(h.ref)).Name
 	case triggerRitualSuccess:
-		return "completed the ritual of the " + c.RitualAt(int(h.ref)).Name
+		return "completed the ritual of the " + s.ritual.def.Name // h.ref is this match's ritual
 	case triggerGesture:
 		return fmt.Sprintf("answered sigil %d with its gesture", h.ref)
 	case triggerLastStand:

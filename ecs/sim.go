@@ -48,7 +48,8 @@ type Sim struct {
 	ritual ritualState
 
 	firstBlood bool
-	codexFor   [triggerCount]int // codex entry of each trigger, -1 none
+	codexFor   [triggerCount]int       // codex entry of each trigger, -1 none
+	drops      [3]content.DropTableDef // the mode's win, loss and draw tables; ID "" none
 	codex      []codexHit
 
 	done        bool
@@ -119,6 +120,9 @@ func New(c *content.Bundle, cfg Config) (*Sim, error) {
 	ward, _ := c.Status(StatusWard.String())
 	s.burnEvery = max(1, msToTicks(burn.TickMs, s.hz))
 	s.wardHazardPct = ward.HazardReductionPct
+	for i, id := range []string{p.mode.Drops.Win, p.mode.Drops.Loss, p.mode.Drops.Draw} {
+		s.drops[i], _ = c.DropTable(id) // the zero table for "": content validated the ids
+	}
 	for t := range s.codexFor {
 		s.codexFor[t] = -1
 		if i, ok := c.CodexFor(trigger(t).String()); ok {
