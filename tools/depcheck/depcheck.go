@@ -40,6 +40,11 @@ var Rules = []Rule{
 		Packages:       []string{"./ecs/..."},
 		OnlyThirdParty: []string{"github.com/yohamta/donburi", Module + "/ecs"},
 	},
+	{
+		Name:           "content is a leaf below the simulation",
+		Packages:       []string{"./ecs/content"},
+		OnlyThirdParty: []string{Module + "/ecs/content"},
+	},
 }
 
 // Package is one node of the dependency graph.

@@ -29,9 +29,10 @@ func TestModulePassesItsRules(t *testing.T) {
 }
 
 // TestDeliberateImportsFail adds, through a build overlay, a file
-// importing a SQL driver to the room server and to the matchmaker, and one
-// importing msgpack to the simulation, and checks that the rules catch
-// each with the chain of imports that led there.
+// importing a SQL driver to the room server and to the matchmaker, one
+// importing msgpack to the simulation and one importing donburi to the
+// content, and checks that the rules catch each with the chain of imports
+// that led there.
 func TestDeliberateImportsFail(t *testing.T) {
 	root := moduleRoot(t)
 	cases := []struct {
@@ -43,6 +44,8 @@ func TestDeliberateImportsFail(t *testing.T) {
 			"no SQL driver outside the store", Module + "/lobby/match -> modernc.org/sqlite"},
 		{"msgpack in the simulation", "ecs", "package ecs\n\nimport _ \"github.com/vmihailenco/msgpack/v5\"\n",
 			"the simulation links only donburi", Module + "/ecs -> github.com/vmihailenco/msgpack/v5"},
+		{"donburi in the content", "ecs/content", "package content\n\nimport _ \"github.com/yohamta/donburi\"\n",
+			"content is a leaf below the simulation", Module + "/ecs/content -> github.com/yohamta/donburi"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
