@@ -32,8 +32,17 @@
 //     drains every inbox once per tick into one slice sorted by seat and
 //     sequence, steps the sim, encodes each client's delta against its
 //     acknowledged baseline and drops it in the connection's one-slot mailbox
-//     (latest wins); the writer sends it. A client that leaves snapshots
-//     untaken for Config.SlowConsumerTicks ticks is closed with slow_consumer.
+//     (latest wins). After servicing the room the shard hands each
+//     connection's frames of the tick (events, then the snapshot) to its
+//     socket itself, in one non-blocking write (writev on WebSocket; the
+//     in-memory transport never waits); the writer goroutine sleeps through
+//     that and writes only what the shard could not: a socket that would
+//     block (the rest of a half-sent frame first), pongs and other frames
+//     queued from the reader, the close. KCP sessions, which have no
+//     non-blocking write, are written by their writer goroutine as before.
+//     So a tick never waits on a socket, and a steady one wakes no goroutine
+//     per connection. A client that leaves snapshots untaken for
+//     Config.SlowConsumerTicks ticks is closed with slow_consumer.
 //   - Tickets are HS256 JWTs (room, seat, player, expiry, jti) accepted once,
 //     with an explicit algorithm allow-list. Resume tokens are opaque 128-bit
 //     one-time tokens (netcode caps them at 128 bytes), rotated at every

@@ -93,9 +93,10 @@ func benchSendPath(b *testing.B, tr string, n int, events, frame []byte) {
 		rig.target.Add(int64(n * per))
 		for _, c := range rig.conns {
 			if events != nil {
-				c.offerControl(events)
+				c.queueControl(events)
 			}
 			c.offerSnapshot(frame)
+			c.send()
 		}
 		select {
 		case <-rig.done:
