@@ -350,21 +350,21 @@ func (r *testRoom) kickRateLimited(token string, d time.Duration, tell bool) {
 
 // acksOf returns a copy of the ack ticks the seat with token sent.
 func (r *testRoom) acksOf(token string) []uint32 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s := r.seats[token]; s != nil {
-		return append([]uint32(nil), s.acks...)
-	}
-	return nil
+	return r.seatTicks(token, func(s *testSeat) []uint32 { return s.acks })
 }
 
 // inputAcksOf returns a copy of the ack_tick of every input frame the
 // seat with token sent.
 func (r *testRoom) inputAcksOf(token string) []uint32 {
+	return r.seatTicks(token, func(s *testSeat) []uint32 { return s.inAcks })
+}
+
+// seatTicks returns a copy of the ticks field picks of the seat with token.
+func (r *testRoom) seatTicks(token string, field func(*testSeat) []uint32) []uint32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s := r.seats[token]; s != nil {
-		return append([]uint32(nil), s.inAcks...)
+		return append([]uint32(nil), field(s)...)
 	}
 	return nil
 }
