@@ -458,8 +458,8 @@ func TestClientWaitsStatedBackoff(t *testing.T) {
 // newest applied tick each time, ending with the newest of the burst, so
 // a client catching up does not flood the server (which closes a flood
 // with rate_limited). The bound is elapsed/tick + 2 (one ack at once, one
-// per tick since, one at the end of the last tick); a slower machine only
-// loosens it, and a client acking every snapshot sends n.
+// per tick since, one by the ping after the last snapshot); a slower
+// machine only loosens it, and a client acking every snapshot sends n.
 func TestClientAcksBurstOncePerTick(t *testing.T) {
 	mn, _ := transport.NewMemNetwork(transport.LinkConfig{})
 	ln, _ := mn.Listen("room", transport.ServerConfig())
@@ -491,8 +491,8 @@ func TestClientAcksBurstOncePerTick(t *testing.T) {
 		}
 	}
 
-	// A lone snapshot after the burst is acked too: the pacing settles
-	// and never holds back the newest tick.
+	// A lone snapshot after the burst is acked too (by the next ping): the
+	// pacing settles and never holds back the newest tick.
 	time.Sleep(2 * period)
 	next := room.burst(1)
 	if err := waitFor(10*time.Second, func() bool { a := room.acksOf(token); return a[len(a)-1] == next }); err != nil {
