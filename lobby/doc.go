@@ -69,13 +69,28 @@
 // issue time to the microsecond (iat_us) so a login right after the logout
 // is not caught by it.
 //
+// # Placement
+//
+// Each claimed match reads the registry again and orders its candidates
+// with Deps.Placer (fleet.Placer): draining servers and those with no
+// room left get none; the others are scored by load, counting the rooms
+// placed on them since their last heartbeat (Store.AddPlaced, shared by
+// every replica on one Redis, reset by the server's next heartbeat round),
+// plus tick p99 over Config.TickBudgetMs; the servers within
+// Config.PlacementSlack of the best are tried first in a random order
+// weighted by free rooms, the rest after them. So concurrent placements
+// (AllocWorkers, other replicas) spread over near-equal servers instead
+// of piling onto the first by id, and a burst between two heartbeats
+// still sees each server fill up. GET /v1/servers shows the count as
+// "placed".
+//
 // # No room server
 //
 // When no room server can take a mode's matches (none registered, all
 // full or draining, or the ones advertising room refuse), the matchmaker
 // does not re-form, re-claim and re-fail the same matches every pass.
 // A pass that formed matches ranks the live registry's candidates
-// (fleet.Rank) and fingerprints them (server ids, control URLs, content
+// (fleet.Placer) and fingerprints them (server ids, control URLs, content
 // versions, free rooms; not the load figures that move with every
 // heartbeat). With no candidate it claims nothing and holds the matches;
 // when placements fail because no server accepted, the mode holds the
