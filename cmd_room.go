@@ -71,7 +71,7 @@ func roomFlags(fs *flag.FlagSet, o *roomOptions) {
 	fs.StringVar(&o.TicketKey, "ticket-key", o.TicketKey, "join ticket signing key, at least 32 bytes, or @FILE (default: random per process)")
 	fs.StringVar(&cfg.FleetSecret, "fleet-secret", cfg.FleetSecret, "bearer secret shared with the lobby, at least 32 bytes, or @FILE; prefer PANTHEON_FLEET_SECRET (required)")
 	fs.StringVar(&o.KCPKey, "kcp-key", o.KCPKey, "base64 AES key (16, 24 or 32 bytes), or @FILE, turning on KCP AES-GCM (default off)")
-	fs.StringVar(&cfg.LobbyURL, "lobby", cfg.LobbyURL, "lobby base URL for heartbeats (default: no heartbeats)")
+	fs.Var(listFlag{&cfg.LobbyURLs}, "lobby", "comma-separated lobby base URLs (http or https), each heartbeated independently; a malformed one stops the server at start-up (default: no heartbeats)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "heartbeat interval")
 	fs.IntVar(&cfg.MaxRooms, "max-rooms", cfg.MaxRooms, "rooms hosted at most")
 	fs.IntVar(&cfg.Shards, "shards", cfg.Shards, "scheduler goroutines stepping rooms (0: GOMAXPROCS)")

@@ -61,7 +61,7 @@
 //	srv, err := server.New(server.Config{
 //		FleetSecret: secret,          // shared with the lobby
 //		TicketKey:   key,             // 32+ bytes
-//		LobbyURL:    "http://127.0.0.1:8080",
+//		LobbyURLs:   []string{"http://127.0.0.1:8080"},
 //	}, content, outbox)               // outbox: a server.ResultSink
 //	if err != nil { ... }
 //	err = srv.Run(ctx)                // serves until ctx ends, then drains

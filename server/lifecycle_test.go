@@ -308,7 +308,7 @@ func TestDrainAbortsAfterDeadlineAndHeartbeats(t *testing.T) {
 	}
 
 	cfg := testConfig()
-	cfg.LobbyURL = lobby.URL
+	cfg.LobbyURLs = []string{lobby.URL}
 	cfg.Heartbeat = 50 * time.Millisecond
 	cfg.DrainTimeout = 300 * time.Millisecond
 	h := startHarness(t, cfg, scriptFactory(30, 0))
