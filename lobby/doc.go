@@ -19,7 +19,7 @@
 //		                         // under Config.ModePolicies
 //	ln, _ := net.Listen("tcp", "127.0.0.1:8080")
 //	admin, _ := net.Listen("tcp", "127.0.0.1:8081")
-//	go l.ServeAdmin(ctx, admin) // /metrics and /debug/pprof, private
+//	go l.ServeAdmin(ctx, admin) // /metrics, /livez, /readyz, /debug/pprof: private
 //	err = l.Run(ctx, ln)        // serves and matchmakes until ctx is cancelled
 //
 // Errors are wrapped inside and translated at the edge: every failure is a
@@ -155,8 +155,20 @@
 // per-IP rate-limit tokens or count as API traffic, and queue depths, error
 // rates and profiles are for operators, not players. The registry is the
 // lobby's own (never the global default) with the Go and process
-// collectors, unless Deps.Registry supplies one. Series, all prefixed
-// pantheon_lobby_:
+// collectors, unless Deps.Registry supplies one, and always
+// pantheon_build_info{version,commit,goversion} = 1 (internal/buildinfo).
+//
+// # Probes
+//
+// The admin address also answers the probes: GET /livez is 200 while the
+// process serves (a liveness probe must not restart replicas during a Redis
+// outage); GET /readyz is 200 when the replica can serve (the state store
+// answers a ping within 500 ms, the content's modes are loaded, Run is not
+// shutting down), else 503 {"status":"not_ready","reasons":[...]} with
+// state_store_unavailable, content_not_loaded or shutting_down. The public
+// GET /v1/health is unchanged (503 without the state store).
+//
+// Series, all prefixed pantheon_lobby_:
 //
 //	series                                 type       labels           meaning
 //	http_requests_total                    counter    route, code      requests by route pattern ("unmatched" for 404/405) and status

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/pantheon-oracles/pantheon/internal/buildinfo"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -60,6 +61,7 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.Collector(),
 	)
 	const ns = "pantheon_room"
 	// Buckets from 50 us to ~1.6 s: a tick is expected well under 2 ms.
