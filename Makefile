@@ -19,9 +19,10 @@ LOADTEST_OUT  ?= loadtest-report
 LOADTEST_PORT ?= 18000
 BENCHFLAGS    ?=
 
-## run: the whole system on one machine with embedded defaults
+## run: the whole system on one machine with embedded defaults (flags: make run ARGS='--bots 4')
+ARGS ?=
 run:
-	$(GO) run . dev
+	$(GO) run . dev $(ARGS)
 
 # The build's stamp (internal/buildinfo): `pantheon version`, pantheon_build_info, bench reports.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)

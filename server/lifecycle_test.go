@@ -75,7 +75,7 @@ func TestPanicIsolation(t *testing.T) {
 	if e := clients[3].waitClosed(t); e == nil || e.Code != netcode.CodeInternal {
 		t.Fatalf("panicked room's client got %v, want internal", e)
 	}
-	if n := h.srv.metricValue("pantheon_room_room_panics_total", ""); n != 1 {
+	if n := h.srv.metricValue("pantheon_room_panics_total", ""); n != 1 {
 		t.Fatalf("panics metric %v", n)
 	}
 	// The others keep ticking: each runs another second's worth of ticks

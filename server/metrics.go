@@ -112,7 +112,7 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 		Namespace: ns, Name: "result_submit_errors_total", Help: "Failed ResultSink.Submit calls (each is retried).",
 	})
 	m.panics = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: ns, Name: "room_panics_total", Help: "Rooms ended by a panic in their tick.",
+		Namespace: ns, Name: "panics_total", Help: "Rooms ended by a panic in their tick.",
 	})
 	m.resultQueue = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: ns, Name: "result_queue_length", Help: "Finished matches waiting for the result sink.",
