@@ -173,7 +173,7 @@ func runCrashChild(dir string) error {
 	}
 	srv, err := server.New(server.Config{
 		ServerID: "crash-room", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		TicketKey: []byte(crashTicketKey), FleetSecret: secret, LobbyURL: lobbyURL, Heartbeat: 200 * time.Millisecond,
+		TicketKey: []byte(crashTicketKey), FleetSecret: secret, LobbyURLs: []string{lobbyURL}, Heartbeat: 200 * time.Millisecond,
 		TickRates:    map[string]int{crashMode: 120},
 		DrainTimeout: time.Second, FlushTimeout: 5 * time.Second,
 		Journal: filepath.Join(dir, "outbox", roomJournalFile),

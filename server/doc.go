@@ -48,8 +48,9 @@
 //     one-time tokens (netcode caps them at 128 bytes), rotated at every
 //     welcome; a dropped seat is held for the mode's grace period.
 //   - The control API (CONTROL_API.md), /metrics (a registry of its own with
-//     the Go and process collectors), /healthz and net/http/pprof share the
-//     admin address. Heartbeats go to the lobby.
+//     the Go and process collectors and pantheon_build_info), the probes
+//     (/healthz; /livez, always 200; /readyz, 503 with its reasons while
+//     draining) and net/http/pprof share the admin address. Heartbeats go to the lobby.
 //   - Results go through a bounded queue drained by a goroutine of the
 //     server; a room whose result does not fit keeps it and retries next
 //     tick, so no tick blocks and no result is dropped.
@@ -70,7 +71,7 @@
 //	srv, err := server.New(server.Config{
 //		FleetSecret: secret,          // shared with the lobby
 //		TicketKey:   key,             // 32+ bytes
-//		LobbyURL:    "http://127.0.0.1:8080",
+//		LobbyURLs:   []string{"http://127.0.0.1:8080"},
 //	}, content, outbox)               // outbox: a server.ResultSink
 //	if err != nil { ... }
 //	err = srv.Run(ctx)                // serves until ctx ends, then drains
