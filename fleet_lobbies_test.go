@@ -67,7 +67,10 @@ func testRoomHeartbeatsEveryLobby(t *testing.T, open func() store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const ttl, interval, rounds = time.Second, 50 * time.Millisecond, 30 // 30 rounds: 1.5 TTLs
+	// A TTL far above the interval, so a stall of the machine (a loaded
+	// 2-core CI box under -race) does not expire a server that heartbeats;
+	// 90 rounds of at least 50 ms each outlast it (1.5 TTLs).
+	const ttl, interval, rounds = 3 * time.Second, 50 * time.Millisecond, 90
 	urlA, stopA := startTestLobby(t, open(), content, ttl)
 	urlB, _ := startTestLobby(t, open(), content, ttl)
 	srv, err := server.New(server.Config{
@@ -88,9 +91,9 @@ func testRoomHeartbeatsEveryLobby(t *testing.T, open func() store.Store) {
 	}
 	stopA()
 	seq0, _ := registered(t, urlB, "room-fleet")
-	// Thirty rounds after A stopped (1.5 TTLs): B still lists the server
+	// Ninety rounds after A stopped (1.5 TTLs): B still lists the server
 	// at every look, so its rounds kept arriving while A was gone.
-	testwait.For(t, 30*time.Second, 10*time.Millisecond, "thirty more rounds at the live lobby", func() bool {
+	testwait.For(t, 60*time.Second, 10*time.Millisecond, "ninety more rounds at the live lobby", func() bool {
 		seq, ok := registered(t, urlB, "room-fleet")
 		if !ok {
 			t.Fatalf("the live lobby dropped the server (last seq %d) after the other stopped", seq0)
