@@ -19,13 +19,20 @@ LOADTEST_OUT  ?= loadtest-report
 LOADTEST_PORT ?= 18000
 BENCHFLAGS    ?=
 
-## run: the whole system on one machine with embedded defaults
+## run: the whole system on one machine with embedded defaults (flags: make run ARGS='--bots 4')
+ARGS ?=
 run:
-	$(GO) run . dev
+	$(GO) run . dev $(ARGS)
 
-## build: the pantheon binary in ./bin
+# The build's stamp (internal/buildinfo): `pantheon version`, pantheon_build_info, bench reports.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS ?= -X github.com/pantheon-oracles/pantheon/internal/buildinfo.version=$(VERSION) \
+           -X github.com/pantheon-oracles/pantheon/internal/buildinfo.commit=$(COMMIT)
+
+## build: the pantheon binary in ./bin, stamped with VERSION and COMMIT
 build:
-	$(GO) build -ldflags "-X github.com/pantheon-oracles/pantheon/bench.buildCommit=$$(git rev-parse HEAD 2>/dev/null)" -o bin/pantheon .
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/pantheon .
 
 ## test: every test, with the race detector, in random order
 test:

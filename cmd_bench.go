@@ -56,7 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write the bench's own CPU profile to this file (is the load generator the bottleneck?)")
 	if err := envPrefixDefaults(fs, "PANTHEON_BENCH_"); err != nil {
-		fmt.Fprintln(stderr, "pantheon bench:", err)
+		benchError(stderr, err)
 		return 2
 	}
 	if err := fs.Parse(args); err != nil {
@@ -66,7 +66,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		for _, name := range bench.Scenarios() {
 			sc, err := bench.LoadScenario(name)
 			if err != nil {
-				fmt.Fprintln(stderr, "pantheon bench:", err)
+				benchError(stderr, err)
 				return 1
 			}
 			fmt.Fprintf(stdout, "%-12s %-6s %s\n", name, sc.Kind, sc.Description)
@@ -74,7 +74,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 0
 	}
 	if err := resolveSecrets(map[string]*string{"fleet-secret": &cfg.FleetSecret}); err != nil {
-		fmt.Fprintln(stderr, "pantheon bench:", err)
+		benchError(stderr, err)
 		return 2
 	}
 	if format != "text" && format != "json" {
@@ -84,7 +84,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if netSpec != "" {
 		n, err := bench.ParseNetwork(netSpec)
 		if err != nil {
-			fmt.Fprintln(stderr, "pantheon bench:", err)
+			benchError(stderr, err)
 			return 2
 		}
 		cfg.Net = &n
@@ -97,25 +97,25 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		cfg.Progress = stderr
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, "pantheon bench:", err)
+		benchError(stderr, err)
 		return 2
 	}
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
-			fmt.Fprintln(stderr, "pantheon bench:", err)
+			benchError(stderr, err)
 			return 2
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "pantheon bench:", err)
+			benchError(stderr, err)
 			return 2
 		}
 		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil && rep.Run.Time.IsZero() {
-		fmt.Fprintln(stderr, "pantheon bench:", err)
+		benchError(stderr, err)
 		return 1
 	}
 	if format == "json" {
@@ -131,7 +131,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "pantheon bench:", err)
+		benchError(stderr, err)
 		return 1
 	}
 	if !rep.Passed {
@@ -166,3 +166,17 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// benchError prints err once prefixed "pantheon bench: ": the bench
+// package's errors already start with "bench: ", which is not repeated.
+func benchError(stderr io.Writer, err error) {
+	fmt.Fprintln(stderr, "pantheon "+ensurePrefix(err.Error(), "bench: "))
+}
+
+// ensurePrefix returns s starting with prefix, adding it when missing.
+func ensurePrefix(s, prefix string) string {
+	if strings.HasPrefix(s, prefix) {
+		return s
+	}
+	return prefix + s
+}

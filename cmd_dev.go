@@ -95,7 +95,7 @@ func (o devOptions) lobbyOptions(content *content.Bundle) lobbyOptions {
 // lobby listening at lobbyURL.
 func (o devOptions) roomOptions(lobbyURL string) roomOptions {
 	ro := o.Room
-	ro.Server.LobbyURL = lobbyURL
+	ro.Server.LobbyURLs = []string{lobbyURL}
 	// The page served at the lobby URL plays over this WebSocket.
 	ro.Server.AllowedOrigins = append([]string{lobbyURL}, ro.Server.AllowedOrigins...)
 	return ro

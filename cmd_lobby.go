@@ -123,6 +123,7 @@ func lobbyFlags(fs *flag.FlagSet, o *lobbyOptions) error {
 	fs.DurationVar(&cfg.PassInterval, "pass-interval", envDuration("PANTHEON_PASS_INTERVAL", cfg.PassInterval), "time between matchmaking passes (env PANTHEON_PASS_INTERVAL)")
 	fs.DurationVar(&cfg.AssignDeadline, "assign-deadline", envDuration("PANTHEON_ASSIGN_DEADLINE", cfg.AssignDeadline), "requeue (or fail, past the ticket TTL) tickets claimed this long without a room (env PANTHEON_ASSIGN_DEADLINE)")
 	fs.DurationVar(&cfg.CapacityRetry, "capacity-retry", envDuration("PANTHEON_CAPACITY_RETRY", cfg.CapacityRetry), "while no room server can take matches and the registry is unchanged, try again after this long (env PANTHEON_CAPACITY_RETRY)")
+	fs.Float64Var(&cfg.PlacementSlack, "placement-slack", cfg.PlacementSlack, "room servers whose load score is within this of the best (0.05: 5% of capacity) are picked among at random, weighted by free rooms; negative: always the best (default 0.05)")
 	fs.IntVar(&cfg.QueueCap, "queue-cap", envInt("PANTHEON_QUEUE_CAP", cfg.QueueCap), "most tickets per mode queue; more get 429 (env PANTHEON_QUEUE_CAP)")
 	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", envInt("PANTHEON_CONNS_PER_IP", cfg.ConnsPerIP), "TCP connections one client IP may hold open on --addr; trusted proxies exempt (env PANTHEON_CONNS_PER_IP)")
 	fs.DurationVar(&cfg.DBTimeout, "db-timeout", envDuration("PANTHEON_DB_TIMEOUT", cfg.DBTimeout), "bound on each ratings or roster read from the database; slower or failed reads are answered from the lobby's cache (env PANTHEON_DB_TIMEOUT)")

@@ -71,7 +71,7 @@ func roomFlags(fs *flag.FlagSet, o *roomOptions) {
 	fs.StringVar(&o.TicketKey, "ticket-key", o.TicketKey, "join ticket signing key, at least 32 bytes, or @FILE (default: random per process)")
 	fs.StringVar(&cfg.FleetSecret, "fleet-secret", cfg.FleetSecret, "bearer secret shared with the lobby, at least 32 bytes, or @FILE; prefer PANTHEON_FLEET_SECRET (required)")
 	fs.StringVar(&o.KCPKey, "kcp-key", o.KCPKey, "base64 AES key (16, 24 or 32 bytes), or @FILE, turning on KCP AES-GCM (default off)")
-	fs.StringVar(&cfg.LobbyURL, "lobby", cfg.LobbyURL, "lobby base URL for heartbeats (default: no heartbeats)")
+	fs.Var(listFlag{&cfg.LobbyURLs}, "lobby", "comma-separated lobby base URLs (http or https), each heartbeated independently; a malformed one stops the server at start-up (default: no heartbeats)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "heartbeat interval")
 	fs.IntVar(&cfg.MaxRooms, "max-rooms", cfg.MaxRooms, "rooms hosted at most")
 	fs.IntVar(&cfg.Shards, "shards", cfg.Shards, "scheduler goroutines stepping rooms (0: GOMAXPROCS)")
@@ -258,12 +258,15 @@ func roomTicketKey(s string, log *slog.Logger) []byte {
 	return key
 }
 
+// newLogger is every command's logger: text or JSON on w at level, with
+// durations written as Go duration strings ("1.5s", "250ms") in both
+// formats (slog's JSON handler would write integer nanoseconds).
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("-log-level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsAsStrings}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -271,6 +274,15 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+// durationsAsStrings is newLogger's ReplaceAttr: a time.Duration value
+// becomes its String().
+func durationsAsStrings(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // startProfile starts pkg/profile in mode ("" for none) and returns its stop.

@@ -168,13 +168,16 @@ func runCrashChild(dir string) error {
 	if sink.mode != "" {
 		sink.kill = 1 + int64(seed%2) // the first or the second match's Submit
 	}
-	lobbyURL, secret := "", crashSecret
+	var lobbyURLs []string // none: the child heartbeats nowhere
+	secret := crashSecret
 	if v := os.Getenv(crashLobbyEnv); v != "" {
+		var lobbyURL string
 		lobbyURL, secret, _ = strings.Cut(v, " ")
+		lobbyURLs = []string{lobbyURL}
 	}
 	srv, err := server.New(server.Config{
 		ServerID: "crash-room", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		TicketKey: []byte(crashTicketKey), FleetSecret: secret, LobbyURL: lobbyURL, Heartbeat: 200 * time.Millisecond,
+		TicketKey: []byte(crashTicketKey), FleetSecret: secret, LobbyURLs: lobbyURLs, Heartbeat: 200 * time.Millisecond,
 		TickRates:    map[string]int{crashMode: 120},
 		DrainTimeout: time.Second, FlushTimeout: 5 * time.Second,
 		Journal: filepath.Join(dir, "outbox", roomJournalFile),

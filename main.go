@@ -28,6 +28,7 @@ func commands() []command {
 		{"replay", "verify a recorded match: pantheon replay verify FILE", runReplay},
 		{"content", "check the embedded game content: pantheon content check", runContent},
 		{"migrate", "apply or show database migrations: pantheon migrate up|status", runMigrate},
+		{"version", "print the version, commit and Go version of this build", runVersion},
 	}
 }
 

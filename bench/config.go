@@ -242,11 +242,8 @@ func (r resolved) validate() error {
 	if sc.Concurrency < 1 || sc.Timeout <= 0 {
 		errs = append(errs, errors.New("concurrency and timeout must be positive"))
 	}
-	for _, t := range r.thresholdSpecs() {
-		if _, err := ParseThreshold(t); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	// The scenario's thresholds (with Config.Thresholds) were checked by
+	// sc.Validate; DefaultThresholds are the package's own.
 	if len(errs) == 0 {
 		return nil
 	}
@@ -288,5 +285,5 @@ func (c Config) checkHost(host string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return fmt.Errorf("bench: %q is not a loopback address; the bench only targets this machine unless the host is allowed (--allow-host)", host)
+	return fmt.Errorf("%q is not a loopback address; the bench only targets this machine unless the host is allowed (--allow-host)", host)
 }

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/ecs/content"
+	"github.com/pantheon-oracles/pantheon/internal/buildinfo"
 )
 
 // maxReportedErrors bounds Report.Errors.
@@ -125,30 +126,14 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return rep, runErr
 }
 
-// buildCommit is the commit the binary was built from when the build
-// could not stamp it itself (this machine's go env sets -buildvcs=false);
-// `make build` sets it with -ldflags "-X ...bench.buildCommit=<sha>".
-var buildCommit string
-
 // header describes the run and the build.
 func header(r resolved, start time.Time) Header {
 	h := Header{Time: start.UTC(), Scenario: r.sc, CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		Config: RunConfig{Target: r.Target, Lobby: r.Lobby, LobbyAdmin: r.LobbyAdmin, AllowHosts: r.AllowHosts,
 			Thresholds: r.thresholdSpecs(), AbortOnFail: r.AbortOnFail, FleetSecret: r.FleetSecret != ""}}
 	h.Host, _ = os.Hostname()
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		h.Version = bi.Main.Version
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				h.Commit = s.Value
-			case "vcs.modified":
-				h.Modified = s.Value == "true"
-			}
-		}
-	}
-	if h.Commit == "" {
-		h.Commit = buildCommit
-	}
+	bi := buildinfo.Get() // stamped by make build, else the toolchain's VCS stamp
+	h.Version = bi.Version
+	h.Commit, h.Modified = strings.CutSuffix(bi.Commit, "-dirty")
 	return h
 }

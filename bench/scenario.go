@@ -327,7 +327,7 @@ func (s Scenario) Validate() error {
 		errs = append(errs, err)
 	}
 	for _, t := range s.Thresholds {
-		if _, err := ParseThreshold(t); err != nil {
+		if _, err := parseThreshold(t); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -44,43 +44,53 @@ var scalarMetrics = map[string]bool{"errors": true, "resumes": true, "disconnect
 // ParseThreshold parses a rule such as "input_ack.p99<100ms" or
 // "errors<1".
 func ParseThreshold(spec string) (Threshold, error) {
+	t, err := parseThreshold(spec)
+	if err != nil {
+		return Threshold{}, fmt.Errorf("bench: %w", err)
+	}
+	return t, nil
+}
+
+// parseThreshold is ParseThreshold with errors not prefixed, for callers
+// inside the package that wrap them once.
+func parseThreshold(spec string) (Threshold, error) {
 	m := thresholdRE.FindStringSubmatch(spec)
 	if m == nil {
-		return Threshold{}, fmt.Errorf("bench: threshold %q: want metric.stat<value, e.g. input_ack.p99<100ms or errors<1", spec)
+		return Threshold{}, fmt.Errorf("threshold %q: want metric.stat<value, e.g. input_ack.p99<100ms or errors<1", spec)
 	}
 	t := Threshold{Spec: strings.TrimSpace(spec), Metric: m[1], Stat: m[2], Op: m[3]}
 	v, err := strconv.ParseFloat(m[4], 64)
 	if err != nil {
-		return Threshold{}, fmt.Errorf("bench: threshold %q: %w", spec, err)
+		return Threshold{}, fmt.Errorf("threshold %q: %w", spec, err)
 	}
 	if t.Metric == "failures" { // the scenario files' older spelling
 		t.Metric = "errors"
 	}
 	if scalarMetrics[t.Metric] {
 		if m[5] != "" || (t.Stat != "" && t.Stat != "count") {
-			return Threshold{}, fmt.Errorf("bench: threshold %q: %s is a plain number (no stat, no unit)", spec, t.Metric)
+			return Threshold{}, fmt.Errorf("threshold %q: %s is a plain number (no stat, no unit)", spec, t.Metric)
 		}
 		t.Stat, t.Value = "", v
 		return t, nil
 	}
 	if !isLatencyMetric(t.Metric) {
-		return Threshold{}, fmt.Errorf("bench: threshold %q: unknown metric %q", spec, t.Metric)
+		return Threshold{}, fmt.Errorf("threshold %q: unknown metric %q", spec, t.Metric)
 	}
 	switch t.Stat {
 	case "p50", "p90", "p95", "p99", "max", "mean":
 		unit := map[string]float64{"us": 1e-3, "µs": 1e-3, "ms": 1, "s": 1e3, "m": 60e3}
 		f, ok := unit[m[5]]
 		if !ok {
-			return Threshold{}, fmt.Errorf("bench: threshold %q: a latency needs a unit (us, ms, s)", spec)
+			return Threshold{}, fmt.Errorf("threshold %q: a latency needs a unit (us, ms, s)", spec)
 		}
 		t.Value = v * f
 	case "count":
 		if m[5] != "" {
-			return Threshold{}, fmt.Errorf("bench: threshold %q: a count has no unit", spec)
+			return Threshold{}, fmt.Errorf("threshold %q: a count has no unit", spec)
 		}
 		t.Value = v
 	default:
-		return Threshold{}, fmt.Errorf("bench: threshold %q: stat %q: want p50, p90, p95, p99, max, mean or count", spec, t.Stat)
+		return Threshold{}, fmt.Errorf("threshold %q: stat %q: want p50, p90, p95, p99, max, mean or count", spec, t.Stat)
 	}
 	return t, nil
 }

@@ -217,6 +217,12 @@ type Heartbeat struct {
 	Players        int     `json:"players"`
 	TickP99Ms      float64 `json:"tick_p99_ms"`
 	Draining       bool    `json:"draining"`
+	// Seq numbers the server's heartbeat rounds from 1 (0: unknown, as
+	// from older servers). A round goes to every lobby URL with the same
+	// Seq, so lobby replicas sharing a store can tell a new heartbeat from
+	// the same one delivered twice (the rooms placed since it are counted
+	// until the next round).
+	Seq uint64 `json:"seq,omitempty"`
 	// MatchesEnded lists matches whose result is durable (or recovered as
 	// aborted after a crash) that the lobby has not acknowledged yet, at
 	// most MaxEndedPerHeartbeat, oldest first; a 2xx answer acknowledges

@@ -44,7 +44,7 @@ func roomSpec() contract.RoomSpec {
 func messages() []message {
 	heartbeat := contract.Heartbeat{ServerID: "room-7", ControlURL: "http://10.0.0.5:7002", KCPAddr: "203.0.113.7:7000",
 		WSURL: "ws://203.0.113.7:7001/v1/play", Region: "eu", ContentVersion: "c1-abc", MaxRooms: 256,
-		Rooms: 12, Players: 80, TickP99Ms: 0.8, Draining: true,
+		Rooms: 12, Players: 80, TickP99Ms: 0.8, Draining: true, Seq: 41,
 		MatchesEnded: []contract.EndedMatch{
 			{MatchID: "m_1", Outcome: contract.OutcomeTeamWin, Reason: contract.ReasonMatchOver,
 				Players: []string{"p_1", "p_2"}, Tickets: []string{"t_1", "t_2"}},

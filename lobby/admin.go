@@ -14,13 +14,16 @@ import (
 
 // AdminHandler serves the operator endpoints, meant for a private admin
 // address, never the public one: GET /metrics (the lobby's registry in the
-// Prometheus text format) and /debug/pprof/. They are kept off the public
+// Prometheus text format), the probes GET /livez and GET /readyz
+// (probes.go) and /debug/pprof/. They are kept off the public
 // API so scrapes neither consume per-IP rate-limit tokens nor count as API
 // traffic, and so queue depths, error rates and profiles are not exposed to
 // players.
 func (l *Lobby) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(l.met.reg, promhttp.HandlerOpts{Registry: l.met.reg, Timeout: 5 * time.Second}))
+	mux.HandleFunc("GET /livez", l.handleLivez)
+	mux.HandleFunc("GET /readyz", l.handleReadyz)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

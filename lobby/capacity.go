@@ -35,7 +35,7 @@ type capacityWait struct {
 }
 
 // capacityFingerprint summarises what decides whether a placement can
-// succeed: the candidate servers (fleet.Rank's output) with their free
+// succeed: the candidate servers (fleet.Placer.Rank's output) with their free
 // rooms. Load figures that move with every heartbeat (players, tick p99)
 // are left out, so an unchanged fleet keeps its fingerprint.
 func capacityFingerprint(ranked []contract.Heartbeat) uint64 {

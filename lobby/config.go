@@ -151,6 +151,12 @@ type Config struct {
 	// TickBudgetMs is the tick p99 that counts as one unit of load when
 	// ranking servers. Default 10 ms.
 	TickBudgetMs float64
+	// PlacementSlack is the band of scores, in load units (0.05 is 5% of
+	// a server's capacity), within which servers count as near-equal and
+	// one is drawn at random, weighted by free rooms (fleet.Placer).
+	// Default fleet.DefaultSlack (0.05); negative: no random draw, the
+	// best score first, ties by server id.
+	PlacementSlack float64
 	// ContentVersion, when set, only allocates on servers running it.
 	ContentVersion string
 	// MaxOracles is the largest roster a player may keep. Default 32.

@@ -19,7 +19,7 @@
 //		                         // under Config.ModePolicies
 //	ln, _ := net.Listen("tcp", "127.0.0.1:8080")
 //	admin, _ := net.Listen("tcp", "127.0.0.1:8081")
-//	go l.ServeAdmin(ctx, admin) // /metrics and /debug/pprof, private
+//	go l.ServeAdmin(ctx, admin) // /metrics, /livez, /readyz, /debug/pprof: private
 //	err = l.Run(ctx, ln)        // serves and matchmakes until ctx is cancelled
 //
 // Errors are wrapped inside and translated at the edge: every failure is a
@@ -69,13 +69,28 @@
 // issue time to the microsecond (iat_us) so a login right after the logout
 // is not caught by it.
 //
+// # Placement
+//
+// Each claimed match reads the registry again and orders its candidates
+// with Deps.Placer (fleet.Placer): draining servers and those with no
+// room left get none; the others are scored by load, counting the rooms
+// placed on them since their last heartbeat (Store.AddPlaced, shared by
+// every replica on one Redis, reset by the server's next heartbeat round),
+// plus tick p99 over Config.TickBudgetMs; the servers within
+// Config.PlacementSlack of the best are tried first in a random order
+// weighted by free rooms, the rest after them. So concurrent placements
+// (AllocWorkers, other replicas) spread over near-equal servers instead
+// of piling onto the first by id, and a burst between two heartbeats
+// still sees each server fill up. GET /v1/servers shows the count as
+// "placed".
+//
 // # No room server
 //
 // When no room server can take a mode's matches (none registered, all
 // full or draining, or the ones advertising room refuse), the matchmaker
 // does not re-form, re-claim and re-fail the same matches every pass.
 // A pass that formed matches ranks the live registry's candidates
-// (fleet.Rank) and fingerprints them (server ids, control URLs, content
+// (fleet.Placer) and fingerprints them (server ids, control URLs, content
 // versions, free rooms; not the load figures that move with every
 // heartbeat). With no candidate it claims nothing and holds the matches;
 // when placements fail because no server accepted, the mode holds the
@@ -140,8 +155,20 @@
 // per-IP rate-limit tokens or count as API traffic, and queue depths, error
 // rates and profiles are for operators, not players. The registry is the
 // lobby's own (never the global default) with the Go and process
-// collectors, unless Deps.Registry supplies one. Series, all prefixed
-// pantheon_lobby_:
+// collectors, unless Deps.Registry supplies one, and always
+// pantheon_build_info{version,commit,goversion} = 1 (internal/buildinfo).
+//
+// # Probes
+//
+// The admin address also answers the probes: GET /livez is 200 while the
+// process serves (a liveness probe must not restart replicas during a Redis
+// outage); GET /readyz is 200 when the replica can serve (the state store
+// answers a ping within 500 ms, the content's modes are loaded, Run is not
+// shutting down), else 503 {"status":"not_ready","reasons":[...]} with
+// state_store_unavailable, content_not_loaded or shutting_down. The public
+// GET /v1/health is unchanged (503 without the state store).
+//
+// Series, all prefixed pantheon_lobby_:
 //
 //	series                                 type       labels           meaning
 //	http_requests_total                    counter    route, code      requests by route pattern ("unmatched" for 404/405) and status

@@ -73,6 +73,10 @@ type Deps struct {
 	Providers []auth.Provider
 	// Fleet calls room servers; nil builds one from FleetSecret and AllocTimeout.
 	Fleet *fleet.Client
+	// Placer orders the servers of each placement; nil builds one with a
+	// random seed and Config.PlacementSlack. Tests pass
+	// fleet.NewPlacer(rand.New(rand.NewPCG(seed, 0)), 0) to fix its draws.
+	Placer *fleet.Placer
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Log receives operational logs. Default discards.
@@ -105,6 +109,7 @@ type Lobby struct {
 	site        http.Handler
 	providers   map[string]auth.Provider
 	fleet       *fleet.Client
+	placer      *fleet.Placer
 	tokens      *auth.Tokens
 	now         func() time.Time
 	log         *slog.Logger
@@ -152,7 +157,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	l := &Lobby{
 		cfg: cfg, modes: modes, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
 		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
-		fleet: deps.Fleet, content: deps.Content, site: deps.Site, tokens: tokens, now: deps.Now, log: deps.Log,
+		fleet: deps.Fleet, placer: deps.Placer, content: deps.Content, site: deps.Site, tokens: tokens, now: deps.Now, log: deps.Log,
 		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 		push: newPushCounts(),
 	}
@@ -162,6 +167,9 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	}
 	if l.fleet == nil {
 		l.fleet = fleet.NewClient(cfg.FleetSecret, cfg.AllocTimeout)
+	}
+	if l.placer == nil {
+		l.placer = fleet.NewPlacer(nil, cfg.PlacementSlack)
 	}
 	if l.now == nil {
 		l.now = time.Now

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/buildinfo"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
@@ -61,6 +62,7 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store, modes []matc
 	if own {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	reg.MustRegister(buildinfo.Collector())
 	const ns = "pantheon_lobby"
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, labels)

@@ -106,7 +106,7 @@ func (l *Lobby) Pass(ctx context.Context, modeID string) (PassReport, error) {
 		for _, t := range tickets {
 			queued[t.ID] = true
 		}
-		plan = l.planPlacement(modeID, res.Matches, fleet.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), queued, now)
+		plan = l.planPlacement(modeID, res.Matches, l.placer.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), queued, now)
 	}
 	rep.Held = len(plan.held)
 	for _, t := range plan.fresh {
@@ -250,7 +250,7 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, qui
 	var srv contract.Heartbeat
 	if err == nil {
 		actx, cancel := context.WithTimeout(ctx, time.Duration(l.cfg.AllocAttempts)*l.cfg.AllocTimeout)
-		room, srv, err = l.fleet.Allocate(actx, fleet.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), req, l.cfg.AllocAttempts)
+		room, srv, err = l.fleet.Allocate(actx, l.placer.Rank(servers, l.cfg.ContentVersion, l.cfg.TickBudgetMs), req, l.cfg.AllocAttempts)
 		cancel()
 	}
 	// Settling the claim must not be cut short by a shutdown: a claim left
@@ -278,6 +278,12 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, qui
 			l.notifyPlayers(sctx, t.PlayerIDs(), Event{Type: EventQueueStatus, TicketID: t.ID, Mode: m.Mode, State: store.StateQueued, Reason: ReasonNoRoomServer})
 		}
 		return fmt.Errorf("match %s: %w", matchID, err)
+	}
+	// Counted until the server's next heartbeat, which includes the room;
+	// a failure only makes the next placements see the server a room
+	// emptier than it is.
+	if err := l.st.AddPlaced(sctx, srv.ServerID); err != nil {
+		l.log.Warn("placed count not updated", "server", srv.ServerID, "match", matchID, "err", err)
 	}
 	for _, t := range m.Tickets() {
 		var a assignment

@@ -80,7 +80,7 @@ func (l *Lobby) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	exp := l.now().Add(l.cfg.HeartbeatTTL)
-	if err := l.st.PutServer(r.Context(), store.ServerRecord{ID: hb.ServerID, ExpiresAt: exp, Data: data}); err != nil {
+	if err := l.st.PutServer(r.Context(), store.ServerRecord{ID: hb.ServerID, ExpiresAt: exp, Data: data, Seq: hb.Seq}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ttl_ms": l.cfg.HeartbeatTTL.Milliseconds(), "expires_at": exp.UTC()})
@@ -88,11 +88,13 @@ func (l *Lobby) handleHeartbeat(w http.ResponseWriter, r *http.Request) error {
 }
 
 // liveServers returns the registry's live servers.
-func (l *Lobby) liveServers(r *http.Request) ([]contract.Heartbeat, error) {
+func (l *Lobby) liveServers(r *http.Request) ([]fleet.Candidate, error) {
 	return l.servers(r.Context(), l.now())
 }
 
-// handleServers: GET /v1/servers, the live registry (fleet secret required).
+// handleServers: GET /v1/servers, the live registry (fleet secret
+// required): each server's last heartbeat and the rooms placed on it since
+// ("placed").
 func (l *Lobby) handleServers(w http.ResponseWriter, r *http.Request) error {
 	if err := l.requireFleet(r); err != nil {
 		return err
@@ -102,25 +104,26 @@ func (l *Lobby) handleServers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ss == nil {
-		ss = []contract.Heartbeat{}
+		ss = []fleet.Candidate{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"servers": ss})
 	return nil
 }
 
-// servers decodes the registry's live servers at now.
-func (l *Lobby) servers(ctx context.Context, now time.Time) ([]contract.Heartbeat, error) {
+// servers decodes the registry's live servers at now, each with the rooms
+// placed on it since its heartbeat.
+func (l *Lobby) servers(ctx context.Context, now time.Time) ([]fleet.Candidate, error) {
 	recs, err := l.st.Servers(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]contract.Heartbeat, 0, len(recs))
+	out := make([]fleet.Candidate, 0, len(recs))
 	for _, rec := range recs {
 		var s contract.Heartbeat
 		if err := json.Unmarshal(rec.Data, &s); err != nil {
 			return nil, fmt.Errorf("registry entry %s: %w", rec.ID, err)
 		}
-		out = append(out, s)
+		out = append(out, fleet.Candidate{Heartbeat: s, Placed: rec.Placed})
 	}
 	return out, nil
 }

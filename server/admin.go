@@ -11,8 +11,9 @@ import (
 )
 
 // AdminHandler serves the control API under /v1/, Prometheus /metrics,
-// /healthz and net/http/pprof under /debug/pprof/, all on one mux. Every
-// path but /healthz needs the fleet secret (pprof's cmdline would show
+// the probes (/healthz, /livez, /readyz) and net/http/pprof under
+// /debug/pprof/, all on one mux. Every path but the probes needs the fleet
+// secret (pprof's cmdline would show
 // secrets given as flags; metrics name rooms and matches), with the
 // failure back-off of requireFleetSecret.
 func (s *Server) AdminHandler() http.Handler {
@@ -26,6 +27,10 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, probeBody{Status: "alive"})
+	})
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	prof := http.NewServeMux()
 	prof.HandleFunc("/debug/pprof/", pprof.Index)
 	prof.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -62,4 +67,38 @@ func (s *Server) AdminConns() int {
 		return 0
 	}
 	return s.adminLimit.Open()
+}
+
+// probeBody is the JSON of /livez and /readyz: status "alive", "ready" or
+// "not_ready" with the reasons (readiness codes) it is not.
+type probeBody struct {
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons,omitempty"`
+	Content string   `json:"content_version,omitempty"`
+}
+
+// Readiness reasons of the room server's /readyz.
+const (
+	notReadyDraining  = "draining"           // Shutdown began: no new rooms
+	notReadyNoContent = "content_not_loaded" // no content version: cannot create rooms
+)
+
+// handleReadyz: GET /readyz answers 200 {"status":"ready"} while the server
+// can take rooms (content loaded, not draining), else 503 with the
+// reasons. Unlike /healthz it has a body, and /livez stays 200 throughout.
+// The database is not part of it: results wait in the outbox while it is
+// down, and rooms keep running.
+func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
+	b := probeBody{Status: "ready", Content: s.contentVersion}
+	if s.contentVersion == "" {
+		b.Reasons = append(b.Reasons, notReadyNoContent)
+	}
+	if s.reg.isDraining() {
+		b.Reasons = append(b.Reasons, notReadyDraining)
+	}
+	code := http.StatusOK
+	if len(b.Reasons) > 0 {
+		b.Status, code = "not_ready", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, b)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/internal/origin"
@@ -99,9 +100,13 @@ type Config struct {
 	// join key out with that seat's ticket. Empty means KCP is plaintext.
 	KCPKey []byte
 
-	// LobbyURL is the lobby's base URL for heartbeats (POST
-	// {LobbyURL}/v1/servers/heartbeat). Empty disables heartbeats.
-	LobbyURL string
+	// LobbyURLs are the lobby replicas' base URLs (http or https, no
+	// query) for heartbeats: each round is posted to every one (POST
+	// {url}/v1/servers/heartbeat) concurrently, each with its own timeout,
+	// so a dead replica delays no other. A single load-balanced URL works
+	// too, but then a replica behind it sees only some rounds. Empty
+	// disables heartbeats.
+	LobbyURLs []string
 	// Heartbeat is the interval between heartbeats. Default 2 s.
 	Heartbeat time.Duration
 
@@ -292,6 +297,11 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, u := range c.LobbyURLs {
+		if err := checkLobbyURL(u); err != nil {
+			bad("lobby URL %q: %v", u, err)
+		}
+	}
 	if len(c.TicketKey) < MinTicketKeyBytes {
 		bad("ticket key: %d bytes, need at least %d", len(c.TicketKey), MinTicketKeyBytes)
 	}
@@ -360,4 +370,20 @@ func (c Config) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("server: config: %w", errors.Join(errs...))
+}
+
+// checkLobbyURL reports why u cannot be a lobby base URL for heartbeats.
+func checkLobbyURL(u string) error {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil:
+		return err
+	case p.Scheme != "http" && p.Scheme != "https":
+		return errors.New("scheme must be http or https")
+	case p.Host == "" || p.Hostname() == "":
+		return errors.New("no host")
+	case p.RawQuery != "" || p.Fragment != "" || p.User != nil:
+		return errors.New("no query, fragment or user info allowed")
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +23,16 @@ import (
 //     a small control queue of buffers the connection owns and reuses
 //     (no allocation per frame in steady state), whose overflow also
 //     closes with slow_consumer;
-//   - its writer (writeLoop) takes frames out and writes them, so a slow
-//     socket stalls only this goroutine, never the tick.
+//   - frames leave by one of two writers, one at a time (wmu): after
+//     servicing a room the shard hands the frames its tick queued to the
+//     socket itself (send: one non-blocking writev for all of them, on a
+//     transport.TryWriter), and the connection's writer goroutine
+//     (writeLoop) writes what the shard could not (a socket that would
+//     block, a writer busy), frames queued from other goroutines (pongs)
+//     and the close. The writer goroutine may wait on the socket, so a
+//     slow socket stalls only this connection, never the tick; it sleeps
+//     while the shard's writes go through, so a steady tick costs no
+//     wake-up per connection.
 type conn struct {
 	w         transport.Conn
 	transport string // "kcp", "ws" or "mem"
@@ -49,6 +58,15 @@ type conn struct {
 	ctrlSpare [][]byte // written control buffers for reuse (at most maxSpareCtrl)
 	final     []byte   // error or bye frame written last, then the socket closes
 	wake      chan struct{}
+
+	// The writing side: whoever holds wmu writes to w (the shard's send
+	// tries it and never waits for it; the writer goroutine takes it).
+	wmu      sync.Mutex
+	tw       transport.TryWriter // w's non-blocking path; nil: the writer goroutine writes everything
+	stalled  bool                // guarded by wmu: rest and what tw holds are the writer goroutine's to send first
+	rest     [][]byte            // guarded by wmu: frames taken from the queues that tw did not take, in order
+	restSnap bool                // guarded by wmu: rest ends with the snapshot buffer
+	sending  [][]byte            // guarded by wmu: send's batch, reused
 
 	closing   chan struct{} // closed by close(): the writer flushes final and exits
 	closeOnce sync.Once
@@ -89,9 +107,10 @@ const (
 // socket).
 const closeGrace = time.Second
 
-func newConn(w transport.Conn, transport string, inboxSize int, bytesOut prometheus.Counter) *conn {
-	return &conn{
-		w: w, transport: transport, bytesOut: bytesOut,
+func newConn(w transport.Conn, name string, inboxSize int, bytesOut prometheus.Counter) *conn {
+	tw, _ := w.(transport.TryWriter)
+	return &conn{tw: tw,
+		w: w, transport: name, bytesOut: bytesOut,
 		inCap:    inboxSize,
 		inbox:    make([]netcode.Input, 0, inboxSize),
 		inSpare:  make([]netcode.Input, 0, inboxSize),
@@ -146,15 +165,40 @@ func (c *conn) offerSnapshot(frame []byte) (replaced bool) {
 	}
 	c.snap = append(buf[:0], frame...)
 	c.outMu.Unlock()
-	c.signal()
+	if c.tw == nil {
+		c.signal()
+	} // else the shard sends it after the room's service (send)
 	return replaced
 }
 
 // offerControl queues a copy of frame, which the writer sends before the
-// next snapshot; the caller may reuse frame at once. The copy goes into a
-// buffer the writer gave back, so a steady flow of control frames
-// allocates nothing. It returns false when the queue is full.
+// next snapshot, and wakes the writer goroutine; the caller may reuse
+// frame at once. The copy goes into a buffer the writer gave back, so a
+// steady flow of control frames allocates nothing. It returns false when
+// the queue is full.
 func (c *conn) offerControl(frame []byte) bool {
+	if !c.queueControl(frame) {
+		return false
+	}
+	c.signal()
+	return true
+}
+
+// queueControl is offerControl for the room's shard, which sends the
+// frame itself after the room's service (send): it wakes the writer
+// goroutine only when the transport has no non-blocking path.
+func (c *conn) queueControl(frame []byte) bool {
+	if !c.enqueueControl(frame) {
+		return false
+	}
+	if c.tw == nil {
+		c.signal()
+	}
+	return true
+}
+
+// enqueueControl queues a copy of frame; false when the queue is full.
+func (c *conn) enqueueControl(frame []byte) bool {
 	c.outMu.Lock()
 	if len(c.ctrl) >= maxCtrlFrames {
 		c.outMu.Unlock()
@@ -171,7 +215,6 @@ func (c *conn) offerControl(frame []byte) bool {
 		c.welcome = append(c.welcome[:0], frame...) // once per session: not the hot path
 	}
 	c.outMu.Unlock()
-	c.signal()
 	return true
 }
 
@@ -251,7 +294,8 @@ func (c *conn) isClosed() bool { return c.closed.Load() }
 // and the writer may see both signals at once (a select between wake and
 // closing picks at random). The drain is bounded: each write by the
 // transport's write timeout, all of it by closeGrace, after which the
-// transport is closed under the writer.
+// transport is closed under the writer. It writes holding wmu, so the
+// shard's send never interleaves with it.
 func (c *conn) writeLoop() {
 	defer c.w.Close()
 	var batch [][]byte
@@ -268,24 +312,136 @@ func (c *conn) writeLoop() {
 		if closing {
 			passes = 1
 		}
-		if !c.flush(&batch, passes) {
-			return
-		}
-		if closing {
+		c.wmu.Lock()
+		ok := c.unstall() && c.flush(&batch, passes)
+		if ok && closing {
 			c.outMu.Lock()
 			final := c.final
 			c.outMu.Unlock()
 			if final != nil {
 				_ = c.w.WriteFrame(final)
 			}
+		}
+		c.wmu.Unlock()
+		if !ok || closing {
 			return
 		}
 	}
 }
 
+// unstall sends what the shard's send left when the socket would have
+// blocked: the rest the transport holds, then the frames it did not take.
+// False means a write failed. The caller holds wmu.
+func (c *conn) unstall() bool {
+	if !c.stalled {
+		return true
+	}
+	c.stalled = false
+	if err := c.tw.Flush(); err != nil {
+		c.closeWith(nil)
+		return false
+	}
+	for i, f := range c.rest {
+		if !c.write(f) {
+			return false
+		}
+		c.written(f, i == len(c.rest)-1 && c.restSnap)
+	}
+	c.recycleRest()
+	return true
+}
+
+// send hands the frames queued for the connection to the socket in one
+// non-blocking write (transport.TryWriter), from the room's shard after it
+// serviced the room. It never waits: when the writer goroutine is writing
+// it leaves the frames to it, and when the socket takes only some of them
+// the rest (and the transport's held bytes) become the writer goroutine's
+// to send first, before anything queued later. A connection without a
+// non-blocking path, or closing, is left to its writer goroutine.
+func (c *conn) send() {
+	if c.tw == nil || c.closed.Load() {
+		return
+	}
+	if !c.wmu.TryLock() {
+		c.signal() // the writer goroutine loops once more and finds them
+		return
+	}
+	defer c.wmu.Unlock()
+	if c.stalled {
+		c.signal()
+		return
+	}
+	c.outMu.Lock()
+	batch := append(c.sending[:0], c.ctrl...)
+	clear(c.ctrl)
+	c.ctrl = c.ctrl[:0]
+	snap := c.snap
+	c.snap = nil
+	c.outMu.Unlock()
+	if snap != nil {
+		batch = append(batch, snap)
+	}
+	c.sending = batch
+	if len(batch) == 0 {
+		return
+	}
+	n, err := c.tw.TryWriteFrames(batch)
+	switch {
+	case err == nil:
+	case errors.Is(err, transport.ErrWouldBlock):
+		c.stalled = true
+		c.rest = append(c.rest[:0], batch[n:]...)
+		c.restSnap = snap != nil && n < len(batch)
+		c.signal()
+	default:
+		c.closeWith(nil)
+	}
+	for i, f := range batch[:n] {
+		c.written(f, snap != nil && i == len(batch)-1)
+	}
+	// Give the buffers taken back (the transport copied any rest it holds).
+	taken := batch[:n]
+	if snap != nil && n == len(batch) {
+		c.freeSnap(snap)
+		taken = taken[:n-1]
+	}
+	c.recycleCtrl(taken)
+	clear(c.sending)
+}
+
+// written counts a frame sent.
+func (c *conn) written(f []byte, isSnap bool) {
+	c.bytesOut.Add(float64(len(f)))
+	if isSnap && c.snapshotsOut != nil {
+		c.snapshotsOut.Inc()
+	}
+}
+
+// freeSnap gives a sent snapshot's buffer back to the mailbox.
+func (c *conn) freeSnap(snap []byte) {
+	c.outMu.Lock()
+	if c.snapFree == nil {
+		c.snapFree = snap
+	}
+	c.outMu.Unlock()
+}
+
+// recycleRest gives rest's buffers back once sent. The caller holds wmu.
+func (c *conn) recycleRest() {
+	ctrl := c.rest
+	if c.restSnap {
+		c.freeSnap(ctrl[len(ctrl)-1])
+		ctrl = ctrl[:len(ctrl)-1]
+	}
+	c.recycleCtrl(ctrl)
+	clear(c.rest)
+	c.rest = c.rest[:0]
+	c.restSnap = false
+}
+
 // flush writes the queued control frames, then the pending snapshot, until
 // both are empty or after passes rounds (passes < 0: no limit); false
-// means a write failed.
+// means a write failed. The caller holds wmu.
 func (c *conn) flush(batch *[][]byte, passes int) bool {
 	for ; passes != 0; passes-- {
 		c.outMu.Lock()
@@ -302,19 +458,16 @@ func (c *conn) flush(batch *[][]byte, passes int) bool {
 			if !c.write(f) {
 				return false
 			}
+			c.written(f, false)
 		}
 		c.recycleCtrl(*batch)
 		clear(*batch)
 		if snap != nil {
 			ok := c.write(snap)
-			if ok && c.snapshotsOut != nil {
-				c.snapshotsOut.Inc()
+			if ok {
+				c.written(snap, true)
 			}
-			c.outMu.Lock()
-			if c.snapFree == nil {
-				c.snapFree = snap
-			}
-			c.outMu.Unlock()
+			c.freeSnap(snap)
 			if !ok {
 				return false
 			}
@@ -329,6 +482,5 @@ func (c *conn) write(f []byte) bool {
 		c.closeWith(nil)
 		return false
 	}
-	c.bytesOut.Add(float64(len(f)))
 	return true
 }

@@ -32,15 +32,25 @@
 //     drains every inbox once per tick into one slice sorted by seat and
 //     sequence, steps the sim, encodes each client's delta against its
 //     acknowledged baseline and drops it in the connection's one-slot mailbox
-//     (latest wins); the writer sends it. A client that leaves snapshots
-//     untaken for Config.SlowConsumerTicks ticks is closed with slow_consumer.
+//     (latest wins). After servicing the room the shard hands each
+//     connection's frames of the tick (events, then the snapshot) to its
+//     socket itself, in one non-blocking write (writev on WebSocket; the
+//     in-memory transport never waits); the writer goroutine sleeps through
+//     that and writes only what the shard could not: a socket that would
+//     block (the rest of a half-sent frame first), pongs and other frames
+//     queued from the reader, the close. KCP sessions, which have no
+//     non-blocking write, are written by their writer goroutine as before.
+//     So a tick never waits on a socket, and a steady one wakes no goroutine
+//     per connection. A client that leaves snapshots untaken for
+//     Config.SlowConsumerTicks ticks is closed with slow_consumer.
 //   - Tickets are HS256 JWTs (room, seat, player, expiry, jti) accepted once,
 //     with an explicit algorithm allow-list. Resume tokens are opaque 128-bit
 //     one-time tokens (netcode caps them at 128 bytes), rotated at every
 //     welcome; a dropped seat is held for the mode's grace period.
 //   - The control API (CONTROL_API.md), /metrics (a registry of its own with
-//     the Go and process collectors), /healthz and net/http/pprof share the
-//     admin address. Heartbeats go to the lobby.
+//     the Go and process collectors and pantheon_build_info), the probes
+//     (/healthz; /livez, always 200; /readyz, 503 with its reasons while
+//     draining) and net/http/pprof share the admin address. Heartbeats go to the lobby.
 //   - Results go through a bounded queue drained by a goroutine of the
 //     server; a room whose result does not fit keeps it and retries next
 //     tick, so no tick blocks and no result is dropped.
@@ -61,7 +71,7 @@
 //	srv, err := server.New(server.Config{
 //		FleetSecret: secret,          // shared with the lobby
 //		TicketKey:   key,             // 32+ bytes
-//		LobbyURL:    "http://127.0.0.1:8080",
+//		LobbyURLs:   []string{"http://127.0.0.1:8080"},
 //	}, bundle, outbox)                // outbox: a server.ResultSink
 //	if err != nil { ... }
 //	err = srv.Run(ctx)                // serves until ctx ends, then drains

@@ -148,7 +148,7 @@ func TestJournalRecoversOpenRooms(t *testing.T) {
 	sink := &lookupSink{MemorySink: NewMemorySink(), held: map[string]contract.Outcome{"m_b": contract.OutcomeTeamWin}}
 	cfg := testConfig()
 	cfg.Journal = path
-	cfg.LobbyURL = "http://127.0.0.1:1" // the feed is kept only with a lobby to tell
+	cfg.LobbyURLs = []string{"http://127.0.0.1:1"} // the feed is kept only with a lobby to tell
 	s, err := newServer(cfg, scriptFactory(30, 0), "v-test", testModes, sink)
 	if err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func (r *room) offerEvents(frame []byte) {
 // i, if it is live; a full control queue closes it as a slow consumer.
 func (r *room) offerSeatEvents(i int, frame []byte) {
 	s := &r.seats[i]
-	if c := s.conn; c != nil && !c.isClosed() && !c.offerControl(frame) {
+	if c := s.conn; c != nil && !c.isClosed() && !c.queueControl(frame) {
 		r.closeSlow(s, "events queue full")
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
@@ -38,45 +41,85 @@ func (s *Server) Heartbeat() contract.Heartbeat {
 	}
 }
 
-// runHeartbeats posts a heartbeat now and every Config.Heartbeat until ctx
-// (the heartbeat phase's) ends, then one last one (saying draining when the server drains).
-// Failures are logged, never fatal: the lobby drops a silent server by TTL.
+// runHeartbeats posts a heartbeat round now and every Config.Heartbeat
+// until ctx (the heartbeat phase's) ends, then one last round (saying
+// draining when the server drains). Each round is one Heartbeat with the
+// next Seq, posted to every Config.LobbyURLs concurrently (heartbeatRound).
+// Failures are logged per lobby, once when it starts failing and once when
+// it recovers, never fatal: a lobby drops a silent server by TTL.
 func (s *Server) runHeartbeats(ctx context.Context) {
 	client := &http.Client{Timeout: s.cfg.Heartbeat}
-	url := s.cfg.LobbyURL + "/v1/servers/heartbeat"
+	lobbies := make([]*lobbyBeat, len(s.cfg.LobbyURLs))
+	for i, u := range s.cfg.LobbyURLs {
+		lobbies[i] = &lobbyBeat{url: strings.TrimSuffix(u, "/") + "/v1/servers/heartbeat"}
+	}
 	t := time.NewTicker(s.cfg.Heartbeat)
 	defer t.Stop()
-	failing := false
+	var seq uint64
 	for {
-		err := s.postHeartbeat(client, url)
-		switch {
-		case err != nil && !failing:
-			s.log.Warn("heartbeat failed", "url", url, "err", err)
-			failing = true
-		case err == nil && failing:
-			s.log.Info("heartbeat recovered", "url", url)
-			failing = false
-		}
+		seq++
+		s.heartbeatRound(client, lobbies, seq, false)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			// A last one, once every result is in the sink: draining, and
 			// the matches that ended during the drain.
 			<-s.life.done(phaseResults)
-			if err := s.postHeartbeat(client, url); err != nil {
-				s.log.Warn("last heartbeat failed", "url", url, "err", err, "matches_ended_unreported", s.ended.len())
-			}
+			s.heartbeatRound(client, lobbies, seq+1, true)
 			return
 		}
 	}
 }
 
-func (s *Server) postHeartbeat(client *http.Client, url string) error {
+// lobbyBeat is one lobby's heartbeat state; only runHeartbeats' round
+// touches failing, one goroutine per lobby at a time.
+type lobbyBeat struct {
+	url     string
+	failing bool
+}
+
+// heartbeatRound posts heartbeat round seq to every lobby at once and
+// waits for all (each bounded by Config.Heartbeat). Its matches_ended are
+// acknowledged when any lobby answers 2xx: the lobbies of a fleet share one
+// store, so one settling them is enough (a repeat is harmless).
+func (s *Server) heartbeatRound(client *http.Client, lobbies []*lobbyBeat, seq uint64, last bool) {
 	hb := s.Heartbeat()
+	hb.Seq = seq
 	body, err := json.Marshal(hb)
 	if err != nil {
-		return err
+		s.log.Error("heartbeat: encode", "err", err) // cannot happen: plain fields
+		return
 	}
+	var wg sync.WaitGroup
+	var acked atomic.Bool
+	for _, lb := range lobbies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.postHeartbeat(client, lb.url, body)
+			if err == nil {
+				acked.Store(true)
+			}
+			switch {
+			case last && err != nil:
+				s.log.Warn("last heartbeat failed", "url", lb.url, "err", err, "matches_ended_unreported", s.ended.len())
+			case err != nil && !lb.failing:
+				s.log.Warn("heartbeat failed", "url", lb.url, "err", err)
+				lb.failing = true
+			case err == nil && lb.failing:
+				s.log.Info("heartbeat recovered", "url", lb.url)
+				lb.failing = false
+			}
+		}()
+	}
+	wg.Wait()
+	if acked.Load() {
+		s.ended.ack(hb.MatchesEnded)
+	}
+}
+
+// postHeartbeat posts one encoded heartbeat to url.
+func (s *Server) postHeartbeat(client *http.Client, url string, body []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Heartbeat)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -93,6 +136,5 @@ func (s *Server) postHeartbeat(client *http.Client, url string) error {
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("lobby answered %s", resp.Status)
 	}
-	s.ended.ack(hb.MatchesEnded)
 	return nil
 }

@@ -76,7 +76,7 @@ func TestPanicIsolation(t *testing.T) {
 	if e := clients[3].waitClosed(t); e == nil || e.Code != netcode.CodeInternal {
 		t.Fatalf("panicked room's client got %v, want internal", e)
 	}
-	if n := h.srv.metricValue("pantheon_room_room_panics_total", ""); n != 1 {
+	if n := h.srv.metricValue("pantheon_room_panics_total", ""); n != 1 {
 		t.Fatalf("panics metric %v", n)
 	}
 	// The others keep ticking: each runs another second's worth of ticks
@@ -309,7 +309,7 @@ func TestDrainAbortsAfterDeadlineAndHeartbeats(t *testing.T) {
 	}
 
 	cfg := testConfig()
-	cfg.LobbyURL = lobby.URL
+	cfg.LobbyURLs = []string{lobby.URL}
 	cfg.Heartbeat = 50 * time.Millisecond
 	cfg.DrainTimeout = 300 * time.Millisecond
 	h := startHarness(t, cfg, scriptFactory(30, 0))

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/pantheon-oracles/pantheon/internal/buildinfo"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -60,6 +61,7 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.Collector(),
 	)
 	const ns = "pantheon_room"
 	// Buckets from 50 us to ~1.6 s: a tick is expected well under 2 ms.
@@ -110,7 +112,7 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 		Namespace: ns, Name: "result_submit_errors_total", Help: "Failed ResultSink.Submit calls (each is retried).",
 	})
 	m.panics = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: ns, Name: "room_panics_total", Help: "Rooms ended by a panic in their tick.",
+		Namespace: ns, Name: "panics_total", Help: "Rooms ended by a panic in their tick.",
 	})
 	m.resultQueue = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: ns, Name: "result_queue_length", Help: "Finished matches waiting for the result sink.",

@@ -301,6 +301,16 @@ func (r *room) step(now time.Time) {
 	}
 }
 
+// send hands every seated connection's queued frames to its socket
+// (conn.send). The shard calls it after servicing the room.
+func (r *room) send() {
+	for i := range r.seats {
+		if c := r.seats[i].conn; c != nil {
+			c.send()
+		}
+	}
+}
+
 func (r *room) closeSlow(s *seat, why string) {
 	r.env.metrics.slowCloses.Inc()
 	r.env.log.Info("slow consumer closed", "room", r.id, "seat", s.spec.Seat, "why", why)

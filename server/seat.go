@@ -140,7 +140,7 @@ func (r *room) seatJoin(j joinReq, now time.Time) {
 		ServerTimeUs: now.UnixMicro(),
 		ResumeKey:    resumeKey,
 	}
-	j.c.offerControl(netcode.AppendWelcome(nil, &w))
+	j.c.queueControl(netcode.AppendWelcome(nil, &w)) // the shard sends it after this service
 	j.c.admit(r, s.lastSeq)
 	r.env.metrics.admitted.Inc()
 	r.env.log.Info("player seated", "room", r.id, "seat", s.spec.Seat, "player", s.spec.PlayerID,

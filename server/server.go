@@ -133,7 +133,7 @@ func newServer(cfg Config, newEngine engineFactory, contentVersion string, modes
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
 	s.results.durable = s.resultDurable
-	if cfg.LobbyURL != "" {
+	if len(cfg.LobbyURLs) > 0 {
 		s.ended = newEndedFeed(maxEndedFeed)
 	}
 	s.ended.dropped = m.endedDropped.Inc
@@ -192,7 +192,7 @@ func (s *Server) Start() error {
 	for _, l := range s.listeners {
 		s.life.Go(phaseAccept, func(ctx context.Context) { s.acceptLoop(ctx, l) })
 	}
-	if s.cfg.LobbyURL != "" {
+	if len(s.cfg.LobbyURLs) > 0 {
 		s.life.Go(phaseBeats, s.runHeartbeats)
 	}
 	s.mu.Unlock()

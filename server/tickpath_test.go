@@ -317,7 +317,7 @@ func (e *eventsEngine) AppendEntities(dst []netcode.Entity) []netcode.Entity {
 func tickAllocations(t *testing.T) (chunks, other int64) {
 	t.Helper()
 	allocprof.Sites(t, func(objects int64, s allocprof.Stack) {
-		inTick := s.Has("server.(*room).step") || s.Has("server.(*conn).writeLoop")
+		inTick := s.Has("server.(*room).step") || s.Has("server.(*room).send") || s.Has("server.(*conn).writeLoop")
 		inWire := s.Contains("server.(*discardConn)") || s.Has("runtime.acquireSudog")
 		switch {
 		case !inTick || inWire: // the test's wire, the runtime's waiter cache

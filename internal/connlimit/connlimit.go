@@ -1,10 +1,12 @@
 package connlimit
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // Config configures a Listener.
@@ -127,6 +129,16 @@ type conn struct {
 	l    *Listener
 	ip   netip.Addr
 	once sync.Once
+}
+
+// SyscallConn exposes the wrapped connection's raw socket (for writev),
+// or errors.ErrUnsupported when it has none.
+func (c *conn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }
 
 func (c *conn) Close() error {

@@ -450,7 +450,22 @@ func (m *Memory) PutServer(_ context.Context, rec ServerRecord) error {
 	defer m.mu.Unlock()
 	m.sweepLocked(m.cfg.Now())
 	rec.Data = slices.Clone(rec.Data)
+	rec.Placed = 0
+	if old, ok := m.servers[rec.ID]; ok && rec.Seq != 0 && rec.Seq == old.Seq {
+		rec.Placed = old.Placed
+	}
 	m.servers[rec.ID] = rec
+	return nil
+}
+
+// AddPlaced implements Registry.
+func (m *Memory) AddPlaced(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.servers[id]; ok {
+		s.Placed++
+		m.servers[id] = s
+	}
 	return nil
 }
 

@@ -395,14 +395,24 @@ type redisServer struct {
 	Data      []byte    `json:"data"`
 }
 
-// PutServer implements Registry.
+// PutServer implements Registry: the record, its round and the reset of
+// its placed count change in one script (putServerScript).
 func (r *Redis) PutServer(ctx context.Context, rec ServerRecord) error {
 	enc, err := json.Marshal(redisServer{ExpiresAt: rec.ExpiresAt, Data: rec.Data})
 	if err != nil {
 		return fmt.Errorf("put server %s: %w", rec.ID, err)
 	}
-	if err := r.rdb.HSet(ctx, r.key("srv"), rec.ID, enc).Err(); err != nil {
+	keys := []string{r.key("srv"), r.key("srvn"), r.key("srvseq")}
+	if err := putServerScript.Run(ctx, r.rdb, keys, rec.ID, enc, strconv.FormatUint(rec.Seq, 10)).Err(); err != nil {
 		return unavailable("put server", err)
+	}
+	return nil
+}
+
+// AddPlaced implements Registry with HINCRBY.
+func (r *Redis) AddPlaced(ctx context.Context, id string) error {
+	if err := r.rdb.HIncrBy(ctx, r.key("srvn"), id, 1).Err(); err != nil {
+		return unavailable("add placed", err)
 	}
 	return nil
 }
@@ -410,10 +420,15 @@ func (r *Redis) PutServer(ctx context.Context, rec ServerRecord) error {
 // Servers implements Registry. Entries expired for over an hour are
 // deleted on the way.
 func (r *Redis) Servers(ctx context.Context, now time.Time) ([]ServerRecord, error) {
-	h, err := r.rdb.HGetAll(ctx, r.key("srv")).Result()
-	if err != nil {
+	var recs, placed *redis.MapStringStringCmd
+	if _, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		recs = p.HGetAll(ctx, r.key("srv"))
+		placed = p.HGetAll(ctx, r.key("srvn"))
+		return nil
+	}); err != nil {
 		return nil, unavailable("servers", err)
 	}
+	h, n := recs.Val(), placed.Val()
 	var out []ServerRecord
 	var stale []string
 	for id, enc := range h {
@@ -422,13 +437,19 @@ func (r *Redis) Servers(ctx context.Context, now time.Time) ([]ServerRecord, err
 			return nil, fmt.Errorf("servers: decode %s: %w", id, err)
 		}
 		if s.ExpiresAt.After(now) {
-			out = append(out, ServerRecord{ID: id, ExpiresAt: s.ExpiresAt, Data: s.Data})
+			c, _ := strconv.Atoi(n[id])
+			out = append(out, ServerRecord{ID: id, ExpiresAt: s.ExpiresAt, Data: s.Data, Placed: c})
 		} else if now.Sub(s.ExpiresAt) > time.Hour {
 			stale = append(stale, id)
 		}
 	}
 	if len(stale) > 0 {
-		if err := r.rdb.HDel(ctx, r.key("srv"), stale...).Err(); err != nil {
+		if _, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range []string{"srv", "srvn", "srvseq"} {
+				p.HDel(ctx, r.key(k), stale...)
+			}
+			return nil
+		}); err != nil {
 			return nil, unavailable("servers", err)
 		}
 	}

@@ -147,3 +147,15 @@ if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `)
+
+// putServerScript: KEYS = servers, placed counts, rounds; ARGV = server
+// id, record JSON, heartbeat round ("0" for unknown). A round other than
+// the stored one (or unknown) resets the server's placed count.
+var putServerScript = redis.NewScript(`
+if ARGV[3] == '0' or redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[3] then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 0
+`)

@@ -178,13 +178,28 @@ type ServerRecord struct {
 	ID        string
 	ExpiresAt time.Time
 	Data      []byte
+	// Seq is the heartbeat's round number (contract.Heartbeat.Seq): a room
+	// server sends the same round to every lobby replica, so a replica
+	// storing a round another one stored already keeps Placed. 0 means
+	// unknown (every PutServer resets Placed).
+	Seq uint64
+	// Placed is how many rooms lobby replicas placed on the server since
+	// its last heartbeat (AddPlaced); set by Servers, ignored by PutServer.
+	Placed int
 }
 
-// Registry holds live room servers.
+// Registry holds live room servers and the rooms placed on each since its
+// last heartbeat, shared by every replica using the store.
 type Registry interface {
-	// PutServer stores or replaces rec (keyed by rec.ID).
+	// PutServer stores or replaces rec (keyed by rec.ID), atomically
+	// resetting the server's placed count to zero unless rec.Seq is not 0
+	// and equal to the stored record's Seq.
 	PutServer(ctx context.Context, rec ServerRecord) error
-	// Servers returns the records with ExpiresAt after now, ordered by ID.
+	// AddPlaced counts one room placed on server id since its last
+	// heartbeat.
+	AddPlaced(ctx context.Context, id string) error
+	// Servers returns the records with ExpiresAt after now, ordered by ID,
+	// each with its placed count.
 	Servers(ctx context.Context, now time.Time) ([]ServerRecord, error)
 }
 

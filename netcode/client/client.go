@@ -30,6 +30,8 @@ type Stats struct {
 	StaleSnapshots   uint64        // older than the newest applied, ignored
 	MissingBaseline  uint64        // delta against a baseline no longer held, ignored
 	InputsSent       uint64        // inputs queued by SendInput
+	InputFrames      uint64        // input frames written (each also acks the newest applied tick)
+	AcksSent         uint64        // ack frames written alone (see PROTOCOL.md 6: only when no input frame carried the tick)
 	InputsAcked      uint32        // highest input sequence the server acknowledged
 	InputsDropped    uint64        // inputs pushed out of a full unacked queue
 	MaxInputAckDelay time.Duration // longest wait from SendInput to its ack
@@ -42,9 +44,11 @@ type Stats struct {
 
 // Client is one player's connection: it keeps the session alive, resends
 // inputs until acknowledged, reconstructs the world from snapshots and
-// acks them, and resumes after a drop. All methods are safe for
-// concurrent use. Each client runs one reader goroutine (plus, on KCP,
-// one socket reader) and a ping timer; Close waits for all of them.
+// acks them (in its input frames, or alone when no input frame carried
+// the newest tick within a tick and a half: ackPolicy), and resumes after
+// a drop. All methods are safe for concurrent use. Each client runs one
+// reader goroutine (plus, on KCP, one socket reader) and a ping timer;
+// Close waits for all of them.
 type Client struct {
 	cfg     Config
 	dialers []transport.Dialer // resume order; guarded by mu
@@ -58,6 +62,7 @@ type Client struct {
 	welcome netcode.Welcome
 	inputs  inputQueue
 	world   *world // written by the reader goroutine under mu
+	acks    ackPolicy
 	clk     clock
 	stats   Stats
 	pingID  uint32
@@ -65,22 +70,23 @@ type Client struct {
 
 	closing chan struct{}
 	done    chan struct{}
-	tmu     sync.Mutex // guards stopped, the timers and the ack pacing; timer callbacks join wg under it
+	tmu     sync.Mutex // guards stopped and the timer; timer callbacks join wg under it
 	stopped bool
-	timer   *time.Timer
-	// Ack pacing (see ackSoon): when the last ack went out, and the timer
-	// that acks the newest tick at the end of its tick, armed while ackDue.
-	lastAck  time.Time
-	ackTimer *time.Timer
-	ackDue   bool
-	wg       sync.WaitGroup
-	epoch    time.Time // client clock origin (monotonic) for ping times
+	timer   timer      // the ping timer
+	ts      timeSource // clock of the ping timer and the ack policy
+	wg      sync.WaitGroup
+	epoch   time.Time // client clock origin (monotonic) for ping times
 }
 
 // Connect dials d, sends the hello and waits for the welcome, then starts
 // the client. The returned error wraps a *netcode.ErrorFrame when the
 // server refused the session (errors.As).
 func Connect(ctx context.Context, d transport.Dialer, cfg Config) (*Client, error) {
+	return connect(ctx, d, cfg, wallClock{})
+}
+
+// connect is Connect with the clock of the ping timer and the ack policy.
+func connect(ctx context.Context, d transport.Dialer, cfg Config, ts timeSource) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -90,6 +96,7 @@ func Connect(ctx context.Context, d transport.Dialer, cfg Config) (*Client, erro
 		world:   newWorld(cfg.Baselines),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
+		ts:      ts,
 		epoch:   time.Now(),
 	}
 	c.inputs.max = cfg.MaxUnacked
@@ -104,7 +111,7 @@ func Connect(ctx context.Context, d transport.Dialer, cfg Config) (*Client, erro
 	c.wg.Add(1)
 	go c.run(conn)
 	c.tmu.Lock()
-	c.timer = time.AfterFunc(cfg.PingInterval, c.tick)
+	c.timer = ts.AfterFunc(cfg.PingInterval, c.tick)
 	c.tmu.Unlock()
 	return c, nil
 }
@@ -138,11 +145,14 @@ func (c *Client) SendInput(in netcode.Input) (uint32, error) {
 	return seq, nil
 }
 
-// writeInputsLocked sends the unacked inputs with the current ack. c.wmu
-// and c.mu must be held; it releases c.mu before writing.
+// writeInputsLocked sends the unacked inputs with the current ack (the
+// newest applied tick, which this frame then carries for the ack
+// policy). c.wmu and c.mu must be held; it releases c.mu before writing.
 func (c *Client) writeInputsLocked() {
 	f := netcode.InputFrame{AckTick: c.world.latest, Inputs: c.inputs.pending}
 	c.wbuf = netcode.AppendInputFrame(c.wbuf[:0], &f)
+	c.acks.carry(f.AckTick, c.ts.Now())
+	c.stats.InputFrames++
 	conn := c.conn
 	c.mu.Unlock()
 	_ = conn.WriteFrame(c.wbuf)
@@ -202,9 +212,6 @@ func (c *Client) Close() error {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	if c.ackTimer != nil {
-		c.ackTimer.Stop()
-	}
 	c.tmu.Unlock()
 	if !already {
 		close(c.closing)
@@ -248,7 +255,9 @@ func (c *Client) joinTimer() bool {
 	return true
 }
 
-// tick runs on the ping timer: ping, resend unacked inputs, re-arm.
+// tick runs on the ping timer: ping, resend unacked inputs (which carry
+// the ack) or else ack the newest tick if it is overdue (snapshots
+// stopped before a frame carried it), re-arm.
 func (c *Client) tick() {
 	if !c.joinTimer() {
 		return
@@ -264,9 +273,14 @@ func (c *Client) tick() {
 	c.mu.Unlock()
 	c.wbuf = netcode.AppendPing(c.wbuf[:0], &p)
 	_ = conn.WriteFrame(c.wbuf)
-	if resend {
-		c.mu.Lock()
+	c.mu.Lock()
+	switch {
+	case resend:
 		c.writeInputsLocked()
+	case c.acks.due(c.world.latest, false, c.ts.Now(), tickPeriod(c.welcome.TickRate)):
+		c.writeAckLocked(conn)
+	default:
+		c.mu.Unlock()
 	}
 	c.wmu.Unlock()
 
@@ -361,9 +375,10 @@ func (c *Client) serve(conn transport.Conn) error {
 	}
 }
 
-// onSnapshot applies one snapshot, reports it, acks it (paced, ackSoon) and settles the
-// input acks it carries. Malformed or contradictory snapshots end the
-// conn (and so trigger a resume, which restarts from a held baseline).
+// onSnapshot applies one snapshot, reports it, acks it if no input frame
+// will (ackIfDue) and settles the input acks it carries. Malformed or
+// contradictory snapshots end the conn (and so trigger a resume, which
+// restarts from a held baseline).
 func (c *Client) onSnapshot(conn transport.Conn, p []byte) error {
 	c.mu.Lock()
 	s, err := c.world.apply(p)
@@ -381,9 +396,11 @@ func (c *Client) onSnapshot(conn transport.Conn, p []byte) error {
 		return fmt.Errorf("client: snapshot: %w", err)
 	}
 	c.stats.SnapshotsApplied++
-	if c.world.frame.Base == 0 {
+	full := c.world.frame.Base == 0
+	if full {
 		c.stats.FullSnapshots++
 	}
+	c.acks.applied(s.Tick, c.ts.Now())
 	c.inputs.ack(c.world.frame.InputAck, time.Now())
 	c.mu.Unlock()
 	// s is only ever written by this goroutine, so the callback may read it
@@ -391,71 +408,40 @@ func (c *Client) onSnapshot(conn transport.Conn, p []byte) error {
 	if c.cfg.OnSnapshot != nil {
 		c.cfg.OnSnapshot(s)
 	}
-	c.ackSoon(conn)
+	c.ackIfDue(conn, full)
 	return nil
 }
 
-// ackSoon acks the newest applied snapshot, at most once per tick of the
-// room: a client catching up on a backlog of snapshots (after a stall, a
-// descheduled process, a slow OnSnapshot) applies them in a burst, and an
-// ack per snapshot would be a burst of frames the server rate-limits and,
-// past its flood limit, closes with rate_limited. The first snapshot
-// after a quiet tick is acked at once; within a tick of the last ack, one
-// ack of whatever is newest then goes out at the end of that tick (an ack
-// covers every older tick the client holds). Runs on the reader goroutine.
-func (c *Client) ackSoon(conn transport.Conn) {
+// ackIfDue acks the newest applied tick on conn if the ack policy says an
+// ack must go out alone now (full: the snapshot just applied was full).
+// It runs after OnSnapshot, so an input sent from the callback carries
+// the ack instead. Runs on the reader goroutine.
+func (c *Client) ackIfDue(conn transport.Conn, full bool) {
 	c.mu.Lock()
-	period := tickPeriod(c.welcome.TickRate)
+	due := c.acks.due(c.world.latest, full, c.ts.Now(), tickPeriod(c.welcome.TickRate))
 	c.mu.Unlock()
-	c.tmu.Lock()
-	if c.stopped || c.ackDue {
-		c.tmu.Unlock()
+	if !due {
 		return
 	}
-	now := time.Now()
-	wait := c.lastAck.Add(period).Sub(now)
-	if wait <= 0 {
-		c.lastAck = now
-		c.tmu.Unlock()
-		c.writeAck(conn)
-		return
-	}
-	c.ackDue = true
-	if c.ackTimer == nil {
-		c.ackTimer = time.AfterFunc(wait, c.ackLater)
-	} else {
-		c.ackTimer.Reset(wait)
-	}
-	c.tmu.Unlock()
-}
-
-// ackLater runs on the ack timer: it acks the newest applied tick on the
-// current conn (after a resume the new one; a write to a dropped conn is
-// lost, and the next snapshot is acked again).
-func (c *Client) ackLater() {
-	if !c.joinTimer() {
-		return
-	}
-	defer c.wg.Done()
-	c.tmu.Lock()
-	c.ackDue = false
-	c.lastAck = time.Now()
-	c.tmu.Unlock()
-	c.mu.Lock()
-	conn := c.conn
-	c.mu.Unlock()
-	c.writeAck(conn)
-}
-
-// writeAck sends an ack of the newest applied tick on conn.
-func (c *Client) writeAck(conn transport.Conn) {
 	c.wmu.Lock()
 	c.mu.Lock()
+	if c.acks.due(c.world.latest, full, c.ts.Now(), tickPeriod(c.welcome.TickRate)) {
+		c.writeAckLocked(conn) // an input may have carried it meanwhile
+	} else {
+		c.mu.Unlock()
+	}
+	c.wmu.Unlock()
+}
+
+// writeAckLocked sends an ack of the newest applied tick on conn. c.wmu
+// and c.mu must be held; it releases c.mu before writing.
+func (c *Client) writeAckLocked(conn transport.Conn) {
 	tick := c.world.latest
+	c.acks.carry(tick, c.ts.Now())
+	c.stats.AcksSent++
 	c.mu.Unlock()
 	c.wbuf = netcode.AppendAck(c.wbuf[:0], tick)
 	_ = conn.WriteFrame(c.wbuf)
-	c.wmu.Unlock()
 }
 
 // tickPeriod is one tick of a room running at rate ticks a second; 0 (a

@@ -92,13 +92,15 @@ func fullSnapshotsSettled(t *testing.T, c *Client) uint64 {
 	return c.Stats().FullSnapshots
 }
 
-// offsetBound is how far the client's clock offset estimate may be from
-// the truth: it comes from the pong with the lowest round trip among the
-// last few, whose server timestamp was taken somewhere between the ping's
-// send and the pong's receipt, so the error is at most half that round
-// trip (plus a millisecond for microsecond rounding and wall-clock
-// adjustments between the two reads).
-func offsetBound(c *Client) time.Duration {
+// offsetAndBound returns the client's clock offset estimate and how far it
+// may be from the truth, read together under the client's lock (a pong
+// arriving between two separate reads would pair one sample's offset with
+// another's bound). The estimate comes from the pong with the lowest round
+// trip among the last few, whose server timestamp was taken somewhere
+// between the ping's send and the pong's receipt, so the error is at most
+// half that round trip (plus a millisecond for microsecond rounding and
+// wall-clock adjustments between the two reads).
+func offsetAndBound(c *Client) (offset, bound time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	best := time.Duration(-1)
@@ -107,7 +109,7 @@ func offsetBound(c *Client) time.Duration {
 			best = r
 		}
 	}
-	return best/2 + time.Millisecond
+	return c.clk.offset(), best/2 + time.Millisecond
 }
 
 // TestClientOverLossyLinks: over the in-memory link at 1%, 5% and 20% loss
@@ -223,8 +225,8 @@ func TestClientLoopback(t *testing.T) {
 				t.Fatalf("no events frame arrived over %d room ticks (one every 10)", ticks)
 			}
 			st := c.Stats()
-			if bound := offsetBound(c); st.ClockOffset > bound || st.ClockOffset < -bound {
-				t.Fatalf("clock offset %v on one machine, want within ±%v (half the best round trip; smoothed rtt %v)", st.ClockOffset, bound, st.RTT)
+			if off, bound := offsetAndBound(c); off > bound || off < -bound {
+				t.Fatalf("clock offset %v on one machine, want within ±%v (half the best round trip; smoothed rtt %v)", off, bound, st.RTT)
 			}
 			if full == 0 || st.FullSnapshots != full {
 				t.Fatalf("full snapshots: %d until the first delta, %d after %d more ticks on a reliable transport; want >= 1, then no more", full, st.FullSnapshots, ticks)
@@ -456,8 +458,8 @@ func TestClientWaitsStatedBackoff(t *testing.T) {
 // newest applied tick each time, ending with the newest of the burst, so
 // a client catching up does not flood the server (which closes a flood
 // with rate_limited). The bound is elapsed/tick + 2 (one ack at once, one
-// per tick since, one at the end of the last tick); a slower machine only
-// loosens it, and a client acking every snapshot sends n.
+// per tick since, one by the ping after the last snapshot); a slower
+// machine only loosens it, and a client acking every snapshot sends n.
 func TestClientAcksBurstOncePerTick(t *testing.T) {
 	mn, _ := transport.NewMemNetwork(transport.LinkConfig{})
 	ln, _ := mn.Listen("room", transport.ServerConfig())
@@ -489,8 +491,8 @@ func TestClientAcksBurstOncePerTick(t *testing.T) {
 		}
 	}
 
-	// A lone snapshot after the burst is acked too: the pacing settles
-	// and never holds back the newest tick.
+	// A lone snapshot after the burst is acked too (by the next ping): the
+	// pacing settles and never holds back the newest tick.
 	time.Sleep(2 * period)
 	next := room.burst(1)
 	if err := waitFor(10*time.Second, func() bool { a := room.acksOf(token); return a[len(a)-1] == next }); err != nil {

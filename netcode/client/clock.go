@@ -49,3 +49,23 @@ func (c *clock) offset() time.Duration {
 	}
 	return c.samples[best].offset
 }
+
+// timeSource is the clock of the client's ping timer and ack policy: the
+// real one (wallClock) in production, a synthetic one in tests, which
+// advance it by hand and so decide exactly when each timer fires.
+type timeSource interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) timer
+}
+
+// timer is the part of *time.Timer the client uses.
+type timer interface {
+	Stop() bool
+	Reset(d time.Duration) bool
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                            { return time.Now() }
+func (wallClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }

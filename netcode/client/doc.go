@@ -3,11 +3,14 @@
 // transport.Dialer, sends the hello, keeps inputs until the server
 // acknowledges them (resending all unacknowledged ones with every input
 // and ping), reconstructs the world from delta snapshots against a ring of
-// baselines and acks the newest at most once a tick (so a backlog that
-// arrives in a burst is not a flood), estimates RTT and clock offset from ping/pong,
-// and resumes after a drop on the same or another transport.
+// baselines and acks the newest (in every input frame, so a client that
+// sends an input each tick sends no ack frames; alone only when no input
+// frame carried the newest tick within a tick and a half, at most once a
+// tick, so a backlog that arrives in a burst is not a flood), estimates
+// RTT and clock offset from ping/pong, and resumes after a drop on the
+// same or another transport.
 //
-// A client costs one reader goroutine plus a ping and an ack timer (and on KCP one
+// A client costs one reader goroutine plus a ping timer (and on KCP one
 // socket reader with a 1.5 KiB buffer); memory is bounded by the baseline
 // ring (Config.Baselines snapshots) and the unacked input queue. Close
 // waits for everything it started.

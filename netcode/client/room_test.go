@@ -49,6 +49,7 @@ type testSeat struct {
 	inputAck uint32 // highest contiguous input sequence consumed
 	bases    []uint32
 	acks     []uint32  // the tick of every ack frame, in arrival order
+	inAcks   []uint32  // the ack_tick of every input frame, in arrival order
 	retryAt  time.Time // resumes before then are refused with rate_limited
 }
 
@@ -282,6 +283,7 @@ func (r *testRoom) serve(c transport.Conn) {
 					s.inputAck = x.Seq
 				}
 			}
+			s.inAcks = append(s.inAcks, in.AckTick)
 			s.enc.Ack(in.AckTick)
 			r.mu.Unlock()
 		case netcode.KindAck:
@@ -348,12 +350,43 @@ func (r *testRoom) kickRateLimited(token string, d time.Duration, tell bool) {
 
 // acksOf returns a copy of the ack ticks the seat with token sent.
 func (r *testRoom) acksOf(token string) []uint32 {
+	return r.seatTicks(token, func(s *testSeat) []uint32 { return s.acks })
+}
+
+// inputAcksOf returns a copy of the ack_tick of every input frame the
+// seat with token sent.
+func (r *testRoom) inputAcksOf(token string) []uint32 {
+	return r.seatTicks(token, func(s *testSeat) []uint32 { return s.inAcks })
+}
+
+// seatTicks returns a copy of the ticks field picks of the seat with token.
+func (r *testRoom) seatTicks(token string, field func(*testSeat) []uint32) []uint32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s := r.seats[token]; s != nil {
-		return append([]uint32(nil), s.acks...)
+		return append([]uint32(nil), field(s)...)
 	}
 	return nil
+}
+
+// stepMarked steps the world once and sends each live seat its snapshot
+// followed by an events frame of the same tick: a client that reports
+// those events (OnEvents, on its reader goroutine, in frame order) has
+// finished handling the snapshot, acks included. It returns the tick.
+func (r *testRoom) stepMarked() uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.step()
+	ev := netcode.EventsFrame{Tick: r.world.Tick, Events: []netcode.Event{netcode.MakeEvent(1, int32(r.world.Tick))}}
+	for _, s := range r.seats {
+		if s.conn == nil {
+			continue
+		}
+		s.bases = append(s.bases, s.enc.Baseline())
+		_ = s.conn.WriteFrame(s.enc.Encode(&r.world, s.inputAck))
+		_ = s.conn.WriteFrame(netcode.AppendEvents(nil, &ev))
+	}
+	return r.world.Tick
 }
 
 // tick returns the room's current tick.

@@ -53,8 +53,35 @@ type Dialer interface {
 	Dial(ctx context.Context) (Conn, error)
 }
 
+// TryWriter is implemented by conns that can send several frames in one
+// system call without waiting on the peer (WebSocket on Linux, and the
+// in-memory transport, which never waits). A server that writes the
+// frames of many connections from one goroutine uses it so that a
+// connection that does not keep up stalls only itself: the rest of its
+// frames go to a goroutine of its own that may wait (Flush, WriteFrame).
+type TryWriter interface {
+	// TryWriteFrames sends frames in order, as WriteFrame would one by
+	// one, without waiting: it returns how many it took. A frame taken is
+	// sent, or, for the last one taken, partly sent with its rest copied
+	// and held by the conn, which sends it before anything written after.
+	// When it could not take every frame, or holds a rest, it returns
+	// ErrWouldBlock: the caller must then call Flush (or WriteFrame, which
+	// flushes first) from a goroutine that may wait, before calling
+	// TryWriteFrames again (which takes nothing while a rest is held). Any
+	// other error is WriteFrame's, and the conn is unusable. It never
+	// waits on another writer either: a write in progress makes it
+	// return 0, ErrWouldBlock. The frames may be reused when it returns.
+	TryWriteFrames(frames [][]byte) (int, error)
+	// Flush sends the rest TryWriteFrames held, waiting up to the write
+	// timeout; nil when nothing is held.
+	Flush() error
+}
+
 // Sentinel errors of the transports; test with errors.Is.
 var (
+	// ErrWouldBlock is TryWriteFrames's answer when the conn could not
+	// take every frame without waiting.
+	ErrWouldBlock    = errors.New("transport: write would block")
 	ErrClosed        = errors.New("transport: closed")
 	ErrFrameTooLarge = errors.New("transport: frame too large")
 	ErrIdle          = errors.New("transport: idle timeout")

@@ -31,6 +31,13 @@
 //		}()
 //	}
 //
+// A server writing many conns from one goroutine uses TryWriter where a
+// conn has it (server WebSocket conns on Linux, the in-memory transport):
+// TryWriteFrames sends several frames in one writev without waiting and
+// says what it could not take, for a goroutine that may wait to finish
+// with Flush. KCP conns do not have it (kcp-go's Write waits when the send
+// window is full and has no try path).
+//
 // Client side:
 //
 //	d := transport.KCPDialer{Addr: addr, Config: transport.DefaultKCPConfig(transport.ClientConfig())}

@@ -150,7 +150,10 @@ func (g *gate) handshake(c rawConn, deadline time.Time) {
 	if w, ok := c.(widener); ok {
 		w.widen()
 	}
-	ac := &admittedConn{rawConn: c, first: append([]byte(nil), frame...)}
+	var ac Conn = &admittedConn{rawConn: c, first: append([]byte(nil), frame...)}
+	if tw, ok := c.(TryWriter); ok {
+		ac = &admittedTryConn{admittedConn: ac.(*admittedConn), tw: tw}
+	}
 	select {
 	case g.queue <- ac:
 		admitted = true
@@ -239,3 +242,18 @@ func (a *admittedConn) KeyTag() string {
 	}
 	return ""
 }
+
+// admittedTryConn is an admittedConn whose session has a non-blocking
+// write path (TryWriter), which it keeps visible.
+type admittedTryConn struct {
+	*admittedConn
+	tw TryWriter
+}
+
+// TryWriteFrames forwards to the session's.
+func (a *admittedTryConn) TryWriteFrames(frames [][]byte) (int, error) {
+	return a.tw.TryWriteFrames(frames)
+}
+
+// Flush forwards to the session's.
+func (a *admittedTryConn) Flush() error { return a.tw.Flush() }

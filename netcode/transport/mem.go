@@ -169,6 +169,20 @@ func (c *memConn) WriteFrame(p []byte) error {
 	return c.out.send(p)
 }
 
+// TryWriteFrames sends every frame; an in-memory link never waits (a
+// full link drops, like a full socket buffer).
+func (c *memConn) TryWriteFrames(frames [][]byte) (int, error) {
+	for i, p := range frames {
+		if err := c.WriteFrame(p); err != nil {
+			return i, err
+		}
+	}
+	return len(frames), nil
+}
+
+// Flush has nothing to do: TryWriteFrames holds nothing back.
+func (c *memConn) Flush() error { return nil }
+
 // Close closes both directions. Like a TCP close after a write, frames
 // sent before it are not lost to it: the peer reads every frame sent
 // (still subject to the link's loss) as it arrives, then ErrClosed; the

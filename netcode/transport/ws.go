@@ -230,11 +230,17 @@ func (d WSDialer) Dial(ctx context.Context) (Conn, error) {
 }
 
 // wsConn carries one frame per binary WebSocket message.
+//
+// Every write to the socket happens under wmu: gorilla/websocket's own
+// writes (WriteFrame's messages, pings, the pong and close replies its
+// reader sends) and TryWriteFrames's raw writev of whole WebSocket frames
+// (ws_batch.go), which must not interleave with a frame half on the wire.
 type wsConn struct {
 	c      *websocket.Conn
 	cfg    Config
 	rbuf   []byte
 	wmu    sync.Mutex
+	batch  wsBatch // guarded by wmu
 	pinger *time.Timer
 	pingIv time.Duration
 	once   sync.Once
@@ -243,6 +249,25 @@ type wsConn struct {
 func newWSConn(c *websocket.Conn, cfg WSConfig, server bool) *wsConn {
 	c.SetReadLimit(int64(cfg.MaxReadFrame))
 	wc := &wsConn{c: c, cfg: cfg.Config}
+	if server {
+		wc.batch.init(c.NetConn())
+	}
+	// The reader's replies go through wmu like every other write.
+	c.SetPingHandler(func(data string) error {
+		err := wc.writeControl(websocket.PongMessage, []byte(data), time.Now().Add(wc.cfg.WriteTimeout))
+		if err == nil || errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil
+		}
+		return err
+	})
+	c.SetCloseHandler(func(code int, _ string) error {
+		_ = wc.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		return nil
+	})
 	if server && cfg.PingInterval > 0 {
 		wc.pingIv = cfg.PingInterval
 		wc.pinger = time.AfterFunc(cfg.PingInterval, wc.ping)
@@ -252,11 +277,22 @@ func newWSConn(c *websocket.Conn, cfg WSConfig, server bool) *wsConn {
 
 // ping runs on a timer (no goroutine of its own per connection).
 func (c *wsConn) ping() {
-	if err := c.c.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+	if err := c.writeControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
 		c.Close()
 		return
 	}
 	c.pinger.Reset(c.pingIv)
+}
+
+// writeControl writes a control message under wmu, after the rest of a
+// frame TryWriteFrames left half sent.
+func (c *wsConn) writeControl(mt int, data []byte, deadline time.Time) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.batch.flush(c.cfg.WriteTimeout); err != nil {
+		return wsErr(err)
+	}
+	return c.c.WriteControl(mt, data, deadline)
 }
 
 func (c *wsConn) ReadFrame() ([]byte, error) {
@@ -298,6 +334,9 @@ func (c *wsConn) WriteFrame(p []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if err := c.batch.flush(c.cfg.WriteTimeout); err != nil {
+		return wsErr(err)
+	}
 	_ = c.c.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
 	if err := c.c.WriteMessage(websocket.BinaryMessage, p); err != nil {
 		return wsErr(err)
@@ -310,8 +349,17 @@ func (c *wsConn) Close() error {
 		if c.pinger != nil {
 			c.pinger.Stop()
 		}
-		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-		_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+		// The close message goes out only if no write is in progress and
+		// no frame is half sent: Close must not wait on a stuck writer
+		// (it is how a stuck writer is ended), and a close message in the
+		// middle of a frame would corrupt the stream.
+		if c.wmu.TryLock() {
+			if !c.batch.holding() {
+				msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+				_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+			}
+			c.wmu.Unlock()
+		}
 	})
 	_ = c.c.Close()
 	return nil

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Open) {
 		{"PlayerRevocations", testPlayerRevocations},
 		{"Limiter", testLimiter},
 		{"Registry", testRegistry},
+		{"PlacedCounts", testPlaced},
 		{"Leases", testLeases},
 		{"Events", testEvents},
 	} {
@@ -385,6 +386,45 @@ func testRegistry(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(got) != 1 || got[0].ID != "b" {
 		t.Fatalf("after a's TTL: %+v", got)
+	}
+}
+
+// testPlaced: AddPlaced counts per server until the server's next
+// heartbeat round; the same round stored again (by another replica) keeps
+// the count; round 0 always resets it.
+func testPlaced(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	placed := func() map[string]int {
+		t.Helper()
+		got, err := s.Servers(ctx, t0)
+		must(t, err)
+		out := map[string]int{}
+		for _, r := range got {
+			out[r.ID] = r.Placed
+		}
+		return out
+	}
+	put := func(id string, seq uint64) {
+		must(t, s.PutServer(ctx, store.ServerRecord{ID: id, ExpiresAt: t0.Add(time.Minute), Data: []byte(id), Seq: seq}))
+	}
+	put("a", 1)
+	put("b", 0)
+	for range 3 {
+		must(t, s.AddPlaced(ctx, "a"))
+	}
+	must(t, s.AddPlaced(ctx, "b"))
+	if got := placed(); got["a"] != 3 || got["b"] != 1 {
+		t.Fatalf("placed %v, want a=3 b=1", got)
+	}
+	put("a", 1) // the same round, delivered to another replica
+	put("b", 0) // unknown round
+	if got := placed(); got["a"] != 3 || got["b"] != 0 {
+		t.Fatalf("after repeated round: placed %v, want a=3 b=0", got)
+	}
+	put("a", 2)
+	must(t, s.AddPlaced(ctx, "b"))
+	if got := placed(); got["a"] != 0 || got["b"] != 1 {
+		t.Fatalf("after a new round: placed %v, want a=0 b=1", got)
 	}
 }
 

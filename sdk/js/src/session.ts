@@ -42,7 +42,7 @@ export interface RoomSessionOptions {
    * A server's retry_after_ms (rate_limited) is always waited in full first.
    */
   resumeBackoffMs?: number;
-  /** Microsecond clock for pings (default: performance.timeOrigin + performance.now()). */
+  /** Microsecond clock for pings and the ack policy (default: performance.timeOrigin + performance.now()). */
   nowUs?: () => number;
 }
 
@@ -88,6 +88,10 @@ export interface SessionStats {
   /** Snapshots dropped because their baseline was no longer held. */
   baselineMissing: number;
   inputsSent: number;
+  /** Input frames written (each also acks the newest applied tick). */
+  inputFrames: number;
+  /** Ack frames written alone (only when no input frame carried the newest tick: PROTOCOL.md 6). */
+  acksSent: number;
   /** Inputs dropped unsent because 32 were pending. */
   inputsDropped: number;
   resumes: number;
@@ -123,7 +127,9 @@ export interface SessionEvents {
 /**
  * RoomSession plays one seat in a room over WebSocket: the hello with the
  * lobby's ticket, snapshots applied against acknowledged baselines (and
- * acked), inputs numbered and resent until the server consumed them, pings
+ * acked: in every input frame, alone only when no input frame carried the
+ * newest tick for 1.5 ticks, PROTOCOL.md 6), inputs numbered and resent
+ * until the server consumed them, pings
  * for the clock, and a resume with the resume token after a dropped
  * connection. Create one with RoomSession.connect.
  */
@@ -133,7 +139,7 @@ export class RoomSession {
   /** The clock estimate (rtt, offset, server tick). */
   readonly clock = new ClockSync();
   /** Counters. */
-  readonly stats: SessionStats = { snapshots: 0, fullSnapshots: 0, staleDropped: 0, baselineMissing: 0, inputsSent: 0, inputsDropped: 0, resumes: 0, bytesIn: 0, bytesOut: 0 };
+  readonly stats: SessionStats = { snapshots: 0, fullSnapshots: 0, staleDropped: 0, baselineMissing: 0, inputsSent: 0, inputFrames: 0, acksSent: 0, inputsDropped: 0, resumes: 0, bytesIn: 0, bytesOut: 0 };
   /** Resolves once the session is over. */
   readonly ended: Promise<SessionEnd>;
 
@@ -150,8 +156,13 @@ export class RoomSession {
   private pingSent = new Map<number, number>();
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private lastRecv = 0; // ms
-  private ackTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastAckAt = 0; // ms
+  // The ack policy (PROTOCOL.md 6): the newest tick a frame on this
+  // connection carried (an input frame's ack_tick, an ack, a resume's
+  // last_ack_tick), when (µs, nowUs), and since when the oldest applied
+  // tick newer than that has waited (-1: none waits).
+  private carried = 0;
+  private carriedAtUs = -Infinity;
+  private waitingSinceUs = -1;
   private matchEnded = false;
   private endInfo: SessionEnd | null = null;
   private resolveEnded!: (e: SessionEnd) => void;
@@ -409,6 +420,9 @@ export class RoomSession {
     this.setState(this.ring.latest.tick > 0 ? "playing" : "waiting");
     if (resumed) {
       this.stats.resumes++;
+      // The resume's last_ack_tick told the server the newest applied tick.
+      this.carried = this.ring.latest.tick;
+      this.waitingSinceUs = -1;
       if (this.pending.length > 0) this.writeInputs();
     }
     this.startPings();
@@ -424,38 +438,48 @@ export class RoomSession {
         return;
       }
       this.ping();
+      // Resent inputs carry the ack; without any, ack the newest tick if
+      // it is overdue (the snapshots stopped before a frame carried it).
       if (this.pending.length > 0) this.writeInputs();
+      else if (this.ackDue(false)) this.sendAck();
     }, this.opts.pingIntervalMs);
   }
 
   private stopPings(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
-    if (this.ackTimer) clearTimeout(this.ackTimer);
-    this.ackTimer = null;
   }
 
   /**
-   * ackSoon acks the newest applied snapshot, at most once per tick: a
-   * client catching up on a backlog of snapshots (after a stall, a busy
-   * event loop, a background tab) applies them in a burst, and one ack per
-   * snapshot would be a burst of frames the server rate-limits and, past its
-   * flood limit, closes (rate_limited). Within a tick of the last ack, one
-   * ack of the newest tick follows at the end of that tick.
+   * ackDue says whether an ack of the newest applied tick must go out alone
+   * now (PROTOCOL.md 6): every input frame carries the newest tick, so only
+   * when none has carried it for 1.5 ticks, or, after a full snapshot (full:
+   * the server has no baseline of this client and repeats full snapshots
+   * until it hears an ack), when no frame carried an ack for a tick. Both
+   * wait at least a tick since the last frame that carried an ack, so a
+   * backlog applied in a burst (after a stall, a busy event loop, a
+   * background tab) gets one ack, not a flood the server closes
+   * (rate_limited).
    */
-  private ackSoon(): void {
-    if (this.ackTimer) return; // an ack of the newest tick is due
-    const wait = this.lastAckAt + 1000 / Math.max(this.tickRate, 1) - Date.now();
-    if (wait <= 0) return this.sendAck();
-    this.ackTimer = setTimeout(() => {
-      this.ackTimer = null;
-      this.sendAck();
-    }, wait);
+  private ackDue(full: boolean): boolean {
+    if (this.ring.latest.tick <= this.carried || this.waitingSinceUs < 0) return false;
+    const periodUs = this.tickRate > 0 ? 1e6 / this.tickRate : 0;
+    const now = this.opts.nowUs();
+    if (full && now - this.carriedAtUs >= periodUs) return true;
+    return now - this.waitingSinceUs >= 1.5 * periodUs;
+  }
+
+  /** carry records a frame carrying the newest applied tick going out. */
+  private carry(): void {
+    this.carried = this.ring.latest.tick;
+    this.carriedAtUs = this.opts.nowUs();
+    this.waitingSinceUs = -1;
   }
 
   private sendAck(): void {
-    if (!this.ws || this.st === "resuming") return;
-    this.lastAckAt = Date.now();
+    if (!this.ws || this.st === "resuming" || this.st === "ended") return;
+    this.carry();
+    this.stats.acksSent++;
     this.write(encodeAck(this.ring.latest.tick));
   }
 
@@ -469,6 +493,8 @@ export class RoomSession {
 
   private writeInputs(): void {
     if (this.pending.length === 0 || !this.ws || this.st === "resuming") return;
+    this.carry();
+    this.stats.inputFrames++;
     this.write(encodeInput({ ackTick: this.ring.latest.tick, inputs: this.pending }));
   }
 
@@ -548,11 +574,13 @@ export class RoomSession {
     this.ring.push(w);
     this.stats.snapshots++;
     if (s.baseAge === 0) this.stats.fullSnapshots++;
-    this.ackSoon();
+    if (this.waitingSinceUs < 0) this.waitingSinceUs = this.opts.nowUs();
     if (s.inputAck > this.inputAck) this.inputAck = s.inputAck;
     if (this.pending.length > 0 && this.pending[0].seq <= this.inputAck) this.pending = this.pending.filter((i) => i.seq > this.inputAck);
     this.setState("playing");
     this.emit("snapshot", w, s);
+    // After the listeners: an input one of them sent carries the ack instead.
+    if (this.ws === ws && this.ackDue(s.baseAge === 0)) this.sendAck();
   }
 
   /**
