@@ -3,7 +3,6 @@ package contentcheck_test
 import (
 	"bytes"
 	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,22 +14,11 @@ import (
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/broken/*.want from the current reports")
 
-// copyEmbedded writes every embedded content file into dir.
+// copyEmbedded writes every embedded content file into dir (empty).
 func copyEmbedded(t *testing.T, dir string) {
 	t.Helper()
-	src := content.Embedded()
-	entries, err := fs.ReadDir(src, ".")
-	if err != nil {
+	if err := os.CopyFS(dir, content.Embedded()); err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := fs.ReadFile(src, e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
