@@ -28,6 +28,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/ecs/content"
+	"github.com/pantheon-oracles/pantheon/internal/testlog"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/client"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
@@ -203,7 +204,7 @@ type crashChild struct {
 	info  crashChildInfo
 	stdin io.WriteCloser
 	done  chan error
-	out   *bytes.Buffer // stderr, for failure messages
+	out   *testlog.Buffer // stderr, for failure messages (written by exec's copier while read)
 }
 
 // startCrashChild starts a child on dir and waits for its READY line.
@@ -220,8 +221,8 @@ func startCrashChild(t *testing.T, dir, mode string, seed uint64, env ...string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &crashChild{cmd: cmd, stdin: stdin, done: make(chan error, 1), out: &bytes.Buffer{}}
-	cmd.Stderr = &lockedWriter{w: c.out}
+	c := &crashChild{cmd: cmd, stdin: stdin, done: make(chan error, 1), out: &testlog.Buffer{}}
+	cmd.Stderr = c.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -271,17 +272,6 @@ func (c *crashChild) stop(t *testing.T) {
 	t.Helper()
 	c.stdin.Close()
 	c.wait(t, 60*time.Second)
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // createCrashRoom asks the child's control API for a room and returns the
