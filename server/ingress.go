@@ -171,7 +171,9 @@ func ticketCode(err error) netcode.Code {
 func (s *Server) readFrames(c *conn, r *room, bytesIn interface{ Add(float64) }) {
 	hz := float64(time.Second) / float64(r.clock.Step())
 	inputs := rate.NewLimiter(rate.Limit(s.cfg.InputsPerTick*hz), s.cfg.InputBurst)
-	// Frames: an input frame, an ack and now and then a ping per tick.
+	// Frames: the budget admits an input frame, an ack and now and then a
+	// ping per tick. The project's clients carry the ack in the input frame
+	// (PROTOCOL.md 6), but the protocol lets any client send it alone.
 	frames := rate.NewLimiter(rate.Limit((s.cfg.InputsPerTick+2)*hz), 3*s.cfg.InputBurst)
 	lastQueued := c.startSeq
 	flood := 0 // drops minus accepted inputs and frames, never below 0
