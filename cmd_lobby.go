@@ -241,7 +241,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("%v", err)
 	}
 
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		return fail("content: %v", err)
 	}
@@ -250,7 +250,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail("database: %v", err)
 	}
 	defer db.Close()
-	l, closeState, err := newLobby(o, cfg, db, content, nil, log)
+	l, closeState, err := newLobby(o, cfg, db, bundle, nil, log)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -269,7 +269,7 @@ func runLobby(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "pantheon lobby: metrics on http://%s/metrics\n", bound)
 	}
 	fmt.Fprintf(stdout, "pantheon lobby: listening on http://%s (state: %s, db: %s, content %s)\n",
-		ln.Addr(), map[bool]string{true: "redis", false: "memory"}[o.Redis != ""], redactURL(*dbURL), content.Version())
+		ln.Addr(), map[bool]string{true: "redis", false: "memory"}[o.Redis != ""], redactURL(*dbURL), bundle.Version())
 	if err := l.Run(ctx, ln); err != nil {
 		return fail("%v", err)
 	}

@@ -172,7 +172,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 		defer stop()
 	}
 
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		return fail(err)
 	}
@@ -183,7 +183,7 @@ func runRoom(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer store.Close()
-	srv, stopOutbox, err := startRoomServer(cfg, o.OutboxDir, store, content)
+	srv, stopOutbox, err := startRoomServer(cfg, o.OutboxDir, store, bundle)
 	if err != nil {
 		return fail(err)
 	}

@@ -63,7 +63,7 @@ func TestRoomHeartbeatsEveryLobby(t *testing.T) {
 }
 
 func testRoomHeartbeatsEveryLobby(t *testing.T, open func() store.Store) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +71,13 @@ func testRoomHeartbeatsEveryLobby(t *testing.T, open func() store.Store) {
 	// 2-core CI box under -race) does not expire a server that heartbeats;
 	// 90 rounds of at least 50 ms each outlast it (1.5 TTLs).
 	const ttl, interval, rounds = 3 * time.Second, 50 * time.Millisecond, 90
-	urlA, stopA := startTestLobby(t, open(), content, ttl)
-	urlB, _ := startTestLobby(t, open(), content, ttl)
+	urlA, stopA := startTestLobby(t, open(), bundle, ttl)
+	urlB, _ := startTestLobby(t, open(), bundle, ttl)
 	srv, err := server.New(server.Config{
 		ServerID: "room-fleet", KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 		TicketKey: bytes.Repeat([]byte("t"), 32), FleetSecret: fleetTestSecret,
 		LobbyURLs: []string{urlA, urlB}, Heartbeat: interval, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, content, server.NewMemorySink())
+	}, bundle, server.NewMemorySink())
 	if err != nil {
 		t.Fatal(err)
 	}

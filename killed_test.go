@@ -79,7 +79,7 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 	if _, err := sqlstore.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 	child := startCrashChild(t, dir, "", 0, env...)
 
 	// Two players queue for a duel and are placed on the child.
-	seats, err := bot.Seats(content, crashMode, 2, 7)
+	seats, err := bot.Seats(bundle, crashMode, 2, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestRoomServerKilledMidMatch(t *testing.T) {
 	for i, tk := range assigned {
 		st := seats[i]
 		st.Seat, st.Team, st.PlayerID = tk.Seat.Seat, tk.Seat.Team, players[i].id
-		b, err := startCrashBot(ctx, content, st, tk.Seat.Ticket, tk.Seat.WSURL, uint64(i), func() {})
+		b, err := startCrashBot(ctx, bundle, st, tk.Seat.Ticket, tk.Seat.WSURL, uint64(i), func() {})
 		if err != nil {
 			t.Fatalf("player %d connect: %v", i, err)
 		}

@@ -18,7 +18,7 @@ import (
 // dev's own but those the flags name. The flag lists below are dev's
 // defaults; a setting dev changes without a flag here fails the test.
 func TestDevWiringAgreesWithCommands(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestDevWiringAgreesWithCommands(t *testing.T) {
 	}
 
 	// The lobby.
-	lo := dev.lobbyOptions(content)
+	lo := dev.lobbyOptions(bundle)
 	gotL, err := lo.build()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestDevWiringAgreesWithCommands(t *testing.T) {
 	if err := fs.Parse([]string{
 		"--replica-id", "dev", "--jwt-key", dev.Lobby.JWTKey, "--fleet-secret", dev.Lobby.Lobby.FleetSecret,
 		"--limit-per-ip", "5000/5000", "--limit-login-per-ip", "2000/2000",
-		"--content-version", content.Version(), "--cors-origins", devOrigins,
+		"--content-version", bundle.Version(), "--cors-origins", devOrigins,
 	}); err != nil {
 		t.Fatal(err)
 	}

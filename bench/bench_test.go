@@ -53,7 +53,7 @@ func TestConfigRefusesNonLoopbackTargets(t *testing.T) {
 // TestIdleScenario runs the idle scenario with a few clients against an
 // in-process room server on 127.0.0.1 and checks the report.
 func TestIdleScenario(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestIdleScenario(t *testing.T) {
 		KCPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 		TicketKey: bytes.Repeat([]byte("k"), 32), FleetSecret: secret,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DrainTimeout: time.Second,
-	}, content, server.NewMemorySink())
+	}, bundle, server.NewMemorySink())
 	if err != nil {
 		t.Fatal(err)
 	}

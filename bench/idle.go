@@ -30,7 +30,7 @@ func runIdle(ctx context.Context, r resolved, col *collector) (Report, error) {
 	idle := &IdleReport{Clients: sc.Clients}
 	rep.Idle = idle
 	ctl := &controlClient{base: cfg.Target, secret: cfg.FleetSecret, http: &http.Client{Timeout: 10 * time.Second}}
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		return rep, err
 	}
@@ -54,7 +54,7 @@ func runIdle(ctx context.Context, r resolved, col *collector) (Report, error) {
 	}()
 	stamp := time.Now().UnixNano()
 	for r := range nRooms {
-		seats, err := bot.Seats(content, "raid", roomSize, uint64(r+1))
+		seats, err := bot.Seats(bundle, "raid", roomSize, uint64(r+1))
 		if err != nil {
 			return rep, err
 		}

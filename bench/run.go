@@ -43,7 +43,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	default:
 		rep.Target = r.Target
 	}
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		return rep, err
 	}
@@ -83,7 +83,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		part, runErr = runLogin(runCtx, r, col)
 		rep.Login, rep.Errors, rep.Failed = part.Login, part.Errors, part.Failed
 	default:
-		sw = newSwarm(r, content, col, nm)
+		sw = newSwarm(r, bundle, col, nm)
 		sw.run(runCtx)
 	}
 	stopMon()

@@ -20,7 +20,7 @@ func TestBundledScenariosParse(t *testing.T) {
 			t.Errorf("scenario %s not bundled (have %v)", want, names)
 		}
 	}
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestBundledScenariosParse(t *testing.T) {
 			t.Errorf("%s: name %q, description %q", name, sc.Name, sc.Description)
 		}
 		for _, m := range sc.Modes {
-			if _, ok := content.Mode(m.Mode); !ok {
+			if _, ok := bundle.Mode(m.Mode); !ok {
 				t.Errorf("%s: unknown mode %s", name, m.Mode)
 			}
 		}

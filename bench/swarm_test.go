@@ -21,7 +21,7 @@ import (
 // a swarm from one address.
 func testRoomServer(t *testing.T, tickRates map[string]int) (*server.Server, string) {
 	t.Helper()
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func testRoomServer(t *testing.T, tickRates map[string]int) (*server.Server, str
 		TicketKey: bytes.Repeat([]byte("k"), 32), FleetSecret: secret, TickRates: tickRates,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DrainTimeout: time.Second,
 		ConnsPerIP: 1 << 16, PendingPerAddr: 256, PendingPerPrefix: 256,
-	}, content, server.NewMemorySink())
+	}, bundle, server.NewMemorySink())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -327,12 +327,12 @@ func TestRateLimits(t *testing.T) {
 // TestRostersWithContent validates oracles against the real game content
 // (ecs) and stores them in the real embedded database.
 func TestRostersWithContent(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	validator := RosterValidatorFunc(func(o contract.Oracle) error {
-		return ecs.ValidateOracle(content, ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
+		return ecs.ValidateOracle(bundle, ecs.OracleSpec{Archetype: o.Archetype, Role: o.Role, Loadout: o.Loadout, Pet: o.Pet, Form: o.Form, Totem: o.Totem})
 	})
 	db := backends()[1].open(t)
 	h := newHarness(t, nil, func(c *Config, d *Deps) { withDB(db)(c, d); d.Validator = validator })

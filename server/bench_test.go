@@ -80,13 +80,13 @@ func (bc *benchClient) send() {
 // clients and the in-memory transport included (BenchmarkRoomTick
 // isolates the room's tick).
 func BenchmarkRooms(b *testing.B) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, rooms := range []int{16, 64, 128} {
 		b.Run(fmt.Sprintf("rooms=%d/players=8/hz=30", rooms), func(b *testing.B) {
-			benchRooms(b, content, rooms)
+			benchRooms(b, bundle, rooms)
 		})
 	}
 }

@@ -203,14 +203,14 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("override for an unknown mode: %v", err)
 		}
 	}
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range content.Modes() {
+	for _, m := range bundle.Modes() {
 		c := testConfig()
 		c.TickRates = map[string]int{m.ID: 30}
-		if _, err := New(c, content, NewMemorySink()); err != nil {
+		if _, err := New(c, bundle, NewMemorySink()); err != nil {
 			t.Errorf("content mode %s refused: %v", m.ID, err)
 		}
 	}

@@ -86,7 +86,7 @@ func startRemoteBot(t *testing.T, h *harness, content *content.Bundle, mode stri
 // clients on real KCP and WebSocket (half each), driven by ecs bots through
 // netcode's client, and checks the sink's results and their replays.
 func TestEndToEndModes(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestEndToEndModes(t *testing.T) {
 	cfg.TickRates = map[string]int{ModeBattle3v3: 120, ModeRaid: 120, ModeRitual: 120}
 	cfg.SlowConsumerTicks = 600
 	sink := NewMemorySink()
-	s, err := New(cfg, content, sink)
+	s, err := New(cfg, bundle, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestEndToEndModes(t *testing.T) {
 	}{{ModeBattle3v3, 6}, {ModeRaid, 4}, {ModeRitual, 4}}
 	var wg sync.WaitGroup
 	for i, m := range matches {
-		seats, err := bot.Seats(content, m.mode, m.players, uint64(i+1))
+		seats, err := bot.Seats(bundle, m.mode, m.players, uint64(i+1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestEndToEndModes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				startRemoteBot(t, h, content, m.mode, st, resp.Seats[j].Ticket, name, uint64(j+1))
+				startRemoteBot(t, h, bundle, m.mode, st, resp.Seats[j].Ticket, name, uint64(j+1))
 			}()
 		}
 	}
@@ -141,7 +141,7 @@ func TestEndToEndModes(t *testing.T) {
 		}
 		t.Logf("%s: %s after %d ticks, %d rewards, %d codex entries, replay %d bytes",
 			m.mode, rec.Outcome, rec.Ticks, len(rec.Rewards), len(rec.Codex), len(rec.Replay))
-		checkRecord(t, content, rec, m.mode, m.players)
+		checkRecord(t, bundle, rec, m.mode, m.players)
 	}
 }
 

@@ -58,17 +58,17 @@ func stepInputs(g *tickRig, in ...netcode.Input) {
 // rejected casts reach seat 0 and not seat 1, seat 1's clamped inputs reach
 // seat 1 and not seat 0, and every other event reaches both alike.
 func TestRejectionsGoOnlyToTheirSeat(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	seats, err := bot.Seats(content, ModeBattle1v1, 2, 3)
+	seats, err := bot.Seats(bundle, ModeBattle1v1, 2, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	spec := contract.RoomSpec{MatchID: "m_private", Mode: ModeBattle1v1, Seed: 3, Seats: seatsFromBots(seats)}
-	g := newTickRig(t, simFactory(content), spec, true)
-	g.playBots(content, seats)
+	g := newTickRig(t, simFactory(bundle), spec, true)
+	g.playBots(bundle, seats)
 	keepEvents(g)
 	const ticks = 600
 	var views []ecs.EntityView

@@ -39,11 +39,11 @@ func (p *panicky) Step(in []seatInput, ev []netcode.Event) (uint32, []netcode.Ev
 // at its tick 30. It ends aborted with its client told, and the other rooms
 // keep their tick rate.
 func TestPanicIsolation(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := simFactory(content)
+	sim := simFactory(bundle)
 	factory := func(spec contract.RoomSpec) (engine, error) {
 		e, err := sim(spec)
 		if err != nil || spec.MatchID != "m_p3" {

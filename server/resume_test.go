@@ -18,13 +18,13 @@ import (
 // its token and last acknowledged tick, keeps its seat and entity, and its
 // inputs keep moving its oracle.
 func TestClientResumesOnWebSocket(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := testConfig()
 	cfg.TickRates = map[string]int{ModeBattle1v1: 30}
-	s, err := New(cfg, content, NewMemorySink())
+	s, err := New(cfg, bundle, NewMemorySink())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestClientResumesOnWebSocket(t *testing.T) {
 	h := &harness{t: t, srv: s, sink: NewMemorySink()}
 	t.Cleanup(h.shutdown)
 
-	seats, err := bot.Seats(content, ModeBattle1v1, 2, 7)
+	seats, err := bot.Seats(bundle, ModeBattle1v1, 2, 7)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,13 +63,13 @@ func TestRoomScripts(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no room scripts: %v", err)
 	}
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			runRoomScript(t, content, f)
+			runRoomScript(t, bundle, f)
 		})
 	}
 }

@@ -346,7 +346,7 @@ const rigWarmup = 150
 // connection's control buffers, the snapshot ring and every encoder are at
 // their size before measuring.
 func TestRoomTickAllocatesNothing(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func TestRoomTickAllocatesNothing(t *testing.T) {
 	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			g := raidRig(t, content, tc.extra, true)
+			g := raidRig(t, bundle, tc.extra, true)
 			for range rigWarmup {
 				g.tick()
 			}
@@ -417,7 +417,7 @@ func TestRoomTickAllocatesNothing(t *testing.T) {
 //
 //	go test -run '^$' -bench 'BenchmarkRoomTick' -benchmem ./server/
 func BenchmarkRoomTick(b *testing.B) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func BenchmarkRoomTick(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			fresh := func() *tickRig {
-				g := raidRig(b, content, extra, false)
+				g := raidRig(b, bundle, extra, false)
 				for range rigWarmup {
 					g.tick()
 				}

@@ -35,7 +35,7 @@ func (tokenLobby) WriteError(w http.ResponseWriter, _ *http.Request, err error) 
 // play) and refuses runs once the page is closed. The runs' lobby answers
 // no request until the test ends, so every run stays in its login.
 func TestPageBotRuns(t *testing.T) {
-	content, err := content.Load()
+	bundle, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestPageBotRuns(t *testing.T) {
 		}
 		http.Error(w, "stopped", http.StatusServiceUnavailable)
 	}))
-	p := NewPage(nil, content, nil)
+	p := NewPage(nil, bundle, nil)
 	p.Bind(tokenLobby{}, hung.URL)
 	closed := false
 	t.Cleanup(func() {
