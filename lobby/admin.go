@@ -15,7 +15,9 @@ import (
 // AdminHandler serves the operator endpoints, meant for a private admin
 // address, never the public one: GET /metrics (the lobby's registry in the
 // Prometheus text format), the probes GET /livez and GET /readyz
-// (probes.go) and /debug/pprof/. They are kept off the public
+// (probes.go), /debug/pprof/, and the operator console (console.go): its
+// page at GET /console and its API under /admin/v1/, behind the fleet
+// secret. They are kept off the public
 // API so scrapes neither consume per-IP rate-limit tokens nor count as API
 // traffic, and so queue depths, error rates and profiles are not exposed to
 // players.
@@ -29,6 +31,7 @@ func (l *Lobby) AdminHandler() http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	l.consoleMux(mux)
 	return mux
 }
 

@@ -40,6 +40,7 @@ func newEndedMetrics(reg prometheus.Registerer) endedMetrics {
 // reports the match again.
 func (l *Lobby) matchesEnded(ctx context.Context, server string, ended []contract.EndedMatch) error {
 	for _, m := range ended {
+		l.recent.ended(server, m, l.now().UTC())
 		settled := 0
 		for _, id := range m.Tickets {
 			err := l.st.EndTicket(ctx, id, m.MatchID, m.Outcome, m.Reason)

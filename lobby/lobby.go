@@ -118,6 +118,7 @@ type Lobby struct {
 	met         *metrics
 	ended       endedMetrics
 	lostTickets *lostWatch
+	recent      recentMatches // for the operator console
 
 	conns sync.WaitGroup // open push connections
 

@@ -285,6 +285,12 @@ func (l *Lobby) allocate(ctx context.Context, matchID string, m match.Match, qui
 	if err := l.st.AddPlaced(sctx, srv.ServerID); err != nil {
 		l.log.Warn("placed count not updated", "server", srv.ServerID, "match", matchID, "err", err)
 	}
+	rm := RecentMatch{MatchID: matchID, Mode: m.Mode, ServerID: srv.ServerID, RoomID: room.RoomID, PlacedAt: l.now().UTC()}
+	for _, t := range m.Tickets() {
+		rm.Tickets = append(rm.Tickets, t.ID)
+		rm.Players = append(rm.Players, t.PlayerIDs()...)
+	}
+	l.recent.placed(rm)
 	for _, t := range m.Tickets() {
 		var a assignment
 		for _, mb := range t.Members {

@@ -95,6 +95,9 @@ type RefreshTokens interface {
 	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokePlayerFamilies revokes every live family of a player (logout everywhere).
 	RevokePlayerFamilies(ctx context.Context, playerID string, now time.Time) error
+	// PlayerFamilies lists a player's families (sessions) that expire
+	// after now, live and revoked, newest expiry first, at most limit.
+	PlayerFamilies(ctx context.Context, playerID string, now time.Time, limit int) ([]RefreshFamily, error)
 }
 
 // Rosters stores players' oracles.

@@ -22,6 +22,7 @@ func (s *Server) controlHandler() http.Handler {
 	mux.HandleFunc("POST /v1/rooms", s.handleCreate)
 	mux.HandleFunc("GET /v1/rooms", s.handleList)
 	mux.HandleFunc("DELETE /v1/rooms/{id}", s.handleClose)
+	mux.HandleFunc("POST /v1/drain", s.handleDrain)
 	return s.requireFleetSecret(mux)
 }
 
@@ -158,6 +159,19 @@ func (s *Server) handleClose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// drainStarted is the body of POST /v1/drain's answer.
+type drainStarted struct {
+	Draining bool `json:"draining"`
+	Rooms    int  `json:"rooms"`
+}
+
+// handleDrain: POST /v1/drain takes the server out of allocation (Drain)
+// and answers 202 with the rooms still hosted. Repeating it is harmless.
+func (s *Server) handleDrain(w http.ResponseWriter, _ *http.Request) {
+	s.Drain()
+	writeJSON(w, http.StatusAccepted, drainStarted{Draining: true, Rooms: s.reg.len()})
 }
 
 func writeControlError(w http.ResponseWriter, status int, code, msg string) {

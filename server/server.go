@@ -238,6 +238,17 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Shutdown()
 }
 
+// Drain takes the server out of allocation without stopping it: new rooms
+// are refused (503 draining), heartbeats and /readyz say draining, and the
+// rooms it hosts play on to their end. It is what Shutdown does first; the
+// process keeps running until it is stopped. It cannot be undone.
+func (s *Server) Drain() {
+	s.reg.setDraining()
+}
+
+// Draining reports whether Drain or Shutdown was called.
+func (s *Server) Draining() bool { return s.reg.isDraining() }
+
 // Shutdown drains the server, once: the control API and heartbeats say
 // draining and new rooms are refused; running rooms get
 // Config.DrainTimeout to finish, then the rest are aborted (clients get

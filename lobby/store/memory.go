@@ -182,6 +182,13 @@ func (m *Memory) Ticket(_ context.Context, id string) (TicketRecord, error) {
 	return cloneRecord(t.rec), nil
 }
 
+// PlayerTicket implements Queues.
+func (m *Memory) PlayerTicket(_ context.Context, player string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.players[player], nil
+}
+
 // Queued implements Queues.
 func (m *Memory) Queued(_ context.Context, mode string) ([]TicketRecord, error) {
 	m.mu.Lock()

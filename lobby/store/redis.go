@@ -174,6 +174,18 @@ func (r *Redis) Ticket(ctx context.Context, id string) (TicketRecord, error) {
 	return rec, nil
 }
 
+// PlayerTicket implements Queues.
+func (r *Redis) PlayerTicket(ctx context.Context, player string) (string, error) {
+	id, err := r.rdb.Get(ctx, r.key("pl:", player)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", unavailable("player ticket", err)
+	}
+	return id, nil
+}
+
 // Queued implements Queues.
 func (r *Redis) Queued(ctx context.Context, mode string) ([]TicketRecord, error) {
 	h, err := r.rdb.HGetAll(ctx, r.key("q:", mode)).Result()

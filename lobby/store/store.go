@@ -127,6 +127,9 @@ type Queues interface {
 	// (already ended: a repeated report; or never assigned to it) and
 	// ErrNotFound for an unknown id (or one past its retention).
 	EndTicket(ctx context.Context, id, matchID string, outcome contract.Outcome, reason string) error
+	// PlayerTicket returns the id of player's live ticket (queued or
+	// matched), "" when it has none.
+	PlayerTicket(ctx context.Context, player string) (string, error)
 	// States returns the state of each ticket of ids, in order, "" for a
 	// ticket the store does not hold (never created, past its retention,
 	// or lost: a Redis restarted empty or a key evicted). One round trip.

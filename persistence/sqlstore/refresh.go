@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -105,4 +107,43 @@ func (s *sqlStore) RevokePlayerFamilies(ctx context.Context, playerID string, no
 		return fmt.Errorf("revoke refresh families of player %s: %w", playerID, err)
 	}
 	return nil
+}
+
+// PlayerFamilies lists a player's unexpired families, newest expiry first.
+func (s *sqlStore) PlayerFamilies(ctx context.Context, playerID string, now time.Time, limit int) ([]persistence.RefreshFamily, error) {
+	var out []persistence.RefreshFamily
+	err := s.b.read(ctx, func(tx dbtx) error {
+		out = out[:0]
+		// Expiry is compared here, not in SQL: the embedded backend keeps
+		// times in its own text form.
+		rs, err := tx.query(ctx, `SELECT id, player_id, generation, expires_at, revoked_at FROM refresh_families
+			WHERE player_id = $1`, playerID)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var f persistence.RefreshFamily
+			if err := rs.Scan(&f.ID, &f.PlayerID, &f.Generation, &f.ExpiresAt, &f.RevokedAt); err != nil {
+				return err
+			}
+			if now.Before(f.ExpiresAt) {
+				out = append(out, f)
+			}
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refresh families of player %s: %w", playerID, err)
+	}
+	slices.SortFunc(out, func(a, b persistence.RefreshFamily) int {
+		if c := b.ExpiresAt.Compare(a.ExpiresAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }

@@ -186,6 +186,32 @@ func (d *DB) RevokePlayerFamilies(_ context.Context, playerID string, now time.T
 	return nil
 }
 
+// PlayerFamilies implements persistence.RefreshTokens.
+func (d *DB) PlayerFamilies(_ context.Context, playerID string, now time.Time, limit int) ([]persistence.RefreshFamily, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []persistence.RefreshFamily
+	for _, f := range d.families {
+		if f.PlayerID == playerID && now.Before(f.ExpiresAt) {
+			f.CurrentHash = nil
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b persistence.RefreshFamily) int {
+		if c := b.ExpiresAt.Compare(a.ExpiresAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 // Oracles implements persistence.Rosters.
 func (d *DB) Oracles(_ context.Context, playerID string) ([]contract.Oracle, error) {
 	if err := d.check(); err != nil {
