@@ -281,9 +281,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
   room server  kcp %s  ws %s
   room admin   http://%s  (/metrics, /debug/pprof, control API)
   database     %s, results outbox %s
-  fleet secret %s  (for pantheon bench and the control API)
+  fleet secret %s  (for pantheon bench, the control API and the console)
 `, d.content.Version(), d.lobbyURL, d.lobbyURL, d.lobbyURL, d.lobbyAdmin, d.room.PublicKCPAddr(), d.room.PublicWSURL(),
 		d.room.AdminAddr(), o.DB, o.Room.OutboxDir, d.fleetSecret)
+	if d.lobbyAdmin != "" {
+		fmt.Fprintf(stdout, "  console      http://%s/console  (operator console; sign in with the fleet secret)\n", d.lobbyAdmin)
+	}
 
 	code := 0
 	if run.bots > 0 {

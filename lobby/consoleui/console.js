@@ -13,6 +13,7 @@
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === "class") e.className = v;
+      else if (k === "width") e.style.width = v; // CSSOM, allowed by the page's CSP (a style attribute is not)
       else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
       else e.setAttribute(k, v);
     }
@@ -65,7 +66,7 @@
   function render(ov) {
     fill("servers", ov.servers.map((s) => el("tr", { "data-server": s.server_id },
       el("td", {}, s.server_id),
-      el("td", {}, el("span", { class: "bar" }, el("span", { style: "width:" + Math.min(100, Math.round(s.load * 100)) + "%" })), Math.round(s.load * 100) + "%"),
+      el("td", {}, el("span", { class: "bar" }, el("span", { width: Math.min(100, Math.round(s.load * 100)) + "%" })), Math.round(s.load * 100) + "%"),
       el("td", { class: "num" }, s.rooms + (s.placed ? " +" + s.placed : "") + " / " + s.max_rooms),
       el("td", { class: "num" }, s.players),
       el("td", { class: "num" }, s.tick_p99_ms.toFixed(2) + " ms"),
