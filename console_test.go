@@ -186,16 +186,16 @@ func TestControlDrain(t *testing.T) {
 		t.Fatalf("overview right after the drain: got %+v, want draining", ov.Servers[0])
 	}
 	ps, tickets := matchedPair(t, d, "drain")
-	waitFor(t, "the match to be requeued for want of a room server", func() bool {
-		var tk struct {
-			State  string `json:"state"`
-			Reason string `json:"reason"`
-		}
-		ps[0].call(t, "GET", "/v1/tickets/"+tickets[0], nil, http.StatusOK, &tk)
-		return tk.State == "queued" && tk.Reason == lobby.ReasonNoRoomServer
-	})
-	if n := len(d.room.Heartbeat().MatchesEnded); d.room.Heartbeat().Rooms != 0 {
-		t.Fatalf("the draining server got rooms: %d (%d ended)", d.room.Heartbeat().Rooms, n)
+	reason := waitQueueReason(t, ps[0], tickets[0])
+	if reason != lobby.ReasonWaitingForServer && reason != lobby.ReasonNoRoomServer {
+		t.Fatalf("queue_status of %s: got reason %q, want %s or %s", tickets[0], reason, lobby.ReasonWaitingForServer, lobby.ReasonNoRoomServer)
+	}
+	var tk struct {
+		State string `json:"state"`
+	}
+	ps[0].call(t, "GET", "/v1/tickets/"+tickets[0], nil, http.StatusOK, &tk)
+	if tk.State != "queued" || d.room.Heartbeat().Rooms != 0 {
+		t.Fatalf("after the drain: ticket %s, room server hosting %d rooms; want queued and none", tk.State, d.room.Heartbeat().Rooms)
 	}
 	// A second drain is harmless.
 	admin(t, d, "POST", "/admin/v1/servers/"+id+"/drain", http.StatusOK, nil)
@@ -254,5 +254,32 @@ func TestConsolePlayerRevoke(t *testing.T) {
 	admin(t, d, "GET", "/admin/v1/players/"+ps[0].id, http.StatusOK, &p)
 	if len(p.Sessions) == 0 || slices.ContainsFunc(p.Sessions, func(s lobby.ConsoleSession) bool { return s.Live }) || p.RevokedBefore.IsZero() {
 		t.Errorf("lookup after the revoke: got sessions %+v, cutoff %v; want every session revoked and a cutoff", p.Sessions, p.RevokedBefore)
+	}
+}
+
+// waitQueueReason reads p's push events until a queue_status of ticket
+// with a reason, for at most 30 s, and returns the reason.
+func waitQueueReason(t *testing.T, p *apiPlayer, ticket string) string {
+	t.Helper()
+	_ = p.ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		_, data, err := p.ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for a queue_status with a reason for %s: %v", ticket, err)
+		}
+		var ev struct {
+			Type     string `json:"type"`
+			TicketID string `json:"ticket_id"`
+			Reason   string `json:"reason"`
+		}
+		if err := json.Unmarshal(data, &ev); err != nil {
+			t.Fatalf("event %s: %v", data, err)
+		}
+		if ev.Type == "match_found" {
+			t.Fatalf("placed on a draining server: %s", data)
+		}
+		if ev.Type == "queue_status" && ev.TicketID == ticket && ev.Reason != "" {
+			return ev.Reason
+		}
 	}
 }
