@@ -54,6 +54,7 @@ func (l *Lobby) consoleMux(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console", serve("console.html"))
 	mux.HandleFunc("GET /console/console.js", serve("console.js"))
 	mux.HandleFunc("GET /console/console.css", serve("console.css"))
+	mux.HandleFunc("GET /console/favicon.svg", serve("favicon.svg"))
 	admin := func(f handlerFunc) http.Handler {
 		return l.wrap(func(w http.ResponseWriter, r *http.Request) error {
 			if err := l.requireFleet(r); err != nil {

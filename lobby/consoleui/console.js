@@ -22,6 +22,7 @@
   }
   const badge = (text) => el("span", { class: "badge " + text }, text);
   const ms = (v) => (v >= 60000 ? (v / 60000).toFixed(1) + " min" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : v + " ms");
+  const pct = (f) => { const p = f * 100; return (p > 0 && p < 10 ? p.toFixed(1) : Math.round(p)) + "%"; };
   const when = (t) => (t ? new Date(t).toLocaleTimeString() : "");
 
   async function api(method, path) {
@@ -66,7 +67,7 @@
   function render(ov) {
     fill("servers", ov.servers.map((s) => el("tr", { "data-server": s.server_id },
       el("td", {}, s.server_id),
-      el("td", {}, el("span", { class: "bar" }, el("span", { width: Math.min(100, Math.round(s.load * 100)) + "%" })), Math.round(s.load * 100) + "%"),
+      el("td", {}, el("span", { class: "bar" }, el("span", { width: Math.min(100, Math.round(s.load * 100)) + "%" })), pct(s.load)),
       el("td", { class: "num" }, s.rooms + (s.placed ? " +" + s.placed : "") + " / " + s.max_rooms),
       el("td", { class: "num" }, s.players),
       el("td", { class: "num" }, s.tick_p99_ms.toFixed(2) + " ms"),
