@@ -324,7 +324,7 @@ type devRun struct {
 func devFlags(fs *flag.FlagSet, o *devOptions) *devRun {
 	run := &devRun{}
 	fs.StringVar(&o.Lobby.Addr, "lobby", o.Lobby.Addr, "lobby HTTP listen address")
-	fs.StringVar(&o.Lobby.AdminAddr, "lobby-admin", o.Lobby.AdminAddr, "lobby /metrics and /debug/pprof listen address (\"\": off)")
+	fs.StringVar(&o.Lobby.AdminAddr, "lobby-admin", o.Lobby.AdminAddr, "lobby admin listen address: /metrics, /debug/pprof, the operator console at /console (\"\": off)")
 	fs.StringVar(&o.Room.Server.KCPAddr, "kcp", o.Room.Server.KCPAddr, "room server KCP (UDP) listen address")
 	fs.StringVar(&o.Room.Server.WSAddr, "ws", o.Room.Server.WSAddr, "room server WebSocket listen address")
 	fs.StringVar(&o.Room.Server.AdminAddr, "admin", o.Room.Server.AdminAddr, "room server control API, /metrics and /debug/pprof")

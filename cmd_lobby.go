@@ -104,7 +104,7 @@ func defaultLobbyOptions() lobbyOptions {
 func lobbyFlags(fs *flag.FlagSet, o *lobbyOptions) error {
 	cfg := &o.Lobby
 	fs.StringVar(&o.Addr, "addr", envOr("PANTHEON_LOBBY_ADDR", o.Addr), "listen address (env PANTHEON_LOBBY_ADDR)")
-	fs.StringVar(&o.AdminAddr, "admin-addr", envOr("PANTHEON_LOBBY_ADMIN_ADDR", o.AdminAddr), "private listen address of /metrics and /debug/pprof; keep it off the public network; empty disables (env PANTHEON_LOBBY_ADMIN_ADDR)")
+	fs.StringVar(&o.AdminAddr, "admin-addr", envOr("PANTHEON_LOBBY_ADMIN_ADDR", o.AdminAddr), "private listen address of /metrics, /debug/pprof, the probes and the operator console (/console, /admin/v1/); keep it off the public network; empty disables (env PANTHEON_LOBBY_ADMIN_ADDR)")
 	fs.StringVar(&o.JWTKey, "jwt-key", envOr("PANTHEON_JWT_KEY", o.JWTKey), "access-token HS256 key, at least 32 bytes, shared by replicas, or @FILE (env PANTHEON_JWT_KEY; required)")
 	fs.StringVar(&cfg.FleetSecret, "fleet-secret", envOr("PANTHEON_FLEET_SECRET", cfg.FleetSecret), "secret shared with room servers, at least 32 bytes, or @FILE (env PANTHEON_FLEET_SECRET; required)")
 	fs.StringVar(&o.Redis, "redis", envOr("PANTHEON_REDIS_URL", o.Redis), "Redis URL to share state between replicas; empty keeps state in memory (env PANTHEON_REDIS_URL)")

@@ -174,7 +174,7 @@
 //	http_requests_total                    counter    route, code      requests by route pattern ("unmatched" for 404/405) and status
 //	http_request_duration_seconds          histogram  route, code      time to answer (to the upgrade for GET /v1/events)
 //	logins_total                           counter    method, outcome  guest, provider, refresh; "ok" or the error code
-//	logouts_total                          counter    scope            session, everywhere
+//	logouts_total                          counter    scope            session, everywhere, console
 //	queue_length                           gauge      mode             tickets queued, read from the shared store at scrape time
 //	ticket_wait_seconds                    histogram  mode, outcome    wait until matched (each claim), expired, cancelled, failed
 //	pass_duration_seconds                  histogram  mode             one pass this replica led, allocation included

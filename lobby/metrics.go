@@ -75,7 +75,7 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store, modes []matc
 	m.latency = histogram("http_request_duration_seconds", "Time to answer an HTTP request (to the upgrade for the push channel), by route pattern and status code.",
 		prometheus.ExponentialBuckets(100e-6, 2, 16), "route", "code")
 	m.logins = counter("logins_total", "Guest logins, platform logins and refreshes, by method (guest, provider, refresh) and outcome (ok or the error code).", "method", "outcome")
-	m.logouts = counter("logouts_total", "Logouts, by scope (session, everywhere).", "scope")
+	m.logouts = counter("logouts_total", "Logouts, by scope (session, everywhere, console: an operator revoked the player's sessions).", "scope")
 	// 250 ms to ~4 min: the ticket TTL is 2 minutes.
 	m.ticketWait = histogram("ticket_wait_seconds", "How long tickets waited in the queue, by mode and how the wait ended (matched, expired, cancelled, failed).",
 		prometheus.ExponentialBuckets(0.25, 2, 11), "mode", "outcome")
