@@ -102,8 +102,8 @@ type ConsoleQueue struct {
 	Size int `json:"size"`
 	// OldestWaitMs is how long the longest-waiting queued ticket has
 	// waited, MeanWaitMs the mean over the queue (0 when empty).
-	OldestWaitMs int64 `json:"oldest_wait_ms"`
-	MeanWaitMs   int64 `json:"mean_wait_ms"`
+	OldestWaitMs int64  `json:"oldest_wait_ms"`
+	MeanWaitMs   int64  `json:"mean_wait_ms"`
 	Error        string `json:"error,omitempty"`
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,8 +190,29 @@ func testRefreshRevoke(t *testing.T, s persistence.Store) {
 	if _, err := s.RotateRefresh(ctx, "b", []byte("b"), []byte("b2"), now); err != nil {
 		t.Fatalf("rotate live b: %v", err)
 	}
+	fams, err := s.PlayerFamilies(ctx, p.ID, now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fams {
+		got = append(got, fmt.Sprintf("%s:%v:%d", f.ID, f.RevokedAt.IsZero(), f.Generation))
+	}
+	if want := "a:false:0 b:true:1 c:true:0"; strings.Join(got, " ") != want {
+		t.Fatalf("PlayerFamilies before revoke-all: got %q, want %q (id:live:generation)", strings.Join(got, " "), want)
+	}
+	if fams, err := s.PlayerFamilies(ctx, p.ID, now.Add(time.Hour), 10); err != nil || len(fams) != 0 {
+		t.Fatalf("PlayerFamilies past every expiry: got %d families (%v), want none", len(fams), err)
+	}
+	if fams, err := s.PlayerFamilies(ctx, p.ID, now, 2); err != nil || len(fams) != 2 {
+		t.Fatalf("PlayerFamilies with limit 2: got %d families (%v), want 2", len(fams), err)
+	}
 	if err := s.RevokePlayerFamilies(ctx, p.ID, now); err != nil {
 		t.Fatal(err)
+	}
+	fams, err = s.PlayerFamilies(ctx, p.ID, now, 10)
+	if err != nil || len(fams) != 3 || slices.ContainsFunc(fams, func(f persistence.RefreshFamily) bool { return f.RevokedAt.IsZero() }) {
+		t.Fatalf("PlayerFamilies after revoke-all: got %+v (%v), want the 3 families, all revoked", fams, err)
 	}
 	for _, id := range []string{"b", "c"} {
 		if _, err := s.RotateRefresh(ctx, id, []byte(id+"2"), []byte("z"), now); !errors.Is(err, persistence.ErrRevoked) {

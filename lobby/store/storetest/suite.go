@@ -183,9 +183,22 @@ func testOneLiveTicketPerPlayer(t *testing.T, s store.Store) {
 	if err := s.Enqueue(ctx, rec("c", "m", "p1"), 10); !errors.Is(err, store.ErrAlreadyQueued) {
 		t.Fatalf("player with a matched ticket: %v", err)
 	}
+	playerTicket := func(player, want string) {
+		t.Helper()
+		got, err := s.PlayerTicket(ctx, player)
+		must(t, err)
+		if got != want {
+			t.Fatalf("PlayerTicket(%s): got %q, want %q", player, got, want)
+		}
+	}
+	playerTicket("p2", "a")
+	playerTicket("p3", "")
 	must(t, s.Transition(ctx, "a", store.StateMatched, store.StateAssigned, []byte("room")))
+	playerTicket("p2", "")
 	must(t, s.Enqueue(ctx, rec("c", "m", "p1"), 10))
 	must(t, s.Enqueue(ctx, rec("d", "m", "p3", "p2"), 10))
+	playerTicket("p1", "c")
+	playerTicket("p2", "d")
 }
 
 func testClaimAllOrNothing(t *testing.T, s store.Store) {
