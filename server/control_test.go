@@ -215,3 +215,40 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestControlDrainEndpoint: POST /v1/drain needs the fleet secret; it
+// answers 202 with the rooms still hosted, after which creates are refused
+// with 503 draining, the heartbeat and /readyz say draining, the hosted
+// room is still listed, and a second drain is harmless.
+func TestControlDrainEndpoint(t *testing.T) {
+	s, err := newServer(testConfig(), scriptFactory(30, 0), "v-test", testModes, NewMemorySink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.AdminHandler()
+	if rec, body := controlDo(t, h, "POST", "/v1/drain", "", nil); rec.Code != 401 || body["code"] != "unauthorized" || s.Draining() {
+		t.Fatalf("drain without the secret: got %d %v (draining %v), want 401 unauthorized and no drain", rec.Code, body, s.Draining())
+	}
+	if rec, body := controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, battleSpec("m_1")); rec.Code != 201 {
+		t.Fatalf("create: got %d %v, want 201", rec.Code, body)
+	}
+	rec, body := controlDo(t, h, "POST", "/v1/drain", testFleetSecret, nil)
+	if rec.Code != 202 || body["draining"] != true || body["rooms"] != float64(1) {
+		t.Fatalf("drain: got %d %v, want 202 draining with 1 room", rec.Code, body)
+	}
+	if !s.Draining() || !s.Heartbeat().Draining {
+		t.Fatalf("after the drain: Draining %v, heartbeat draining %v; want both true", s.Draining(), s.Heartbeat().Draining)
+	}
+	if rec, body := controlDo(t, h, "POST", "/v1/rooms", testFleetSecret, battleSpec("m_2")); rec.Code != 503 || body["code"] != contract.CodeDraining {
+		t.Fatalf("create while draining: got %d %v, want 503 draining", rec.Code, body)
+	}
+	if rec, body := controlDo(t, h, "GET", "/readyz", "", nil); rec.Code != 503 {
+		t.Fatalf("/readyz while draining: got %d %v, want 503", rec.Code, body)
+	}
+	if rec, body := controlDo(t, h, "GET", "/v1/rooms", testFleetSecret, nil); rec.Code != 200 || len(body["rooms"].([]any)) != 1 {
+		t.Fatalf("rooms while draining: got %d %v, want the one room still hosted", rec.Code, body)
+	}
+	if rec, _ := controlDo(t, h, "POST", "/v1/drain", testFleetSecret, nil); rec.Code != 202 {
+		t.Fatalf("second drain: got %d, want 202", rec.Code)
+	}
+}
