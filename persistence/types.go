@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
@@ -79,6 +81,19 @@ type RefreshFamily struct {
 	Generation  int       // 0 at login, +1 per rotation
 	ExpiresAt   time.Time // absolute end of the family
 	RevokedAt   time.Time // zero when live
+}
+
+// NewestFamilies sorts fams in PlayerFamilies' order (latest expiry
+// first, then by ID) and keeps at most limit of them, for the
+// implementations of RefreshTokens.
+func NewestFamilies(fams []RefreshFamily, limit int) []RefreshFamily {
+	slices.SortFunc(fams, func(a, b RefreshFamily) int {
+		if c := b.ExpiresAt.Compare(a.ExpiresAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return fams[:min(len(fams), max(limit, 0))]
 }
 
 // RefreshTokens stores refresh-token families.

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/persistence"
@@ -136,14 +134,5 @@ func (s *sqlStore) PlayerFamilies(ctx context.Context, playerID string, now time
 	if err != nil {
 		return nil, fmt.Errorf("refresh families of player %s: %w", playerID, err)
 	}
-	slices.SortFunc(out, func(a, b persistence.RefreshFamily) int {
-		if c := b.ExpiresAt.Compare(a.ExpiresAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return persistence.NewestFamilies(out, limit), nil
 }

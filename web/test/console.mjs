@@ -13,46 +13,31 @@
 // lookup's heading), "confirms" (confirmation dialogs accepted),
 // "screenshots", "errors"}.
 
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-
-function arg(name, def) {
-  const i = process.argv.indexOf("--" + name);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+import { arg, launch, noter } from "./chromium.mjs";
 
 const base = arg("url");
 const secret = arg("secret");
 const player = arg("player", "");
 const out = arg("out", tmpdir());
 const timeoutMs = Number(arg("timeout-ms", "60000"));
-const executablePath = process.env.PANTHEON_CHROMIUM || "/usr/bin/chromium";
 if (!base || !secret) {
   console.error("usage: node test/console.mjs --url URL --secret S [--player P] --out DIR [--timeout-ms N]");
   process.exit(2);
 }
 const summary = { ok: false, servers: 0, rooms: 0, draining: "", player: "", confirms: 0, screenshots: [], errors: [] };
-const note = (s) => {
-  if (summary.errors.length < 20) summary.errors.push(s.length > 500 ? s.slice(0, 500) + "…" : s);
-};
+const note = noter(summary);
 const shot = async (page, name) => {
   const path = join(out, name + ".png");
   await page.screenshot({ path, fullPage: true });
   summary.screenshots.push(path);
 };
-const profile = mkdtempSync(join(tmpdir(), "pantheon-console-"));
-let context;
+let close = async () => {};
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const b = await launch("pantheon-console-");
+  close = b.close;
+  const page = b.page;
   page.setDefaultTimeout(timeoutMs);
   page.on("console", (m) => {
     if (m.type() === "error") note("console: " + m.text());
@@ -93,8 +78,7 @@ try {
 } catch (e) {
   note("script: " + (e.stack || e.message));
 } finally {
-  if (context) await context.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(summary));
 process.exit(summary.ok ? 0 : 1);

@@ -13,40 +13,23 @@
 // count), "canvases", "drawn" (titles of the charts drawn with data),
 // "empty" (titles of the others), "errors"}.
 
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-
-function arg(name, def) {
-  const i = process.argv.indexOf("--" + name);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+import { arg, launch, noter } from "./chromium.mjs";
 
 const file = arg("file");
 const timeoutMs = Number(arg("timeout-ms", "60000"));
-const executablePath = process.env.PANTHEON_CHROMIUM || "/usr/bin/chromium";
 if (!file) {
   console.error("usage: node test/report.mjs --file report.html [--timeout-ms N]");
   process.exit(2);
 }
 const url = pathToFileURL(file).href;
 const summary = { ok: false, charts: 0, canvases: 0, drawn: [], empty: [], errors: [] };
-const note = (s) => {
-  if (summary.errors.length < 20) summary.errors.push(s.length > 500 ? s.slice(0, 500) + "…" : s);
-};
-const profile = mkdtempSync(join(tmpdir(), "pantheon-report-"));
-let context;
+const note = noter(summary);
+let close = async () => {};
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const b = await launch("pantheon-report-");
+  close = b.close;
+  const page = b.page;
   page.on("console", (m) => {
     if (m.type() === "error") note("console: " + m.text());
   });
@@ -87,8 +70,7 @@ try {
 } catch (e) {
   note("script: " + (e.stack || e.message));
 } finally {
-  if (context) await context.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(summary));
 process.exit(summary.ok ? 0 : 1);

@@ -200,16 +200,7 @@ func (d *DB) PlayerFamilies(_ context.Context, playerID string, now time.Time, l
 			out = append(out, f)
 		}
 	}
-	slices.SortFunc(out, func(a, b persistence.RefreshFamily) int {
-		if c := b.ExpiresAt.Compare(a.ExpiresAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return persistence.NewestFamilies(out, limit), nil
 }
 
 // Oracles implements persistence.Rosters.
