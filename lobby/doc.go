@@ -19,7 +19,7 @@
 //		                         // under Config.ModePolicies
 //	ln, _ := net.Listen("tcp", "127.0.0.1:8080")
 //	admin, _ := net.Listen("tcp", "127.0.0.1:8081")
-//	go l.ServeAdmin(ctx, admin) // /metrics, /livez, /readyz, /debug/pprof: private
+//	go l.ServeAdmin(ctx, admin) // /metrics, /livez, /readyz, /debug/pprof, /console: private
 //	err = l.Run(ctx, ln)        // serves and matchmakes until ctx is cancelled
 //
 // Errors are wrapped inside and translated at the edge: every failure is a
@@ -167,6 +167,19 @@
 // shutting down), else 503 {"status":"not_ready","reasons":[...]} with
 // state_store_unavailable, content_not_loaded or shutting_down. The public
 // GET /v1/health is unchanged (503 without the state store).
+//
+// # Operator console
+//
+// The admin address also serves the operator console (console.go): a
+// static page at GET /console (lobby/consoleui, embedded) over a JSON API
+// under /admin/v1/ that needs the fleet secret (requireFleet, failures
+// counted against the address): GET overview (registry, every server's
+// rooms and outbox backlog scraped from its /metrics, queues, recent
+// matches of this replica), GET players/{id} (live and recent tickets,
+// sessions), POST servers/{id}/drain (the server's POST /v1/drain, and
+// its registry entry marked draining at once), POST rooms/{id}/close and
+// POST players/{id}/revoke (a logout everywhere). README, "Operator
+// console", documents it for operators.
 //
 // Series, all prefixed pantheon_lobby_:
 //
