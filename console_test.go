@@ -283,3 +283,25 @@ func waitQueueReason(t *testing.T, p *apiPlayer, ticket string) string {
 		}
 	}
 }
+
+// TestDevPrintsConsole: `pantheon dev` prints the console's address (on
+// its lobby admin address) with the fleet secret to sign in with.
+func TestDevPrintsConsole(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr strings.Builder
+	code := runDev(t.Context(), []string{"-bots", "0", "-once", "-lobby", "127.0.0.1:0", "-lobby-admin", "127.0.0.1:0",
+		"-kcp", "127.0.0.1:0", "-ws", "127.0.0.1:0", "-admin", "127.0.0.1:0",
+		"-db", "sqlite:" + dir + "/pantheon.db", "-outbox", dir + "/outbox"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("pantheon dev -once: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	var console string
+	for line := range strings.Lines(stdout.String()) {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "console" {
+			console = f[1]
+		}
+	}
+	if !strings.HasPrefix(console, "http://127.0.0.1:") || !strings.HasSuffix(console, "/console") || !strings.Contains(stdout.String(), "fleet secret") {
+		t.Fatalf("banner: got console %q in\n%s\nwant http://127.0.0.1:PORT/console and the fleet secret", console, stdout.String())
+	}
+}
