@@ -52,6 +52,8 @@ try {
     await d.accept();
   });
   await page.goto(base + "/console");
+  await page.waitForSelector("#secret");
+  await shot(page, "console-login");
   await page.fill("#secret", secret);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#servers tbody tr[data-server]");
