@@ -30,6 +30,10 @@ func newEndedMetrics(reg prometheus.Registerer) endedMetrics {
 			Help: "Tickets moved from assigned to ended by a match end."}),
 	}
 	reg.MustRegister(m.matches, m.tickets)
+	for _, o := range []contract.Outcome{contract.OutcomeTeamWin, contract.OutcomeDraw, contract.OutcomeRaidWin, contract.OutcomeWipe,
+		contract.OutcomeTimeout, contract.OutcomeSuccess, contract.OutcomeFailure, contract.OutcomeAborted} {
+		m.matches.WithLabelValues(o.String()) // exported at 0 from start
+	}
 	return m
 }
 

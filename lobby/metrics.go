@@ -108,6 +108,30 @@ func newMetrics(reg *prometheus.Registry, own bool, st store.Store, modes []matc
 			m.ticketWait.WithLabelValues(mode.ID, o)
 		}
 	}
+	// Every counter the README lists is exported at 0 from start (a rate()
+	// or an alert on a series that appears only once incremented misses
+	// its first increment): one child per label value known up front.
+	for _, mode := range modes {
+		for _, r := range []string{"requeued", "failed"} {
+			m.swept.WithLabelValues(mode.ID, r)
+		}
+	}
+	m.requests.WithLabelValues(routeUnmatched, "404")
+	for _, method := range []string{"guest", "provider", "refresh"} {
+		m.logins.WithLabelValues(method, "ok")
+	}
+	for _, s := range []string{"session", "everywhere"} {
+		m.logouts.WithLabelValues(s)
+	}
+	for _, code := range []int{0, CloseSessionRevoked, CloseTokenExpired, CloseSlowConsumer, CloseShutdown} {
+		m.pushCloses.WithLabelValues(closeReason(code))
+	}
+	for _, lim := range []string{limitPerIP, limitConnsPerIP, limitPushConns, limitLoginPerIP, limitLoginPerAccount, limitIPBlocked, limitTickets, limitQueueFull} {
+		m.rateLimited.WithLabelValues(lim)
+	}
+	for _, t := range []string{EventQueueStatus, EventMatchFound} {
+		m.events.WithLabelValues(t, "none")
+	}
 	for _, b := range []string{"state", "db"} {
 		m.unavailable.WithLabelValues(b)
 	}

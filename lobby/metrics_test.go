@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -235,5 +237,41 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 	if got := after[series("pantheon_lobby_queue_length", "mode", "raid")]; got != 0 {
 		t.Errorf("raid queue length %v, want 0", got)
+	}
+}
+
+// TestCountersExportedAtStart: every lobby counter the README's Observing
+// section lists is on a fresh lobby's /metrics, at 0, before anything
+// happened (an alert's rate() sees the first increment).
+func TestCountersExportedAtStart(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lobbySection, ok := strings.Cut(string(readme), "- Lobby: `http://<admin-addr>/metrics`")
+	if !ok {
+		t.Fatal("README: no \"- Lobby: `http://<admin-addr>/metrics`\" bullet in Observing")
+	}
+	lobbySection, _, _ = strings.Cut(lobbySection, "\n- ")
+	names := regexp.MustCompile("`([a-z_]+_total)`").FindAllStringSubmatch(lobbySection, -1)
+	if len(names) < 10 {
+		t.Fatalf("README lists %d lobby counters, expected at least 10: %v", len(names), names)
+	}
+	h := newHarness(t, nil, nil)
+	samples := scrape(t, startAdmin(t, h.l))
+	for _, n := range names {
+		name := "pantheon_lobby_" + n[1]
+		found := false
+		for series, v := range samples {
+			if series == name || strings.HasPrefix(series, name+"{") {
+				found = true
+				if v != 0 {
+					t.Errorf("%s = %v on a fresh lobby, expected 0", series, v)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s (listed in the README) is not on a fresh lobby's /metrics", name)
+		}
 	}
 }

@@ -23,11 +23,11 @@ func TestModesServedFromContent(t *testing.T) {
 		Modes json.RawMessage `json:"modes"`
 	}
 	r.decode(t, &body)
-	want := `[{"id":"battle_1v1","teams":2,"team_size":1,"min_players":2,"max_party":1,"hosts_per_team":1,"fill_wait_ns":0},` +
-		`{"id":"battle_3v3","teams":2,"team_size":3,"min_players":6,"max_party":3,"hosts_per_team":1,"fill_wait_ns":0},` +
-		`{"id":"battle_5v5","teams":2,"team_size":5,"min_players":10,"max_party":5,"hosts_per_team":1,"fill_wait_ns":0},` +
-		`{"id":"raid","teams":1,"team_size":40,"min_players":8,"max_party":10,"hosts_per_team":1,"fill_wait_ns":30000000000},` +
-		`{"id":"ritual","teams":1,"team_size":6,"min_players":2,"max_party":6,"hosts_per_team":1,"fill_wait_ns":10000000000}]`
+	want := `[{"id":"battle_1v1","teams":2,"team_size":1,"min_players":2,"max_party":1,"hosts_per_team":1,"fill_wait_ms":0},` +
+		`{"id":"battle_3v3","teams":2,"team_size":3,"min_players":6,"max_party":3,"hosts_per_team":1,"fill_wait_ms":0},` +
+		`{"id":"battle_5v5","teams":2,"team_size":5,"min_players":10,"max_party":5,"hosts_per_team":1,"fill_wait_ms":0},` +
+		`{"id":"raid","teams":1,"team_size":40,"min_players":8,"max_party":10,"hosts_per_team":1,"fill_wait_ms":30000},` +
+		`{"id":"ritual","teams":1,"team_size":6,"min_players":2,"max_party":6,"hosts_per_team":1,"fill_wait_ms":10000}]`
 	if string(body.Modes) != want {
 		t.Fatalf("modes\n%s\nwant\n%s", body.Modes, want)
 	}

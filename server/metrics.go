@@ -143,6 +143,8 @@ func newMetrics(reg *prometheus.Registry, modes []string) *metrics {
 		m.tickDuration.WithLabelValues(mode)
 		m.tickLateness.WithLabelValues(mode)
 		m.overruns.WithLabelValues(mode)
+		m.lateTicks.WithLabelValues(mode)
+		m.skippedTicks.WithLabelValues(mode)
 	}
 	for st := range numRoomStates {
 		m.roomsStates[st] = m.rooms.WithLabelValues(st.String())

@@ -261,3 +261,21 @@ func TestGraceExpiryReleasesSeat(t *testing.T) {
 		t.Fatalf("closed room outcome %q", rec.Outcome)
 	}
 }
+
+// TestTickCountersExportedAtStart: a fresh server's /metrics carries each
+// mode's late and skipped tick counters at 0 before any room ran, so an
+// alert's rate() sees the first late tick.
+func TestTickCountersExportedAtStart(t *testing.T) {
+	h := startHarness(t, testConfig(), scriptFactory(30, 0))
+	page := scrapeAdmin(t, h)
+	if len(h.srv.modes) == 0 {
+		t.Fatal("the server has no modes")
+	}
+	for _, mode := range h.srv.modes {
+		for _, name := range []string{"pantheon_room_ticks_late_total", "pantheon_room_ticks_skipped_total", "pantheon_room_tick_overruns_total"} {
+			if want := name + `{mode="` + mode + `"} 0` + "\n"; !strings.Contains(page, want) {
+				t.Errorf("fresh /metrics lacks %q", want)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package match
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,8 +45,35 @@ type Mode struct {
 	HostsPerTeam int `json:"hosts_per_team"`
 	// FillWait: a one-team match with at least MinPlayers but fewer than
 	// TeamSize forms once its anchor has waited this long (ModePolicy).
-	// Zero for battles.
-	FillWait time.Duration `json:"fill_wait_ns"`
+	// Zero for battles. JSON carries it as fill_wait_ms, whole milliseconds
+	// (the unit events use for waits).
+	FillWait time.Duration `json:"-"`
+}
+
+// modeJSON is Mode on the wire: FillWait as integer milliseconds.
+type modeJSON struct {
+	ID           string `json:"id"`
+	Teams        int    `json:"teams"`
+	TeamSize     int    `json:"team_size"`
+	MinPlayers   int    `json:"min_players"`
+	MaxParty     int    `json:"max_party"`
+	HostsPerTeam int    `json:"hosts_per_team"`
+	FillWaitMS   int64  `json:"fill_wait_ms"`
+}
+
+// MarshalJSON writes the mode with FillWait as fill_wait_ms.
+func (m Mode) MarshalJSON() ([]byte, error) {
+	return json.Marshal(modeJSON{m.ID, m.Teams, m.TeamSize, m.MinPlayers, m.MaxParty, m.HostsPerTeam, m.FillWait.Milliseconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (m *Mode) UnmarshalJSON(b []byte) error {
+	var j modeJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*m = Mode{j.ID, j.Teams, j.TeamSize, j.MinPlayers, j.MaxParty, j.HostsPerTeam, time.Duration(j.FillWaitMS) * time.Millisecond}
+	return nil
 }
 
 // Players is the number of players in a full match.
@@ -66,7 +94,7 @@ type ModePolicy struct {
 	MinPlayers int `json:"min_players"`
 	// FillWait is how long a one-team match's anchor waits for a full
 	// match before one of MinPlayers forms. Battles take none: leave it 0.
-	FillWait time.Duration `json:"fill_wait_ns"`
+	FillWait time.Duration `json:"-"`
 }
 
 // DefaultFillWait is the FillWait of a one-team mode without one in its

@@ -12,7 +12,7 @@ interface QueueRules {
   teams: number;
   team_size: number;
   min_players: number;
-  fill_wait_ns: number;
+  fill_wait_ms: number;
 }
 
 const lobby = new LobbyClient({ baseUrl: location.origin });
@@ -170,7 +170,7 @@ function chooseMode(m: Mode): void {
   const q = rules.get(m.id);
   const n = botsFor(m);
   let note = `With bots: you and ${n} bot${n === 1 ? "" : "s"}.`;
-  if (q && q.teams === 1 && m.kind === "raid") note += ` A raid starts once ${q.min_players} are queued and the queue has waited ${Math.round(q.fill_wait_ns / 1e9)} s for more.`;
+  if (q && q.teams === 1 && m.kind === "raid") note += ` A raid starts once ${q.min_players} are queued and the queue has waited ${Math.round(q.fill_wait_ms / 1000)} s for more.`;
   if (m.kind === "ritual") note += " Channel at the glowing sigil in order; make its gesture for a burst.";
   $("mode-note").textContent = note;
 }
