@@ -196,11 +196,20 @@ func TestAdmissionUnderFlood(t *testing.T) {
 			var snap netcode.Snapshot
 			start := p.World(&snap)
 			acked := p.Stats().InputsAcked
+			// One input per new snapshot, as a client sends: an input on
+			// every poll outruns the room's input rate limit (and is closed
+			// as a flood) whenever the loaded machine slows the room's
+			// ticks more than this loop.
+			sentAt := start - 1
 			waitFor(t, what, func() bool {
-				if _, err := p.SendInput(netcode.Input{MoveX: 1000, CastSlot: -1}); err != nil {
-					t.Fatalf("seat %d: %s: send: %v", seat, what, err)
+				tick := p.World(&snap)
+				if tick != sentAt {
+					sentAt = tick
+					if _, err := p.SendInput(netcode.Input{MoveX: 1000, CastSlot: -1}); err != nil {
+						t.Fatalf("seat %d: %s: send at tick %d: %v", seat, what, tick, err)
+					}
 				}
-				return p.World(&snap) > start+10 && p.Stats().InputsAcked > acked
+				return tick > start+10 && p.Stats().InputsAcked > acked
 			})
 		}
 	}
