@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,20 +28,7 @@ func startConsoleDev(t *testing.T) *devSystem {
 // none) and returns the status and body.
 func adminCall(t *testing.T, d *devSystem, method, path, secret string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+d.lobbyAdmin+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if secret != "" {
-		req.Header.Set("Authorization", "Bearer "+secret)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	return resp.StatusCode, data
+	return bearerCall(t, method, "http://"+d.lobbyAdmin+path, secret)
 }
 
 // admin is adminCall with the fleet secret, failing unless it answers want;

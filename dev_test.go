@@ -180,7 +180,21 @@ func promValue(page, sample string) float64 {
 // scrape GETs a metrics page.
 func scrape(t *testing.T, url, secret string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
+	code, b := bearerCall(t, "GET", url, secret)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: got %d %s, want 200", url, code, b)
+	}
+	return string(b)
+}
+
+// bearerCall sends method to url with secret (when set) as its bearer token
+// and returns the status and up to 4 MiB of the body.
+func bearerCall(t *testing.T, method, url, secret string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}
@@ -189,11 +203,11 @@ func scrape(t *testing.T, url, secret string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, url, err)
 	}
-	return string(b)
+	return resp.StatusCode, b
 }
 
 // TestLoginBench runs the bench's login scenario against the lobby as
