@@ -57,10 +57,12 @@ loadtest: build
 stress:
 	$(GO) run ./tools/stress -rounds $(ROUNDS) -count $(COUNT) -run '$(RUN)' -load=$(if $(filter 1 true yes,$(LOAD)),true,false) $(PKGS)
 
-## verify: formatting, vet, staticcheck, exhaustive switches, the purity analyzer, the dependency rules (tools/depcheck), a tidy go.mod and (with node) a current web bundle
+## verify: formatting, vet (here and cross-compiled for windows/amd64 and darwin/arm64), staticcheck, exhaustive switches, the purity analyzer, the dependency rules (tools/depcheck), a tidy go.mod and (with node) a current web bundle
 verify:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet $(PKGS)
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
 	$(GO) tool exhaustive -default-signifies-exhaustive -ignore-enum-members '(Count|None|statusSlots)$$' $(PKGS)
 	@if [ -d tools/purity ]; then $(GO) run ./tools/purity/cmd/purity ./ecs/...; fi

@@ -8,8 +8,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/pantheon-oracles/pantheon/internal/proccpu"
 )
 
 // monitor watches a run once a second: it rolls the bots' measurements
@@ -383,15 +384,8 @@ func (m *monitor) benchReport(sw *SwarmReport) BenchReport {
 	return b
 }
 
-// cpuSeconds is this process's user+system CPU time.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
-}
+// cpuSeconds is this process's user+system CPU time, in seconds.
+func cpuSeconds() float64 { return proccpu.Time().Seconds() }
 
 // progressLine renders one second for the terminal, e.g.
 //

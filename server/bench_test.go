@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/ecs"
 	"github.com/pantheon-oracles/pantheon/ecs/bot"
 	"github.com/pantheon-oracles/pantheon/ecs/content"
+	"github.com/pantheon-oracles/pantheon/internal/proccpu"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
@@ -221,7 +221,7 @@ func benchRooms(b *testing.B, content *content.Bundle, rooms int) {
 	hist.drain(&drained)
 	clear(drained[:])
 	var ticked time.Duration
-	cpu0 := cpuTime()
+	cpu0 := proccpu.Time()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -235,7 +235,7 @@ func benchRooms(b *testing.B, content *content.Bundle, rooms int) {
 		ticked += time.Since(t0)
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := proccpu.Time() - cpu0
 	// The replay record each live room holds: its encoded size is its
 	// in-memory size to within a chunk and a header.
 	var replayBytes, replayTicks int
@@ -296,12 +296,3 @@ func benchRooms(b *testing.B, content *content.Bundle, rooms int) {
 type discardSink struct{}
 
 func (discardSink) Submit(context.Context, contract.MatchRecord) error { return nil }
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}

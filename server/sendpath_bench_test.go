@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/proccpu"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 	"github.com/prometheus/client_golang/prometheus"
@@ -116,7 +117,7 @@ func benchSendPath(b *testing.B, tr string, n int, events, frame []byte) {
 		}
 		return sum * 8
 	}
-	w0, pk0, s0, cs0, cpu0 := rig.writes.Load(), kcp.DefaultSnmp.Copy().OutPkts, sched(), ctxSwitches(), cpuTime()
+	w0, pk0, s0, cs0, cpu0 := rig.writes.Load(), kcp.DefaultSnmp.Copy().OutPkts, sched(), ctxSwitches(), proccpu.Time()
 	b.ReportAllocs()
 	b.ResetTimer()
 	t0 := time.Now()
@@ -126,7 +127,7 @@ func benchSendPath(b *testing.B, tr string, n int, events, frame []byte) {
 	wall := time.Since(t0)
 	b.StopTimer()
 	snaps := float64(b.N * n) // snapshots, not frames: an events frame rides with its tick's snapshot
-	cpu := cpuTime() - cpu0
+	cpu := proccpu.Time() - cpu0
 	b.ReportMetric(float64(wall.Nanoseconds())/snaps, "ns/snap")
 	b.ReportMetric(float64(cpu.Nanoseconds())/snaps, "cpu-ns/snap")
 	if tr == "ws" {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -158,7 +157,7 @@ func (c *PGCluster) Kill() {
 	if err != nil {
 		c.t.Fatalf("postmaster.pid: %v", err)
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+	if err := killPID(pid); err != nil {
 		c.t.Fatalf("kill -9 postgres %d: %v", pid, err)
 	}
 }

@@ -4,19 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pantheon-oracles/pantheon/internal/proccpu"
 	"github.com/pantheon-oracles/pantheon/netcode"
 	"github.com/pantheon-oracles/pantheon/netcode/transport"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkClientSwarm runs N clients in this process against a 30 Hz
 // test room (32-entity combat world) over KCP or the in-memory transport.
@@ -93,7 +87,7 @@ func swarm(b *testing.B, kind string, n int) {
 	for _, c := range clients {
 		applied0 += c.Stats().SnapshotsApplied
 	}
-	cpu0 := cpuTime()
+	cpu0 := proccpu.Time()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		<-tk.C
@@ -104,7 +98,7 @@ func swarm(b *testing.B, kind string, n int) {
 		}
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := proccpu.Time() - cpu0
 	var applied uint64
 	var maxDelay time.Duration
 	for _, c := range clients {
