@@ -10,7 +10,7 @@ COUNT  ?= 3
 RUN    ?=
 LOAD   ?= 0
 
-.PHONY: run build test verify bench fmt stress loadtest web
+.PHONY: run build test verify bench fmt stress loadtest web dist
 
 # loadtest: SCENARIO against a fresh `pantheon dev` on the LOADTEST_* ports; the report (JSON and
 # HTML) goes to LOADTEST_OUT; fails (exit 99) when a threshold fails.
@@ -33,6 +33,20 @@ LDFLAGS ?= -X github.com/pantheon-oracles/pantheon/internal/buildinfo.version=$(
 ## build: the pantheon binary in ./bin, stamped with VERSION and COMMIT
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/pantheon .
+
+## dist: release archives for PLATFORMS in dist/ (binary + README.md; .zip for windows) and dist/SHA256SUMS
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64 windows/amd64
+dist:
+	rm -rf dist && mkdir -p dist
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; name=pantheon-$(VERSION)-$$os-$$arch; ext=; [ $$os = windows ] && ext=.exe; \
+	  mkdir -p dist/$$name; \
+	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/$$name/pantheon$$ext .; \
+	  cp README.md dist/$$name/; \
+	  if [ $$os = windows ]; then (cd dist && zip -qr $$name.zip $$name); else tar -C dist -czf dist/$$name.tar.gz $$name; fi; \
+	  rm -rf dist/$$name; echo "dist/$$name"; \
+	done
+	cd dist && sha256sum pantheon-* > SHA256SUMS
 
 ## test: every test, with the race detector, in random order
 test:
