@@ -16,6 +16,7 @@ require (
 	github.com/yohamta/donburi v1.15.7
 	golang.org/x/time v0.16.0
 	golang.org/x/tools v0.52.0
+	gopkg.in/yaml.v3 v3.0.1
 	modernc.org/sqlite v1.62.0
 )
 
