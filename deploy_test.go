@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -121,11 +122,12 @@ func TestComposeFlagCheckFails(t *testing.T) {
 // pantheonMetricRE matches metric names of the binary in PromQL.
 var pantheonMetricRE = regexp.MustCompile(`\bpantheon_[a-z_]+`)
 
-// TestAlertMetricsExist starts the dev system, plays one match, and checks
-// that every pantheon_* metric deploy/prometheus/alerts.yml uses is on the
-// lobby's or the room server's /metrics page, and that each rule has an
-// alert name, an expression and summary and description annotations.
-func TestAlertMetricsExist(t *testing.T) {
+// TestDashboardMetricsExist starts the dev system, plays one match, and
+// checks that every pantheon_* metric the Grafana dashboard and
+// deploy/prometheus/alerts.yml use is on the lobby's or the room server's
+// /metrics page, that each rule has an alert name, an expression and
+// summary and description annotations, and that panel ids are unique.
+func TestDashboardMetricsExist(t *testing.T) {
 	b, err := os.ReadFile("deploy/prometheus/alerts.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +167,37 @@ func TestAlertMetricsExist(t *testing.T) {
 	if len(used) == 0 {
 		t.Fatal("alerts.yml uses no pantheon_* metric")
 	}
+	db, err := os.ReadFile("deploy/grafana/dashboards/pantheon.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			ID      int    `json:"id"`
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(db, &dash); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int]bool{}
+	for _, p := range dash.Panels {
+		if ids[p.ID] {
+			t.Errorf("dashboard panel id %d used twice", p.ID)
+		}
+		ids[p.ID] = true
+		for _, tg := range p.Targets {
+			for _, m := range pantheonMetricRE.FindAllString(tg.Expr, -1) {
+				for _, suf := range []string{"_bucket", "_sum", "_count"} {
+					m = strings.TrimSuffix(m, suf)
+				}
+				used[m] = true
+			}
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -192,7 +225,7 @@ func TestAlertMetricsExist(t *testing.T) {
 	}
 	for m := range used {
 		if !exported[m] {
-			t.Errorf("alerts.yml uses %s, which neither /metrics page exports", m)
+			t.Errorf("the dashboard or alerts.yml uses %s, which neither /metrics page exports", m)
 		}
 	}
 }
