@@ -122,6 +122,17 @@ func TestComposeFlagCheckFails(t *testing.T) {
 // pantheonMetricRE matches metric names of the binary in PromQL.
 var pantheonMetricRE = regexp.MustCompile(`\bpantheon_[a-z_]+`)
 
+// addMetrics adds the pantheon_* metric names expr uses to used, a
+// histogram's _bucket, _sum and _count series under the histogram's name.
+func addMetrics(used map[string]bool, expr string) {
+	for _, m := range pantheonMetricRE.FindAllString(expr, -1) {
+		for _, suf := range []string{"_bucket", "_sum", "_count"} {
+			m = strings.TrimSuffix(m, suf)
+		}
+		used[m] = true
+	}
+}
+
 // TestDashboardMetricsExist starts the dev system, plays one match, and
 // checks that every pantheon_* metric the Grafana dashboard and
 // deploy/prometheus/alerts.yml use is on the lobby's or the room server's
@@ -156,12 +167,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 				t.Errorf("alert %s defined twice", r.Alert)
 			}
 			seen[r.Alert] = true
-			for _, m := range pantheonMetricRE.FindAllString(r.Expr, -1) {
-				for _, suf := range []string{"_bucket", "_sum", "_count"} {
-					m = strings.TrimSuffix(m, suf)
-				}
-				used[m] = true
-			}
+			addMetrics(used, r.Expr)
 		}
 	}
 	if len(used) == 0 {
@@ -190,12 +196,7 @@ func TestDashboardMetricsExist(t *testing.T) {
 		}
 		ids[p.ID] = true
 		for _, tg := range p.Targets {
-			for _, m := range pantheonMetricRE.FindAllString(tg.Expr, -1) {
-				for _, suf := range []string{"_bucket", "_sum", "_count"} {
-					m = strings.TrimSuffix(m, suf)
-				}
-				used[m] = true
-			}
+			addMetrics(used, tg.Expr)
 		}
 	}
 
