@@ -192,6 +192,21 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
+// lockDir takes an exclusive, non-blocking lock (tryLock: flock or
+// LockFileEx) on dir/LOCK; the returned file holds it until closed (or the
+// process dies).
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := tryLock(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("outbox directory %s is in use by another process: %w", dir, err)
+	}
+	return f, nil
+}
+
 // appendFile opens path for appending, creating it (and fsyncing the
 // directory entry) when new.
 func appendFile(dir, name string) (*os.File, int64, error) {
