@@ -183,3 +183,14 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// killPID terminates pid at once: SIGKILL on Unix, TerminateProcess on
+// Windows (os.Process.Kill on either).
+func killPID(pid int) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	defer p.Release()
+	return p.Kill()
+}
