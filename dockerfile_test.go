@@ -502,6 +502,7 @@ func TestDockerfile(t *testing.T) {
 		if len(f) < 2 || f[0] != "docker" || f[1] != "run" {
 			continue
 		}
+		cmd = strings.Join(f, " ")
 		runs++
 		image := slices.IndexFunc(f, func(a string) bool { return strings.HasPrefix(a, "pantheon:") })
 		if image < 0 {
