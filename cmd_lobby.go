@@ -193,7 +193,7 @@ func newLobby(o lobbyOptions, cfg lobby.Config, db persistence.Store, content *c
 		return nil, nil, fmt.Errorf("content: %w", err)
 	}
 	l, err = lobby.New(cfg, lobby.Deps{
-		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, Database: db,
+		Store: st, Accounts: db, Refresh: db, Rosters: db, Ratings: db, History: db, Database: db,
 		Modes: content.Modes(), Validator: contentValidator(content), Content: cc, Site: site,
 		Providers: providers,
 		Log:       log,

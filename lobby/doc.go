@@ -14,7 +14,7 @@
 //		Auth:        auth.Config{Key: key},
 //		FleetSecret: secret,
 //	}, lobby.Deps{Store: store.NewMemory(store.MemoryConfig{}),
-//		Accounts: db, Refresh: db, Rosters: db, Ratings: db,
+//		Accounts: db, Refresh: db, Rosters: db, Ratings: db, History: db,
 //		Modes: content.Modes()}) // the queues: the content's modes
 //		                         // under Config.ModePolicies
 //	ln, _ := net.Listen("tcp", "127.0.0.1:8080")

@@ -40,6 +40,8 @@ const (
 	CodeOracleNotFound   = "oracle_not_found"
 	CodeInvalidOracle    = "invalid_oracle"
 	CodeRosterFull       = "roster_full"
+	CodeMatchNotFound    = "match_not_found"
+	CodeReplayNotFound   = "replay_not_found"
 	CodeBadHeartbeat     = "bad_heartbeat"
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"

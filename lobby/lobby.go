@@ -52,6 +52,11 @@ type Deps struct {
 	Refresh  persistence.RefreshTokens
 	Rosters  persistence.Rosters
 	Ratings  persistence.Ratings
+	// History, when set, serves the player-facing reads of results,
+	// ratings, leaderboards, wallets, ledgers and codexes (GET
+	// /v1/me/matches and the other history routes, history.go); nil
+	// answers them 404. A persistence.Store is one.
+	History persistence.History
 	// Database, when set, is the durable store's health check (a
 	// persistence.Store is one): pinged every HealthInterval so that a
 	// database outage is logged, and its end seen, without traffic. Nil:
@@ -99,6 +104,7 @@ type Lobby struct {
 	refresh     persistence.RefreshTokens
 	rosters     persistence.Rosters // the dbCache over Deps.Rosters
 	ratings     persistence.Ratings // the dbCache over Deps.Ratings
+	hist        persistence.History // Deps.History; nil: the history routes answer 404
 	dbCache     *dbCache
 	database    Pinger          // nil: not pinged
 	stateDep    *outage.Tracker // the state store's up/down state
@@ -157,7 +163,7 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	}
 	l := &Lobby{
 		cfg: cfg, modes: modes, st: deps.Store, accounts: deps.Accounts, refresh: deps.Refresh, rosters: deps.Rosters,
-		ratings: deps.Ratings, validator: deps.Validator, providers: map[string]auth.Provider{},
+		ratings: deps.Ratings, hist: deps.History, validator: deps.Validator, providers: map[string]auth.Provider{},
 		fleet: deps.Fleet, placer: deps.Placer, content: deps.Content, site: deps.Site, tokens: tokens, now: deps.Now, log: deps.Log,
 		lastStatus: map[string]time.Time{}, waits: map[string]*capacityWait{}, closing: make(chan struct{}),
 		push: newPushCounts(),

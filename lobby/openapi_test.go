@@ -52,7 +52,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	// Every documented operation reaches a handler through the real handler.
 	for _, d := range documented {
 		method, path, _ := strings.Cut(d, " ")
-		path = strings.NewReplacer("{oracle_id}", "o1", "{ticket_id}", "t1").Replace(path)
+		path = strings.NewReplacer("{oracle_id}", "o1", "{ticket_id}", "t1", "{match_id}", "m1", "{mode}", "battle_1v1").Replace(path)
 		req := httptest.NewRequest(method, path, nil)
 		req.RemoteAddr = "127.0.0.1:1"
 		if _, pattern := h.l.mux.Handler(req); pattern == "" {
@@ -92,7 +92,7 @@ func TestOpenAPIListsErrorCodes(t *testing.T) {
 	codes := []string{CodeBadRequest, CodeBodyTooLarge, CodeNotFound, CodeMethodNotAllowed, CodeUnauthorized, CodeTokenExpired,
 		CodeTokenTooLarge, CodeSessionRevoked, CodeRefreshReused, CodeBadCredential, CodeUnknownProvider, CodeIdentityTaken,
 		CodeRateLimited, CodeQueueFull, CodeAlreadyQueued, CodeUnknownMode, CodeInvalidTicket, CodeTicketNotFound,
-		CodeTicketConflict, CodeOracleNotFound, CodeInvalidOracle, CodeRosterFull, CodeBadHeartbeat, CodeUnavailable, CodeInternal,
+		CodeTicketConflict, CodeOracleNotFound, CodeInvalidOracle, CodeRosterFull, CodeMatchNotFound, CodeReplayNotFound, CodeBadHeartbeat, CodeUnavailable, CodeInternal,
 		CodeOriginNotAllowed}
 	slices.Sort(enum)
 	slices.Sort(codes)

@@ -220,6 +220,7 @@ type Store interface {
 	Ledger
 	Results
 	Progress // added with the implementation: codex entries and achievements (progress.go)
+	History  // player-facing reads of results, ratings and the ledger (history.go)
 	// Ping reports whether the database answers; ErrUnavailable when not.
 	Ping(ctx context.Context) error
 	Close() error

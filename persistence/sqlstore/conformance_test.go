@@ -43,6 +43,9 @@ func runConformance(t *testing.T, open storeFactory) {
 		{"WagerSettlement", testWagerSettlement},
 		{"WagerRefunds", testWagerRefunds},
 		{"Progress", testProgress},
+		{"History", testHistory},
+		{"HistoryEmpty", testHistoryEmpty},
+		{"HistoryLeaderboard", testHistoryLeaderboard},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

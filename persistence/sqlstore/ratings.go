@@ -95,13 +95,19 @@ func (s *sqlStore) rateRecords(ctx context.Context, tx dbtx, recs []contract.Mat
 			return err
 		}
 	}
+	var changes [][]any // match_ratings rows, one per rated seat
 	for _, r := range recs {
 		if r.Outcome == contract.OutcomeAborted {
 			continue
 		}
-		if err := s.rateMatch(r, cur); err != nil {
+		rows, err := s.rateMatch(r, cur)
+		if err != nil {
 			return err
 		}
+		changes = append(changes, rows...)
+	}
+	if err := tx.bulkInsert(ctx, "match_ratings", matchRatingColumns, changes); err != nil {
+		return fmt.Errorf("match ratings: %w", err)
 	}
 	// Every row exists and is locked: update them all at once.
 	updates := make([][]any, len(keys))
@@ -131,10 +137,15 @@ func readRatings(ctx context.Context, tx dbtx, keys []ratingKey, lock bool) (map
 	return cur, err
 }
 
-// rateMatch applies one match to the ratings in cur. Teams are ranked by
-// the outcome: in a team_win the winning team is first and every other team
-// second; any other outcome between two or more teams is a draw.
-func (s *sqlStore) rateMatch(r contract.MatchRecord, cur map[ratingKey]persistence.Rating) error {
+// matchRatingColumns are the columns of match_ratings, the rating of each
+// rated seat before and after its match (in rateMatch's row order).
+var matchRatingColumns = []string{"match_id", "seat", "player_id", "mu_before", "sigma_before", "mu_after", "sigma_after"}
+
+// rateMatch applies one match to the ratings in cur and returns its
+// match_ratings rows (none when fewer than two teams played). Teams are
+// ranked by the outcome: in a team_win the winning team is first and every
+// other team second; any other outcome between two or more teams is a draw.
+func (s *sqlStore) rateMatch(r contract.MatchRecord, cur map[ratingKey]persistence.Rating) ([][]any, error) {
 	teamIdx := map[int]int{}
 	var teamIDs []int
 	for _, p := range r.Participants {
@@ -149,6 +160,10 @@ func (s *sqlStore) rateMatch(r contract.MatchRecord, cur map[ratingKey]persisten
 	}
 	teams := make([][]rating.Rating, len(teamIDs))
 	members := make([][]ratingKey, len(teamIDs))
+	before := make(map[ratingKey]persistence.Rating, len(r.Participants))
+	for _, p := range r.Participants {
+		before[ratingKey{r.Mode, p.PlayerID}] = cur[ratingKey{r.Mode, p.PlayerID}]
+	}
 	for _, p := range r.Participants {
 		k := ratingKey{r.Mode, p.PlayerID}
 		c := cur[k]
@@ -159,7 +174,7 @@ func (s *sqlStore) rateMatch(r contract.MatchRecord, cur map[ratingKey]persisten
 		members[i] = append(members[i], k)
 	}
 	if len(teams) < 2 {
-		return nil
+		return nil, nil
 	}
 	ranks := make([]int, len(teams))
 	if r.Outcome == contract.OutcomeTeamWin {
@@ -171,7 +186,7 @@ func (s *sqlStore) rateMatch(r contract.MatchRecord, cur map[ratingKey]persisten
 	}
 	out, err := s.model.Rate(teams, ranks)
 	if err != nil {
-		return fmt.Errorf("match %s: rate: %w", r.MatchID, err)
+		return nil, fmt.Errorf("match %s: rate: %w", r.MatchID, err)
 	}
 	for i := range out {
 		for j, nr := range out[i] {
@@ -180,5 +195,11 @@ func (s *sqlStore) rateMatch(r contract.MatchRecord, cur map[ratingKey]persisten
 			cur[members[i][j]] = c
 		}
 	}
-	return nil
+	rows := make([][]any, 0, len(r.Participants))
+	for _, p := range r.Participants {
+		k := ratingKey{r.Mode, p.PlayerID}
+		b, a := before[k], cur[k]
+		rows = append(rows, []any{r.MatchID, p.Seat, p.PlayerID, b.Mu, b.Sigma, a.Mu, a.Sigma})
+	}
+	return rows, nil
 }

@@ -224,52 +224,63 @@ func rewardOp(r contract.MatchRecord) (ledgerOp, bool) {
 func (s *sqlStore) Match(ctx context.Context, matchID string) (contract.MatchRecord, error) {
 	var r contract.MatchRecord
 	err := s.b.read(ctx, func(tx dbtx) error {
-		r = contract.MatchRecord{}
-		var applied any
-		err := tx.queryRow(ctx, `SELECT `+strings.Join(matchColumns, ", ")+` FROM matches WHERE match_id = $1`, matchID).
-			Scan(&r.MatchID, &r.RoomID, &r.ServerID, &r.Mode, &r.Arena, &r.ContentVersion, &r.Seed,
-				&r.StartedAt, &r.EndedAt, &r.Ticks, &r.Outcome, &r.WinningTeam, &r.FinalHash, &applied)
-		if errors.Is(err, errNoRows) {
-			return persistence.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := scanEach(ctx, tx, `SELECT seat, player_id, team, result, kills, deaths, damage_dealt, damage_taken, healing, score
-			FROM match_participants WHERE match_id = $1 ORDER BY seat`, []any{matchID}, func(rs rows) error {
-			var p contract.Participant
-			err := rs.Scan(&p.Seat, &p.PlayerID, &p.Team, &p.Result, &p.Kills, &p.Deaths, &p.DamageDealt, &p.DamageTaken, &p.Healing, &p.Score)
-			r.Participants = append(r.Participants, p)
-			return err
-		}); err != nil {
-			return err
-		}
-		if err := scanEach(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`,
-			[]any{matchID}, func(rs rows) error {
-				var rw contract.Reward
-				err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
-				r.Rewards = append(r.Rewards, rw)
-				return err
-			}); err != nil {
-			return err
-		}
-		if err := scanEach(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`,
-			[]any{matchID}, func(rs rows) error {
-				var c contract.CodexEntry
-				err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
-				r.Codex = append(r.Codex, c)
-				return err
-			}); err != nil {
-			return err
-		}
-		err = tx.queryRow(ctx, `SELECT inputs FROM replays WHERE match_id = $1`, matchID).Scan(&r.Replay)
-		if errors.Is(err, errNoRows) {
-			return nil
-		}
+		var err error
+		r, err = readMatch(ctx, tx, matchID, true)
 		return err
 	})
 	if err != nil {
 		return contract.MatchRecord{}, fmt.Errorf("match %s: %w", matchID, err)
 	}
 	return r, nil
+}
+
+// readMatch reads one match inside tx, its replay bytes only withReplay;
+// ErrNotFound when there is no such match.
+func readMatch(ctx context.Context, tx dbtx, matchID string, withReplay bool) (contract.MatchRecord, error) {
+	r := contract.MatchRecord{}
+	var applied any
+	err := tx.queryRow(ctx, `SELECT `+strings.Join(matchColumns, ", ")+` FROM matches WHERE match_id = $1`, matchID).
+		Scan(&r.MatchID, &r.RoomID, &r.ServerID, &r.Mode, &r.Arena, &r.ContentVersion, &r.Seed,
+			&r.StartedAt, &r.EndedAt, &r.Ticks, &r.Outcome, &r.WinningTeam, &r.FinalHash, &applied)
+	if errors.Is(err, errNoRows) {
+		return r, persistence.ErrNotFound
+	}
+	if err != nil {
+		return r, err
+	}
+	if err := scanEach(ctx, tx, `SELECT seat, player_id, team, result, kills, deaths, damage_dealt, damage_taken, healing, score
+		FROM match_participants WHERE match_id = $1 ORDER BY seat`, []any{matchID}, func(rs rows) error {
+		var p contract.Participant
+		err := rs.Scan(&p.Seat, &p.PlayerID, &p.Team, &p.Result, &p.Kills, &p.Deaths, &p.DamageDealt, &p.DamageTaken, &p.Healing, &p.Score)
+		r.Participants = append(r.Participants, p)
+		return err
+	}); err != nil {
+		return r, err
+	}
+	if err := scanEach(ctx, tx, `SELECT player_id, currency, amount, item_id FROM match_rewards WHERE match_id = $1 ORDER BY seq`,
+		[]any{matchID}, func(rs rows) error {
+			var rw contract.Reward
+			err := rs.Scan(&rw.PlayerID, &rw.Currency, &rw.Amount, &rw.ItemID)
+			r.Rewards = append(r.Rewards, rw)
+			return err
+		}); err != nil {
+		return r, err
+	}
+	if err := scanEach(ctx, tx, `SELECT player_id, entry_id, tick, detail FROM codex_entries WHERE match_id = $1 ORDER BY seq`,
+		[]any{matchID}, func(rs rows) error {
+			var c contract.CodexEntry
+			err := rs.Scan(&c.PlayerID, &c.EntryID, &c.Tick, &c.Detail)
+			r.Codex = append(r.Codex, c)
+			return err
+		}); err != nil {
+		return r, err
+	}
+	if !withReplay {
+		return r, nil
+	}
+	err = tx.queryRow(ctx, `SELECT inputs FROM replays WHERE match_id = $1`, matchID).Scan(&r.Replay)
+	if errors.Is(err, errNoRows) {
+		return r, nil
+	}
+	return r, err
 }

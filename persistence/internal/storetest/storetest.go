@@ -2,13 +2,16 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pantheon-oracles/pantheon/contract"
+	"github.com/pantheon-oracles/pantheon/internal/testwait"
 	"github.com/pantheon-oracles/pantheon/persistence"
+	"github.com/pantheon-oracles/pantheon/persistence/outbox"
 	"github.com/pantheon-oracles/pantheon/persistence/sqlstore"
 )
 
@@ -112,4 +115,33 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Flush writes recs to s the way a room server does: through an outbox in
+// a temporary directory and its flusher (Run), returning once the outbox
+// has nothing pending and the flusher has stopped.
+func Flush(t testing.TB, s persistence.Results, recs ...contract.MatchRecord) {
+	t.Helper()
+	ob, err := outbox.Open(outbox.Config{Dir: filepath.Join(t.TempDir(), "outbox")}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(Ctx(t))
+	done := make(chan error, 1)
+	go func() { done <- ob.Run(ctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("outbox run: %v", err)
+		}
+		if err := ob.Close(); err != nil {
+			t.Errorf("outbox close: %v", err)
+		}
+	}()
+	for _, r := range recs {
+		if err := ob.Submit(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testwait.For(t, time.Minute, 5*time.Millisecond, "outbox flushed", func() bool { n, _ := ob.Pending(); return n == 0 }, nil)
 }
