@@ -184,9 +184,13 @@ func (s *sqlStore) Leaderboard(ctx context.Context, mode string, limit int) ([]p
 }
 
 // Around returns the n (at most MaxPage) rows above playerID in mode's
-// board, its own and the n below. The player's rank is a count over the
-// index range above it: cheap near the top, a scan of the board's
-// upper part further down.
+// board, its own and the n below. Every read is a range of the
+// ratings_leaderboard index: a row's neighbours are the rows of its own
+// score on one side of its id, then the rows of the next scores (an OR of
+// the two is not index-served: PostgreSQL scanned the whole table for
+// it). The player's rank is a count over the index range above it: cheap
+// near the top, a scan of the board's upper part further down
+// (BenchmarkLeaderboard).
 func (s *sqlStore) Around(ctx context.Context, mode, playerID string, n int) ([]persistence.Ranked, error) {
 	n = min(max(n, 0), MaxPage)
 	var out []persistence.Ranked
@@ -200,26 +204,31 @@ func (s *sqlStore) Around(ctx context.Context, mode, playerID string, n int) ([]
 		if err != nil {
 			return err
 		}
-		above := `mode = $1 AND (` + scoreSQL + ` > $2 OR (` + scoreSQL + ` = $2 AND player_id < $3))`
-		var rank int64
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM ratings WHERE `+above, mode, score, playerID).Scan(&rank); err != nil {
+		args := []any{mode, score, playerID}
+		var higher, tiedAbove int64
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM ratings WHERE mode = $1 AND `+scoreSQL+` > $2`, mode, score).Scan(&higher); err != nil {
 			return err
 		}
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM ratings WHERE mode = $1 AND `+scoreSQL+` = $2 AND player_id < $3`, args...).Scan(&tiedAbove); err != nil {
+			return err
+		}
+		rank := higher + tiedAbove
+		// Above, nearest first: the same score with smaller ids, then higher scores.
 		var up []persistence.Ranked
-		if n > 0 {
-			if err := scanRanked(ctx, tx, mode, fmt.Sprintf(`SELECT player_id, mu, sigma, matches FROM ratings WHERE %s
-				ORDER BY %s ASC, player_id DESC LIMIT %d`, above, scoreSQL, n), []any{mode, score, playerID}, &up); err != nil {
-				return err
-			}
+		if err := rankedRange(ctx, tx, mode, &up, n,
+			[2]string{scoreSQL + ` = $2 AND player_id < $3`, `player_id DESC`},
+			[2]string{scoreSQL + ` > $2`, scoreSQL + ` ASC, player_id DESC`}, args); err != nil {
+			return err
 		}
 		for i := len(up) - 1; i >= 0; i-- {
 			up[i].Rank = rank - int64(i)
 			out = append(out, up[i])
 		}
+		// The player itself and below: the same score from its id on, then lower scores.
 		below := len(out)
-		if err := scanRanked(ctx, tx, mode, fmt.Sprintf(`SELECT player_id, mu, sigma, matches FROM ratings
-			WHERE mode = $1 AND (%s < $2 OR (%s = $2 AND player_id >= $3)) ORDER BY %s DESC, player_id LIMIT %d`,
-			scoreSQL, scoreSQL, scoreSQL, n+1), []any{mode, score, playerID}, &out); err != nil {
+		if err := rankedRange(ctx, tx, mode, &out, n+1,
+			[2]string{scoreSQL + ` = $2 AND player_id >= $3`, `player_id`},
+			[2]string{scoreSQL + ` < $2`, scoreSQL + ` DESC, player_id`}, args); err != nil {
 			return err
 		}
 		for i := below; i < len(out); i++ {
@@ -231,6 +240,29 @@ func (s *sqlStore) Around(ctx context.Context, mode, playerID string, n int) ([]
 		return nil, fmt.Errorf("leaderboard of %s around %s: %w", mode, playerID, err)
 	}
 	return out, nil
+}
+
+// rankedRange appends up to n rows of mode's board to out: those of the
+// first range (a WHERE condition over args and its ORDER BY), then, while
+// fewer than n, those of the second. Each is one index range read.
+func rankedRange(ctx context.Context, tx dbtx, mode string, out *[]persistence.Ranked, n int, first, second [2]string, args []any) error {
+	start := len(*out)
+	for _, r := range [][2]string{first, second} {
+		left := n - (len(*out) - start)
+		if left <= 0 {
+			return nil
+		}
+		q := fmt.Sprintf(`SELECT player_id, mu, sigma, matches FROM ratings WHERE mode = $1 AND %s ORDER BY %s LIMIT %d`, r[0], r[1], left)
+		// A range without $3 must not be sent the id.
+		a := args
+		if !strings.Contains(r[0], "$3") {
+			a = args[:2]
+		}
+		if err := scanRanked(ctx, tx, mode, q, a, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Wallet lists a player's balances by currency.
