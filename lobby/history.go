@@ -255,20 +255,10 @@ type ratingView struct {
 
 // handleMyRatings: GET /v1/me/ratings, one rating per mode played.
 func (l *Lobby) handleMyRatings(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
-	h, err := l.history()
-	if err != nil {
-		return err
-	}
-	rs, err := h.RatingsOf(r.Context(), c.PlayerID)
-	if err != nil {
-		return err
-	}
-	out := make([]ratingView, 0, len(rs))
-	for _, x := range rs {
-		out = append(out, ratingView{Mode: x.Mode, Mu: x.Mu, Sigma: x.Sigma, Score: persistence.Score(x), Matches: x.Matches})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ratings": out})
-	return nil
+	return writeMine(l, w, "ratings", func(h persistence.History) ([]persistence.Rating, error) { return h.RatingsOf(r.Context(), c.PlayerID) },
+		func(x persistence.Rating) ratingView {
+			return ratingView{Mode: x.Mode, Mu: x.Mu, Sigma: x.Sigma, Score: persistence.Score(x), Matches: x.Matches}
+		})
 }
 
 // handleLeaderboard: GET /v1/leaderboards/{mode}: the top ?limit, or with
@@ -321,20 +311,12 @@ type balanceView struct {
 
 // handleMyWallet: GET /v1/me/wallet, balances by currency.
 func (l *Lobby) handleMyWallet(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
-	h, err := l.history()
-	if err != nil {
-		return err
-	}
-	bs, err := h.Wallet(r.Context(), c.PlayerID)
-	if err != nil {
-		return err
-	}
-	out := make([]balanceView, 0, len(bs))
-	for _, b := range bs {
-		out = append(out, balanceView{Currency: b.Currency, Balance: b.Balance})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"balances": out})
-	return nil
+	return writeMine(l, w, "balances", func(h persistence.History) ([]persistence.WalletBalance, error) {
+		return h.Wallet(r.Context(), c.PlayerID)
+	},
+		func(b persistence.WalletBalance) balanceView {
+			return balanceView{Currency: b.Currency, Balance: b.Balance}
+		})
 }
 
 // ledgerView is one ledger entry of the caller's wallet.
@@ -381,18 +363,27 @@ type codexView struct {
 
 // handleMyCodex: GET /v1/me/codex, in unlock order.
 func (l *Lobby) handleMyCodex(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+	return writeMine(l, w, "entries", func(h persistence.History) ([]persistence.CodexUnlock, error) { return h.Codex(r.Context(), c.PlayerID) },
+		func(e persistence.CodexUnlock) codexView {
+			return codexView{EntryID: e.EntryID, MatchID: e.MatchID, Tick: e.Tick, Detail: e.Detail}
+		})
+}
+
+// writeMine answers a GET of one of the caller's lists (ratings, balances,
+// codex): read from the history store, each row as its view, under key.
+func writeMine[T, V any](l *Lobby, w http.ResponseWriter, key string, read func(persistence.History) ([]T, error), view func(T) V) error {
 	h, err := l.history()
 	if err != nil {
 		return err
 	}
-	cs, err := h.Codex(r.Context(), c.PlayerID)
+	rows, err := read(h)
 	if err != nil {
 		return err
 	}
-	out := make([]codexView, 0, len(cs))
-	for _, e := range cs {
-		out = append(out, codexView{EntryID: e.EntryID, MatchID: e.MatchID, Tick: e.Tick, Detail: e.Detail})
+	out := make([]V, 0, len(rows))
+	for _, x := range rows {
+		out = append(out, view(x))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+	writeJSON(w, http.StatusOK, map[string]any{key: out})
 	return nil
 }
