@@ -91,28 +91,15 @@ type matchSummaryView struct {
 
 // handleMyMatches: GET /v1/me/matches, the caller's matches newest first.
 func (l *Lobby) handleMyMatches(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
-	h, err := l.history()
-	if err != nil {
-		return err
-	}
-	page, err := queryPage(r)
-	if err != nil {
-		return err
-	}
-	ms, next, err := h.MatchesOf(r.Context(), c.PlayerID, page)
-	if err != nil {
-		return badCursor(err)
-	}
-	out := make([]matchSummaryView, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, matchSummaryView{
+	return writeMinePage(l, w, r, "matches", func(h persistence.History, page persistence.Page) ([]persistence.MatchSummary, string, error) {
+		return h.MatchesOf(r.Context(), c.PlayerID, page)
+	}, func(m persistence.MatchSummary) matchSummaryView {
+		return matchSummaryView{
 			MatchID: m.MatchID, Mode: m.Mode, Arena: m.Arena, ContentVersion: m.ContentVersion,
 			StartedAt: optTime(m.StartedAt), EndedAt: optTime(m.EndedAt), DurationMS: durationMS(m.StartedAt, m.EndedAt),
 			Ticks: m.Ticks, Outcome: m.Outcome.String(), Result: m.Result.String(), Team: m.Team, ReplayBytes: m.ReplaySize,
-		})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"matches": out, "next_cursor": next})
-	return nil
+		}
+	})
 }
 
 // participantView is one seat of a match.
@@ -332,25 +319,12 @@ type ledgerView struct {
 
 // handleMyLedger: GET /v1/me/ledger, entries newest first.
 func (l *Lobby) handleMyLedger(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
-	h, err := l.history()
-	if err != nil {
-		return err
-	}
-	page, err := queryPage(r)
-	if err != nil {
-		return err
-	}
-	es, next, err := h.LedgerOf(r.Context(), c.PlayerID, page)
-	if err != nil {
-		return badCursor(err)
-	}
-	out := make([]ledgerView, 0, len(es))
-	for _, e := range es {
-		out = append(out, ledgerView{ID: e.ID, Currency: e.Currency, Amount: e.Amount, Operation: e.Operation,
-			MatchID: e.MatchID, Reason: e.Reason, CreatedAt: e.CreatedAt})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "next_cursor": next})
-	return nil
+	return writeMinePage(l, w, r, "entries", func(h persistence.History, page persistence.Page) ([]persistence.LedgerItem, string, error) {
+		return h.LedgerOf(r.Context(), c.PlayerID, page)
+	}, func(e persistence.LedgerItem) ledgerView {
+		return ledgerView{ID: e.ID, Currency: e.Currency, Amount: e.Amount, Operation: e.Operation,
+			MatchID: e.MatchID, Reason: e.Reason, CreatedAt: e.CreatedAt}
+	})
 }
 
 // codexView is one codex entry and the match that unlocked it.
@@ -363,7 +337,9 @@ type codexView struct {
 
 // handleMyCodex: GET /v1/me/codex, in unlock order.
 func (l *Lobby) handleMyCodex(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
-	return writeMine(l, w, "entries", func(h persistence.History) ([]persistence.CodexUnlock, error) { return h.Codex(r.Context(), c.PlayerID) },
+	return writeMine(l, w, "entries", func(h persistence.History) ([]persistence.CodexUnlock, error) {
+		return h.Codex(r.Context(), c.PlayerID)
+	},
 		func(e persistence.CodexUnlock) codexView {
 			return codexView{EntryID: e.EntryID, MatchID: e.MatchID, Tick: e.Tick, Detail: e.Detail}
 		})
@@ -385,5 +361,29 @@ func writeMine[T, V any](l *Lobby, w http.ResponseWriter, key string, read func(
 		out = append(out, view(x))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{key: out})
+	return nil
+}
+
+// writeMinePage is writeMine for a paged list (?cursor, ?limit): the page
+// and, under "next_cursor", where the next one starts ("" after the last).
+func writeMinePage[T, V any](l *Lobby, w http.ResponseWriter, r *http.Request, key string,
+	read func(persistence.History, persistence.Page) ([]T, string, error), view func(T) V) error {
+	h, err := l.history()
+	if err != nil {
+		return err
+	}
+	page, err := queryPage(r)
+	if err != nil {
+		return err
+	}
+	rows, next, err := read(h, page)
+	if err != nil {
+		return badCursor(err)
+	}
+	out := make([]V, 0, len(rows))
+	for _, x := range rows {
+		out = append(out, view(x))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: out, "next_cursor": next})
 	return nil
 }
