@@ -68,6 +68,9 @@ type lobbyOptions struct {
 	// TrustedProxies are comma-separated CIDRs whose X-Forwarded-For is
 	// believed.
 	TrustedProxies string
+	// Steam configures the Steam provider (Key may be @FILE); it is on
+	// when Key or AppID is set, and then needs both.
+	Steam auth.SteamConfig
 	// Redis is the state store's URL ("": in memory) and RedisPrefix its
 	// key prefix.
 	Redis, RedisPrefix string
@@ -115,6 +118,10 @@ func lobbyFlags(fs *flag.FlagSet, o *lobbyOptions) error {
 	fs.Var(listFlag{&cfg.CORSOrigins}, "cors-origins", "comma-separated browser origins allowed to call the API from another origin: exact (https://play.example.com), any port (http://localhost:*) or \"*\"; others get 403 origin_not_allowed (env PANTHEON_CORS_ORIGINS)")
 	fs.StringVar(&o.TrustedProxies, "trusted-proxies", envOr("PANTHEON_TRUSTED_PROXIES", o.TrustedProxies), "comma-separated CIDRs whose X-Forwarded-For is trusted (env PANTHEON_TRUSTED_PROXIES)")
 	fs.StringVar(&o.DevProviderSecret, "dev-provider-secret", envOr("PANTHEON_DEV_PROVIDER_SECRET", o.DevProviderSecret), "enables the development identity provider with this HMAC secret, or @FILE; never in production (env PANTHEON_DEV_PROVIDER_SECRET)")
+	fs.StringVar(&o.Steam.Key, "steam-web-api-key", envOr("PANTHEON_STEAM_WEB_API_KEY", o.Steam.Key), "Steam publisher Web API key, or @FILE; with --steam-app-id enables Steam logins (env PANTHEON_STEAM_WEB_API_KEY)")
+	fs.StringVar(&o.Steam.AppID, "steam-app-id", envOr("PANTHEON_STEAM_APP_ID", o.Steam.AppID), "Steam app id; with --steam-web-api-key enables Steam logins (env PANTHEON_STEAM_APP_ID)")
+	fs.StringVar(&o.Steam.Identity, "steam-identity", envOr("PANTHEON_STEAM_IDENTITY", o.Steam.Identity), "identity string clients pass to GetAuthTicketForWebApi; empty: none (env PANTHEON_STEAM_IDENTITY)")
+	fs.StringVar(&o.Steam.BaseURL, "steam-api-url", envOr("PANTHEON_STEAM_API_URL", o.Steam.BaseURL), "Steam Web API base URL; empty: https://partner.steam-api.com (env PANTHEON_STEAM_API_URL)")
 	fs.StringVar(&cfg.ReplicaID, "replica-id", envOr("PANTHEON_REPLICA_ID", cfg.ReplicaID), "this replica's name in leases and logs; default random (env PANTHEON_REPLICA_ID)")
 	fs.StringVar(&cfg.ContentVersion, "content-version", envOr("PANTHEON_CONTENT_VERSION", cfg.ContentVersion), "only allocate on room servers running this content version; empty: any (env PANTHEON_CONTENT_VERSION)")
 	fs.DurationVar(&cfg.Auth.AccessTTL, "access-ttl", envDuration("PANTHEON_ACCESS_TTL", cfg.Auth.AccessTTL), "access-token lifetime (env PANTHEON_ACCESS_TTL)")
@@ -149,8 +156,13 @@ func lobbyFlags(fs *flag.FlagSet, o *lobbyOptions) error {
 // validated. It resolves o's own DevProviderSecret too (o is changed).
 func (o *lobbyOptions) build() (lobby.Config, error) {
 	cfg := o.Lobby
-	if err := resolveSecrets(map[string]*string{"jwt-key": &o.JWTKey, "fleet-secret": &cfg.FleetSecret, "dev-provider-secret": &o.DevProviderSecret}); err != nil {
+	if err := resolveSecrets(map[string]*string{"jwt-key": &o.JWTKey, "fleet-secret": &cfg.FleetSecret, "dev-provider-secret": &o.DevProviderSecret, "steam-web-api-key": &o.Steam.Key}); err != nil {
 		return cfg, err
+	}
+	if o.Steam.Key != "" || o.Steam.AppID != "" {
+		if _, err := auth.NewSteam(o.Steam); err != nil {
+			return cfg, fmt.Errorf("--steam-web-api-key, --steam-app-id: %w", err)
+		}
 	}
 	cfg.Auth.Key = []byte(o.JWTKey)
 	cfg.TrustedProxies = nil
@@ -186,6 +198,14 @@ func newLobby(o lobbyOptions, cfg lobby.Config, db persistence.Store, content *c
 	if o.DevProviderSecret != "" {
 		log.Warn("the development identity provider is enabled")
 		providers = append(providers, auth.DevProvider{Secret: []byte(o.DevProviderSecret)})
+	}
+	if o.Steam.Key != "" || o.Steam.AppID != "" {
+		sp, err := auth.NewSteam(o.Steam) // checked by build
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		providers = append(providers, sp)
 	}
 	cc, err := newClientContent(content)
 	if err != nil {

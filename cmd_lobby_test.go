@@ -85,3 +85,18 @@ func TestLobbyJSONLogsRedisDown(t *testing.T) {
 		t.Fatalf("%d down lines and %d go-redis lines, want 1 and some; stderr:\n%s", downs, redisLines, stderr.String())
 	}
 }
+
+// TestLobbySteamFlags: a half-configured Steam provider is a start-up error
+// naming the flags; a full one builds.
+func TestLobbySteamFlags(t *testing.T) {
+	o := defaultLobbyOptions()
+	o.JWTKey, o.Lobby.FleetSecret = strings.Repeat("k", 32), strings.Repeat("f", 32)
+	o.Steam.AppID = "480"
+	if _, err := o.build(); err == nil || !strings.Contains(err.Error(), "--steam-web-api-key") {
+		t.Fatalf("steam app id without a key: %v", err)
+	}
+	o.Steam.Key = "key"
+	if _, err := o.build(); err != nil {
+		t.Fatalf("full steam config: %v", err)
+	}
+}

@@ -91,6 +91,10 @@ func (l *Lobby) translate(err error) *apiError {
 		e := fail(http.StatusServiceUnavailable, CodeUnavailable, "a backing service is unavailable; retry later").because(err)
 		e.retryAfter = l.cfg.UnavailableRetryAfter
 		return e
+	case errors.Is(err, auth.ErrUnavailable):
+		e := fail(http.StatusServiceUnavailable, CodeUnavailable, "the identity provider is unavailable; retry later").because(err)
+		e.retryAfter = l.cfg.UnavailableRetryAfter
+		return e
 	case errors.Is(err, store.ErrQueueFull):
 		e := fail(http.StatusTooManyRequests, CodeQueueFull, "this mode's queue is full; retry later")
 		e.retryAfter = l.cfg.QueueFullRetryAfter

@@ -78,3 +78,8 @@ func (d DevProvider) mac(subject string) []byte {
 func (d DevProvider) Credential(subject string) string {
 	return subject + "." + hex.EncodeToString(d.mac(subject))
 }
+
+// ErrUnavailable: a provider's platform could not be reached or answered
+// with a server error; the credential may be good, so retry later. It is
+// never reported for a refused credential (ErrBadCredential).
+var ErrUnavailable = errors.New("auth: identity provider unavailable")
