@@ -128,7 +128,6 @@ func (l *Lobby) checkModeFlag(r *http.Request, mode string, players []string) er
 	return nil
 }
 
-
 // handleAdminFlags: GET /admin/v1/flags, every stored definition.
 func (l *Lobby) handleAdminFlags(w http.ResponseWriter, r *http.Request) error {
 	all, err := l.st.AllFlags(r.Context())
