@@ -27,6 +27,7 @@ func commands() []command {
 		{"bench", "run a headless bot swarm against a server and report", runBench},
 		{"replay", "verify a recorded match: pantheon replay verify FILE", runReplay},
 		{"content", "check the embedded game content: pantheon content check", runContent},
+		{"flags", "set, read and delete feature flags on a lobby: pantheon flags set|get|list|delete|audit", runFlags},
 		{"migrate", "apply or show database migrations: pantheon migrate up|status", runMigrate},
 		{"version", "print the version, commit and Go version of this build", runVersion},
 	}

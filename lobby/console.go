@@ -68,6 +68,11 @@ func (l *Lobby) consoleMux(mux *http.ServeMux) {
 	mux.Handle("POST /admin/v1/servers/{id}/drain", admin(l.handleDrainServer))
 	mux.Handle("POST /admin/v1/rooms/{id}/close", admin(l.handleCloseRoom))
 	mux.Handle("POST /admin/v1/players/{id}/revoke", admin(l.handleRevokePlayer))
+	mux.Handle("GET /admin/v1/flags", admin(l.handleAdminFlags))
+	mux.Handle("GET /admin/v1/flags/{key}", admin(l.handleAdminFlag))
+	mux.Handle("PUT /admin/v1/flags/{key}", admin(l.handlePutFlag))
+	mux.Handle("DELETE /admin/v1/flags/{key}", admin(l.handleDeleteFlag))
+	mux.Handle("GET /admin/v1/flag-audit", admin(l.handleFlagAudit))
 	mux.Handle("/admin/", l.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		if err := l.requireFleet(r); err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 	"github.com/pantheon-oracles/pantheon/internal/origin"
 	"github.com/pantheon-oracles/pantheon/internal/outage"
 	"github.com/pantheon-oracles/pantheon/lobby/auth"
+	"github.com/pantheon-oracles/pantheon/lobby/flags"
 	"github.com/pantheon-oracles/pantheon/lobby/fleet"
 	"github.com/pantheon-oracles/pantheon/lobby/match"
 	"github.com/pantheon-oracles/pantheon/lobby/store"
@@ -124,7 +125,8 @@ type Lobby struct {
 	met         *metrics
 	ended       endedMetrics
 	lostTickets *lostWatch
-	recent      recentMatches // for the operator console
+	recent      recentMatches    // for the operator console
+	flagEv      *flags.Evaluator // feature flags (flagstate.go)
 
 	conns sync.WaitGroup // open push connections
 
@@ -197,6 +199,9 @@ func New(cfg Config, deps Deps) (*Lobby, error) {
 	l.dbCache = newDBCache(cfg, deps.Ratings, deps.Rosters, l.now, l.dbDep, l.met.cacheHits)
 	l.ratings, l.rosters = l.dbCache, l.dbCache
 	l.met.cacheEntries(l.dbCache)
+	if l.flagEv, err = flags.NewEvaluator(context.Background()); err != nil {
+		return nil, fmt.Errorf("lobby: %w", err)
+	}
 	l.buildRoutes()
 	return l, nil
 }
@@ -246,6 +251,12 @@ func (l *Lobby) Run(ctx context.Context, ln net.Listener) error {
 	go func() {
 		defer wg.Done()
 		l.lostLoop(loopCtx)
+	}()
+	flagSub := l.startFlags(loopCtx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.flagLoop(loopCtx, flagSub)
 	}()
 	if l.cfg.PassInterval > 0 {
 		wg.Add(1)

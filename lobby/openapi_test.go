@@ -93,7 +93,7 @@ func TestOpenAPIListsErrorCodes(t *testing.T) {
 		CodeTokenTooLarge, CodeSessionRevoked, CodeRefreshReused, CodeBadCredential, CodeUnknownProvider, CodeIdentityTaken,
 		CodeRateLimited, CodeQueueFull, CodeAlreadyQueued, CodeUnknownMode, CodeInvalidTicket, CodeTicketNotFound,
 		CodeTicketConflict, CodeOracleNotFound, CodeInvalidOracle, CodeRosterFull, CodeMatchNotFound, CodeReplayNotFound, CodeBadHeartbeat, CodeUnavailable, CodeInternal,
-		CodeOriginNotAllowed}
+		CodeOriginNotAllowed, CodeModeDisabled}
 	slices.Sort(enum)
 	slices.Sort(codes)
 	if !slices.Equal(enum, codes) {

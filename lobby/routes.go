@@ -35,6 +35,7 @@ func (l *Lobby) buildRoutes() {
 		{"GET", "/v1/health", pub(l.handleHealth)},
 		{"GET", "/v1/openapi.json", pub(l.handleOpenAPI)},
 		{"GET", "/v1/modes", pub(l.handleModes)},
+		{"GET", "/v1/flags", authed(l.handleFlags)},
 		{"GET", "/v1/content", pub(l.handleContent)},
 		{"POST", "/v1/auth/guest", pub(l.handleGuest)},
 		{"POST", "/v1/auth/login", pub(l.handleLogin)},

@@ -157,6 +157,9 @@ func (l *Lobby) handleCreateTicket(w http.ResponseWriter, r *http.Request, c aut
 		players = append(players, pc.Member)
 		oracleIDs = append(oracleIDs, pc.OracleID)
 	}
+	if err := l.checkModeFlag(r, mode.ID, players); err != nil {
+		return err
+	}
 	ratings, err := l.ratings.Ratings(r.Context(), mode.ID, players)
 	if err != nil {
 		return err

@@ -54,6 +54,7 @@ type Memory struct {
 	servers   map[string]ServerRecord
 	leases    map[string]memLease
 	subs      map[string]map[*memSub]struct{}
+	flags     memFlags // flags.go
 	writes    int
 	dropCount int
 }

@@ -240,6 +240,7 @@ type Store interface {
 	Registry
 	Leases
 	Events
+	Flags
 	// Ping reports whether the store answers (ErrUnavailable when not).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Open) {
 		{"PlacedCounts", testPlaced},
 		{"Leases", testLeases},
 		{"Events", testEvents},
+		{"Flags", testFlags},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
 	}
