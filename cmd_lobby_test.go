@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -133,5 +134,27 @@ func TestLobbyOIDCFlags(t *testing.T) {
 	o.GoogleClientIDs, o.AppleClientIDs = "", ""
 	if ps, err := o.oidcProviders(); err != nil || len(ps) != 0 {
 		t.Fatalf("no client ids: %v, %v; want no provider", ps, err)
+	}
+}
+
+// TestLobbyDiscordFlags: a half-configured Discord provider is a start-up
+// error naming the flags; a full one (secret from @FILE) builds.
+func TestLobbyDiscordFlags(t *testing.T) {
+	o := defaultLobbyOptions()
+	o.JWTKey, o.Lobby.FleetSecret = strings.Repeat("k", 32), strings.Repeat("f", 32)
+	o.Discord.ClientID = "app"
+	if _, err := o.build(); err == nil || !strings.Contains(err.Error(), "--discord-client-secret") {
+		t.Fatalf("discord client id alone: %v", err)
+	}
+	secret := filepath.Join(t.TempDir(), "discord")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o.Discord.ClientSecret, o.Discord.RedirectURL = "@"+secret, "https://game.example/cb"
+	if _, err := o.build(); err != nil {
+		t.Fatalf("full discord config: %v", err)
+	}
+	if o.Discord.ClientSecret != "s3cret" {
+		t.Errorf("secret resolved to %q, want the file's", o.Discord.ClientSecret)
 	}
 }

@@ -10,7 +10,8 @@
 //
 // Providers: DevProvider (tests and development only), SteamProvider
 // (session tickets through the Steam Web API) and OIDCProvider (Google and
-// Apple ID tokens through go-oidc, discovery on first use). Each refuses a
+// Apple ID tokens through go-oidc, discovery on first use) and
+// DiscordProvider (OAuth2 code exchange, then users/@me). Each refuses a
 // bad credential with ErrBadCredential and reports a platform it cannot
 // reach with ErrUnavailable. The lobby links a proven identity to a player;
 // linking an identity already linked to another player is refused (409
