@@ -71,6 +71,14 @@ type lobbyOptions struct {
 	// Steam configures the Steam provider (Key may be @FILE); it is on
 	// when Key or AppID is set, and then needs both.
 	Steam auth.SteamConfig
+	// GoogleClientIDs and AppleClientIDs are comma-separated accepted
+	// audiences of Google and Apple ID tokens ("": that login is off);
+	// GoogleIssuer and AppleIssuer the issuers (tests point them at a fake).
+	GoogleClientIDs, AppleClientIDs, GoogleIssuer, AppleIssuer string
+	// Discord configures the Discord provider (ClientSecret may be
+	// @FILE); it is on when ClientID, ClientSecret or RedirectURL is set,
+	// and then needs all three.
+	Discord auth.DiscordConfig
 	// Redis is the state store's URL ("": in memory) and RedisPrefix its
 	// key prefix.
 	Redis, RedisPrefix string
@@ -96,9 +104,11 @@ func defaultLobbyOptions() lobbyOptions {
 			HealthInterval: time.Second,
 			Limits:         lobby.Limits{PerIP: store.Limit{Rate: 20, Burst: 40}, LoginPerIP: store.Limit{Rate: 2, Burst: 10}},
 		},
-		Addr:        "127.0.0.1:8080",
-		AdminAddr:   "127.0.0.1:8081",
-		RedisPrefix: "pantheon:",
+		Addr:         "127.0.0.1:8080",
+		AdminAddr:    "127.0.0.1:8081",
+		RedisPrefix:  "pantheon:",
+		GoogleIssuer: auth.GoogleIssuer,
+		AppleIssuer:  auth.AppleIssuer,
 	}
 }
 
@@ -122,6 +132,14 @@ func lobbyFlags(fs *flag.FlagSet, o *lobbyOptions) error {
 	fs.StringVar(&o.Steam.AppID, "steam-app-id", envOr("PANTHEON_STEAM_APP_ID", o.Steam.AppID), "Steam app id; with --steam-web-api-key enables Steam logins (env PANTHEON_STEAM_APP_ID)")
 	fs.StringVar(&o.Steam.Identity, "steam-identity", envOr("PANTHEON_STEAM_IDENTITY", o.Steam.Identity), "identity string clients pass to GetAuthTicketForWebApi; empty: none (env PANTHEON_STEAM_IDENTITY)")
 	fs.StringVar(&o.Steam.BaseURL, "steam-api-url", envOr("PANTHEON_STEAM_API_URL", o.Steam.BaseURL), "Steam Web API base URL; empty: https://partner.steam-api.com (env PANTHEON_STEAM_API_URL)")
+	fs.StringVar(&o.GoogleClientIDs, "google-client-id", envOr("PANTHEON_GOOGLE_CLIENT_ID", o.GoogleClientIDs), "comma-separated OAuth client ids whose Google ID tokens are accepted; enables Google logins (env PANTHEON_GOOGLE_CLIENT_ID)")
+	fs.StringVar(&o.AppleClientIDs, "apple-client-id", envOr("PANTHEON_APPLE_CLIENT_ID", o.AppleClientIDs), "comma-separated Apple bundle or services ids whose Apple ID tokens are accepted; enables Sign in with Apple (env PANTHEON_APPLE_CLIENT_ID)")
+	fs.StringVar(&o.GoogleIssuer, "google-issuer", envOr("PANTHEON_GOOGLE_ISSUER", o.GoogleIssuer), "issuer of Google ID tokens, for tests (env PANTHEON_GOOGLE_ISSUER)")
+	fs.StringVar(&o.AppleIssuer, "apple-issuer", envOr("PANTHEON_APPLE_ISSUER", o.AppleIssuer), "issuer of Apple ID tokens, for tests (env PANTHEON_APPLE_ISSUER)")
+	fs.StringVar(&o.Discord.ClientID, "discord-client-id", envOr("PANTHEON_DISCORD_CLIENT_ID", o.Discord.ClientID), "Discord application client id; with --discord-client-secret and --discord-redirect-url enables Discord logins (env PANTHEON_DISCORD_CLIENT_ID)")
+	fs.StringVar(&o.Discord.ClientSecret, "discord-client-secret", envOr("PANTHEON_DISCORD_CLIENT_SECRET", o.Discord.ClientSecret), "Discord application client secret, or @FILE (env PANTHEON_DISCORD_CLIENT_SECRET)")
+	fs.StringVar(&o.Discord.RedirectURL, "discord-redirect-url", envOr("PANTHEON_DISCORD_REDIRECT_URL", o.Discord.RedirectURL), "redirect URI the game client used to get the Discord code (env PANTHEON_DISCORD_REDIRECT_URL)")
+	fs.StringVar(&o.Discord.APIURL, "discord-api-url", envOr("PANTHEON_DISCORD_API_URL", o.Discord.APIURL), "Discord API base URL; empty: https://discord.com/api (env PANTHEON_DISCORD_API_URL)")
 	fs.StringVar(&cfg.ReplicaID, "replica-id", envOr("PANTHEON_REPLICA_ID", cfg.ReplicaID), "this replica's name in leases and logs; default random (env PANTHEON_REPLICA_ID)")
 	fs.StringVar(&cfg.ContentVersion, "content-version", envOr("PANTHEON_CONTENT_VERSION", cfg.ContentVersion), "only allocate on room servers running this content version; empty: any (env PANTHEON_CONTENT_VERSION)")
 	fs.DurationVar(&cfg.Auth.AccessTTL, "access-ttl", envDuration("PANTHEON_ACCESS_TTL", cfg.Auth.AccessTTL), "access-token lifetime (env PANTHEON_ACCESS_TTL)")
@@ -156,12 +174,20 @@ func lobbyFlags(fs *flag.FlagSet, o *lobbyOptions) error {
 // validated. It resolves o's own DevProviderSecret too (o is changed).
 func (o *lobbyOptions) build() (lobby.Config, error) {
 	cfg := o.Lobby
-	if err := resolveSecrets(map[string]*string{"jwt-key": &o.JWTKey, "fleet-secret": &cfg.FleetSecret, "dev-provider-secret": &o.DevProviderSecret, "steam-web-api-key": &o.Steam.Key}); err != nil {
+	if err := resolveSecrets(map[string]*string{"jwt-key": &o.JWTKey, "fleet-secret": &cfg.FleetSecret, "dev-provider-secret": &o.DevProviderSecret, "steam-web-api-key": &o.Steam.Key, "discord-client-secret": &o.Discord.ClientSecret}); err != nil {
 		return cfg, err
 	}
 	if o.Steam.Key != "" || o.Steam.AppID != "" {
 		if _, err := auth.NewSteam(o.Steam); err != nil {
 			return cfg, fmt.Errorf("--steam-web-api-key, --steam-app-id: %w", err)
+		}
+	}
+	if _, err := o.oidcProviders(); err != nil {
+		return cfg, err
+	}
+	if o.discordOn() {
+		if _, err := auth.NewDiscord(o.Discord); err != nil {
+			return cfg, fmt.Errorf("--discord-client-id, --discord-client-secret, --discord-redirect-url: %w", err)
 		}
 	}
 	cfg.Auth.Key = []byte(o.JWTKey)
@@ -174,6 +200,33 @@ func (o *lobbyOptions) build() (lobby.Config, error) {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
 	}
 	return cfg, cfg.Validate()
+}
+
+// oidcProviders returns the Google and Apple providers o turns on (none
+// when their client ids are empty). They make no network call until the
+// first login (auth.OIDCProvider), so the lobby starts while a platform is
+// down.
+func (o lobbyOptions) oidcProviders() ([]auth.Provider, error) {
+	var ps []auth.Provider
+	for _, c := range []struct{ name, flag, ids, issuer string }{
+		{auth.ProviderGoogle, "--google-client-id", o.GoogleClientIDs, o.GoogleIssuer},
+		{auth.ProviderApple, "--apple-client-id", o.AppleClientIDs, o.AppleIssuer},
+	} {
+		if strings.TrimSpace(c.ids) == "" {
+			continue
+		}
+		p, err := auth.NewOIDC(context.Background(), auth.OIDCConfig{Name: c.name, Issuer: c.issuer, ClientIDs: splitList(c.ids)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.flag, err)
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// discordOn reports whether o configures Discord logins at all.
+func (o lobbyOptions) discordOn() bool {
+	return o.Discord.ClientID != "" || o.Discord.ClientSecret != "" || o.Discord.RedirectURL != ""
 }
 
 // newLobby creates the lobby of cfg (built by o.build) on db, with o's
@@ -206,6 +259,20 @@ func newLobby(o lobbyOptions, cfg lobby.Config, db persistence.Store, content *c
 			return nil, nil, err
 		}
 		providers = append(providers, sp)
+	}
+	ops, err := o.oidcProviders() // checked by build
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	providers = append(providers, ops...)
+	if o.discordOn() {
+		dp, err := auth.NewDiscord(o.Discord) // checked by build
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		providers = append(providers, dp)
 	}
 	cc, err := newClientContent(content)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,5 +100,61 @@ func TestLobbySteamFlags(t *testing.T) {
 	o.Steam.Key = "key"
 	if _, err := o.build(); err != nil {
 		t.Fatalf("full steam config: %v", err)
+	}
+}
+
+// TestLobbyOIDCFlags: --google-client-id and --apple-client-id (with the
+// env vars) turn on their providers with the default issuers, which need
+// no network at start-up; a bad issuer is a start-up error naming the flag.
+func TestLobbyOIDCFlags(t *testing.T) {
+	t.Setenv("PANTHEON_APPLE_CLIENT_ID", "com.example.game")
+	o := defaultLobbyOptions()
+	fs := flag.NewFlagSet("lobby", flag.ContinueOnError)
+	if err := lobbyFlags(fs, &o); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"--google-client-id", "web.apps, android.apps"}); err != nil {
+		t.Fatal(err)
+	}
+	o.JWTKey, o.Lobby.FleetSecret = strings.Repeat("k", 32), strings.Repeat("f", 32)
+	if _, err := o.build(); err != nil {
+		t.Fatalf("google and apple config: %v", err)
+	}
+	ps, err := o.oidcProviders()
+	if err != nil || len(ps) != 2 || ps[0].Name() != "google" || ps[1].Name() != "apple" {
+		t.Fatalf("providers %v, %v; want google and apple", ps, err)
+	}
+	if o.GoogleIssuer != "https://accounts.google.com" || o.AppleIssuer != "https://appleid.apple.com" {
+		t.Errorf("default issuers %q, %q", o.GoogleIssuer, o.AppleIssuer)
+	}
+	o.GoogleIssuer = "accounts.google.com"
+	if _, err := o.build(); err == nil || !strings.Contains(err.Error(), "--google-client-id") {
+		t.Fatalf("bad google issuer: %v", err)
+	}
+	o.GoogleClientIDs, o.AppleClientIDs = "", ""
+	if ps, err := o.oidcProviders(); err != nil || len(ps) != 0 {
+		t.Fatalf("no client ids: %v, %v; want no provider", ps, err)
+	}
+}
+
+// TestLobbyDiscordFlags: a half-configured Discord provider is a start-up
+// error naming the flags; a full one (secret from @FILE) builds.
+func TestLobbyDiscordFlags(t *testing.T) {
+	o := defaultLobbyOptions()
+	o.JWTKey, o.Lobby.FleetSecret = strings.Repeat("k", 32), strings.Repeat("f", 32)
+	o.Discord.ClientID = "app"
+	if _, err := o.build(); err == nil || !strings.Contains(err.Error(), "--discord-client-secret") {
+		t.Fatalf("discord client id alone: %v", err)
+	}
+	secret := filepath.Join(t.TempDir(), "discord")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o.Discord.ClientSecret, o.Discord.RedirectURL = "@"+secret, "https://game.example/cb"
+	if _, err := o.build(); err != nil {
+		t.Fatalf("full discord config: %v", err)
+	}
+	if o.Discord.ClientSecret != "s3cret" {
+		t.Errorf("secret resolved to %q, want the file's", o.Discord.ClientSecret)
 	}
 }
