@@ -17,8 +17,10 @@ const CodeOriginNotAllowed = "origin_not_allowed"
 // corsMaxAge is how long a browser may cache a preflight answer.
 const corsMaxAge = 10 * time.Minute
 
-// corsAllowHeaders are the request headers a browser may send cross-origin.
-const corsAllowHeaders = "Authorization, Content-Type"
+// corsAllowHeaders are the request headers a browser may send cross-origin:
+// the token, the JSON body, and the caller context feature flags read
+// (GET /v1/flags, ticket gating).
+const corsAllowHeaders = "Authorization, Content-Type, X-Pantheon-Platform, X-Pantheon-Region, X-Pantheon-App-Version, X-Pantheon-Phase"
 
 // corsExposeHeaders are the response headers scripts may read.
 const corsExposeHeaders = "Retry-After, WWW-Authenticate"

@@ -25,7 +25,7 @@ func TestCORS(t *testing.T) {
 		for k, want := range map[string]string{
 			"Access-Control-Allow-Origin":  o,
 			"Access-Control-Allow-Methods": "POST",
-			"Access-Control-Allow-Headers": "Authorization, Content-Type",
+			"Access-Control-Allow-Headers": "Authorization, Content-Type, X-Pantheon-Platform, X-Pantheon-Region, X-Pantheon-App-Version, X-Pantheon-Phase",
 			"Access-Control-Max-Age":       "600",
 		} {
 			if got := r.header.Get(k); got != want {
